@@ -1,0 +1,58 @@
+/**
+ * The fleet port: what the orchestrator needs from EC2 Auto Scaling. Implemented by the AWS adapter
+ * (lambda/rolling-replacement/adapters, SDK v3) and by the simulator (sim/), so the core runs unchanged on both.
+ * Types only: the core imports this file, never an SDK.
+ */
+
+export type AsgRole = 'master' | 'data';
+
+/** Auto Scaling lifecycle states the orchestrator distinguishes (the AWS names). */
+export type LifecycleState =
+  | 'Pending'
+  | 'Pending:Wait'
+  | 'Pending:Proceed'
+  | 'InService'
+  | 'Terminating'
+  | 'Terminating:Wait'
+  | 'Terminating:Proceed'
+  | 'Terminated'
+  | 'Standby';
+
+export interface FleetInstance {
+  readonly instanceId: string;
+  readonly lifecycleState: LifecycleState;
+  readonly healthStatus: 'Healthy' | 'Unhealthy';
+  /** Launch template version the instance was launched with (a number as a string, e.g. "3"). */
+  readonly launchTemplateVersion: string;
+  readonly availabilityZone: string;
+  readonly protectedFromScaleIn: boolean;
+}
+
+export interface FleetGroup {
+  readonly name: string;
+  readonly role: AsgRole;
+  readonly desiredCapacity: number;
+  readonly minSize: number;
+  readonly maxSize: number;
+  /** The launch template version the group launches now (the rollout's target). */
+  readonly targetLaunchTemplateVersion: string;
+  readonly instances: readonly FleetInstance[];
+  /** Names of suspended scaling processes, e.g. "AZRebalance". */
+  readonly suspendedProcesses: readonly string[];
+  /** Group tags (progress marks of the orchestrator live here, e.g. "elk-cdk:rollout"). */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export interface FleetPort {
+  /** Current state of the named groups (missing groups are omitted). */
+  describeGroups(names: readonly string[]): Promise<FleetGroup[]>;
+  /** SetDesiredCapacity with HonorCooldown=false. Idempotent. */
+  setDesiredCapacity(groupName: string, desiredCapacity: number): Promise<void>;
+  /** TerminateInstanceInAutoScalingGroup. Idempotent: terminating a gone instance is not an error. */
+  terminateInstance(instanceId: string, shouldDecrementDesiredCapacity: boolean): Promise<void>;
+  suspendProcesses(groupName: string, processes: readonly string[]): Promise<void>;
+  resumeProcesses(groupName: string, processes: readonly string[]): Promise<void>;
+  /** Create or overwrite group tags. */
+  setTags(groupName: string, tags: Readonly<Record<string, string>>): Promise<void>;
+  deleteTags(groupName: string, keys: readonly string[]): Promise<void>;
+}

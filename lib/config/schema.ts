@@ -1,0 +1,231 @@
+import { z } from 'zod';
+import { ACCEPTED_FAMILIES, instanceArchitecture, instanceMemoryGib } from './instance-types';
+
+/**
+ * The environment configuration contract: `config/environments/default.yaml` deep-merged with `<env>.yaml`.
+ * Every object is strict, so a misspelled key fails validation instead of being ignored.
+ */
+
+export const RELEASE_VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
+
+const releaseVersion = z
+  .string()
+  .regex(RELEASE_VERSION, { message: 'must be a release version such as 8.19.3 (no "v", no pre-release suffix)' })
+  .refine((v) => Number(v.split('.')[0]) >= 8, {
+    message: 'Elasticsearch major below 8 is not supported (8.x or 9.x)',
+  });
+
+const instanceType = z.string().refine((t) => instanceMemoryGib(t) !== undefined, {
+  message: `must be a known instance type of one of the families ${ACCEPTED_FAMILIES.join(', ')} (e.g. r6i.xlarge)`,
+});
+
+/** Minimum memory per role, in GiB: the heap (half of memory) must reach the role's minimum heap. */
+export const MIN_MEMORY_GIB = { master: 2, data: 4, kibana: 2, logstash: 4, alerter: 1 } as const;
+
+function roleSized(role: keyof typeof MIN_MEMORY_GIB) {
+  return instanceType.refine((t) => (instanceMemoryGib(t) ?? 0) >= MIN_MEMORY_GIB[role], {
+    message:
+      `is too small for the ${role} role: needs at least ${MIN_MEMORY_GIB[role]} GiB of memory` +
+      (role === 'data' || role === 'master' || role === 'logstash'
+        ? ` (heap ${MIN_MEMORY_GIB[role] / 2} GiB = half of memory)`
+        : ''),
+  });
+}
+
+const tagMap = z.record(z.string().min(1).max(128), z.string().max(256));
+
+export const IndexTemplateSchema = z
+  .object({
+    /** Template name (also the Elasticsearch index template name). */
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'lowercase letters, digits, "-" and "_"' }),
+    /** Index patterns the template applies to. */
+    patterns: z.array(z.string().min(1)).min(1),
+    /** Primary shards per index. */
+    shards: z.number().int().min(1).max(1024),
+    /** Replicas per primary. */
+    replicas: z.number().int().min(0).max(10),
+  })
+  .strict();
+
+export const EnvironmentConfigSchema = z
+  .object({
+    /** 12-digit AWS account id. Optional: without it the stacks are environment-agnostic. */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account id' })
+      .optional(),
+    /** AWS region, e.g. eu-west-1. Required together with `account`. */
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: 'must be an AWS region such as eu-west-1' })
+      .optional(),
+    vpc: z
+      .object({
+        /** Import this VPC by id (lookup cached in cdk.context.json); when absent a VPC is created. */
+        vpcId: z
+          .string()
+          .regex(/^vpc-[0-9a-f]{8,17}$/, { message: 'must be a VPC id such as vpc-0abc12345def67890' })
+          .optional(),
+        /** CIDR of a created VPC. */
+        cidr: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, { message: 'must be an IPv4 CIDR such as 10.40.0.0/16' }),
+        /** Number of AZs of a created VPC (masters spread over them). */
+        maxAzs: z.number().int().min(3).max(6),
+        /** Explicit AZ names; required when `account` is set so synth needs no AZ lookup. */
+        availabilityZones: z
+          .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/))
+          .min(3)
+          .optional(),
+      })
+      .strict(),
+    /** Pinned AMIs: a new AWS image release never changes a launch template by itself. */
+    ami: z
+      .object({
+        architecture: z.enum(['x86_64', 'arm64']),
+        /** Region → AMI id (Amazon Linux 2023). Every region the environment may deploy to. */
+        images: z.record(
+          z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: 'keys must be AWS regions' }),
+          z.string().regex(/^ami-[0-9a-f]{8,17}$/, { message: 'must be an AMI id such as ami-0123456789abcdef0' }),
+        ),
+      })
+      .strict(),
+    elasticsearch: z
+      .object({
+        version: releaseVersion,
+        clusterName: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, { message: 'lowercase letters, digits and "-"' }),
+        masterNodes: z.object({ count: z.number().int(), instanceType: roleSized('master') }).strict(),
+        dataNodes: z
+          .object({
+            count: z.number().int().min(1).max(200),
+            instanceType: roleSized('data'),
+            /** Size of the dedicated encrypted gp3 data volume per data node. */
+            volumeGb: z.number().int().min(10).max(16384),
+          })
+          .strict(),
+        /** Index templates the environment declares (installed by the bootstrap step). */
+        indexTemplates: z.array(IndexTemplateSchema),
+        /** indices.recovery.max_bytes_per_sec, in bytes per second (Elasticsearch default 40 MiB/s). */
+        recoveryBytesPerSec: z.number().int().min(1048576),
+      })
+      .strict(),
+    kibana: z
+      .object({
+        count: z.number().int().min(0).max(10),
+        instanceType: roleSized('kibana'),
+        /** ACM certificate ARN for the ALB's HTTPS listener. */
+        certificateArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/)
+          .optional(),
+        /**
+         * Deliberate opt-out for environments without a certificate: the ALB listens on plain HTTP inside the VPC.
+         * Must be set explicitly when certificateArn is absent and count > 0.
+         */
+        allowPlainHttp: z.boolean(),
+      })
+      .strict(),
+    logstash: z.object({ count: z.number().int().min(0).max(50), instanceType: roleSized('logstash') }).strict(),
+    rollout: z
+      .object({
+        /** Make `cdk deploy` wait (up to timeoutHours) for the rolling replacement to finish. */
+        waitForCompletion: z.boolean(),
+        /** Upper bound of a deployment's wait for a roll, hours (WaitCondition max 12). */
+        timeoutHours: z.number().int().min(1).max(12),
+        /** Seconds between reconcile steps of the workflow. */
+        pollSeconds: z.number().int().min(10).max(600),
+        /** Expected data held by one data node, GiB, for time estimates (default: half the volume). */
+        expectedDataPerNodeGb: z.number().min(0).optional(),
+      })
+      .strict(),
+    alerter: z
+      .object({
+        enabled: z.boolean(),
+        instanceType: roleSized('alerter'),
+        /** jertel/elastalert2 image, pinned by tag (and digest where possible). */
+        image: z.string().regex(/^[\w./-]+:[\w.-]+(@sha256:[0-9a-f]{64})?$/, { message: 'must be image:tag, pinned' }),
+        /** run_every of ElastAlert, seconds. */
+        runEverySeconds: z.number().int().min(10).max(3600),
+        /** buffer_time of ElastAlert, minutes. */
+        bufferTimeMinutes: z.number().int().min(1).max(1440),
+        /** Values for @@KEY@@ tokens in rules. */
+        tokens: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])),
+        /** @@secret:NAME@@ → SSM SecureString parameter name holding the value (never the value). */
+        secrets: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/), z.string().regex(/^\/[\w./-]+$/)),
+      })
+      .strict(),
+    deploy: z
+      .object({
+        /** Refuse to deploy a pre-release build (from a branch or dirty tree) unless forced. */
+        requireRelease: z.boolean(),
+      })
+      .strict(),
+    tags: tagMap,
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const m = c.elasticsearch.masterNodes.count;
+    if (m < 3 || m % 2 === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['elasticsearch', 'masterNodes', 'count'],
+        message: `is ${m}: must be an odd number of at least 3 (3, 5, 7) so a majority survives losing a master`,
+      });
+    }
+    const maxReplicas = Math.max(0, ...c.elasticsearch.indexTemplates.map((t) => t.replicas));
+    if (c.elasticsearch.dataNodes.count < maxReplicas + 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['elasticsearch', 'dataNodes', 'count'],
+        message: `is ${c.elasticsearch.dataNodes.count}: an index template declares ${maxReplicas} replicas, so at least ${maxReplicas + 1} data nodes are needed`,
+      });
+    }
+    if ((c.account === undefined) !== (c.region === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.account === undefined ? 'account' : 'region'],
+        message: 'account and region must be set together (or both left out for an environment-agnostic stack)',
+      });
+    }
+    if (c.region !== undefined && c.ami.images[c.region] === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ami', 'images', c.region],
+        message: `no pinned AMI for region ${c.region}`,
+      });
+    }
+    if (c.account !== undefined && c.vpc.vpcId === undefined && c.vpc.availabilityZones === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vpc', 'availabilityZones'],
+        message: 'is required when account is set: list the AZs so synth needs no lookup',
+      });
+    }
+    const roles: Array<[string[], string]> = [
+      [['elasticsearch', 'masterNodes', 'instanceType'], c.elasticsearch.masterNodes.instanceType],
+      [['elasticsearch', 'dataNodes', 'instanceType'], c.elasticsearch.dataNodes.instanceType],
+      [['kibana', 'instanceType'], c.kibana.instanceType],
+      [['logstash', 'instanceType'], c.logstash.instanceType],
+      [['alerter', 'instanceType'], c.alerter.instanceType],
+    ];
+    for (const [path, type] of roles) {
+      if (instanceMemoryGib(type) !== undefined && instanceArchitecture(type) !== c.ami.architecture) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `${type} is ${instanceArchitecture(type)} but ami.architecture is ${c.ami.architecture}`,
+        });
+      }
+    }
+    if (c.kibana.count > 0 && c.kibana.certificateArn === undefined && !c.kibana.allowPlainHttp) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kibana', 'certificateArn'],
+        message:
+          'is missing: set an ACM certificate ARN, or set kibana.allowPlainHttp: true to choose plain HTTP deliberately',
+      });
+    }
+  });
+
+export type EnvironmentConfigInput = z.input<typeof EnvironmentConfigSchema>;
+
+/** A validated environment: the schema's output plus the environment's name. */
+export type EnvironmentConfig = z.output<typeof EnvironmentConfigSchema> & { readonly name: string };

@@ -1,0 +1,41 @@
+import type { FleetPort } from '../lambda/rolling-replacement/core/fleet-port';
+
+/**
+ * The contract between the simulator's scenario runner and a replacement strategy.
+ *
+ * The runner advances virtual time to the strategy's next wake-up, then calls `step()` once. A strategy sees the
+ * world only through the same faces a real tool has: the Elasticsearch REST API (`esUrl`, served by the simulator on
+ * 127.0.0.1, or `es` in process for speed) and the fleet port. The `crash-orchestrator` fault throws the strategy
+ * instance away and builds a new one with `create()`: only what lives in the simulated world survives.
+ */
+export interface StrategyWorld {
+  /** Base URL of the simulator's Elasticsearch-compatible HTTP face, e.g. http://127.0.0.1:40123 */
+  readonly esUrl: string;
+  readonly fleet: FleetPort;
+  /** Names of the cluster's Auto Scaling groups, by role. */
+  readonly groups: { readonly master: string; readonly data: string };
+  /** The Elasticsearch version nodes launched with the target template run. */
+  readonly targetVersion: string;
+  /** Virtual time in seconds since the start of the scenario (strategies must not read the wall clock). */
+  now(): number;
+}
+
+export interface StepResult {
+  /** Seconds of virtual time until the next step. */
+  readonly wakeAfterSeconds: number;
+  /** Set when the strategy is finished. */
+  readonly done?: { readonly outcome: 'completed' | 'failed'; readonly reason: string };
+  /** Actions taken in this step, for the report's `steps`. */
+  readonly actions?: ReadonlyArray<{ readonly action: string; readonly node?: string; readonly reason: string }>;
+}
+
+export interface Strategy {
+  step(world: StrategyWorld): Promise<StepResult>;
+}
+
+export interface StrategyFactory {
+  readonly name: string;
+  readonly description: string;
+  /** A fresh instance (called at start and after every crash-orchestrator fault). */
+  create(options: { readonly pollSeconds: number; readonly pauseSeconds?: number }): Strategy;
+}
