@@ -1,0 +1,3 @@
+export * from './version';
+export * from './git';
+export * from './stamp';
