@@ -1,0 +1,122 @@
+/**
+ * The derived view decide() and the predicates read: groups with their baseline, live and outdated instances,
+ * the rollout marks from the tags, and Elasticsearch lookups. Built once per decision, pure.
+ */
+import type { FleetGroup, FleetInstance, AsgRole } from './fleet-port';
+import type { EsNodeView, EsView, RolloutSpec, ShardCopy } from './types';
+import { TAG, listTag, numberTag } from './tags';
+
+const GONE_STATES = new Set(['Terminating', 'Terminating:Wait', 'Terminating:Proceed', 'Terminated']);
+
+export interface GroupState {
+  readonly group: FleetGroup;
+  readonly role: AsgRole;
+  /** Desired capacity before the rollout (from the tag), or the current one when no rollout holds the group. */
+  readonly baseline: number;
+  /** Instances not terminating or terminated. */
+  readonly live: readonly FleetInstance[];
+  /** Live instances launched from another launch template version than the group's target. */
+  readonly outdated: readonly FleetInstance[];
+  readonly surgeAt?: number;
+  readonly locked: boolean;
+}
+
+export interface RolloutMarks {
+  /** Any group carries the lock tag. */
+  readonly active: boolean;
+  readonly id?: string;
+  readonly failed?: string;
+  readonly abortRequested: boolean;
+  readonly paused: boolean;
+  /** "<outcome>:<rolloutId>" left by the last release. */
+  readonly result?: string;
+  /** Persistent rebalance value before the rollout ("-" = unset); undefined when not recorded. */
+  readonly rebalancePrev?: string;
+}
+
+export interface Ctx {
+  readonly spec: RolloutSpec;
+  readonly es: EsView;
+  readonly now: number;
+  readonly data: GroupState;
+  readonly master: GroupState;
+  readonly marks: RolloutMarks;
+  readonly nodesByName: ReadonlyMap<string, EsNodeView>;
+  /** Every instance id of the cluster's groups, including terminating ones. */
+  readonly allInstanceIds: ReadonlySet<string>;
+  readonly liveInstanceIds: ReadonlySet<string>;
+}
+
+export function groupState(group: FleetGroup, role: AsgRole): GroupState {
+  const live = group.instances.filter((i) => !GONE_STATES.has(i.lifecycleState));
+  const locked = group.tags[TAG.rollout] !== undefined;
+  return {
+    group,
+    role,
+    baseline: (locked ? numberTag(group, TAG.capacity) : undefined) ?? group.desiredCapacity,
+    live,
+    outdated: live.filter((i) => i.launchTemplateVersion !== group.targetLaunchTemplateVersion),
+    surgeAt: numberTag(group, TAG.surgeAt),
+    locked,
+  };
+}
+
+export function buildContext(
+  spec: RolloutSpec,
+  es: EsView,
+  fleet: readonly FleetGroup[],
+  now: number,
+): Ctx | { missing: string } {
+  const dataGroup = fleet.find((g) => g.name === spec.groups.data);
+  const masterGroup = fleet.find((g) => g.name === spec.groups.master);
+  if (!dataGroup) return { missing: spec.groups.data };
+  if (!masterGroup) return { missing: spec.groups.master };
+  const data = groupState(dataGroup, 'data');
+  const master = groupState(masterGroup, 'master');
+  const tagsOf = (key: string) => dataGroup.tags[key] ?? masterGroup.tags[key];
+  const marks: RolloutMarks = {
+    active: data.locked || master.locked,
+    id: tagsOf(TAG.rollout),
+    failed: tagsOf(TAG.failed),
+    abortRequested: tagsOf(TAG.abort) !== undefined,
+    paused: tagsOf(TAG.paused) !== undefined,
+    result: tagsOf(TAG.result),
+    rebalancePrev: dataGroup.tags[TAG.rebalance],
+  };
+  const allInstanceIds = new Set([...dataGroup.instances, ...masterGroup.instances].map((i) => i.instanceId));
+  const liveInstanceIds = new Set([...data.live, ...master.live].map((i) => i.instanceId));
+  return {
+    spec,
+    es,
+    now,
+    data,
+    master,
+    marks,
+    nodesByName: new Map(es.nodes.map((n) => [n.name, n])),
+    allInstanceIds,
+    liveInstanceIds,
+  };
+}
+
+export const isMasterEligible = (n: EsNodeView | undefined): boolean => !!n && n.roles.includes('master');
+export const isDataNode = (n: EsNodeView | undefined): boolean =>
+  !!n && n.roles.some((r) => r === 'data' || r.startsWith('data_'));
+
+/** Shard copies held by a node (as holder or as relocation target). */
+export function shardsOnNode(es: EsView, node: string): ShardCopy[] {
+  return es.shards.filter((s) => s.node === node || s.relocatingTo === node);
+}
+
+/**
+ * Allocation exclusions this orchestrator owns: names that look like instance ids and are either instances of the
+ * cluster's groups or no longer in the cluster. Other entries (an operator's own exclusions) are never touched.
+ */
+export function ownedExclusions(ctx: Ctx): string[] {
+  return ctx.es.allocationExcludeNames.filter(
+    (n) => /^i-[0-9a-z]+$/.test(n) && (ctx.allInstanceIds.has(n) || !ctx.nodesByName.has(n)),
+  );
+}
+
+export function suspendedByUs(g: GroupState): string[] {
+  return listTag(g.group.tags[TAG.suspended]);
+}

@@ -1,0 +1,409 @@
+/**
+ * decide(observed, spec) → exactly one action and its reason. Pure and level-triggered: everything it needs is in the
+ * observation (Auto Scaling groups and their tags, Elasticsearch), so any invocation after a crash, a retry or a
+ * duplicate picks the same next step and never repeats a finished one.
+ *
+ * Order of a data node's replacement: surge (desired + 1) → wait-for-join → exclude → wait-for-drain → terminate
+ * (with decrement) → clear-exclusion. A master: surge → wait-for-join → voting-exclusion → terminate →
+ * clear-voting-exclusions. Data nodes first, masters last, one node at a time.
+ */
+import {
+  type Ctx,
+  type GroupState,
+  buildContext,
+  isDataNode,
+  isMasterEligible,
+  ownedExclusions,
+  shardsOnNode,
+  suspendedByUs,
+} from './context';
+import type { FleetInstance } from './fleet-port';
+import {
+  classifyUnassigned,
+  clusterGreenOrVersionYellow,
+  everyExpectedNodePresent,
+  runGates,
+  strictlyDrained,
+  versionPathAllowed,
+} from './predicates';
+import { NONE, TAG, formatListTag, tagValue } from './tags';
+import { type Action, type Decision, type Observed, type Outcome, type RolloutSpec, isUnknown } from './types';
+
+const act = (action: Action, reason: string, blockedBy?: string): Decision =>
+  blockedBy ? { action, reason, blockedBy } : { action, reason };
+const wait = (blockedBy: string, reason: string): Decision => act({ type: 'wait' }, reason, blockedBy);
+
+export function decide(observed: Observed, spec: RolloutSpec): Decision {
+  if (isUnknown(observed.es))
+    return wait('observed-state-known', `Elasticsearch state unknown: ${observed.es.unknown}`);
+  if (isUnknown(observed.fleet)) {
+    return wait('observed-state-known', `Auto Scaling state unknown: ${observed.fleet.unknown}`);
+  }
+  const built = buildContext(spec, observed.es, observed.fleet, observed.now);
+  if ('missing' in built) return wait('observed-state-known', `Auto Scaling group ${built.missing} not found`);
+  const ctx = built;
+  const m = ctx.marks;
+  if (!m.active) return decideIdle(ctx);
+
+  if (spec.mode === 'abort') return cleanup(ctx, 'aborted', spec.abortReason ?? 'abort requested');
+  if (m.abortRequested) return cleanup(ctx, 'aborted', 'abort requested by an operator (elkctl roll abort)');
+  if (m.failed !== undefined) return cleanup(ctx, 'failed', m.failed);
+  if (m.id !== spec.rolloutId) {
+    const groups = [ctx.data, ctx.master].filter((g) => g.locked).map((g) => g.group.name);
+    return act(
+      { type: 'adopt', groups, rolloutId: spec.rolloutId },
+      `rollout ${spec.rolloutId} takes over the unfinished roll of ${m.id} (progress lives in the cluster)`,
+    );
+  }
+  const version = versionPathAllowed.evaluate(ctx, { step: 'surge' });
+  if (version.status === 'block') {
+    return act({ type: 'mark-failed', group: ctx.data.group.name, reason: version.reason }, version.reason);
+  }
+  if (m.paused) return wait('not-paused', 'paused by an operator (elkctl roll resume continues)');
+  if (workLeft(ctx)) {
+    // Setup only while there is work: after the last node, cleanup undoes it and must not be undone again.
+    const setup = ensureSetup(ctx);
+    if (setup) return setup;
+    for (const g of [ctx.data, ctx.master]) {
+      const d = stepGroup(ctx, g);
+      if (d) return d;
+    }
+  }
+  const present = everyExpectedNodePresent.evaluate(ctx, { step: 'start' });
+  if (present.status === 'block') return wait(everyExpectedNodePresent.name, present.reason);
+  const stale = ctx.es.nodes.filter((n) => n.version !== spec.targetVersion);
+  if (stale.length) {
+    return wait('joined-with-target-version', `${stale[0]!.name} still runs ${stale[0]!.version}`);
+  }
+  return cleanup(ctx, 'completed', 'every node replaced and at the target');
+}
+
+/** Whether any node still has to be replaced or any step is half done. */
+function workLeft(ctx: Ctx): boolean {
+  return (
+    [ctx.data, ctx.master].some((g) => g.outdated.length > 0 || g.group.desiredCapacity !== g.baseline) ||
+    ownedExclusions(ctx).length > 0 ||
+    ctx.es.votingExclusions.length > 0
+  );
+}
+
+function beginTags(ctx: Ctx, g: GroupState): Record<string, string> {
+  const toSuspend = ctx.spec.options.suspendProcesses.filter((p) => !g.group.suspendedProcesses.includes(p));
+  const tags: Record<string, string> = {
+    [TAG.rollout]: ctx.spec.rolloutId,
+    [TAG.capacity]: String(g.group.desiredCapacity),
+    [TAG.suspended]: formatListTag(toSuspend),
+  };
+  if (g.role === 'data' && ctx.spec.options.controlRebalance) {
+    tags[TAG.rebalance] = ctx.es.rebalanceEnable.persistent ?? NONE;
+  }
+  return tags;
+}
+
+function decideIdle(ctx: Ctx): Decision {
+  const { spec, marks } = ctx;
+  if (spec.mode === 'abort') {
+    return act(
+      { type: 'done', outcome: 'aborted' },
+      `${spec.abortReason ?? 'abort'}: no rollout in progress, nothing to clean up`,
+    );
+  }
+  if (marks.result !== undefined && marks.result.endsWith(`:${spec.rolloutId}`)) {
+    const outcome = marks.result.slice(0, marks.result.indexOf(':')) as Outcome;
+    return act({ type: 'done', outcome }, `rollout ${spec.rolloutId} already finished: ${outcome}`);
+  }
+  const outdated = ctx.data.outdated.length + ctx.master.outdated.length;
+  if (outdated === 0) {
+    const stale = ctx.es.nodes.filter((n) => n.version !== spec.targetVersion);
+    if (stale.length === 0)
+      return act({ type: 'done', outcome: 'completed' }, 'all nodes at target, nothing to replace');
+    return wait(
+      'joined-with-target-version',
+      `no instance is outdated but ${stale[0]!.name} runs ${stale[0]!.version} (target ${spec.targetVersion})`,
+    );
+  }
+  const version = versionPathAllowed.evaluate(ctx, { step: 'start' });
+  if (version.status === 'block')
+    return act({ type: 'done', outcome: 'failed' }, version.reason, versionPathAllowed.name);
+  const health = clusterGreenOrVersionYellow.evaluate(ctx, { step: 'start' });
+  if (health.status === 'block') {
+    const hardBlocked = ctx.es.health.status === 'red' || classifyUnassigned(ctx).some((c) => c.klass === 'blocked');
+    if (hardBlocked) {
+      return act(
+        { type: 'done', outcome: 'failed' },
+        `refusing to begin: ${health.reason}; nothing was changed`,
+        clusterGreenOrVersionYellow.name,
+      );
+    }
+  }
+  const gate = runGates(ctx, { step: 'start' });
+  if (gate) return wait(gate.blockedBy, `before starting: ${gate.reason}`);
+  return act(
+    { type: 'begin', group: ctx.data.group.name, tags: beginTags(ctx, ctx.data) },
+    `${outdated} outdated instance(s): taking the rollout lock on ${ctx.data.group.name}`,
+  );
+}
+
+function ensureSetup(ctx: Ctx): Decision | undefined {
+  for (const g of [ctx.data, ctx.master]) {
+    if (!g.locked) {
+      return act(
+        { type: 'begin', group: g.group.name, tags: beginTags(ctx, g) },
+        `taking the rollout lock on ${g.group.name}`,
+      );
+    }
+  }
+  for (const g of [ctx.data, ctx.master]) {
+    const missing = suspendedByUs(g).filter((p) => !g.group.suspendedProcesses.includes(p));
+    if (missing.length) {
+      return act(
+        { type: 'suspend-processes', group: g.group.name, processes: missing },
+        `suspending ${missing.join(', ')} on ${g.group.name} so Auto Scaling does not move instances during the roll`,
+      );
+    }
+  }
+  if (ctx.spec.options.controlRebalance && ctx.es.rebalanceEnable.persistent !== 'none') {
+    return act(
+      { type: 'set-rebalance', value: 'none' },
+      'cluster.routing.rebalance.enable=none: drained shards go to the new node instead of reshuffling every node',
+    );
+  }
+  return undefined;
+}
+
+function joinProblem(ctx: Ctx, g: GroupState): string | undefined {
+  if (g.live.length < g.group.desiredCapacity) {
+    return `${g.group.name}: ${g.live.length} of ${g.group.desiredCapacity} instances launched`;
+  }
+  for (const i of g.live) {
+    if (i.lifecycleState !== 'InService') return `${i.instanceId} is ${i.lifecycleState}`;
+    const n = ctx.nodesByName.get(i.instanceId);
+    if (!n) return `${i.instanceId} has not joined the cluster yet`;
+    if (i.launchTemplateVersion === g.group.targetLaunchTemplateVersion && n.version !== ctx.spec.targetVersion) {
+      return `${i.instanceId} joined with ${n.version}, expected ${ctx.spec.targetVersion}`;
+    }
+  }
+  return undefined;
+}
+
+function bytesOn(ctx: Ctx, node: string): number {
+  return shardsOnNode(ctx.es, node).reduce((a, s) => a + s.bytes, 0);
+}
+
+/** Next candidate: masters other than the elected one first; then fewest bytes; then instance id (deterministic). */
+function pickCandidate(ctx: Ctx, candidates: readonly FleetInstance[]): string | undefined {
+  const joined = candidates.map((i) => i.instanceId).filter((id) => ctx.nodesByName.has(id));
+  const key = (id: string) => [id === ctx.es.electedMaster ? 1 : 0, bytesOn(ctx, id)];
+  return joined.sort((a, b) => {
+    const [ea, ba] = key(a);
+    const [eb, bb] = key(b);
+    return ea! - eb! || ba! - bb! || a.localeCompare(b);
+  })[0];
+}
+
+function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
+  const name = g.group.name;
+  const groupIds = new Set(g.group.instances.map((i) => i.instanceId));
+  const owned = ownedExclusions(ctx);
+
+  // 1. Finish an earlier termination: clear the marks of nodes that are gone.
+  const finished = owned.filter((n) => !ctx.liveInstanceIds.has(n) && (groupIds.has(n) || g.role === 'data'));
+  if (finished.length) {
+    const member = finished.find((n) => ctx.nodesByName.has(n));
+    if (member) return wait('previous-replacement-complete', `${member} was terminated; waiting for it to leave`);
+    return act(
+      {
+        type: 'clear-exclusion',
+        nodes: finished,
+        names: ctx.es.allocationExcludeNames.filter((n) => !finished.includes(n)),
+      },
+      `${finished.join(', ')} left the cluster: removing its allocation exclusion`,
+    );
+  }
+  if (g.role === 'master' && ctx.es.votingExclusions.length) {
+    const allGone = ctx.es.votingExclusions.every((n) => !ctx.liveInstanceIds.has(n) && !ctx.nodesByName.has(n));
+    if (allGone) {
+      return act(
+        { type: 'clear-voting-exclusions' },
+        `${ctx.es.votingExclusions.join(', ')} left the cluster: clearing voting config exclusions`,
+      );
+    }
+  }
+
+  // 2. Capacity must be the baseline or one surge instance above it.
+  const desired = g.group.desiredCapacity;
+  if (desired < g.baseline || desired > g.baseline + 1) {
+    return wait(
+      'capacity-as-expected',
+      `${name} desired capacity is ${desired}, expected ${g.baseline} or ${g.baseline + 1}; someone else changed it`,
+    );
+  }
+
+  // 3. A node already on its way out.
+  const inProgress = g.live.find((i) => owned.includes(i.instanceId) || ctx.es.votingExclusions.includes(i.instanceId));
+  if (inProgress) return continueCandidate(ctx, g, inProgress);
+
+  // 4. Anything to replace?
+  let candidates = g.outdated;
+  if (candidates.length === 0) {
+    if (desired === g.baseline) return undefined;
+    // Surged, but nothing is outdated any more (the ASG replaced a dying outdated node): remove one node.
+    candidates = g.live;
+  }
+  if (desired === g.baseline) {
+    const gate = runGates(ctx, { step: 'surge', group: g });
+    if (gate) return wait(gate.blockedBy, `before surging ${name}: ${gate.reason}`);
+    return act(
+      { type: 'surge', group: name, desiredCapacity: g.baseline + 1, surgeAt: ctx.now },
+      `${g.outdated.length} outdated in ${name}: launching one replacement first (desired ${g.baseline} → ${g.baseline + 1})`,
+    );
+  }
+  const problem = joinProblem(ctx, g);
+  if (problem) {
+    const timeout = ctx.spec.options.joinTimeoutSeconds;
+    if (g.surgeAt !== undefined && ctx.now - g.surgeAt > timeout) {
+      const reason = `replacement in ${name} did not join within ${timeout} s (${problem})`;
+      return act({ type: 'mark-failed', group: ctx.data.group.name, reason }, reason, 'replacement-joins-in-time');
+    }
+    return act({ type: 'wait-for-join', group: name }, problem, 'replacement-joins-in-time');
+  }
+  const node = pickCandidate(ctx, candidates);
+  if (!node) return wait('every-expected-node-present', `no outdated instance of ${name} is a cluster member`);
+  const view = ctx.nodesByName.get(node);
+  if (isDataNode(view)) {
+    const gate = runGates(ctx, { step: 'exclude', group: g, node });
+    if (gate) return wait(gate.blockedBy, `before excluding ${node}: ${gate.reason}`);
+    const names = [...new Set([...ctx.es.allocationExcludeNames, node])];
+    return act(
+      { type: 'exclude', node, names },
+      `draining ${node} (${shardsOnNode(ctx.es, node).length} shard copies, ${bytesOn(ctx, node)} bytes) onto the new node`,
+    );
+  }
+  return continueCandidate(
+    ctx,
+    g,
+    g.live.find((i) => i.instanceId === node)!,
+  );
+}
+
+function continueCandidate(ctx: Ctx, g: GroupState, inst: FleetInstance): Decision {
+  const node = inst.instanceId;
+  const view = ctx.nodesByName.get(node);
+  if (isDataNode(view) && !ownedExclusions(ctx).includes(node)) {
+    // A master-eligible data node being voting-excluded still has to be drained first.
+    const names = [...new Set([...ctx.es.allocationExcludeNames, node])];
+    return act({ type: 'exclude', node, names }, `draining ${node} before it leaves`);
+  }
+  if (isDataNode(view)) {
+    const drained = strictlyDrained.evaluate(ctx, { step: 'terminate', group: g, node });
+    if (drained.status === 'block') {
+      const held = shardsOnNode(ctx.es, node);
+      return act(
+        { type: 'wait-for-drain', node, shardsLeft: held.length, bytesLeft: bytesOn(ctx, node) },
+        drained.reason,
+        strictlyDrained.name,
+      );
+    }
+  }
+  if (isMasterEligible(view) && !ctx.es.votingExclusions.includes(node)) {
+    const gate = runGates(ctx, { step: 'voting-exclusion', group: g, node });
+    if (gate) return wait(gate.blockedBy, `before the voting exclusion of ${node}: ${gate.reason}`);
+    return act(
+      { type: 'voting-exclusion', node },
+      `${node} leaves for good: removing it from the voting configuration first`,
+    );
+  }
+  if (g.group.desiredCapacity !== g.baseline + 1) {
+    return wait(
+      'capacity-as-expected',
+      `${node} is ready to go but ${g.group.name} has no surge instance (desired ${g.group.desiredCapacity})`,
+    );
+  }
+  const gate = runGates(ctx, { step: 'terminate', group: g, node });
+  if (gate) return wait(gate.blockedBy, `before terminating ${node}: ${gate.reason}`);
+  return act(
+    { type: 'terminate', group: g.group.name, instanceId: node, expectedLifecycleState: inst.lifecycleState },
+    `${node} holds no data and its replacement has joined: terminating it (desired ${g.baseline + 1} → ${g.baseline})`,
+  );
+}
+
+/** An instance whose termination cannot lose data: never joined, drained, or an empty data-only node. */
+function safeVictim(ctx: Ctx, g: GroupState): FleetInstance | undefined {
+  const red = ctx.es.health.status === 'red';
+  const notJoined = g.live.find((i) => !ctx.nodesByName.has(i.instanceId));
+  if (notJoined && !red) return notJoined;
+  const owned = ownedExclusions(ctx);
+  for (const i of g.live) {
+    const view = ctx.nodesByName.get(i.instanceId);
+    if (!view || i.instanceId === ctx.es.electedMaster) continue;
+    const empty = shardsOnNode(ctx.es, i.instanceId).length === 0;
+    if (!empty || ctx.es.health.relocatingShards > 0 || ctx.es.health.initializingShards > 0) continue;
+    if (isMasterEligible(view)) {
+      if (ctx.es.votingExclusions.includes(i.instanceId)) return i;
+      continue;
+    }
+    if (owned.includes(i.instanceId) || isDataNode(view)) return i;
+  }
+  return undefined;
+}
+
+function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
+  const leftovers: string[] = [];
+  for (const g of [ctx.data, ctx.master]) {
+    if (g.locked && g.group.desiredCapacity > g.baseline) {
+      const victim = safeVictim(ctx, g);
+      if (victim) {
+        return act(
+          {
+            type: 'terminate',
+            group: g.group.name,
+            instanceId: victim.instanceId,
+            expectedLifecycleState: victim.lifecycleState,
+          },
+          `${outcome === 'completed' ? 'finishing' : `stopping (${why})`}: removing surge capacity of ${g.group.name} ` +
+            `with ${victim.instanceId}, which holds no data`,
+        );
+      }
+      leftovers.push(
+        `${g.group.name} left at ${g.group.desiredCapacity} instances (baseline ${g.baseline}): every node holds data`,
+      );
+    }
+  }
+  const owned = ownedExclusions(ctx);
+  const leaving = [...owned, ...ctx.es.votingExclusions].find(
+    (n) => ctx.allInstanceIds.has(n) && !ctx.liveInstanceIds.has(n) && ctx.nodesByName.has(n),
+  );
+  if (leaving) return wait('previous-replacement-complete', `cleanup: ${leaving} was terminated and is still leaving`);
+  if (owned.length) {
+    return act(
+      { type: 'clear-exclusion', nodes: owned, names: ctx.es.allocationExcludeNames.filter((n) => !owned.includes(n)) },
+      `cleanup (${outcome}): removing allocation exclusions of ${owned.join(', ')}`,
+    );
+  }
+  if (ctx.es.votingExclusions.length) {
+    return act({ type: 'clear-voting-exclusions' }, `cleanup (${outcome}): clearing voting config exclusions`);
+  }
+  const prev = ctx.marks.rebalancePrev;
+  if (prev !== undefined) {
+    const value = prev === NONE ? null : prev;
+    if (ctx.es.rebalanceEnable.persistent !== value) {
+      return act(
+        { type: 'set-rebalance', value },
+        `cleanup (${outcome}): restoring cluster.routing.rebalance.enable to ${value ?? 'its default (unset)'}`,
+      );
+    }
+  }
+  for (const g of [ctx.data, ctx.master]) {
+    const ours = suspendedByUs(g).filter((p) => g.group.suspendedProcesses.includes(p));
+    if (ours.length) {
+      return act(
+        { type: 'resume-processes', group: g.group.name, processes: ours },
+        `cleanup (${outcome}): resuming ${ours.join(', ')} on ${g.group.name}`,
+      );
+    }
+  }
+  const groups = [ctx.master, ctx.data].filter((g) => g.locked).map((g) => g.group.name);
+  const result = tagValue(`${outcome}:${ctx.spec.rolloutId}`);
+  const note = leftovers.length ? `; ${leftovers.join('; ')}` : '';
+  return act({ type: 'release', groups, outcome, result }, `${outcome}: ${why}${note}`);
+}

@@ -1,0 +1,490 @@
+/**
+ * The named safety predicates. Each is a small pure function of the derived context and the step about to be taken,
+ * returning pass, block (with a reason) or not-applicable. decide() runs the gate list of a step in order; the first
+ * block wins and is reported by name. The catalogue in docs/rollout.md lists the same names.
+ */
+import { type Ctx, type GroupState, isDataNode, isMasterEligible, ownedExclusions, shardsOnNode } from './context';
+import type { ShardCopy, UnassignedExplanation } from './types';
+import { checkUpgradePath } from './versions';
+
+export type PredicateResult =
+  | { readonly status: 'pass' }
+  | { readonly status: 'block'; readonly reason: string }
+  | { readonly status: 'not-applicable'; readonly reason: string };
+
+export type StepKind = 'start' | 'surge' | 'exclude' | 'voting-exclusion' | 'terminate';
+
+export interface Subject {
+  readonly step: StepKind;
+  readonly group?: GroupState;
+  /** Node name (= instance id) the step acts on. */
+  readonly node?: string;
+}
+
+export interface Predicate {
+  readonly name: string;
+  readonly checks: string;
+  readonly why: string;
+  readonly source: string;
+  evaluate(ctx: Ctx, subject: Subject): PredicateResult;
+}
+
+const pass: PredicateResult = { status: 'pass' };
+const block = (reason: string): PredicateResult => ({ status: 'block', reason });
+const na = (reason: string): PredicateResult => ({ status: 'not-applicable', reason });
+
+export const VERSION_DECIDERS: ReadonlySet<string> = new Set(['node_version', 'index_version']);
+
+export type UnassignedClass = 'version-blocked' | 'pending' | 'blocked' | 'unexplained';
+
+export interface ClassifiedShard {
+  readonly shard: ShardCopy;
+  readonly klass: UnassignedClass;
+  /** For blocked shards: the deciders that said NO (other than the version deciders); for pending: canAllocate. */
+  readonly detail: string;
+}
+
+const PENDING = new Set(['yes', 'throttled', 'allocation_delayed', 'awaiting_info', 'worse_balance', 'no_attempt']);
+
+function findExplanation(ctx: Ctx, s: ShardCopy): UnassignedExplanation | undefined {
+  return ctx.es.explanations.find((e) => e.index === s.index && e.shard === s.shard && e.primary === s.primary);
+}
+
+/**
+ * Classifies every unassigned copy by the decider names of `_cluster/allocation/explain` (never by message text).
+ * Decisions of nodes this rollout is draining are ignored: they say NO because of our own exclusion.
+ */
+export function classifyUnassigned(ctx: Ctx): ClassifiedShard[] {
+  const draining = new Set(ownedExclusions(ctx));
+  return ctx.es.shards
+    .filter((s) => s.state === 'UNASSIGNED')
+    .map((s): ClassifiedShard => {
+      if (s.primary) return { shard: s, klass: 'blocked', detail: 'primary unassigned' };
+      const e = findExplanation(ctx, s);
+      if (!e) return { shard: s, klass: 'unexplained', detail: 'no allocation explanation' };
+      if (PENDING.has(e.canAllocate)) return { shard: s, klass: 'pending', detail: e.canAllocate };
+      const decisions = e.nodeDecisions.filter((d) => !draining.has(d.nodeName));
+      if (e.canAllocate !== 'no' || decisions.length === 0) {
+        return { shard: s, klass: 'unexplained', detail: `can_allocate=${e.canAllocate}` };
+      }
+      const others = new Set<string>();
+      let versionNo = false;
+      for (const d of decisions) {
+        if (d.decision !== 'no') others.add(`decision ${d.decision} on ${d.nodeName}`);
+        for (const name of d.noDeciders) {
+          if (VERSION_DECIDERS.has(name)) versionNo = true;
+          // same_shard on the node holding the primary is inherent to every replica, not a cause.
+          else if (name !== 'same_shard') others.add(name);
+        }
+      }
+      if (others.size === 0 && versionNo) return { shard: s, klass: 'version-blocked', detail: 'node_version' };
+      const sameShardOnly = others.size === 0 && !versionNo;
+      return {
+        shard: s,
+        klass: 'blocked',
+        detail: sameShardOnly ? 'same_shard' : [...others].sort().join(', '),
+      };
+    });
+}
+
+const label = (s: ShardCopy) => `[${s.index}][${s.shard}] ${s.primary ? 'primary' : 'replica'}`;
+
+function describe(list: readonly ClassifiedShard[], max = 3): string {
+  const head = list.slice(0, max).map((c) => `${label(c.shard)} (${c.detail})`);
+  return head.join('; ') + (list.length > max ? `; and ${list.length - max} more` : '');
+}
+
+export const clusterGreenOrVersionYellow: Predicate = {
+  name: 'cluster-green-or-version-yellow',
+  checks:
+    'health is green, or yellow only because replicas are refused by the node_version / index_version deciders ' +
+    '(classified by decider name from _cluster/allocation/explain)',
+  why: 'a replica of a primary on an upgraded node cannot go to an older node; anything else unassigned is a real problem',
+  source: 'checklist 6, 14, 15 [ECK predicate 5, OSK DetectShardStuckVersionMismatch, CAN, DOC 8.13 note]',
+  evaluate(ctx) {
+    const h = ctx.es.health;
+    if (h.status === 'green') return pass;
+    if (h.status === 'red') {
+      const red = classifyUnassigned(ctx).filter((c) => c.shard.primary);
+      return block(`cluster is red${red.length ? `: ${describe(red)}` : ''}`);
+    }
+    const cls = classifyUnassigned(ctx);
+    const bad = cls.filter((c) => c.klass !== 'version-blocked');
+    if (cls.length === 0) return block('cluster is yellow but no unassigned shard is listed yet');
+    if (bad.length > 0) {
+      const blocked = bad.filter((c) => c.klass === 'blocked');
+      if (blocked.length > 0) return block(`yellow and allocation is refused: ${describe(blocked)}`);
+      return block(`yellow and replicas are still being allocated: ${describe(bad)}`);
+    }
+    return pass;
+  },
+};
+
+export const noShardActivity: Predicate = {
+  name: 'no-shard-activity',
+  checks: 'no relocating, initializing or in-flight-fetch shards, and wait_for_events=languid did not time out',
+  why: 'a step taken while shards move can remove a copy that is still the source of a recovery',
+  source: 'checklist 6 [ECK isSafeToRoll, OSK, IH, MNT]',
+  evaluate(ctx) {
+    const h = ctx.es.health;
+    const parts: string[] = [];
+    if (h.relocatingShards > 0) parts.push(`${h.relocatingShards} relocating`);
+    if (h.initializingShards > 0) parts.push(`${h.initializingShards} initializing`);
+    if (h.inFlightFetch > 0) parts.push(`${h.inFlightFetch} in-flight fetches`);
+    if (h.timedOut) parts.push('pending cluster-state events (languid wait timed out)');
+    return parts.length ? block(`shard activity: ${parts.join(', ')}`) : pass;
+  },
+};
+
+function groupPresence(ctx: Ctx, g: GroupState): string | undefined {
+  const desired = g.group.desiredCapacity;
+  if (g.live.length !== desired) return `${g.group.name} has ${g.live.length} live instances, desired ${desired}`;
+  for (const i of g.live) {
+    if (i.lifecycleState !== 'InService') return `${i.instanceId} is ${i.lifecycleState}`;
+    const n = ctx.nodesByName.get(i.instanceId);
+    if (!n) return `${i.instanceId} (${g.group.name}) has not joined the cluster`;
+    if (g.role === 'master' ? !isMasterEligible(n) : !isDataNode(n)) {
+      return `${i.instanceId} joined without the ${g.role} role`;
+    }
+  }
+  return undefined;
+}
+
+export const everyExpectedNodePresent: Predicate = {
+  name: 'every-expected-node-present',
+  checks:
+    'each group has as many InService instances as its desired capacity and each one is in _cat/nodes with its role',
+  why: 'a missing node means its shard copies are already gone; taking another node out could remove the last copy',
+  source: 'checklist 7 [ECK healthyPods, NET, IH commission-node]',
+  evaluate(ctx) {
+    const problem = groupPresence(ctx, ctx.data) ?? groupPresence(ctx, ctx.master);
+    return problem ? block(problem) : pass;
+  },
+};
+
+export const previousReplacementComplete: Predicate = {
+  name: 'previous-replacement-complete',
+  checks:
+    'no terminated instance is still a cluster member, and no exclusion or voting exclusion is left from an earlier ' +
+    'step (other than the node this step acts on)',
+  why: 'one node at a time: a new step starts only when the previous node is gone and its marks are cleared',
+  source: 'checklist 7, 9 [ECK maybeCompleteNodeUpgrades, predicate 2]',
+  evaluate(ctx, subject) {
+    for (const n of ctx.es.nodes) {
+      if (ctx.allInstanceIds.has(n.name) && !ctx.liveInstanceIds.has(n.name)) {
+        return block(`${n.name} is terminating but still a cluster member`);
+      }
+    }
+    const excl = ownedExclusions(ctx).filter((n) => n !== subject.node);
+    if (excl.length) return block(`allocation exclusion still set for ${excl.join(', ')}`);
+    const voting = ctx.es.votingExclusions.filter((n) => n !== subject.node);
+    if (voting.length) return block(`voting config exclusion still set for ${voting.join(', ')}`);
+    return pass;
+  },
+};
+
+export const joinedWithTargetVersion: Predicate = {
+  name: 'joined-with-target-version',
+  checks: 'every instance launched from the target launch template runs the target Elasticsearch version',
+  why: 'a node that came up with another version means the template does not match the rollout; never drain onto it',
+  source: 'checklist 2, 7 [ECK revision hash, DOC]',
+  evaluate(ctx) {
+    let seen = 0;
+    for (const g of [ctx.data, ctx.master]) {
+      for (const i of g.live) {
+        if (i.launchTemplateVersion !== g.group.targetLaunchTemplateVersion) continue;
+        const n = ctx.nodesByName.get(i.instanceId);
+        if (!n) continue;
+        seen++;
+        if (n.version !== ctx.spec.targetVersion) {
+          return block(`${i.instanceId} runs ${n.version}, expected ${ctx.spec.targetVersion}`);
+        }
+      }
+    }
+    return seen === 0 ? na('no node from the target template has joined yet') : pass;
+  },
+};
+
+export const surgeCapacityAvailable: Predicate = {
+  name: 'surge-capacity-available',
+  checks: "the group's MaxSize allows one instance above the baseline",
+  why: 'a replacement is launched before the old node is drained (a new instance does not keep the old volume)',
+  source: 'checklist 10 [ECK maxSurge, IH, AOS blue/green]',
+  evaluate(_ctx, subject) {
+    const g = subject.group;
+    if (!g) return na('no group');
+    return g.group.maxSize >= g.baseline + 1
+      ? pass
+      : block(
+          `${g.group.name} MaxSize ${g.group.maxSize} leaves no room for a surge instance (needs ${g.baseline + 1})`,
+        );
+  },
+};
+
+export const dataNodesFirst: Predicate = {
+  name: 'data-nodes-first',
+  checks: 'masters are replaced only when no data node is outdated, excluded or surged',
+  why: 'older nodes cannot always join a cluster with an upgraded master; the last master goes after every non-master',
+  source: 'checklist 8 [DOC, ECK predicates 1 and 8, OSK]',
+  evaluate(ctx, subject) {
+    if (subject.group?.role !== 'master') return na('not a master step');
+    const d = ctx.data;
+    if (d.outdated.length) return block(`${d.outdated.length} data node(s) still outdated`);
+    if (d.group.desiredCapacity !== d.baseline) return block('the data group still has surge capacity');
+    return pass;
+  },
+};
+
+export const allMastersHealthy: Predicate = {
+  name: 'all-masters-healthy',
+  checks:
+    'an elected master exists and every master instance is a master-eligible cluster member (one master at a time)',
+  why: 'taking out a master while another is missing can lose the quorum: no master, writes stop',
+  source: 'checklist 17 [ECK one_master_at_a_time, OSK quorum check, DOC]',
+  evaluate(ctx, subject) {
+    if (subject.group?.role !== 'master') return na('not a master step');
+    if (!ctx.es.electedMaster) return block('no elected master');
+    const missing = ctx.master.live.filter((i) => !isMasterEligible(ctx.nodesByName.get(i.instanceId)));
+    if (missing.length) return block(`master instance ${missing[0]!.instanceId} is not a master-eligible member`);
+    const masters = ctx.es.nodes.filter((n) => isMasterEligible(n)).length;
+    if (masters < ctx.master.baseline)
+      return block(`${masters} master-eligible nodes, expected ${ctx.master.baseline}`);
+    return pass;
+  },
+};
+
+export const votingExclusionsBelowLimit: Predicate = {
+  name: 'voting-exclusions-below-limit',
+  checks: 'adding one voting config exclusion keeps the list within cluster.max_voting_config_exclusions (10)',
+  why: 'Elasticsearch rejects more; clusters should not carry exclusions in normal operation',
+  source: 'checklist 17 [DOC, ECK]',
+  evaluate(ctx, subject) {
+    if (subject.step !== 'voting-exclusion') return na('not a voting exclusion');
+    const n = ctx.es.votingExclusions.length;
+    return n + 1 <= ctx.spec.options.maxVotingExclusions
+      ? pass
+      : block(`${n} voting exclusions already (limit ${ctx.spec.options.maxVotingExclusions})`);
+  },
+};
+
+export const replicasFitRemainingNodes: Predicate = {
+  name: 'replicas-fit-remaining-nodes',
+  checks: 'every shard on the node has no more copies than the data nodes that remain without it',
+  why: 'otherwise the drain can never finish (same_shard refuses the last place) and the node stays excluded forever',
+  source: 'checklist 13 [ECK downscale docs]',
+  evaluate(ctx, subject) {
+    const node = subject.node;
+    if (!node || !isDataNode(ctx.nodesByName.get(node))) return na('the node holds no data role');
+    const excluded = new Set([...ownedExclusions(ctx), node]);
+    const remaining = ctx.es.nodes.filter((n) => isDataNode(n) && !excluded.has(n.name)).length;
+    const copies = new Map<string, number>();
+    for (const s of ctx.es.shards) copies.set(`${s.index}/${s.shard}`, (copies.get(`${s.index}/${s.shard}`) ?? 0) + 1);
+    for (const s of shardsOnNode(ctx.es, node)) {
+      const c = copies.get(`${s.index}/${s.shard}`) ?? 0;
+      if (c > remaining)
+        return block(`[${s.index}][${s.shard}] has ${c} copies but only ${remaining} data nodes remain`);
+    }
+    return pass;
+  },
+};
+
+export const diskHeadroom: Predicate = {
+  name: 'disk-headroom',
+  checks: "the remaining data nodes stay under the low watermark after taking the node's bytes",
+  why: 'above the low watermark (85 %) no shard is allocated to a node, so the drain stalls',
+  source: 'checklist 24 [DOC, AOS FORBIDDEN/8 reports]',
+  evaluate(ctx, subject) {
+    const node = subject.node;
+    if (!node || !isDataNode(ctx.nodesByName.get(node))) return na('the node holds no data role');
+    const others = ctx.es.nodes.filter((n) => isDataNode(n) && n.name !== node);
+    if (others.some((n) => n.diskTotalBytes === undefined || n.diskUsedBytes === undefined)) {
+      return na('disk usage not reported');
+    }
+    const moving = shardsOnNode(ctx.es, node).reduce((a, s) => a + s.bytes, 0);
+    const used = others.reduce((a, n) => a + (n.diskUsedBytes ?? 0), 0) + moving;
+    const total = others.reduce((a, n) => a + (n.diskTotalBytes ?? 0), 0);
+    const projected = total > 0 ? used / total : 1;
+    return projected <= ctx.es.lowWatermark
+      ? pass
+      : block(
+          `remaining data nodes would be ${(projected * 100).toFixed(1)} % full (low watermark ` +
+            `${(ctx.es.lowWatermark * 100).toFixed(0)} %)`,
+        );
+  },
+};
+
+export const strictlyDrained: Predicate = {
+  name: 'strictly-drained',
+  checks:
+    'the node holds no shard copy (nor is a relocation target), nothing is unassigned without an explanation, and ' +
+    'there is no shard activity',
+  why: 'a shard with no node might still have its only copy on the leaving node',
+  source: 'checklist 12 [ECK nodeMayHaveShard, OSK CheckPodSafeToDelete]',
+  evaluate(ctx, subject) {
+    const node = subject.node;
+    if (!node) return na('no node');
+    const held = shardsOnNode(ctx.es, node);
+    if (held.length) {
+      const bytes = held.reduce((a, s) => a + s.bytes, 0);
+      return block(`${node} still holds ${held.length} shard copies (${bytes} bytes)`);
+    }
+    const orphan = classifyUnassigned(ctx).filter((c) => c.klass !== 'version-blocked');
+    if (orphan.length) return block(`unassigned shards without a version explanation: ${describe(orphan)}`);
+    const activity = noShardActivity.evaluate(ctx, subject);
+    return activity.status === 'block' ? activity : pass;
+  },
+};
+
+export const noLastCopyOnNode: Predicate = {
+  name: 'no-last-copy-on-node',
+  checks: 'no shard copy on the node is the last STARTED copy of its shard',
+  why: 'terminating the holder of the last started copy loses documents',
+  source: 'checklist 13 [ECK require_started_replica, predicate 9]',
+  evaluate(ctx, subject) {
+    const node = subject.node;
+    if (!node) return na('no node');
+    for (const s of shardsOnNode(ctx.es, node)) {
+      const elsewhere = ctx.es.shards.some(
+        (o) => o.index === s.index && o.shard === s.shard && o.state === 'STARTED' && o.node !== node,
+      );
+      if (!elsewhere) return block(`${node} holds the last started copy of [${s.index}][${s.shard}]`);
+    }
+    return pass;
+  },
+};
+
+export const notElectedMaster: Predicate = {
+  name: 'not-elected-master',
+  checks: 'the node to terminate is not the elected master, and a master is elected',
+  why: 'after its voting exclusion the elected master abdicates; terminate only once another master leads',
+  source: 'checklist 17 [DOC voting exclusions, ECK]',
+  evaluate(ctx, subject) {
+    const node = subject.node;
+    if (!node || !isMasterEligible(ctx.nodesByName.get(node))) return na('not master-eligible');
+    if (!ctx.es.electedMaster) return block('no elected master');
+    return ctx.es.electedMaster === node ? block(`${node} is still the elected master`) : pass;
+  },
+};
+
+export const versionPathAllowed: Predicate = {
+  name: 'version-path-allowed',
+  checks: 'no downgrade and no skipped major (8.x → 9.x only from 8.19, or 8.18 → 9.0), checked before any change',
+  why: 'a node cannot go back to an older version; a skipped major cannot read the indices',
+  source: 'checklist 25 [OSK validateUpgrade, DOC]',
+  evaluate(ctx) {
+    const r = checkUpgradePath(
+      ctx.es.nodes.map((n) => n.version),
+      ctx.spec.targetVersion,
+    );
+    return r.ok ? pass : block(r.reason);
+  },
+};
+
+/** Predicates evaluated directly by decide() (not in a gate list); listed for the catalogue. */
+export const DECISION_RULES: ReadonlyArray<Pick<Predicate, 'name' | 'checks' | 'why' | 'source'>> = [
+  {
+    name: 'observed-state-known',
+    checks: 'Elasticsearch and Auto Scaling answered (timeouts, 503 and connection errors become "unknown")',
+    why: 'under uncertainty, wait: a master failover answers 503 for seconds',
+    source: 'checklist 27; aesthetics §0 [ECK expectations]',
+  },
+  {
+    name: 'not-paused',
+    checks: 'no pause mark (elkctl roll pause) on the data group',
+    why: 'an operator can hold the roll between steps',
+    source: 'checklist 16',
+  },
+  {
+    name: 'capacity-as-expected',
+    checks: 'desired capacity is the baseline or the baseline + 1 (one surge instance)',
+    why: 'anything else was changed by someone else; never guess which instance to remove',
+    source: 'checklist 9, 10',
+  },
+  {
+    name: 'replacement-joins-in-time',
+    checks: 'a surge instance joins with the target version within joinTimeoutSeconds',
+    why: 'a replacement that never boots would hold the roll forever: fail, clean up, restore capacity',
+    source: 'checklist 16, 23 [IH ABANDON on timeout]',
+  },
+  {
+    name: 'one-rollout-at-a-time',
+    checks: 'a cluster holds one rollout lock (tag elk-cdk:rollout); a newer rollout adopts it',
+    why: 'two workflows acting on one cluster could remove two nodes at once',
+    source: 'checklist 3; cdk.md §1 (concurrent run after a rollback)',
+  },
+];
+
+export const PREDICATES: readonly Predicate[] = [
+  versionPathAllowed,
+  clusterGreenOrVersionYellow,
+  noShardActivity,
+  everyExpectedNodePresent,
+  previousReplacementComplete,
+  joinedWithTargetVersion,
+  surgeCapacityAvailable,
+  dataNodesFirst,
+  allMastersHealthy,
+  votingExclusionsBelowLimit,
+  replicasFitRemainingNodes,
+  diskHeadroom,
+  strictlyDrained,
+  noLastCopyOnNode,
+  notElectedMaster,
+];
+
+/** The gates of each step, in evaluation order. */
+export const GATES: Readonly<Record<StepKind, readonly Predicate[]>> = {
+  start: [versionPathAllowed, clusterGreenOrVersionYellow, noShardActivity, everyExpectedNodePresent],
+  surge: [
+    versionPathAllowed,
+    dataNodesFirst,
+    clusterGreenOrVersionYellow,
+    noShardActivity,
+    everyExpectedNodePresent,
+    previousReplacementComplete,
+    joinedWithTargetVersion,
+    allMastersHealthy,
+    surgeCapacityAvailable,
+  ],
+  exclude: [
+    clusterGreenOrVersionYellow,
+    noShardActivity,
+    everyExpectedNodePresent,
+    previousReplacementComplete,
+    joinedWithTargetVersion,
+    replicasFitRemainingNodes,
+    diskHeadroom,
+  ],
+  'voting-exclusion': [
+    clusterGreenOrVersionYellow,
+    noShardActivity,
+    everyExpectedNodePresent,
+    previousReplacementComplete,
+    joinedWithTargetVersion,
+    allMastersHealthy,
+    votingExclusionsBelowLimit,
+  ],
+  terminate: [
+    strictlyDrained,
+    noLastCopyOnNode,
+    clusterGreenOrVersionYellow,
+    noShardActivity,
+    everyExpectedNodePresent,
+    allMastersHealthy,
+    notElectedMaster,
+  ],
+};
+
+export interface GateOutcome {
+  readonly blockedBy: string;
+  readonly reason: string;
+}
+
+/** Runs a step's gates in order; the first block wins. */
+export function runGates(ctx: Ctx, subject: Subject): GateOutcome | undefined {
+  for (const p of GATES[subject.step]) {
+    const r = p.evaluate(ctx, subject);
+    if (r.status === 'block') return { blockedBy: p.name, reason: r.reason };
+  }
+  return undefined;
+}

@@ -1,0 +1,60 @@
+/**
+ * Where a rollout keeps its progress: tags on the cluster's Auto Scaling groups. Everything else is observed, so a
+ * crash, a retry or a duplicate invocation resumes from the world, never from memory.
+ */
+import type { FleetGroup } from './fleet-port';
+
+export const TAG = {
+  /** The lock: the id of the rollout in progress (on every group of the cluster). */
+  rollout: 'elk-cdk:rollout',
+  /** Desired capacity of the group before the rollout (surge capacity is restored to it). */
+  capacity: 'elk-cdk:rollout-capacity',
+  /** Processes this rollout suspended (comma-separated, "-" for none); only these are resumed. */
+  suspended: 'elk-cdk:rollout-suspended',
+  /** Persistent cluster.routing.rebalance.enable before the rollout ("-" when unset). Data group only. */
+  rebalance: 'elk-cdk:rollout-rebalance',
+  /** Virtual or epoch seconds of the last surge (join timeout). */
+  surgeAt: 'elk-cdk:rollout-surge-at',
+  /** Set when the rollout failed: the reason. Cleanup follows, then release. */
+  failed: 'elk-cdk:rollout-failed',
+  /** Set by `elkctl roll abort`: clean up and stop. */
+  abort: 'elk-cdk:rollout-abort',
+  /** Set by `elkctl roll pause`, removed by `resume`. */
+  paused: 'elk-cdk:rollout-paused',
+  /** Left after release: "<outcome>:<rolloutId>", so a retry of a finished rollout does nothing. */
+  result: 'elk-cdk:rollout-result',
+} as const;
+
+/** Tags removed on release (everything but the result). */
+export const ROLLOUT_TAGS: readonly string[] = [
+  TAG.rollout,
+  TAG.capacity,
+  TAG.suspended,
+  TAG.rebalance,
+  TAG.surgeAt,
+  TAG.failed,
+  TAG.abort,
+  TAG.paused,
+];
+
+export const NONE = '-';
+
+export function listTag(value: string | undefined): string[] {
+  if (value === undefined || value === NONE || value === '') return [];
+  return value.split(',').filter((s) => s.length > 0);
+}
+
+export function formatListTag(values: readonly string[]): string {
+  return values.length === 0 ? NONE : values.join(',');
+}
+
+/** AWS tag values are at most 256 characters. */
+export function tagValue(text: string): string {
+  return text.length <= 256 ? text : `${text.slice(0, 253)}...`;
+}
+
+export function numberTag(group: FleetGroup, key: string): number | undefined {
+  const v = group.tags[key];
+  if (v === undefined || v.trim() === '' || !Number.isFinite(Number(v))) return undefined;
+  return Number(v);
+}

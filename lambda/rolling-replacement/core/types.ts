@@ -1,0 +1,173 @@
+/**
+ * Observed state, rollout spec and decisions of the rolling replacement. Pure data: the core imports no SDK, does no
+ * I/O and never reads the clock (`now` arrives as a number of seconds).
+ */
+import type { FleetGroup } from './fleet-port';
+
+/** An observation that failed for a transient reason (timeout, 503 during a master failover): the core waits. */
+export interface Unknown {
+  readonly unknown: string;
+}
+
+export function isUnknown<T>(value: T | Unknown): value is Unknown {
+  return typeof value === 'object' && value !== null && 'unknown' in value;
+}
+
+export type HealthStatus = 'green' | 'yellow' | 'red';
+
+export interface ClusterHealthView {
+  readonly status: HealthStatus;
+  /** True when `wait_for_events=languid` did not finish in time (pending cluster-state work). */
+  readonly timedOut: boolean;
+  readonly numberOfNodes: number;
+  readonly numberOfDataNodes: number;
+  readonly relocatingShards: number;
+  readonly initializingShards: number;
+  readonly unassignedShards: number;
+  readonly delayedUnassignedShards: number;
+  readonly inFlightFetch: number;
+}
+
+export interface EsNodeView {
+  /** Node name = EC2 instance id. */
+  readonly name: string;
+  readonly id: string;
+  readonly version: string;
+  /** Elasticsearch roles, e.g. ["master"], ["data", "ingest"]. */
+  readonly roles: readonly string[];
+  readonly diskUsedBytes?: number;
+  readonly diskTotalBytes?: number;
+}
+
+export type ShardState = 'STARTED' | 'INITIALIZING' | 'RELOCATING' | 'UNASSIGNED';
+
+/** One row of `_cat/shards`. */
+export interface ShardCopy {
+  readonly index: string;
+  readonly shard: number;
+  readonly primary: boolean;
+  readonly state: ShardState;
+  /** Node name holding the copy (absent when unassigned). */
+  readonly node?: string;
+  /** For RELOCATING copies: the target node name. */
+  readonly relocatingTo?: string;
+  readonly bytes: number;
+}
+
+export interface NodeDecision {
+  readonly nodeName: string;
+  /** yes | no | throttled | worse_balance */
+  readonly decision: string;
+  /** Names of the deciders that said NO for this node (e.g. "node_version", "same_shard", "filter"). */
+  readonly noDeciders: readonly string[];
+}
+
+/** `_cluster/allocation/explain` for one unassigned shard copy. */
+export interface UnassignedExplanation {
+  readonly index: string;
+  readonly shard: number;
+  readonly primary: boolean;
+  /** Lower-cased AllocationDecision: yes, no, throttled, awaiting_info, allocation_delayed, no_valid_shard_copy, ... */
+  readonly canAllocate: string;
+  /** unassigned_info.reason, e.g. INDEX_CREATED, NODE_LEFT. */
+  readonly reason?: string;
+  readonly nodeDecisions: readonly NodeDecision[];
+}
+
+export interface EsView {
+  readonly health: ClusterHealthView;
+  readonly nodes: readonly EsNodeView[];
+  /** Name of the elected master, absent while there is none. */
+  readonly electedMaster?: string;
+  readonly shards: readonly ShardCopy[];
+  readonly explanations: readonly UnassignedExplanation[];
+  /** `cluster.routing.allocation.exclude._name` (effective: transient over persistent), split on commas. */
+  readonly allocationExcludeNames: readonly string[];
+  /** Node names in the voting configuration exclusions. */
+  readonly votingExclusions: readonly string[];
+  /** `cluster.routing.rebalance.enable`; null when not set at that level. */
+  readonly rebalanceEnable: { readonly persistent: string | null; readonly transient: string | null };
+  /** Low disk watermark as a fraction (0.85 by default). */
+  readonly lowWatermark: number;
+}
+
+export interface Observed {
+  readonly es: EsView | Unknown;
+  readonly fleet: readonly FleetGroup[] | Unknown;
+  /** Seconds since the epoch (or virtual time in the simulator). */
+  readonly now: number;
+}
+
+export interface RolloutOptions {
+  /** Seconds a surge instance may take to join with the target version before the rollout fails. Default 1800. */
+  readonly joinTimeoutSeconds: number;
+  /** Auto Scaling processes suspended during the roll. Default ["AZRebalance"]. */
+  readonly suspendProcesses: readonly string[];
+  /** Set cluster.routing.rebalance.enable=none during the roll (restored after). Default true. */
+  readonly controlRebalance: boolean;
+  /** cluster.max_voting_config_exclusions. Default 10. */
+  readonly maxVotingExclusions: number;
+}
+
+export const DEFAULT_OPTIONS: RolloutOptions = {
+  joinTimeoutSeconds: 1800,
+  suspendProcesses: ['AZRebalance'],
+  controlRebalance: true,
+  maxVotingExclusions: 10,
+};
+
+export interface RolloutSpec {
+  /** Identifies one rollout (a deployment); the lock and the result tag carry it. */
+  readonly rolloutId: string;
+  readonly groups: { readonly master: string; readonly data: string };
+  /** The Elasticsearch version the target launch templates run. */
+  readonly targetVersion: string;
+  /** roll: replace outdated nodes. abort: stop safely and clean up (rollback, stack delete, operator abort). */
+  readonly mode: 'roll' | 'abort';
+  /** Why the mode is abort (reported), e.g. "stack rollback". */
+  readonly abortReason?: string;
+  readonly options: RolloutOptions;
+}
+
+export type Outcome = 'completed' | 'failed' | 'aborted';
+
+/** Exactly one action per decision. */
+export type Action =
+  | { readonly type: 'wait' }
+  | { readonly type: 'begin'; readonly group: string; readonly tags: Readonly<Record<string, string>> }
+  | { readonly type: 'suspend-processes'; readonly group: string; readonly processes: readonly string[] }
+  | { readonly type: 'set-rebalance'; readonly value: string | null }
+  | { readonly type: 'surge'; readonly group: string; readonly desiredCapacity: number; readonly surgeAt: number }
+  | { readonly type: 'wait-for-join'; readonly group: string }
+  | { readonly type: 'exclude'; readonly node: string; readonly names: readonly string[] }
+  | { readonly type: 'wait-for-drain'; readonly node: string; readonly shardsLeft: number; readonly bytesLeft: number }
+  | { readonly type: 'voting-exclusion'; readonly node: string }
+  | {
+      readonly type: 'terminate';
+      readonly group: string;
+      readonly instanceId: string;
+      /** The executor re-reads the instance and terminates only if it is still in this state. */
+      readonly expectedLifecycleState: string;
+    }
+  | { readonly type: 'clear-exclusion'; readonly nodes: readonly string[]; readonly names: readonly string[] }
+  | { readonly type: 'clear-voting-exclusions' }
+  | { readonly type: 'resume-processes'; readonly group: string; readonly processes: readonly string[] }
+  | { readonly type: 'mark-failed'; readonly group: string; readonly reason: string }
+  | { readonly type: 'adopt'; readonly groups: readonly string[]; readonly rolloutId: string }
+  | {
+      readonly type: 'release';
+      /** Groups in release order (the data group, which holds the failure/abort marks, last). */
+      readonly groups: readonly string[];
+      readonly outcome: Outcome;
+      readonly result: string;
+    }
+  | { readonly type: 'done'; readonly outcome: Outcome };
+
+export type ActionType = Action['type'];
+
+export interface Decision {
+  readonly action: Action;
+  readonly reason: string;
+  /** Name of the safety predicate that blocked progress (absent when nothing blocks). */
+  readonly blockedBy?: string;
+}

@@ -1,0 +1,178 @@
+/**
+ * One reconcile step: observe → decide → execute one action → one structured log line. Used by the Lambda handler,
+ * the simulator strategy and elkctl. No SDK here: the ports are implemented by the adapters.
+ */
+import { decide } from './core/decide';
+import type { EsPort } from './core/es-port';
+import type { FleetGroup, FleetPort } from './core/fleet-port';
+import { ROLLOUT_TAGS, TAG, tagValue } from './core/tags';
+import { type Action, type Decision, type Observed, type Outcome, type RolloutSpec, type Unknown } from './core/types';
+
+export interface ReconcileInput {
+  readonly es: EsPort;
+  readonly fleet: FleetPort;
+  readonly spec: RolloutSpec;
+  /** Seconds (epoch, or virtual time in the simulator). */
+  readonly now: number;
+  /** Receives the structured log line; default: console.log of its JSON. */
+  readonly log?: (line: ReconcileLog) => void;
+  /** Plan only: decide without executing. */
+  readonly dryRun?: boolean;
+}
+
+export interface ReconcileLog {
+  readonly decision: Action['type'];
+  readonly reason: string;
+  readonly blockedBy: string | null;
+  readonly node?: string;
+  readonly rolloutId: string;
+  readonly executed: boolean;
+  readonly error?: string;
+}
+
+export interface ReconcileResult {
+  readonly decision: Decision;
+  readonly observed: Observed;
+  /** Whether the action ran (false for waits, dry runs, skipped terminations and transient failures). */
+  readonly executed: boolean;
+  /** Set when the rollout is over (done, or release just executed). */
+  readonly outcome?: Outcome;
+  /** Instance terminated by this step. */
+  readonly terminated?: string;
+  readonly error?: string;
+}
+
+export async function observe(es: EsPort, fleet: FleetPort, spec: RolloutSpec, now: number): Promise<Observed> {
+  const [esView, groups] = await Promise.all([
+    es.observe().catch((e: unknown): Unknown => ({ unknown: errorText(e) })),
+    fleet
+      .describeGroups([spec.groups.data, spec.groups.master])
+      .catch((e: unknown): Unknown => ({ unknown: errorText(e) })),
+  ]);
+  return { es: esView, fleet: groups, now };
+}
+
+export function errorText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+export function actionNode(a: Action): string | undefined {
+  if ('node' in a) return a.node;
+  if ('instanceId' in a) return a.instanceId;
+  if ('group' in a) return a.group;
+  return undefined;
+}
+
+/** Executes one action. Returns the terminated instance id, or false when a termination was skipped. */
+export async function execute(
+  action: Action,
+  es: EsPort,
+  fleet: FleetPort,
+  spec: RolloutSpec,
+): Promise<{ terminated?: string; skipped?: string }> {
+  switch (action.type) {
+    case 'wait':
+    case 'wait-for-join':
+    case 'wait-for-drain':
+    case 'done':
+      return {};
+    case 'begin':
+      await fleet.setTags(action.group, action.tags);
+      return {};
+    case 'adopt':
+      for (const g of action.groups) await fleet.setTags(g, { [TAG.rollout]: action.rolloutId });
+      return {};
+    case 'suspend-processes':
+      await fleet.suspendProcesses(action.group, action.processes);
+      return {};
+    case 'resume-processes':
+      await fleet.resumeProcesses(action.group, action.processes);
+      return {};
+    case 'set-rebalance':
+      await es.setRebalanceEnable(action.value);
+      return {};
+    case 'surge':
+      // The mark first: a crash between the two writes only re-stamps it on the retry.
+      await fleet.setTags(action.group, { [TAG.surgeAt]: String(Math.floor(action.surgeAt)) });
+      await fleet.setDesiredCapacity(action.group, action.desiredCapacity);
+      return {};
+    case 'exclude':
+      await es.addAllocationExclusion(action.node);
+      return {};
+    case 'clear-exclusion':
+      await es.removeAllocationExclusions(action.nodes);
+      return {};
+    case 'voting-exclusion':
+      await es.addVotingExclusion(action.node);
+      return {};
+    case 'clear-voting-exclusions':
+      await es.clearVotingExclusions();
+      return {};
+    case 'terminate': {
+      // Terminate only the instance that was evaluated, still in the state it was evaluated in (ECK's preconditions).
+      const [group] = await fleet.describeGroups([action.group]);
+      const inst = group?.instances.find((i) => i.instanceId === action.instanceId);
+      if (!inst || inst.lifecycleState !== action.expectedLifecycleState) {
+        return { skipped: `${action.instanceId} changed (${inst?.lifecycleState ?? 'gone'}); not terminating` };
+      }
+      await fleet.terminateInstance(action.instanceId, true);
+      return { terminated: action.instanceId };
+    }
+    case 'mark-failed':
+      await fleet.setTags(action.group, { [TAG.failed]: tagValue(action.reason) });
+      return {};
+    case 'release':
+      for (const g of action.groups) {
+        await fleet.deleteTags(g, ROLLOUT_TAGS);
+        await fleet.setTags(g, { [TAG.result]: action.result });
+      }
+      void spec;
+      return {};
+  }
+}
+
+export async function reconcile(input: ReconcileInput): Promise<ReconcileResult> {
+  const { es, fleet, spec, now } = input;
+  const log = input.log ?? ((l: ReconcileLog) => console.log(JSON.stringify(l)));
+  const observed = await observe(es, fleet, spec, now);
+  const decision = decide(observed, spec);
+  const a = decision.action;
+  let executed = false;
+  let terminated: string | undefined;
+  let error: string | undefined;
+  let reason = decision.reason;
+  if (!input.dryRun) {
+    try {
+      const r = await execute(a, es, fleet, spec);
+      executed = !r.skipped && !['wait', 'wait-for-join', 'wait-for-drain', 'done'].includes(a.type);
+      terminated = r.terminated;
+      if (r.skipped) reason = `${reason}; ${r.skipped}`;
+    } catch (e) {
+      // A failed write is retried by the next step (every action is idempotent): transient, so wait.
+      error = errorText(e);
+    }
+  }
+  log({
+    decision: a.type,
+    reason,
+    blockedBy: decision.blockedBy ?? null,
+    node: actionNode(a),
+    rolloutId: spec.rolloutId,
+    executed,
+    ...(error ? { error } : {}),
+  });
+  const outcome = a.type === 'done' ? a.outcome : a.type === 'release' && executed ? a.outcome : undefined;
+  return {
+    decision: reason === decision.reason ? decision : { ...decision, reason },
+    observed,
+    executed,
+    ...(outcome ? { outcome } : {}),
+    ...(terminated ? { terminated } : {}),
+    ...(error ? { error } : {}),
+  };
+}
+
+/** Groups observed, or undefined when unknown. */
+export function observedGroups(o: Observed): readonly FleetGroup[] | undefined {
+  return 'unknown' in o.fleet ? undefined : (o.fleet as readonly FleetGroup[]);
+}
