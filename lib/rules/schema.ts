@@ -1,0 +1,69 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import { parse } from 'yaml';
+import { EXTRA_KNOWN_KEYS } from './catalog';
+
+/** ElastAlert's own rule schema, copied verbatim (see lib/rules/data/SOURCE.md). */
+export const ELASTALERT_SCHEMA_FILE = path.join(__dirname, 'data', 'elastalert-schema.yaml');
+
+type JsonSchema = Record<string, unknown> & {
+  properties?: Record<string, unknown>;
+  oneOf?: Array<JsonSchema & { title?: string; required?: string[] }>;
+  definitions?: Record<string, unknown>;
+};
+
+export interface RuleTypeBranch {
+  readonly title: string;
+  readonly required: readonly string[];
+  /** True when a rule's `type` selects this branch. */
+  readonly matches: (type: unknown) => boolean;
+  readonly validate: ValidateFunction;
+}
+
+export interface CompiledRuleSchema {
+  /** The whole upstream schema: the verdict (valid or not) is upstream's. */
+  readonly full: ValidateFunction;
+  /** The schema without its `oneOf`: errors of the common properties. */
+  readonly common: ValidateFunction;
+  /** One validator per `oneOf` branch, to report the branch of the rule's `type` in plain words. */
+  readonly branches: readonly RuleTypeBranch[];
+  /** Every key the schema or ElastAlert's loader knows, for the unknown-key warning. */
+  readonly knownKeys: ReadonlySet<string>;
+}
+
+let cached: CompiledRuleSchema | undefined;
+
+/** Loads and compiles the schema once per process (about 100 ms). */
+export function ruleSchema(file = ELASTALERT_SCHEMA_FILE): CompiledRuleSchema {
+  if (cached && file === ELASTALERT_SCHEMA_FILE) return cached;
+  const schema = parse(fs.readFileSync(file, 'utf8'), { merge: true }) as JsonSchema;
+  // strict: false because the upstream schema uses union types, undeclared `required` names and unknown keywords;
+  // formats (`uri`) are not checked, exactly like upstream's jsonschema Draft7Validator without a format checker.
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
+  const full = ajv.compile(schema);
+  const { oneOf, ...withoutOneOf } = schema;
+  const common = ajv.compile(withoutOneOf);
+  const knownKeys = new Set<string>([...Object.keys(schema.properties ?? {}), ...EXTRA_KNOWN_KEYS]);
+  const branches: RuleTypeBranch[] = (oneOf ?? []).map((branch, i) => {
+    for (const k of Object.keys(branch.properties ?? {})) knownKeys.add(k);
+    const typeSchema = (branch.properties?.type ?? {}) as { enum?: unknown[]; pattern?: string };
+    const pattern = typeSchema.pattern ? new RegExp(typeSchema.pattern) : undefined;
+    return {
+      title: branch.title ?? `branch ${i}`,
+      required: branch.required ?? [],
+      matches: (type: unknown) =>
+        typeSchema.enum
+          ? typeSchema.enum.includes(type)
+          : pattern
+            ? typeof type === 'string' && pattern.test(type)
+            : false,
+      validate: ajv.compile({ definitions: schema.definitions, type: 'object', ...branch }),
+    };
+  });
+  const compiled = { full, common, branches, knownKeys };
+  if (file === ELASTALERT_SCHEMA_FILE) cached = compiled;
+  return compiled;
+}
+
+export type { ErrorObject };

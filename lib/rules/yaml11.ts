@@ -1,0 +1,87 @@
+import {
+  Document,
+  isScalar,
+  parseDocument,
+  visit,
+  ParseOptions,
+  DocumentOptions,
+  SchemaOptions,
+  ToStringOptions,
+} from 'yaml';
+
+/**
+ * YAML 1.1 exactly as PyYAML (ElastAlert's parser) resolves plain scalars.
+ *
+ * The `yaml` package's 1.1 schema is close to PyYAML but not identical; the differences that matter for rules:
+ * - `y`, `n` (and `Y`, `N`) are booleans for `yaml`, strings for PyYAML;
+ * - `08` and `09` are integers for `yaml`, strings for PyYAML (not octal, not decimal);
+ * - `1e3` is a float for `yaml`, a string for PyYAML (PyYAML's float needs a dot and a signed exponent);
+ * - `.` is NaN for `yaml`, a string for PyYAML.
+ * The regular expressions below are PyYAML's implicit resolvers (yaml/resolver.py).
+ */
+const PY_BOOL_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+const PY_BOOL_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+const PY_INT_DECIMAL = /^[-+]?(?:0|[1-9][0-9_]*)$/;
+const PY_FLOAT_EXP = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*[eE][-+][0-9]+|\.[0-9][0-9_]*[eE][-+][0-9]+)$/;
+const PY_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)$/;
+
+type TagLike = { tag: string; format?: string; test?: RegExp; default?: unknown };
+
+function pyTags(tags: unknown[]): unknown[] {
+  return (tags as TagLike[]).map((t) => {
+    if (!t.test) return t;
+    if (t.tag === 'tag:yaml.org,2002:bool') {
+      return { ...t, test: t.test.test('true') ? PY_BOOL_TRUE : PY_BOOL_FALSE };
+    }
+    if (t.tag === 'tag:yaml.org,2002:int' && !t.format) return { ...t, test: PY_INT_DECIMAL };
+    if (t.tag === 'tag:yaml.org,2002:float' && t.format === 'EXP') return { ...t, test: PY_FLOAT_EXP };
+    if (t.tag === 'tag:yaml.org,2002:float' && !t.format && !t.test.test('.inf')) return { ...t, test: PY_FLOAT };
+    return t;
+  });
+}
+
+const YAML11: ParseOptions & DocumentOptions & SchemaOptions = {
+  version: '1.1',
+  merge: true,
+  // PyYAML keeps the last of duplicate keys silently; we refuse them (reported as an error by the caller).
+  uniqueKeys: true,
+  customTags: pyTags as SchemaOptions['customTags'],
+};
+
+/** Parses text with PyYAML's YAML 1.1 resolution. The caller checks `doc.errors` / `doc.warnings`. */
+export function parseYaml11(text: string): Document.Parsed {
+  return parseDocument(text, { ...YAML11, prettyErrors: true });
+}
+
+export type Yaml11Kind = 'str' | 'int' | 'float' | 'bool' | 'null' | 'timestamp';
+
+/** How PyYAML resolves an unquoted (plain) scalar with this text: its kind and value. */
+export function resolvePlain(text: string): { kind: Yaml11Kind; value: unknown } {
+  const doc = parseDocument(`- ${text}`, { ...YAML11, prettyErrors: false });
+  const seq = doc.contents as { items?: Array<{ type?: string; tag?: string; value?: unknown }> } | null;
+  const node = seq?.items?.[0];
+  // Text that is not a single plain scalar (contains ": ", " #", a flow indicator...) is not a scalar at all:
+  // report it as a string; the caller substitutes on the tree, so structure never comes from a value.
+  if (doc.errors.length > 0 || !node || node.type !== 'PLAIN') return { kind: 'str', value: text };
+  const value = node.value;
+  if (value === null) return { kind: 'null', value };
+  if (typeof value === 'boolean') return { kind: 'bool', value };
+  if (typeof value === 'number') return { kind: Number.isInteger(value) && !/[.]/.test(text) ? 'int' : 'float', value };
+  if (value instanceof Date) return { kind: 'timestamp', value };
+  return { kind: 'str', value };
+}
+
+/** Serializes a value so that PyYAML reads back exactly this value (strings such as "yes" or "0123" get quoted). */
+export function stringifyYaml11(value: unknown, options: ToStringOptions = {}): string {
+  const doc = new Document(value, { ...YAML11 });
+  // `${VAR}` references (secrets, ES_HOST) are double-quoted, so the value ElastAlert substitutes before parsing
+  // stays one string whatever its characters (the on-instance script refuses double quotes, backslashes and line breaks in values).
+  visit(doc, {
+    Scalar(_k, node) {
+      if (isScalar(node) && typeof node.value === 'string' && /\$\{[A-Z][A-Z0-9_]*\}/.test(node.value)) {
+        node.type = 'QUOTE_DOUBLE';
+      }
+    },
+  });
+  return doc.toString({ lineWidth: 0, ...options });
+}
