@@ -189,37 +189,50 @@ async function secretString(sm: SecretsManagerClient, secretId: string): Promise
   return out.SecretString;
 }
 
-/** Reads a user secret and the CA certificate. Never logs or returns anything but what the client needs. */
-export async function loadEsCredentials(opts: LoadEsCredentialsOptions): Promise<EsCredentials> {
-  const raw = await secretString(opts.secretsManager, opts.credentialsSecretId);
+/** Reads one user secret, JSON `{"username": ..., "password": ...}`; errors name the secret, never echo it. */
+export async function readUserSecret(
+  sm: SecretsManagerClient,
+  secretId: string,
+): Promise<{ username: string; password: string }> {
+  const raw = await secretString(sm, secretId);
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
     throw new EsClientConfigError(
-      `secret ${opts.credentialsSecretId}: SecretString is not JSON. Expected {"username": "...", "password": "..."}.`,
+      `secret ${secretId}: SecretString is not JSON. Expected {"username": "...", "password": "..."}.`,
     );
   }
   const parsed = UserSecretSchema.safeParse(json);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
     throw new EsClientConfigError(
-      `secret ${opts.credentialsSecretId}: missing or empty field(s) ${fields}. ` +
-        `Expected {"username": "...", "password": "..."}.`,
+      `secret ${secretId}: missing or empty field(s) ${fields}. Expected {"username": "...", "password": "..."}.`,
     );
   }
+  return parsed.data;
+}
 
-  let caPem: string;
-  if ('ssmParameterName' in opts.ca) {
-    if (!opts.ssm) {
-      throw new EsClientConfigError('loadEsCredentials: ca.ssmParameterName needs an SSMClient in `ssm`.');
+/** Reads the CA certificate PEM from an SSM parameter or a secret, validated. */
+export async function readCaPem(
+  ca: CaSource,
+  clients: { secretsManager: SecretsManagerClient; ssm?: SSMClient },
+): Promise<string> {
+  if ('ssmParameterName' in ca) {
+    if (!clients.ssm) {
+      throw new EsClientConfigError('ca.ssmParameterName needs an SSMClient in `ssm`.');
     }
-    const out = await opts.ssm.send(new GetParameterCommand({ Name: opts.ca.ssmParameterName }));
-    caPem = validateCaPem(out.Parameter?.Value, `SSM parameter ${opts.ca.ssmParameterName}`);
-  } else {
-    caPem = validateCaPem(await secretString(opts.secretsManager, opts.ca.secretId), `secret ${opts.ca.secretId}`);
+    const out = await clients.ssm.send(new GetParameterCommand({ Name: ca.ssmParameterName }));
+    return validateCaPem(out.Parameter?.Value, `SSM parameter ${ca.ssmParameterName}`);
   }
-  return { username: parsed.data.username, password: parsed.data.password, caPem };
+  return validateCaPem(await secretString(clients.secretsManager, ca.secretId), `secret ${ca.secretId}`);
+}
+
+/** Reads a user secret and the CA certificate. Never logs or returns anything but what the client needs. */
+export async function loadEsCredentials(opts: LoadEsCredentialsOptions): Promise<EsCredentials> {
+  const user = await readUserSecret(opts.secretsManager, opts.credentialsSecretId);
+  const caPem = await readCaPem(opts.ca, opts);
+  return { username: user.username, password: user.password, caPem };
 }
 
 export interface CreateEsClientFromAwsOptions extends Omit<EsClientOptions, 'caPem' | 'username' | 'password'> {

@@ -1,0 +1,24 @@
+/** The contract between ClusterSecurity (lib/security) and the cluster-CA handler: properties and environment. */
+import { z } from 'zod';
+
+export const ClusterCaPropertiesSchema = z.object({
+  /** Subject CN of the CA, e.g. "elk-cdk dev cluster CA". */
+  CommonName: z.string().min(1).max(64),
+  /** Organization in the subject. */
+  Organization: z.string().min(1).max(64),
+  /** Validity of a newly created CA, days (as a string: CloudFormation passes properties as strings). */
+  ValidityDays: z.coerce.number().int().min(30).max(36500),
+});
+export type ClusterCaProperties = z.infer<typeof ClusterCaPropertiesSchema>;
+
+export const ClusterCaEnvSchema = z.object({
+  /** ARN of the Secrets Manager secret that holds the CA certificate + private key (PEM, concatenated). */
+  CA_SECRET_ARN: z.string().min(1),
+});
+
+/** Attributes the custom resource returns (public data only; never key material). */
+export interface ClusterCaData {
+  readonly CertificatePem: string;
+  readonly Fingerprint256: string;
+  readonly NotAfter: string;
+}

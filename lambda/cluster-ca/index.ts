@@ -1,0 +1,90 @@
+/**
+ * onEvent handler of the cluster-CA custom resource (Provider framework). Thin: reads the CA secret, asks
+ * decideCa(), writes a new CA only when there is none, and returns the public certificate. The private key goes
+ * to Secrets Manager and nowhere else: not into the response, not into a log line.
+ */
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { X509Certificate } from 'node:crypto';
+import { caSecretString, createCa, decideCa } from './ca';
+import { ClusterCaData, ClusterCaEnvSchema, ClusterCaPropertiesSchema } from './contract';
+
+/** Fixed: the CA is never replaced by CloudFormation (a new id would mean replacement + Delete of the old). */
+export const PHYSICAL_ID = 'elk-cdk-cluster-ca';
+
+export interface OnEventResult {
+  readonly PhysicalResourceId: string;
+  readonly Data?: ClusterCaData;
+}
+
+export interface Deps {
+  readonly secretsManager: SecretsManagerClient;
+  readonly env: NodeJS.ProcessEnv;
+  readonly now: () => Date;
+  readonly log: (line: Record<string, unknown>) => void;
+}
+
+const defaultDeps = (): Deps => ({
+  secretsManager: new SecretsManagerClient({}),
+  env: process.env,
+  now: () => new Date(),
+  log: (line) => console.log(JSON.stringify(line)),
+});
+
+async function currentSecret(sm: SecretsManagerClient, arn: string): Promise<string | undefined> {
+  try {
+    const out = await sm.send(new GetSecretValueCommand({ SecretId: arn }));
+    return out.SecretString;
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException) return undefined; // a secret without any value yet
+    throw err;
+  }
+}
+
+export async function onEvent(
+  event: CloudFormationCustomResourceEvent,
+  deps: Deps = defaultDeps(),
+): Promise<OnEventResult> {
+  if (event.RequestType === 'Delete') {
+    // The secret has RemovalPolicy RETAIN; the CA outlives the stack so a re-created stack keeps trusting it.
+    deps.log({ decision: 'keep', reason: 'Delete leaves the CA secret in place (retained)' });
+    return { PhysicalResourceId: event.PhysicalResourceId };
+  }
+  const env = ClusterCaEnvSchema.parse(deps.env);
+  const props = ClusterCaPropertiesSchema.parse(event.ResourceProperties);
+
+  const decision = decideCa(await currentSecret(deps.secretsManager, env.CA_SECRET_ARN), env.CA_SECRET_ARN);
+  let certPem: string;
+  if (decision.decision === 'reuse') {
+    certPem = decision.ca.certPem;
+  } else {
+    const ca = createCa({
+      commonName: props.CommonName,
+      organization: props.Organization,
+      validityDays: props.ValidityDays,
+      now: deps.now(),
+    });
+    await deps.secretsManager.send(
+      new PutSecretValueCommand({ SecretId: env.CA_SECRET_ARN, SecretString: caSecretString(ca) }),
+    );
+    certPem = ca.certPem;
+  }
+  const x509 = new X509Certificate(certPem);
+  deps.log({
+    decision: decision.decision,
+    reason: decision.reason,
+    fingerprint256: x509.fingerprint256,
+    notAfter: x509.validTo,
+  });
+  return {
+    PhysicalResourceId: PHYSICAL_ID,
+    Data: { CertificatePem: certPem, Fingerprint256: x509.fingerprint256, NotAfter: x509.validTo },
+  };
+}
+
+export const handler = (event: CloudFormationCustomResourceEvent) => onEvent(event);

@@ -1,0 +1,165 @@
+/**
+ * Security bootstrap custom resource (Provider framework with isComplete). onEvent only acknowledges; isComplete
+ * polls until the cluster has formed and then PUTs the roles, users and passwords (idempotent, every time the
+ * definitions change). Invoked directly with `{"action": "sync-passwords"}`, onEvent re-applies every user's
+ * password from its secret: the rotation path, no node restart.
+ * Logs one line per decision; never a password or a request body.
+ */
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { Client } from '@elastic/elasticsearch';
+import { createEsClient, readCaPem, readUserSecret } from '../shared/es-client';
+import { BootstrapEnv, BootstrapEnvSchema, BootstrapPropertiesSchema } from './contract';
+import { classifyEsError, EsRequest, healthVerdict, planPasswordSync, planSecurityRequests } from './core';
+
+export const PHYSICAL_ID = 'elk-cdk-security-bootstrap';
+
+export interface Deps {
+  readonly secretsManager: SecretsManagerClient;
+  readonly ssm: SSMClient;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: (line: Record<string, unknown>) => void;
+}
+
+let cachedDeps: Deps | undefined;
+const defaultDeps = (): Deps =>
+  (cachedDeps ??= {
+    secretsManager: new SecretsManagerClient({}),
+    ssm: new SSMClient({}),
+    env: process.env,
+    log: (line) => console.log(JSON.stringify(line)),
+  });
+
+export interface SyncPasswordsRequest {
+  readonly action: 'sync-passwords';
+}
+
+export async function onEvent(
+  event: CloudFormationCustomResourceEvent | SyncPasswordsRequest,
+  deps: Deps = defaultDeps(),
+): Promise<{ PhysicalResourceId?: string; applied?: number }> {
+  if ('action' in event) {
+    if (event.action !== 'sync-passwords') throw new Error(`unknown action "${String(event.action)}"`);
+    const env = BootstrapEnvSchema.parse(deps.env);
+    const passwords = await loadPasswords(env, deps);
+    const result = await withClient(env, passwords.elastic, deps, (es) => run(es, planPasswordSync(passwords), deps));
+    if (result.verdict !== 'done') throw new Error(`sync-passwords did not complete: ${result.reason}`);
+    return { applied: result.applied };
+  }
+  if (event.RequestType !== 'Delete') {
+    BootstrapPropertiesSchema.parse(event.ResourceProperties); // fail fast on a broken contract
+    BootstrapEnvSchema.parse(deps.env);
+  }
+  deps.log({ decision: 'accepted', requestType: event.RequestType, reason: 'isComplete applies the definitions' });
+  return { PhysicalResourceId: event.RequestType === 'Create' ? PHYSICAL_ID : event.PhysicalResourceId };
+}
+
+export async function isComplete(
+  event: CloudFormationCustomResourceEvent,
+  deps: Deps = defaultDeps(),
+): Promise<{ IsComplete: boolean; Data?: Record<string, string> }> {
+  if (event.RequestType === 'Delete') {
+    // Roles and users live in the cluster; deleting the stack (and cluster) removes them.
+    deps.log({ decision: 'done', reason: 'Delete leaves the cluster security as it is' });
+    return { IsComplete: true };
+  }
+  const props = BootstrapPropertiesSchema.parse(event.ResourceProperties);
+  const env = BootstrapEnvSchema.parse(deps.env);
+  const passwords = await loadPasswords(env, deps);
+  const plan = planSecurityRequests({ roles: props.RolesJson, users: props.UsersJson, passwords });
+
+  const result = await withClient(env, passwords.elastic, deps, async (es) => {
+    const health = await call(es, {
+      method: 'GET',
+      path: '/_cluster/health?timeout=5s',
+      description: 'cluster health',
+    });
+    if ('verdict' in health) return health;
+    const notReady = healthVerdict(health.body as { status?: string });
+    if (notReady) return notReady;
+    return run(es, plan, deps);
+  });
+  if (result.verdict === 'fail') {
+    deps.log({ decision: 'fail', reason: result.reason });
+    throw new Error(result.reason);
+  }
+  if (result.verdict === 'wait') {
+    deps.log({ decision: 'wait', reason: result.reason });
+    return { IsComplete: false };
+  }
+  const applied = 'applied' in result ? result.applied : 0;
+  deps.log({ decision: 'done', reason: `applied ${applied} security requests`, hash: props.DefinitionsHash });
+  return { IsComplete: true, Data: { DefinitionsHash: props.DefinitionsHash } };
+}
+
+type RunResult =
+  | { readonly verdict: 'done'; readonly applied: number; readonly reason: string }
+  | { readonly verdict: 'wait' | 'fail'; readonly reason: string };
+
+async function loadPasswords(env: BootstrapEnv, deps: Deps): Promise<Record<string, string>> {
+  const entries = await Promise.all(
+    Object.entries(env.USER_SECRET_ARNS).map(async ([user, arn]) => {
+      const secret = await readUserSecret(deps.secretsManager, arn);
+      if (secret.username !== user) {
+        throw new Error(`secret ${arn}: username is "${secret.username}" but it is configured for user "${user}"`);
+      }
+      return [user, secret.password] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+async function withClient(
+  env: BootstrapEnv,
+  elasticPassword: string,
+  deps: Deps,
+  fn: (es: Client) => Promise<RunResult>,
+): Promise<RunResult> {
+  const caPem = await readCaPem({ ssmParameterName: env.CA_PARAMETER_NAME }, deps);
+  const es = createEsClient({
+    node: env.ES_ENDPOINT,
+    caPem,
+    username: 'elastic',
+    password: elasticPassword,
+    servername: env.ES_SERVERNAME,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    maxRetries: 0,
+  });
+  try {
+    return await fn(es);
+  } finally {
+    await es.close();
+  }
+}
+
+async function call(
+  es: Client,
+  req: EsRequest,
+): Promise<{ body: unknown } | { verdict: 'wait' | 'fail'; reason: string }> {
+  try {
+    const res = await es.transport.request({ method: req.method, path: req.path, body: req.body }, { meta: true });
+    return { body: res.body };
+  } catch (err) {
+    const e = err as { meta?: { statusCode?: number; body?: unknown }; message?: string; name?: string };
+    const status = e.meta?.statusCode;
+    const detail = `${req.description}: ${status !== undefined ? esReason(e.meta?.body) : `${e.name}: ${e.message}`}`;
+    return classifyEsError(status, detail);
+  }
+}
+
+/** Elasticsearch's error reason, never the request (which may hold a password). */
+function esReason(body: unknown): string {
+  const b = body as { error?: { reason?: string; type?: string } | string } | undefined;
+  if (typeof b?.error === 'string') return b.error;
+  return b?.error?.reason ?? b?.error?.type ?? 'no reason given';
+}
+
+async function run(es: Client, plan: readonly EsRequest[], deps: Deps): Promise<RunResult> {
+  for (const req of plan) {
+    const r = await call(es, req);
+    if ('verdict' in r) return r;
+    deps.log({ decision: 'applied', request: req.description });
+  }
+  return { verdict: 'done', applied: plan.length, reason: 'all applied' };
+}

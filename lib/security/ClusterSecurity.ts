@@ -1,0 +1,383 @@
+import * as path from 'path';
+import { CustomResource, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import type { ClusterCaProperties } from '../../lambda/cluster-ca/contract';
+import { NATIVE_USERS, ROLES, securityDefinitionsHash, SERVICE_USERS, ServiceUser } from './roles';
+
+const PROJECT_ROOT = path.join(__dirname, '..', '..');
+const LAMBDA_DIR = path.join(PROJECT_ROOT, 'lambda');
+
+export interface ClusterSecurityProps {
+  /** Environment name (dev, staging, ...): part of every secret, parameter and DNS name. */
+  readonly environmentName: string;
+  /**
+   * Stable DNS name every node certificate carries in its SANs, and the name clients verify when they connect
+   * through a load balancer or by IP.
+   * @default `elasticsearch.<environmentName>.elk.internal`
+   */
+  readonly serviceName?: string;
+  /**
+   * What happens to the KMS key, the CA secret and the user secrets when the stack is deleted.
+   * With RETAIN the CA and passwords survive a re-created stack; delete or restore the retained secrets before
+   * re-creating the environment, or the fixed secret names collide.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Validity of a newly created cluster CA. @default 3650 days */
+  readonly caValidityDays?: number;
+}
+
+export interface SecurityBootstrapProps {
+  /** VPC the bootstrap Lambdas run in; they need a route to Secrets Manager and SSM (NAT or VPC endpoints). */
+  readonly vpc: ec2.IVpc;
+  /** @default private subnets with egress */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** Security group(s) of the Lambdas; the cluster's 9200 ingress must allow them. */
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /** `https://<host>:9200` of the cluster (internal load balancer or DNS name). */
+  readonly endpoint: string;
+  /**
+   * Name checked against the node certificates. @default the construct's serviceName
+   */
+  readonly servername?: string;
+  /** How long the bootstrap waits for the cluster to form (CloudFormation's cap is 1 h). @default 50 minutes */
+  readonly timeout?: Duration;
+}
+
+/** What a bootstrap() call creates; ClusterStack can add dependencies on `resource` (e.g. on the ASGs). */
+export interface SecurityBootstrap {
+  readonly resource: CustomResource;
+  readonly onEventFunction: lambda.IFunction;
+  readonly isCompleteFunction: lambda.IFunction;
+}
+
+/**
+ * Cluster security of one environment: a KMS key, the cluster CA (created once by a custom resource, private key in
+ * Secrets Manager only, certificate in SSM), one generated password secret per service user, grant helpers that
+ * give each role exactly its own secret, the node-certificate script, and the roles-and-users bootstrap.
+ */
+export class ClusterSecurity extends Construct {
+  /** Path of the boot script that issues a node its certificate (see docs/security.md). */
+  static readonly nodeCertificateScriptPath = path.join(PROJECT_ROOT, 'scripts', 'security', 'node-certs.sh');
+  /** Path of the boot script that puts elastic's bootstrap.password into the node keystore. */
+  static readonly bootstrapPasswordScriptPath = path.join(
+    PROJECT_ROOT,
+    'scripts',
+    'security',
+    'es-bootstrap-password.sh',
+  );
+
+  readonly key: kms.Key;
+  /** Holds the CA certificate PEM followed by the CA private key PEM. Only nodes (and the CA Lambda) read it. */
+  readonly caSecret: secretsmanager.Secret;
+  /** Public CA certificate for clients. */
+  readonly caCertificateParameter: ssm.StringParameter;
+  readonly caCertificateParameterName: string;
+  readonly serviceName: string;
+  readonly environmentName: string;
+  private readonly users: Record<ServiceUser, secretsmanager.Secret>;
+
+  constructor(scope: Construct, id: string, props: ClusterSecurityProps) {
+    super(scope, id);
+    const env = props.environmentName;
+    if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(env)) {
+      throw new Error(
+        `ClusterSecurity: environmentName "${env}" must be lowercase letters, digits and "-" (it names secrets and DNS).`,
+      );
+    }
+    this.environmentName = env;
+    this.serviceName = props.serviceName ?? `elasticsearch.${env}.elk.internal`;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.key = new kms.Key(this, 'Key', {
+      description: `elk-cdk ${env}: encrypts the cluster CA key and the Elasticsearch user passwords`,
+      enableKeyRotation: true,
+      alias: `alias/elk/${env}/security`,
+      removalPolicy,
+    });
+
+    // ---- cluster CA ----
+    this.caSecret = new secretsmanager.Secret(this, 'CaSecret', {
+      secretName: `elk/${env}/security/cluster-ca`,
+      description: `elk-cdk ${env}: cluster CA certificate + private key (PEM). Written once by the cluster-CA custom resource.`,
+      encryptionKey: this.key,
+      // A random placeholder until the custom resource writes the CA; the template never holds a value.
+      generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      removalPolicy,
+    });
+    Validations.of(this.caSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The CA key is not rotated on a schedule: a new CA means re-issuing every node certificate and updating every client trust store, a planned operation documented in docs/security.md.',
+    });
+
+    const caFn = this.lambda(this, 'CaFunction', {
+      entry: path.join(LAMBDA_DIR, 'cluster-ca', 'index.ts'),
+      handler: 'handler',
+      description: `elk-cdk ${env}: creates the cluster CA once`,
+      timeout: Duration.minutes(1),
+      environment: { CA_SECRET_ARN: this.caSecret.secretArn },
+    });
+    this.caSecret.grantRead(caFn);
+    this.caSecret.grantWrite(caFn);
+
+    const caProvider = new cr.Provider(this, 'CaProvider', {
+      onEventHandler: caFn,
+      logGroup: this.logGroup(this, 'CaProviderLogs'),
+    });
+    acknowledgeProvider(caProvider, [caFn]);
+
+    const caProps: Record<keyof ClusterCaProperties, string> = {
+      CommonName: `elk-cdk ${env} cluster CA`,
+      Organization: 'elk-cdk',
+      ValidityDays: String(props.caValidityDays ?? 3650),
+    };
+    const ca = new CustomResource(this, 'ClusterCa', {
+      serviceToken: caProvider.serviceToken,
+      resourceType: 'Custom::ElkClusterCa',
+      properties: caProps,
+      serviceTimeout: Duration.minutes(5),
+    });
+
+    this.caCertificateParameterName = `/elk/${env}/security/ca-cert`;
+    this.caCertificateParameter = new ssm.StringParameter(this, 'CaCertificate', {
+      parameterName: this.caCertificateParameterName,
+      description: `elk-cdk ${env}: cluster CA certificate (public). Clients verify Elasticsearch against it.`,
+      stringValue: ca.getAttString('CertificatePem'),
+      tier: ssm.ParameterTier.STANDARD,
+    });
+
+    // ---- service users ----
+    const users: Partial<Record<ServiceUser, secretsmanager.Secret>> = {};
+    for (const user of SERVICE_USERS) {
+      const secret = new secretsmanager.Secret(this, `User${pascal(user)}`, {
+        secretName: `elk/${env}/users/${user}`,
+        description: `elk-cdk ${env}: Elasticsearch user ${user} ({"username","password"})`,
+        encryptionKey: this.key,
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ username: user }),
+          generateStringKey: 'password',
+          passwordLength: 32,
+          // Letters and digits only: no quoting issues in YAML, keystores or ElastAlert's $VAR expansion.
+          excludePunctuation: true,
+        },
+        removalPolicy,
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Rotation is an operator action (new value + the bootstrap "sync-passwords" invocation, no node restart), documented in docs/security.md; an automatic schedule would change passwords under running Kibana/Logstash processes.',
+      });
+      users[user] = secret;
+    }
+    this.users = users as Record<ServiceUser, secretsmanager.Secret>;
+  }
+
+  /** The secret of one service user (JSON {username, password}). */
+  userSecret(name: ServiceUser): secretsmanager.ISecret {
+    const s = this.users[name];
+    if (!s) throw new Error(`ClusterSecurity.userSecret: unknown user "${name}"; known: ${SERVICE_USERS.join(', ')}`);
+    return s;
+  }
+
+  /** Read access to exactly one user's secret (GetSecretValue + kms:Decrypt through Secrets Manager). */
+  grantUserSecretRead(name: ServiceUser, grantee: iam.IGrantable): iam.Grant {
+    return this.userSecret(name).grantRead(grantee);
+  }
+
+  /** ssm:GetParameter on the public CA certificate. */
+  grantCaCertificateRead(grantee: iam.IGrantable): iam.Grant {
+    return this.caCertificateParameter.grantRead(grantee);
+  }
+
+  /** What an Elasticsearch client (a Lambda, the alerter) needs: its own user secret and the CA certificate. */
+  grantClient(name: ServiceUser, grantee: iam.IGrantable): void {
+    this.grantUserSecretRead(name, grantee);
+    this.grantCaCertificateRead(grantee);
+  }
+
+  /** For the Elasticsearch node role: read the CA secret (node-certs.sh), nothing else. */
+  grantNodeCertificates(grantee: iam.IGrantable): iam.Grant {
+    return this.caSecret.grantRead(grantee);
+  }
+
+  /** For the Elasticsearch node role: read the elastic secret (es-bootstrap-password.sh). */
+  grantNodeBootstrapPassword(grantee: iam.IGrantable): iam.Grant {
+    return this.grantUserSecretRead('elastic', grantee);
+  }
+
+  /**
+   * The custom resource that PUTs roles, users and passwords once the cluster has formed, on every deploy where
+   * the definitions (lib/security/roles.ts) change. Created in `scope` (the cluster stack) inside the VPC.
+   */
+  bootstrap(scope: Construct, props: SecurityBootstrapProps): SecurityBootstrap {
+    const timeout = props.timeout ?? Duration.minutes(50);
+    if (timeout.toSeconds() > 55 * 60) {
+      throw new Error(
+        `ClusterSecurity.bootstrap: timeout ${timeout.toMinutes()} min exceeds 55 min; CloudFormation stops waiting for a custom resource after 1 h.`,
+      );
+    }
+    if (!Token.isUnresolved(props.endpoint) && !/^https:\/\//.test(props.endpoint)) {
+      throw new Error(`ClusterSecurity.bootstrap: endpoint "${props.endpoint}" must be https://<host>:9200.`);
+    }
+    const construct = new Construct(scope, 'SecurityBootstrap');
+    const userSecretArns = Object.fromEntries(SERVICE_USERS.map((u) => [u, this.users[u].secretArn]));
+    const common: NodejsFunctionProps = {
+      entry: path.join(LAMBDA_DIR, 'security-bootstrap', 'index.ts'),
+      timeout: Duration.minutes(2),
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: props.securityGroups,
+      environment: {
+        ES_ENDPOINT: props.endpoint,
+        ES_SERVERNAME: props.servername ?? this.serviceName,
+        CA_PARAMETER_NAME: this.caCertificateParameterName,
+        USER_SECRET_ARNS: Stack.of(scope).toJsonString(userSecretArns),
+        REQUEST_TIMEOUT_MS: '10000',
+      },
+    };
+    const onEventFunction = this.lambda(construct, 'OnEvent', {
+      ...common,
+      handler: 'onEvent',
+      description: `elk-cdk ${this.environmentName}: security bootstrap (accepts events; {"action":"sync-passwords"} re-applies passwords)`,
+    });
+    const isCompleteFunction = this.lambda(construct, 'IsComplete', {
+      ...common,
+      handler: 'isComplete',
+      description: `elk-cdk ${this.environmentName}: security bootstrap (waits for the cluster, applies roles and users)`,
+    });
+    for (const fn of [onEventFunction, isCompleteFunction]) {
+      // The bootstrap sets every user's password, so it reads every user secret: the only role that does.
+      for (const u of SERVICE_USERS) this.grantUserSecretRead(u, fn);
+      this.grantCaCertificateRead(fn);
+    }
+
+    const provider = new cr.Provider(construct, 'Provider', {
+      onEventHandler: onEventFunction,
+      isCompleteHandler: isCompleteFunction,
+      queryInterval: Duration.seconds(30),
+      totalTimeout: timeout,
+      logGroup: this.logGroup(construct, 'ProviderLogs'),
+      waiterStateMachineLogOptions: {
+        destination: this.logGroup(construct, 'WaiterLogs'),
+        level: sfn.LogLevel.ALL,
+      },
+      disableWaiterStateMachineLogging: false,
+    });
+    acknowledgeProvider(provider, [onEventFunction, isCompleteFunction], true);
+
+    const resource = new CustomResource(construct, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::ElkSecurityBootstrap',
+      properties: {
+        RolesJson: JSON.stringify(ROLES),
+        UsersJson: JSON.stringify(NATIVE_USERS),
+        DefinitionsHash: securityDefinitionsHash(),
+      },
+      serviceTimeout: timeout.plus(Duration.minutes(5)),
+    });
+    resource.node.addDependency(this.caCertificateParameter);
+    return { resource, onEventFunction, isCompleteFunction };
+  }
+
+  private logGroup(scope: Construct, id: string): logs.LogGroup {
+    return new logs.LogGroup(scope, id, {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+
+  /** A NodejsFunction with its own role that may only write its own log group (no managed policy). */
+  private lambda(scope: Construct, id: string, props: NodejsFunctionProps): NodejsFunction {
+    const logGroup = this.logGroup(scope, `${id}Logs`);
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.description ?? id}`.slice(0, 1000),
+    });
+    if (props.vpc) {
+      // ENI management for a VPC Lambda; these EC2 actions do not support resource-level permissions.
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+    }
+    const fn = new NodejsFunction(scope, id, {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      role,
+      logGroup,
+      ...props,
+      bundling: {
+        minify: true,
+        sourceMap: false,
+        target: 'node22',
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+    logGroup.grantWrite(role);
+    if (props.vpc) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'The EC2 network-interface actions a VPC Lambda needs have no resource-level permissions.',
+      });
+    }
+    return fn;
+  }
+}
+
+/**
+ * cdk-nag acknowledgements for a Provider framework, on the provider itself. cdk-nag v3 matches granular findings
+ * only by their exact id, so the function logical ids are computed, not hard-coded.
+ */
+function acknowledgeProvider(provider: cr.Provider, handlers: lambda.IFunction[], withWaiter = false): void {
+  const v = Validations.of(provider);
+  const stack = Stack.of(provider);
+  v.acknowledge({
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: 'The Provider framework Lambdas use the CDK-managed AWSLambdaBasicExecutionRole (CloudWatch Logs only).',
+  });
+  const frameworkFns = provider.node.findAll().filter((c): c is lambda.CfnFunction => c instanceof lambda.CfnFunction);
+  const handlerFns = handlers.map((f) => f.node.defaultChild as lambda.CfnFunction);
+  for (const fn of [...handlerFns, ...frameworkFns]) {
+    v.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn)}.Arn>:*]`,
+      reason: 'The Provider framework may invoke any version of its own functions (`<function arn>:*`).',
+    });
+  }
+  if (withWaiter) {
+    v.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'CloudWatch Logs delivery for the waiter state machine requires `*` (no resource-level permissions).',
+    });
+    v.acknowledge({
+      id: 'AwsSolutions-SF2',
+      reason: 'The Provider framework waiter state machine has no X-Ray option; it only polls one Lambda.',
+    });
+  }
+}
+
+function pascal(s: string): string {
+  return s
+    .split('_')
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('');
+}

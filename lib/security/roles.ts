@@ -1,0 +1,126 @@
+/**
+ * Elasticsearch roles and users as data. The security bootstrap custom resource PUTs exactly these on every
+ * deploy where they change (the custom resource carries a hash of this file's output), and the tests read them.
+ * The shapes follow the `PUT _security/role/<name>` and `PUT _security/user/<name>` request bodies.
+ */
+import { createHash } from 'crypto';
+
+export interface IndexPrivilege {
+  readonly names: readonly string[];
+  readonly privileges: readonly string[];
+  /** Whether the grant also covers restricted indices such as `.security-7`. @default false */
+  readonly allow_restricted_indices?: boolean;
+}
+
+export interface RoleDescriptor {
+  /** Named cluster privileges or cluster action patterns (`cluster:admin/...`). */
+  readonly cluster: readonly string[];
+  readonly indices: readonly IndexPrivilege[];
+  readonly metadata?: Record<string, string>;
+}
+
+/** Users whose passwords the stack generates, one Secrets Manager secret each. */
+export const SERVICE_USERS = ['elastic', 'kibana_system', 'logstash_writer', 'elastalert', 'orchestrator'] as const;
+export type ServiceUser = (typeof SERVICE_USERS)[number];
+
+/** Built-in users of Elasticsearch: only their password is set, never their roles. */
+export const RESERVED_USERS: readonly ServiceUser[] = ['elastic', 'kibana_system'];
+
+const MANAGED = { managed_by: 'elk-cdk' };
+
+/** Index privileges that read or change documents. No role may hold one it does not need. */
+export const DOCUMENT_PRIVILEGES: readonly string[] = [
+  'all',
+  'read',
+  'read_cross_cluster',
+  'write',
+  'index',
+  'create',
+  'create_doc',
+  'delete',
+  'manage',
+  'manage_follow_index',
+  'manage_leader_index',
+];
+
+export const ROLES: Readonly<Record<string, RoleDescriptor>> = {
+  /** Logstash ships events into logs-* (data streams or daily indices); it never reads or deletes them. */
+  logstash_writer: {
+    cluster: ['monitor', 'manage_index_templates', 'manage_ilm'],
+    indices: [
+      {
+        names: ['logs-*'],
+        privileges: ['create_doc', 'create_index', 'auto_configure', 'view_index_metadata'],
+      },
+    ],
+    metadata: MANAGED,
+  },
+  /**
+   * ElastAlert queries the log indices and keeps its state in its own writeback indices (`elastalert`,
+   * `elastalert_status`, `_silence`, `_error`, `_past`), which `elastalert-create-index` creates with mappings.
+   */
+  elastalert: {
+    cluster: ['monitor'],
+    indices: [
+      { names: ['logs-*'], privileges: ['read', 'view_index_metadata'] },
+      {
+        names: ['elastalert', 'elastalert_*'],
+        privileges: ['create_index', 'read', 'write', 'view_index_metadata', 'manage'],
+      },
+    ],
+    metadata: MANAGED,
+  },
+  /**
+   * The rolling-replacement orchestrator: cluster health and state, allocation exclusions (cluster settings),
+   * voting exclusions, node shutdown records and `reroute?retry_failed`. It holds no document privilege.
+   * It does hold the index `monitor` privilege on every index, restricted ones included: `_cat/shards` and
+   * index stats only list the shards of indices the user may monitor, and a filtered view would make a node
+   * holding the last copy of `.security-7` look empty. `monitor` reads shard metadata and stats, never documents.
+   */
+  orchestrator: {
+    cluster: [
+      'monitor',
+      'cluster:admin/settings/update',
+      'cluster:admin/voting_config/add_exclusions',
+      'cluster:admin/voting_config/clear_exclusions',
+      'cluster:admin/shutdown/create',
+      'cluster:admin/shutdown/get',
+      'cluster:admin/shutdown/delete',
+      'cluster:admin/reroute',
+    ],
+    indices: [{ names: ['*'], privileges: ['monitor'], allow_restricted_indices: true }],
+    metadata: MANAGED,
+  },
+};
+
+export interface NativeUser {
+  readonly roles: readonly string[];
+  readonly full_name: string;
+}
+
+/** Native-realm users the bootstrap creates (reserved users only get their password set). */
+export const NATIVE_USERS: Readonly<Record<Exclude<ServiceUser, 'elastic' | 'kibana_system'>, NativeUser>> = {
+  logstash_writer: { roles: ['logstash_writer'], full_name: 'Logstash writer (elk-cdk)' },
+  elastalert: { roles: ['elastalert'], full_name: 'ElastAlert (elk-cdk)' },
+  orchestrator: { roles: ['orchestrator'], full_name: 'Rolling-replacement orchestrator (elk-cdk)' },
+};
+
+/** Stable JSON (sorted keys) so the hash only changes when a definition does. */
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** SHA-256 of the roles and users: a custom-resource property, so a changed definition triggers an Update. */
+export function securityDefinitionsHash(
+  roles: Readonly<Record<string, RoleDescriptor>> = ROLES,
+  users: Readonly<Record<string, NativeUser>> = NATIVE_USERS,
+): string {
+  return createHash('sha256').update(stableStringify({ roles, users })).digest('hex');
+}

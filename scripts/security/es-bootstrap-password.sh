@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Puts the `elastic` user's generated password into this node's Elasticsearch keystore as `bootstrap.password`,
+# before Elasticsearch starts. Until the security bootstrap (custom resource) has stored the password in the
+# .security index, `elastic` authenticates with this value; afterwards the keystore entry is ignored.
+#
+#   es-bootstrap-password.sh --secret-id <arn|name of the elastic user secret> [--region r]
+#                            [--keystore-tool /usr/share/elasticsearch/bin/elasticsearch-keystore]
+#
+# The secret is JSON {"username": "elastic", "password": "..."}; the password is piped to the keystore tool,
+# never placed on a command line or echoed.
+set -euo pipefail
+
+SECRET_ID="${ELASTIC_SECRET_ID:-}"
+REGION="${AWS_REGION:-}"
+KEYSTORE_TOOL="${KEYSTORE_TOOL:-/usr/share/elasticsearch/bin/elasticsearch-keystore}"
+IMDS="${IMDS_ENDPOINT:-http://169.254.169.254}"
+
+die() {
+  echo "es-bootstrap-password: $*" >&2
+  exit 1
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --secret-id) SECRET_ID="${2:?--secret-id needs a value}"; shift 2 ;;
+    --region) REGION="${2:?--region needs a value}"; shift 2 ;;
+    --keystore-tool) KEYSTORE_TOOL="${2:?--keystore-tool needs a value}"; shift 2 ;;
+    *) die "unknown argument '$1'" ;;
+  esac
+done
+
+[ -n "$SECRET_ID" ] || die "--secret-id (or ELASTIC_SECRET_ID) is required: the ARN of the elastic user secret"
+[ -x "$KEYSTORE_TOOL" ] || die "keystore tool not found at $KEYSTORE_TOOL (install Elasticsearch first)"
+command -v python3 >/dev/null || die "python3 is required to read the secret JSON"
+
+if [ -z "$REGION" ]; then
+  TOKEN="$(curl -sf --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$IMDS/latest/api/token")" ||
+    die "cannot get an IMDSv2 token"
+  REGION="$(curl -sf --max-time 5 -H "X-aws-ec2-metadata-token: $TOKEN" "$IMDS/latest/meta-data/placement/region")" ||
+    die "IMDS: no placement/region"
+fi
+
+if [ ! -f "$(dirname "$KEYSTORE_TOOL")/../config/elasticsearch.keystore" ] &&
+  [ ! -f /etc/elasticsearch/elasticsearch.keystore ]; then
+  "$KEYSTORE_TOOL" create >/dev/null
+fi
+
+aws secretsmanager get-secret-value --region "$REGION" --secret-id "$SECRET_ID" --query SecretString --output text |
+  python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["password"])' |
+  "$KEYSTORE_TOOL" add --force --stdin bootstrap.password >/dev/null ||
+  die "could not store bootstrap.password (role allowed to read $SECRET_ID? Elasticsearch installed?)"
+echo "es-bootstrap-password: bootstrap.password set"
