@@ -63,12 +63,11 @@ export function actionNode(a: Action): string | undefined {
   return undefined;
 }
 
-/** Executes one action. Returns the terminated instance id, or false when a termination was skipped. */
+/** Executes one action idempotently. Returns the terminated instance id, or why a termination was skipped. */
 export async function execute(
   action: Action,
   es: EsPort,
   fleet: FleetPort,
-  spec: RolloutSpec,
 ): Promise<{ terminated?: string; skipped?: string }> {
   switch (action.type) {
     case 'wait':
@@ -126,7 +125,6 @@ export async function execute(
         await fleet.deleteTags(g, ROLLOUT_TAGS);
         await fleet.setTags(g, { [TAG.result]: action.result });
       }
-      void spec;
       return {};
   }
 }
@@ -143,7 +141,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
   let reason = decision.reason;
   if (!input.dryRun) {
     try {
-      const r = await execute(a, es, fleet, spec);
+      const r = await execute(a, es, fleet);
       executed = !r.skipped && !['wait', 'wait-for-join', 'wait-for-drain', 'done'].includes(a.type);
       terminated = r.terminated;
       if (r.skipped) reason = `${reason}; ${r.skipped}`;

@@ -1,0 +1,267 @@
+/**
+ * Elasticsearch adapter of the rolling replacement: builds the core's EsView from the REST API and writes the few
+ * settings the orchestrator owns. Takes an @elastic/elasticsearch Client (the production handler builds it with
+ * lambda/shared/es-client.ts; tests pass a plain client to the simulator on 127.0.0.1).
+ *
+ * Endpoints: GET _cluster/health (wait_for_events=languid), _nodes, _cat/nodes, _cat/allocation, _cat/shards,
+ * _cluster/settings, _cluster/state/metadata; POST _cluster/allocation/explain; PUT _cluster/settings;
+ * POST/DELETE _cluster/voting_config_exclusions. Transient failures (timeouts, connection errors, 503, 5xx, 408
+ * outside health) become Unknown, never an exception the caller has to classify.
+ */
+import type { Client } from '@elastic/elasticsearch';
+import type { EsPort } from '../core/es-port';
+import type {
+  ClusterHealthView,
+  EsNodeView,
+  EsView,
+  NodeDecision,
+  ShardCopy,
+  ShardState,
+  UnassignedExplanation,
+  Unknown,
+} from '../core/types';
+
+const EXCLUDE_KEY = 'cluster.routing.allocation.exclude._name';
+const REBALANCE_KEY = 'cluster.routing.rebalance.enable';
+const LOW_WATERMARK_KEY = 'cluster.routing.allocation.disk.watermark.low';
+
+export interface ElasticsearchAdapterOptions {
+  /** Most unassigned shard copies explained per observation (one POST each). @default 20 */
+  readonly maxExplanations?: number;
+  /** Server-side timeout of the languid health wait. @default "5s" */
+  readonly healthTimeout?: string;
+}
+
+type Json = Record<string, unknown>;
+
+/** Flattens nested settings ({cluster:{routing:{...}}}) into dotted keys; flat keys pass through. */
+export function flattenSettings(obj: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  if (obj === null || obj === undefined) return out;
+  if (typeof obj !== 'object' || Array.isArray(obj)) {
+    out[prefix] = Array.isArray(obj) ? obj.join(',') : String(obj);
+    return out;
+  }
+  for (const [k, v] of Object.entries(obj as Json)) flattenSettings(v, prefix ? `${prefix}.${k}` : k, out);
+  return out;
+}
+
+function num(v: unknown): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function parseWatermark(v: string | undefined): number {
+  if (!v) return 0.85;
+  const m = /^\s*([\d.]+)\s*%\s*$/.exec(v);
+  if (m) return Number(m[1]) / 100;
+  const r = Number(v);
+  return Number.isFinite(r) && r > 0 && r <= 1 ? r : 0.85;
+}
+
+function splitList(v: string | undefined): string[] {
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Whether an error from the client is transient (wait) rather than a bug. */
+export function transientError(e: unknown): string {
+  const err = e as { name?: string; message?: string; meta?: { statusCode?: number } };
+  const status = err?.meta?.statusCode;
+  return `${err?.name ?? 'Error'}${status ? ` ${status}` : ''}: ${err?.message ?? String(e)}`;
+}
+
+export class ElasticsearchAdapter implements EsPort {
+  /** Requests sent (for the benchmark's requests-per-node figure). */
+  requests = 0;
+  private readonly maxExplanations: number;
+  private readonly healthTimeout: string;
+
+  constructor(
+    private readonly client: Client,
+    options: ElasticsearchAdapterOptions = {},
+  ) {
+    this.maxExplanations = options.maxExplanations ?? 20;
+    this.healthTimeout = options.healthTimeout ?? '5s';
+  }
+
+  private async call<T = Json>(
+    method: string,
+    path: string,
+    querystring?: Record<string, string | boolean>,
+    body?: Json,
+    ignore?: number[],
+  ): Promise<T> {
+    this.requests++;
+    return (await this.client.transport.request(
+      { method, path, ...(querystring ? { querystring } : {}), ...(body ? { body } : {}) },
+      ignore ? { ignore } : {},
+    )) as T;
+  }
+
+  async observe(): Promise<EsView | Unknown> {
+    try {
+      return await this.observeOrThrow();
+    } catch (e) {
+      return { unknown: transientError(e) };
+    }
+  }
+
+  private async observeOrThrow(): Promise<EsView> {
+    // The health wait first: wait_for_events=languid returns once pending cluster-state work is done (408 = not yet).
+    const h = await this.call<Json>(
+      'GET',
+      '/_cluster/health',
+      { wait_for_events: 'languid', timeout: this.healthTimeout },
+      undefined,
+      [408],
+    );
+    const [nodesInfo, catNodes, allocation, catShards, settings, metadata] = await Promise.all([
+      this.call<Json>('GET', '/_nodes'),
+      this.call<Json[]>('GET', '/_cat/nodes', { format: 'json', h: 'name,id,master,node.role', full_id: true }),
+      this.call<Json[]>('GET', '/_cat/allocation', { format: 'json', bytes: 'b' }),
+      this.call<Json[]>('GET', '/_cat/shards', { format: 'json', bytes: 'b' }),
+      this.call<Json>('GET', '/_cluster/settings', { flat_settings: true, include_defaults: true }),
+      this.call<Json>('GET', '/_cluster/state/metadata'),
+    ]);
+    const health: ClusterHealthView = {
+      status: (h.status as ClusterHealthView['status']) ?? 'red',
+      timedOut: h.timed_out === true,
+      numberOfNodes: num(h.number_of_nodes),
+      numberOfDataNodes: num(h.number_of_data_nodes),
+      relocatingShards: num(h.relocating_shards),
+      initializingShards: num(h.initializing_shards),
+      unassignedShards: num(h.unassigned_shards),
+      delayedUnassignedShards: num(h.delayed_unassigned_shards),
+      inFlightFetch: num(h.number_of_in_flight_fetch),
+    };
+    const disk = new Map<string, { used: number; total: number }>();
+    for (const row of allocation ?? []) {
+      const name = String(row.node ?? '');
+      if (name && name !== 'UNASSIGNED' && row['disk.total'] !== undefined && row['disk.total'] !== null) {
+        disk.set(name, { used: num(row['disk.used']), total: num(row['disk.total']) });
+      }
+    }
+    const infos = (nodesInfo.nodes ?? {}) as Record<string, Json>;
+    const nodes: EsNodeView[] = Object.entries(infos).map(([id, n]) => {
+      const name = String(n.name);
+      const d = disk.get(name);
+      return {
+        name,
+        id,
+        version: String(n.version),
+        roles: (n.roles as string[] | undefined) ?? [],
+        ...(d ? { diskUsedBytes: d.used, diskTotalBytes: d.total } : {}),
+      };
+    });
+    const elected = (catNodes ?? []).find((r) => r.master === '*');
+    const shards: ShardCopy[] = (catShards ?? []).map((r) => {
+      const nodeText = r.node === null || r.node === undefined ? '' : String(r.node);
+      // A relocating copy reads "source -> 10.0.0.2 <id> target".
+      const [source, target] = nodeText.split('->').map((s) => s.trim());
+      return {
+        index: String(r.index),
+        shard: num(r.shard),
+        primary: r.prirep === 'p' || r.prirep === 'primary',
+        state: String(r.state) as ShardState,
+        ...(source ? { node: source } : {}),
+        ...(target ? { relocatingTo: target.split(/\s+/).pop()! } : {}),
+        bytes: num(r.store),
+      };
+    });
+    const persistent = flattenSettings(settings.persistent);
+    const transient = flattenSettings(settings.transient);
+    const defaults = flattenSettings(settings.defaults);
+    const exclusions =
+      (((metadata.metadata as Json | undefined)?.cluster_coordination as Json | undefined)?.voting_config_exclusions as
+        Json[] | undefined) ?? [];
+    return {
+      health,
+      nodes,
+      ...(elected ? { electedMaster: String(elected.name) } : {}),
+      shards,
+      explanations: await this.explain(shards),
+      allocationExcludeNames: splitList(transient[EXCLUDE_KEY] ?? persistent[EXCLUDE_KEY]),
+      votingExclusions: exclusions.map((x) => String(x.node_name)),
+      rebalanceEnable: {
+        persistent: persistent[REBALANCE_KEY] ?? null,
+        transient: transient[REBALANCE_KEY] ?? null,
+      },
+      lowWatermark: parseWatermark(
+        transient[LOW_WATERMARK_KEY] ?? persistent[LOW_WATERMARK_KEY] ?? defaults[LOW_WATERMARK_KEY],
+      ),
+    };
+  }
+
+  private async explain(shards: readonly ShardCopy[]): Promise<UnassignedExplanation[]> {
+    const seen = new Set<string>();
+    const wanted = shards.filter((s) => {
+      const key = `${s.index}/${s.shard}/${s.primary}`;
+      if (s.state !== 'UNASSIGNED' || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    const out: UnassignedExplanation[] = [];
+    for (const s of wanted.slice(0, this.maxExplanations)) {
+      const r = await this.call<Json>(
+        'POST',
+        '/_cluster/allocation/explain',
+        {},
+        { index: s.index, shard: s.shard, primary: s.primary },
+        [400],
+      );
+      if (r.can_allocate === undefined) continue; // 400: assigned meanwhile
+      const decisions = (r.node_allocation_decisions as Json[] | undefined) ?? [];
+      out.push({
+        index: s.index,
+        shard: s.shard,
+        primary: s.primary,
+        canAllocate: String(r.can_allocate).toLowerCase(),
+        ...((r.unassigned_info as Json | undefined)?.reason
+          ? { reason: String((r.unassigned_info as Json).reason) }
+          : {}),
+        nodeDecisions: decisions.map((d): NodeDecision => ({
+          nodeName: String(d.node_name),
+          decision: String(d.node_decision ?? '').toLowerCase(),
+          noDeciders: ((d.deciders as Json[] | undefined) ?? [])
+            .filter((x) => String(x.decision).toUpperCase() === 'NO')
+            .map((x) => String(x.decider)),
+        })),
+      });
+    }
+    return out;
+  }
+
+  /** Reads the exclusion list at the level it lives (transient wins), so other entries are never overwritten. */
+  private async writeExclusions(update: (names: string[]) => string[]): Promise<void> {
+    const s = await this.call<Json>('GET', '/_cluster/settings', { flat_settings: true });
+    const persistent = flattenSettings(s.persistent);
+    const transient = flattenSettings(s.transient);
+    const level = transient[EXCLUDE_KEY] !== undefined ? 'transient' : 'persistent';
+    const next = update(splitList(level === 'transient' ? transient[EXCLUDE_KEY] : persistent[EXCLUDE_KEY]));
+    await this.call('PUT', '/_cluster/settings', undefined, {
+      [level]: { [EXCLUDE_KEY]: next.length ? next.join(',') : null },
+    });
+  }
+
+  async addAllocationExclusion(node: string): Promise<void> {
+    await this.writeExclusions((names) => (names.includes(node) ? names : [...names, node]));
+  }
+
+  async removeAllocationExclusions(nodes: readonly string[]): Promise<void> {
+    await this.writeExclusions((names) => names.filter((n) => !nodes.includes(n)));
+  }
+
+  async setRebalanceEnable(value: string | null): Promise<void> {
+    await this.call('PUT', '/_cluster/settings', undefined, { persistent: { [REBALANCE_KEY]: value } });
+  }
+
+  async addVotingExclusion(node: string): Promise<void> {
+    await this.call('POST', '/_cluster/voting_config_exclusions', { node_names: node, timeout: '30s' });
+  }
+
+  async clearVotingExclusions(): Promise<void> {
+    await this.call('DELETE', '/_cluster/voting_config_exclusions', { wait_for_removal: false });
+  }
+}
