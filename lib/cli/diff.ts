@@ -1,11 +1,31 @@
-import { Command } from 'commander';
+import * as fs from 'fs';
+import { Command, Option } from 'commander';
+import { FailKind, FAIL_KINDS, Format, parseFailOn, runDiff } from '../diff';
 
-/** Registers the `diff` command group (not implemented yet). */
+/** Registers `elkctl diff`. */
 export function register(program: Command): void {
   program
     .command('diff')
-    .description('diff (not implemented yet)')
-    .action(() => {
-      throw new Error('diff is not implemented yet');
+    .description(
+      'Compare two synthesized cloud assemblies (cdk.out folders) offline: resources per stage and stack, IAM and ' +
+        'security-group changes, node replacements with a time estimate, alert rule changes, data at risk',
+    )
+    .requiredOption('--base <dir>', 'cloud assembly of the base (e.g. the target branch synth)')
+    .requiredOption('--head <dir>', 'cloud assembly of the change (e.g. the pull request synth)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
+    .option(
+      '--fail-on <kinds>',
+      `exit 1 when the diff has this kind of change: ${FAIL_KINDS.join(', ')} (comma-separated for several)`,
+      parseFailOn,
+    )
+    .option('--output <file>', 'write the report to this file instead of stdout')
+    .action((opts: { base: string; head: string; format: Format; failOn?: FailKind[]; output?: string }) => {
+      const result = runDiff(opts);
+      if (opts.output) fs.writeFileSync(opts.output, result.output);
+      else process.stdout.write(result.output);
+      if (result.exitCode !== 0) {
+        process.stderr.write(`elkctl diff: failing because the diff has: ${result.failed.join(', ')} (--fail-on)\n`);
+      }
+      process.exitCode = result.exitCode;
     });
 }

@@ -1,0 +1,46 @@
+import { readAssembly } from './assembly';
+import { Format, renderReport } from './render';
+import { diffAssemblies, DiffReport, FailKind } from './report';
+
+export const FAIL_KINDS: readonly FailKind[] = ['any', 'replacement', 'security'];
+
+export interface DiffCommandOptions {
+  readonly base: string;
+  readonly head: string;
+  readonly format?: Format;
+  /** Exit 1 when the diff contains one of these kinds of change. */
+  readonly failOn?: readonly FailKind[];
+}
+
+export interface DiffCommandResult {
+  readonly report: DiffReport;
+  readonly output: string;
+  /** 1 when a --fail-on kind is present, else 0. */
+  readonly exitCode: number;
+  /** The --fail-on kinds that matched. */
+  readonly failed: readonly FailKind[];
+}
+
+/** Parses "replacement,security" into fail kinds, with an error naming the option and the choices. */
+export function parseFailOn(value: string): FailKind[] {
+  const kinds = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const k of kinds) {
+    if (!FAIL_KINDS.includes(k as FailKind)) {
+      throw new Error(`--fail-on: unknown kind "${k}"; use one or more of ${FAIL_KINDS.join(', ')} (comma-separated)`);
+    }
+  }
+  return kinds as FailKind[];
+}
+
+/** The diff command without process I/O: read both assemblies, compare, render, decide the exit code. */
+export function runDiff(options: DiffCommandOptions): DiffCommandResult {
+  const report = diffAssemblies(readAssembly(options.base), readAssembly(options.head), {
+    base: options.base,
+    head: options.head,
+  });
+  const failed = (options.failOn ?? []).filter((k) => report.has[k]);
+  return { report, output: renderReport(report, options.format ?? 'text'), exitCode: failed.length ? 1 : 0, failed };
+}

@@ -1,0 +1,272 @@
+/**
+ * What a template change means for running nodes, alert rules and stored data. Pure functions over two templates
+ * (no I/O, no clock), used by the diff report.
+ *
+ * Contracts read here (set by the cluster and alerter stacks):
+ * - every AWS::EC2::LaunchTemplate of Elasticsearch, Kibana and Logstash carries Metadata `elk-cdk:role`
+ *   (master | data | kibana | logstash), `elk-cdk:nodeCount`, `elk-cdk:elasticsearchVersion`, and for the
+ *   estimate `elk-cdk:dataPerNodeBytes`, `elk-cdk:recoveryBytesPerSec`, `elk-cdk:bootSeconds`;
+ * - the alerter's rule deployment resource has a property `RuleHashes` (rule name → hash);
+ * - any resource may declare Metadata `elk-cdk:stateful` (true or a reason) to be treated as holding data.
+ */
+import { Template, TemplateResource } from './assembly';
+
+export const LAUNCH_TEMPLATE = 'AWS::EC2::LaunchTemplate';
+export const AUTO_SCALING_GROUP = 'AWS::AutoScaling::AutoScalingGroup';
+
+/** Elasticsearch roles: their nodes hold cluster state or shards and roll one by one. */
+export const ES_ROLES = ['master', 'data'] as const;
+
+/**
+ * Resource types that hold data or identity that a replacement or deletion destroys: volumes, buckets, keys,
+ * secrets (passwords, the cluster CA), log groups, tables, file systems, certificate authorities, backups.
+ */
+export const STATEFUL_TYPES: Readonly<Record<string, string>> = {
+  'AWS::EC2::Volume': 'EBS volume',
+  'AWS::S3::Bucket': 'S3 bucket (snapshots, rule bundles)',
+  'AWS::KMS::Key': 'KMS key (whatever it encrypted becomes unreadable)',
+  'AWS::SecretsManager::Secret': 'secret (passwords, the cluster CA)',
+  'AWS::Logs::LogGroup': 'log group',
+  'AWS::DynamoDB::Table': 'DynamoDB table',
+  'AWS::DynamoDB::GlobalTable': 'DynamoDB table',
+  'AWS::EFS::FileSystem': 'EFS file system',
+  'AWS::RDS::DBInstance': 'database',
+  'AWS::RDS::DBCluster': 'database',
+  'AWS::ACMPCA::CertificateAuthority': 'certificate authority',
+  'AWS::Backup::BackupVault': 'backup vault',
+  'AWS::SQS::Queue': 'queue (pending messages)',
+  'AWS::Kinesis::Stream': 'stream (pending records)',
+  'AWS::ECR::Repository': 'container image repository',
+  'AWS::Cognito::UserPool': 'user pool',
+};
+
+export interface RoleTemplate {
+  readonly logicalId: string;
+  readonly role: string;
+  readonly nodeCount?: number;
+  readonly elasticsearchVersion?: string;
+  readonly dataPerNodeBytes?: number;
+  readonly recoveryBytesPerSec?: number;
+  readonly bootSeconds?: number;
+  readonly launchTemplateData: unknown;
+}
+
+export type RollKind = 'replace' | 'launch' | 'remove';
+
+/** One group of nodes whose launch template changes. */
+export interface NodeRoll {
+  readonly role: string;
+  readonly kind: RollKind;
+  /** Launch template logical id in the head (or base, for a removal). */
+  readonly logicalId: string;
+  readonly nodeCount: number;
+  readonly fromVersion?: string;
+  readonly toVersion?: string;
+  /** Why the nodes are replaced: which part of the launch template changed. */
+  readonly reason: string;
+  /** Estimated duration of this group's one-by-one replacement, seconds (undefined when metadata is missing). */
+  readonly estimateSeconds?: number;
+}
+
+export interface RuleChange {
+  readonly name: string;
+  readonly change: 'added' | 'removed' | 'changed';
+}
+
+function num(v: unknown): number | undefined {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Launch templates that declare an elk-cdk role, by logical id. */
+export function roleTemplates(template: Template): RoleTemplate[] {
+  const out: RoleTemplate[] = [];
+  for (const [logicalId, r] of Object.entries(template.Resources ?? {})) {
+    if (r.Type !== LAUNCH_TEMPLATE) continue;
+    const role = str(r.Metadata?.['elk-cdk:role']);
+    if (!role) continue;
+    const m = r.Metadata ?? {};
+    out.push({
+      logicalId,
+      role,
+      nodeCount: num(m['elk-cdk:nodeCount']),
+      elasticsearchVersion: str(m['elk-cdk:elasticsearchVersion']),
+      dataPerNodeBytes: num(m['elk-cdk:dataPerNodeBytes']),
+      recoveryBytesPerSec: num(m['elk-cdk:recoveryBytesPerSec']),
+      bootSeconds: num(m['elk-cdk:bootSeconds']),
+      launchTemplateData: r.Properties?.LaunchTemplateData,
+    });
+  }
+  return out;
+}
+
+/** Stable JSON (sorted keys) for deep comparison. */
+export function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'undefined';
+}
+
+/** Logical ids referenced (Ref, Fn::GetAtt, ${X} in Fn::Sub) anywhere inside a value. */
+export function referencedIds(v: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(v)) v.forEach((x) => referencedIds(x, out));
+  else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (k === 'Ref' && typeof x === 'string') out.add(x);
+      else if (k === 'Fn::GetAtt') {
+        const target = Array.isArray(x) ? x[0] : typeof x === 'string' ? x.split('.')[0] : undefined;
+        if (typeof target === 'string') out.add(target);
+      } else if (k === 'Fn::Sub') {
+        const s = Array.isArray(x) ? x[0] : x;
+        if (typeof s === 'string') for (const m of s.matchAll(/\$\{([A-Za-z0-9]+)(\.[^}]*)?\}/g)) out.add(m[1]!);
+        referencedIds(x, out);
+      } else referencedIds(x, out);
+    }
+  }
+  return out;
+}
+
+/** Estimated one-by-one replacement time of a node group: data nodes recover their shards, others boot and join. */
+export function estimateSeconds(t: RoleTemplate, nodeCount: number): number | undefined {
+  if (t.bootSeconds === undefined) return undefined;
+  if (t.role !== 'data') return nodeCount * t.bootSeconds;
+  if (t.dataPerNodeBytes === undefined || t.recoveryBytesPerSec === undefined || t.recoveryBytesPerSec <= 0) {
+    return undefined;
+  }
+  return nodeCount * (t.dataPerNodeBytes / t.recoveryBytesPerSec + t.bootSeconds);
+}
+
+/**
+ * Node groups whose launch template changes between base and head. A group rolls when its LaunchTemplateData
+ * differs, when its launch template gets a new logical id, or when a resource its data references (a security
+ * group, a role's instance profile) is replaced, which changes the resolved value.
+ *
+ * @param replacedIds logical ids of head resources that will (or may) be replaced
+ */
+export function nodeRolls(base: Template, head: Template, replacedIds: ReadonlySet<string>): NodeRoll[] {
+  const before = roleTemplates(base);
+  const after = roleTemplates(head);
+  const unmatched = new Set(before.map((b) => b.logicalId));
+  const rolls: NodeRoll[] = [];
+  for (const h of after) {
+    const old =
+      before.find((b) => b.logicalId === h.logicalId && unmatched.has(b.logicalId)) ??
+      before.find((b) => b.role === h.role && unmatched.has(b.logicalId));
+    const count = h.nodeCount ?? old?.nodeCount ?? 0;
+    if (!old) {
+      rolls.push({
+        role: h.role,
+        kind: 'launch',
+        logicalId: h.logicalId,
+        nodeCount: count,
+        toVersion: h.elasticsearchVersion,
+        reason: 'new launch template',
+      });
+      continue;
+    }
+    unmatched.delete(old.logicalId);
+    let reason: string | undefined;
+    if (old.logicalId !== h.logicalId) reason = `launch template replaced (${old.logicalId} → ${h.logicalId})`;
+    else if (canonical(old.launchTemplateData) !== canonical(h.launchTemplateData))
+      reason = 'launch template data changed';
+    else if (replacedIds.has(h.logicalId)) reason = 'launch template replaced';
+    else {
+      const refs = [...referencedIds(h.launchTemplateData)].filter((id) => replacedIds.has(id));
+      if (refs.length > 0) reason = `referenced resource replaced (${refs.join(', ')})`;
+    }
+    if (!reason) continue;
+    rolls.push({
+      role: h.role,
+      kind: 'replace',
+      logicalId: h.logicalId,
+      nodeCount: count,
+      fromVersion: old.elasticsearchVersion,
+      toVersion: h.elasticsearchVersion,
+      reason,
+      estimateSeconds: estimateSeconds(h, count),
+    });
+  }
+  for (const id of unmatched) {
+    const b = before.find((x) => x.logicalId === id)!;
+    rolls.push({
+      role: b.role,
+      kind: 'remove',
+      logicalId: id,
+      nodeCount: b.nodeCount ?? 0,
+      fromVersion: b.elasticsearchVersion,
+      reason: 'launch template removed',
+    });
+  }
+  return rolls;
+}
+
+/** Rule names added, removed or changed, from the `RuleHashes` property of the rule deployment resource(s). */
+export function ruleChanges(base: Template, head: Template): RuleChange[] {
+  const hashes = (t: Template): Map<string, string> => {
+    const m = new Map<string, string>();
+    for (const r of Object.values(t.Resources ?? {})) {
+      const h = r.Properties?.RuleHashes;
+      if (h && typeof h === 'object' && !Array.isArray(h)) {
+        for (const [name, hash] of Object.entries(h as Record<string, unknown>)) m.set(name, canonical(hash));
+      }
+    }
+    return m;
+  };
+  const before = hashes(base);
+  const after = hashes(head);
+  const out: RuleChange[] = [];
+  for (const [name, hash] of after) {
+    if (!before.has(name)) out.push({ name, change: 'added' });
+    else if (before.get(name) !== hash) out.push({ name, change: 'changed' });
+  }
+  for (const name of before.keys()) if (!after.has(name)) out.push({ name, change: 'removed' });
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Why a resource holds data, or undefined when it does not. */
+export function statefulReason(resource: TemplateResource, template: Template): string | undefined {
+  const declared = resource.Metadata?.['elk-cdk:stateful'];
+  if (declared === true) return 'declared stateful';
+  if (typeof declared === 'string' && declared !== '') return declared;
+  const known = STATEFUL_TYPES[resource.Type];
+  if (known) return known;
+  if (resource.Type === AUTO_SCALING_GROUP) {
+    const role = autoScalingGroupRole(resource, template);
+    if (role && (ES_ROLES as readonly string[]).includes(role)) {
+      return `Elasticsearch ${role} nodes: all of them terminate at once, bypassing the rolling replacement`;
+    }
+  }
+  return undefined;
+}
+
+/** The elk-cdk role of an Auto Scaling group: its own metadata, else that of the launch template it references. */
+export function autoScalingGroupRole(resource: TemplateResource, template: Template): string | undefined {
+  const own = str(resource.Metadata?.['elk-cdk:role']);
+  if (own) return own;
+  for (const id of referencedIds(resource.Properties?.LaunchTemplate ?? resource.Properties?.MixedInstancesPolicy)) {
+    const lt = template.Resources?.[id];
+    if (lt?.Type === LAUNCH_TEMPLATE) {
+      const role = str(lt.Metadata?.['elk-cdk:role']);
+      if (role) return role;
+    }
+  }
+  return undefined;
+}
+
+/** "3 h 10 m", "45 m", "< 1 m". */
+export function formatDuration(seconds: number): string {
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 1) return '< 1 m';
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return h > 0 ? `${h} h ${m} m` : `${m} m`;
+}

@@ -1,0 +1,83 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { buildApp } from '../../lib/app';
+import { diffAssemblies, readAssembly } from '../../lib/diff';
+import { computeVersion } from '../../lib/version';
+import { cdkJsonContext, PROJECT_ROOT } from '../helpers/app';
+import { synthFixture, tempDirs } from './fixture';
+
+const dirs = tempDirs();
+afterAll(() => dirs.cleanup());
+
+describe('readAssembly', () => {
+  test('reads nested stage assemblies by display name with construct paths', () => {
+    const stacks = readAssembly(synthFixture(dirs.make('fx')));
+    expect([...stacks.keys()].sort()).toEqual(['staging/alerter', 'staging/cluster']);
+    const cluster = stacks.get('staging/cluster')!;
+    expect(cluster.stage).toBe('staging');
+    expect(Object.values(cluster.paths)).toContain('NodeRole/DefaultPolicy');
+  });
+
+  test('a missing folder or a folder without manifest.json gets an error that says what to do', () => {
+    expect(() => readAssembly(dirs.make('nope'))).toThrow(/no such folder; synthesize first/);
+    const empty = dirs.make('empty');
+    fs.mkdirSync(empty);
+    expect(() => readAssembly(empty)).toThrow(/not a cloud assembly \(no manifest\.json\)/);
+  });
+});
+
+describe('the real app', () => {
+  test('synthesizing twice with different versions changes no resource and replaces no node', () => {
+    const synth = (name: string, sha: string, branch: string) => {
+      const outdir = dirs.make(name);
+      const app = new App({
+        outdir,
+        context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
+        builtinCloudFormationValidation: false,
+      });
+      buildApp(app, { version: computeVersion('0.1.0', { sha, branch, dirty: false, commitCount: 1 }, {}) });
+      app.synth();
+      return readAssembly(outdir);
+    };
+    const r = diffAssemblies(synth('app1', 'abc1111', 'main'), synth('app2', 'abc2222', 'feature/y'));
+    expect(r.stacks.length).toBeGreaterThanOrEqual(4);
+    expect(r.stacks.flatMap((s) => s.nodes)).toEqual([]);
+    expect(r.stacks.flatMap((s) => s.resources)).toEqual([]);
+    expect(r.has).toEqual({ any: false, replacement: false, security: false });
+    expect(r.stacks.map((s) => [s.name, s.version?.to])).toEqual(
+      r.stacks.map((s) => [s.name, '0.1.0-feature-y.abc2222']),
+    );
+  });
+});
+
+describe('elkctl diff (process)', () => {
+  const elkctl = (...args: string[]) =>
+    spawnSync(
+      path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'),
+      [path.join(PROJECT_ROOT, 'bin', 'elkctl.ts'), 'diff', ...args],
+      {
+        encoding: 'utf8',
+        cwd: PROJECT_ROOT,
+      },
+    );
+
+  test('exits 1 for a --fail-on kind that is present, 0 with a report file, non-zero with a clear message on bad input', () => {
+    const base = synthFixture(dirs.make('cli-base'));
+    const head = synthFixture(dirs.make('cli-head'), { wideIam: true });
+    const security = elkctl('--base', base, '--head', head, '--fail-on', 'replacement,security');
+    expect(security.status).toBe(1);
+    expect(security.stdout).toContain('Security changes');
+    expect(security.stderr).toContain('failing because the diff has: security');
+    const bad = elkctl('--base', base, '--head', head, '--fail-on', 'everything');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('--fail-on: unknown kind "everything"');
+    const out = dirs.make('report.md');
+    expect(elkctl('--base', base, '--head', dirs.make('missing'), '--format', 'markdown').stderr).toContain(
+      'no such folder',
+    );
+    expect(elkctl('--base', base, '--head', head, '--format', 'markdown', '--output', out).status).toBe(0);
+    expect(fs.readFileSync(out, 'utf8')).toContain('<!-- elk-cdk-diff -->');
+  });
+});

@@ -1,0 +1,149 @@
+import { Template } from '../../lib/diff/assembly';
+import { diffStack } from '../../lib/diff/report';
+import { formatDuration, nodeRolls, referencedIds, ruleChanges } from '../../lib/diff/impact';
+
+/** A template builder: launch templates with role metadata, plus extra resources. */
+function template(
+  lts: Record<string, { role: string; data?: unknown; count?: number; version?: string; boot?: number }>,
+  extra: Template['Resources'] = {},
+): Template {
+  const resources: NonNullable<Template['Resources']> = { ...extra };
+  for (const [id, lt] of Object.entries(lts)) {
+    resources[id] = {
+      Type: 'AWS::EC2::LaunchTemplate',
+      Properties: {
+        LaunchTemplateData: lt.data ?? { ImageId: 'ami-1', SecurityGroupIds: [{ 'Fn::GetAtt': ['Sg', 'GroupId'] }] },
+      },
+      Metadata: {
+        'elk-cdk:role': lt.role,
+        'elk-cdk:nodeCount': lt.count ?? 3,
+        'elk-cdk:elasticsearchVersion': lt.version ?? '8.19.3',
+        ...(lt.boot !== undefined ? { 'elk-cdk:bootSeconds': lt.boot } : {}),
+      },
+    };
+  }
+  return { Resources: resources };
+}
+
+const stack = (t: Template) => ({ name: 'staging/cluster', stage: 'staging', template: t, paths: {} });
+
+describe('nodeRolls', () => {
+  test('a replaced security group referenced by the launch template data rolls the nodes', () => {
+    const t = template({ DataLt: { role: 'data' } });
+    expect(nodeRolls(t, t, new Set(['Sg']))).toEqual([
+      expect.objectContaining({ role: 'data', kind: 'replace', reason: 'referenced resource replaced (Sg)' }),
+    ]);
+  });
+
+  test('a launch template under a new logical id rolls the same role', () => {
+    const rolls = nodeRolls(
+      template({ DataLt: { role: 'data' } }),
+      template({ DataLtV2: { role: 'data' } }),
+      new Set(),
+    );
+    expect(rolls).toEqual([
+      expect.objectContaining({
+        kind: 'replace',
+        logicalId: 'DataLtV2',
+        reason: expect.stringContaining('DataLt → DataLtV2'),
+      }),
+    ]);
+  });
+
+  test('a new role launches nodes, a dropped one terminates them', () => {
+    const rolls = nodeRolls(
+      template({ DataLt: { role: 'data' } }),
+      template({ LogstashLt: { role: 'logstash', count: 2 } }),
+      new Set(),
+    );
+    expect(rolls.map((r) => [r.role, r.kind, r.nodeCount])).toEqual([
+      ['logstash', 'launch', 2],
+      ['data', 'remove', 3],
+    ]);
+  });
+
+  test('unchanged launch template data and unreplaced references: no roll', () => {
+    const t = template({ DataLt: { role: 'data' }, MasterLt: { role: 'master' } });
+    expect(
+      nodeRolls(t, template({ DataLt: { role: 'data', count: 5 }, MasterLt: { role: 'master' } }), new Set(['Other'])),
+    ).toEqual([]);
+  });
+
+  test('without bootSeconds metadata there is no estimate, and the sentence says so', () => {
+    const s = diffStack(
+      'staging/cluster',
+      stack(template({ MasterLt: { role: 'master', data: { ImageId: 'ami-1' } } })),
+      stack(template({ MasterLt: { role: 'master', data: { ImageId: 'ami-2' } } })),
+    );
+    expect(s.nodes[0]!.estimateSeconds).toBeUndefined();
+    expect(s.impact[0]).toContain('no time estimate');
+  });
+
+  test('master-only change estimates boot time per master', () => {
+    const s = diffStack(
+      'staging/cluster',
+      stack(template({ MasterLt: { role: 'master', data: { ImageId: 'ami-1' }, boot: 240 } })),
+      stack(template({ MasterLt: { role: 'master', data: { ImageId: 'ami-2' }, boot: 240 } })),
+    );
+    expect(s.impact).toEqual([
+      "staging/cluster: master nodes' launch template changes: 3 master nodes will be replaced one by one; estimated 12 m from the configured data volume and recovery bandwidth",
+    ]);
+  });
+
+  test('removing the data launch template without a successor is a data risk', () => {
+    const s = diffStack('staging/cluster', stack(template({ DataLt: { role: 'data' } })), stack(template({})));
+    expect(s.risks).toEqual([
+      expect.objectContaining({
+        action: 'nodes-removed',
+        reason: expect.stringContaining('3 Elasticsearch data nodes removed'),
+      }),
+    ]);
+  });
+
+  test('a deleted bucket with DeletionPolicy Retain is flagged as retained, not destroyed', () => {
+    const bucket = { Bucket: { Type: 'AWS::S3::Bucket', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' } };
+    const s = diffStack('staging/cluster', stack(template({}, bucket)), stack(template({})));
+    expect(s.risks).toEqual([expect.objectContaining({ path: 'Bucket', retained: true })]);
+  });
+
+  test('a resource declared stateful in metadata is flagged when deleted', () => {
+    const ca = {
+      Ca: {
+        Type: 'Custom::ClusterCa',
+        Properties: { ServiceToken: 'x' },
+        Metadata: { 'elk-cdk:stateful': 'the cluster CA' },
+      },
+    };
+    const s = diffStack('staging/cluster', stack(template({}, ca)), stack(template({})));
+    expect(s.risks).toEqual([expect.objectContaining({ path: 'Ca', reason: 'the cluster CA', retained: false })]);
+  });
+});
+
+describe('helpers', () => {
+  test.each([
+    [11400, '3 h 10 m'],
+    [2700, '45 m'],
+    [20, '< 1 m'],
+    [3600, '1 h 0 m'],
+  ])('formatDuration(%i) = %s', (s, text) => expect(formatDuration(s)).toBe(text));
+
+  test('referencedIds finds Ref, GetAtt (both forms) and Fn::Sub variables', () => {
+    const ids = referencedIds({
+      a: { Ref: 'A' },
+      b: { 'Fn::GetAtt': ['B', 'Arn'] },
+      c: { 'Fn::GetAtt': 'C.Arn' },
+      d: { 'Fn::Sub': 'x ${D.Arn} ${AWS::Region}' },
+    });
+    expect([...ids].sort()).toEqual(['A', 'B', 'C', 'D']);
+  });
+
+  test('ruleChanges reads RuleHashes of any resource', () => {
+    const t = (h: Record<string, string>) => ({
+      Resources: { R: { Type: 'Custom::Rules', Properties: { RuleHashes: h } } },
+    });
+    expect(ruleChanges(t({ a: '1' }), t({ a: '2', b: '1' }))).toEqual([
+      { name: 'a', change: 'changed' },
+      { name: 'b', change: 'added' },
+    ]);
+  });
+});
