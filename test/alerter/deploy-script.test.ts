@@ -1,0 +1,243 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { buildBundle, bundleTar, compileRules, RuleValues } from '../../lib/rules';
+import { PROJECT_ROOT } from '../helpers/app';
+
+const SCRIPTS = path.join(PROJECT_ROOT, 'scripts', 'alerter');
+const STUBS = path.join(__dirname, 'stubs');
+const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----';
+
+const values: RuleValues = { environment: 'test', tokens: {}, secrets: { HOOK: '/elk/test/alerter/HOOK' } };
+const ruleText = (name: string, extra = '') =>
+  `name: ${name}\ntype: any\nindex: logs-*\nalert: [slack]\nslack_webhook_url: '@@secret:HOOK@@'\n${extra}`;
+
+interface World {
+  dir: string;
+  root: string;
+  state: string;
+  s3: string;
+  publish(rules: Record<string, string>): { url: string; hash: string };
+  run(
+    url: string,
+    hash: string,
+    env?: Record<string, string>,
+  ): { status: number | null; out: string; current: string | null };
+  runs(): string[];
+}
+
+function world(): World {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-rules-'));
+  const root = path.join(dir, 'root');
+  const state = path.join(dir, 'state');
+  const s3 = path.join(dir, 's3');
+  const ssm = path.join(dir, 'ssm');
+  for (const d of [root, state, path.join(s3, 'assets'), path.join(ssm, 'elk', 'test', 'alerter')]) {
+    fs.mkdirSync(d, { recursive: true });
+  }
+  fs.writeFileSync(path.join(ssm, 'elk', 'test', 'alerter', 'HOOK'), 'https://hooks.example/T0/B0/secret\n');
+  fs.writeFileSync(path.join(ssm, 'elk', 'test', 'ca'), `${CA_PEM}\n`);
+  return {
+    dir,
+    root,
+    state,
+    s3,
+    publish(rules) {
+      const r = compileRules(
+        Object.entries(rules).map(([file, text]) => ({ file: `rules/${file}`, text })),
+        values,
+      );
+      expect(r.problems.filter((p) => p.severity === 'error')).toEqual([]);
+      const bundle = buildBundle(r.rules, values, {
+        environment: 'test',
+        image: 'jertel/elastalert2:2.31.0',
+        runEverySeconds: 60,
+        bufferTimeMinutes: 15,
+        esHost: 'es.test.internal',
+      });
+      fs.writeFileSync(path.join(s3, 'assets', `${bundle.hash}.tar`), bundleTar(bundle));
+      return { url: `s3://assets/${bundle.hash}.tar`, hash: bundle.hash };
+    },
+    run(url, hash, env = {}) {
+      const r = spawnSync(
+        'bash',
+        [
+          path.join(SCRIPTS, 'deploy-rules.sh'),
+          '--bundle',
+          url,
+          '--sha256',
+          hash,
+          '--credentials-secret',
+          'arn:aws:secretsmanager:eu-west-1:1:secret:elastalert',
+          '--ca-parameter',
+          '/elk/test/ca',
+          '--region',
+          'eu-west-1',
+        ],
+        {
+          encoding: 'utf8',
+          env: {
+            ...process.env,
+            PATH: `${STUBS}:${process.env.PATH}`,
+            STUB_STATE: state,
+            STUB_S3: s3,
+            STUB_SSM: ssm,
+            ELK_ALERTER_ROOT: root,
+            ELK_POLL_SECONDS: '0.05',
+            ELK_WAIT_START_SECONDS: '2',
+            ELK_WAIT_RULES_SECONDS: '1',
+            ELK_WAIT_STATUS_SECONDS: '1',
+            ...env,
+          },
+          timeout: 30000,
+        },
+      );
+      const link = path.join(root, 'current');
+      return {
+        status: r.status,
+        out: `${r.stdout}${r.stderr}`,
+        current: fs.existsSync(link) ? fs.readlinkSync(link) : null,
+      };
+    },
+    runs() {
+      const f = path.join(state, 'runs');
+      return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n') : [];
+    },
+  };
+}
+
+/** The container the stub considers running: [running, startedAt, release folder, bundle label]. */
+function container(w: World): string[] | null {
+  const f = path.join(w.state, 'container');
+  return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n') : null;
+}
+
+describe('scripts/alerter', () => {
+  test('pass shellcheck', () => {
+    const r = spawnSync('shellcheck', [path.join(SCRIPTS, 'deploy-rules.sh'), path.join(SCRIPTS, 'boot.sh')], {
+      encoding: 'utf8',
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('deploy-rules.sh (stubbed docker, aws, curl)', () => {
+  let w: World;
+  beforeEach(() => {
+    w = world();
+  });
+  afterEach(() => fs.rmSync(w.dir, { recursive: true, force: true }));
+
+  test('deploys a verified bundle: symlink switched, container recreated, every rule verified', () => {
+    const v1 = w.publish({ 'a.yaml': ruleText('A'), 'b.yaml': ruleText('B') });
+    const r = w.run(v1.url, v1.hash);
+    expect(r.out).toContain(`DEPLOYED bundle ${v1.hash}: 2 rule(s) running and evaluating`);
+    expect(r.status).toBe(0);
+    expect(r.current).toMatch(new RegExp(`/releases/${v1.hash.slice(0, 16)}-`));
+    expect(container(w)!.slice(0, 1)).toEqual(['true']);
+    expect(container(w)![2]).toBe(r.current);
+    expect(container(w)![3]).toBe(v1.hash);
+    const secrets = path.join(r.current!, 'secrets.env');
+    expect(fs.readFileSync(secrets, 'utf8')).toBe(
+      'ELK_SECRET_HOOK=https://hooks.example/T0/B0/secret\nES_HOST=es.test.internal\nES_PASSWORD=pw-123\n',
+    );
+    expect(fs.statSync(secrets).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(path.join(r.current!, 'certs', 'ca.pem'), 'utf8')).toContain('BEGIN CERTIFICATE');
+    // the rules themselves never hold the secret
+    expect(fs.readFileSync(path.join(r.current!, 'rules', 'a.yaml'), 'utf8')).toContain('"${ELK_SECRET_HOOK}"');
+    const curlArgs = fs.readFileSync(path.join(w.state, 'curl-args'), 'utf8');
+    expect(curlArgs).toContain('--cacert');
+    expect(curlArgs).toContain('https://es.test.internal:9200/elastalert_status/_search');
+    const calls = fs.readFileSync(path.join(w.state, 'calls'), 'utf8');
+    expect(calls.match(/--entrypoint elastalert-test-rule/g)).toHaveLength(2);
+    expect(calls).toContain('--schema-only');
+  });
+
+  test('a rule that fails elastalert-test-rule changes nothing: the previous release stays active', () => {
+    const v1 = w.publish({ 'a.yaml': ruleText('A') });
+    const first = w.run(v1.url, v1.hash);
+    expect(first.status).toBe(0);
+    const v2 = w.publish({ 'a.yaml': ruleText('A'), 'bad.yaml': ruleText('Bad', "alert_text: 'stub: fail-test'\n") });
+    const r = w.run(v2.url, v2.hash);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain('DEPLOY FAILED: rule bad.yaml fails elastalert-test-rule --schema-only');
+    expect(r.out).toContain('EAException: Invalid Rule file: bad.yaml');
+    expect(r.current).toBe(first.current);
+    expect(w.runs()).toEqual([first.current]);
+  });
+
+  test('a container that exits at once is rolled back to the previous release', () => {
+    const v1 = w.publish({ 'a.yaml': ruleText('A') });
+    const first = w.run(v1.url, v1.hash);
+    const v2 = w.publish({ 'a.yaml': ruleText('A'), 'crash.yaml': ruleText('Crash') });
+    const r = w.run(v2.url, v2.hash);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/DEPLOY FAILED: container exited right after start: Traceback/);
+    expect(r.out).toContain(`rolled back to ${first.current} (running)`);
+    expect(r.current).toBe(first.current);
+    expect(container(w)![0]).toBe('true');
+    expect(container(w)![2]).toBe(first.current);
+  });
+
+  test('a process that never reports its rules is rolled back to the previous release', () => {
+    const v1 = w.publish({ 'a.yaml': ruleText('A') });
+    const first = w.run(v1.url, v1.hash);
+    const v2 = w.publish({ 'a.yaml': ruleText('A'), 'silent.yaml': ruleText('Silent') });
+    const r = w.run(v2.url, v2.hash);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain('DEPLOY FAILED: the log does not say "2 rules loaded" after 1s');
+    expect(r.current).toBe(first.current);
+    expect(container(w)![2]).toBe(first.current);
+    expect(fs.existsSync(`${path.join(w.root, 'releases')}/${path.basename(w.runs()[1]!)}.failed`)).toBe(true);
+  });
+
+  test('a rule without a fresh elastalert_status document is rolled back', () => {
+    const v1 = w.publish({ 'a.yaml': ruleText('A') });
+    const first = w.run(v1.url, v1.hash);
+    const v2 = w.publish({ 'a.yaml': ruleText('A'), 's.yaml': ruleText('Stale rule') });
+    const r = w.run(v2.url, v2.hash);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain('DEPLOY FAILED: no new elastalert_status document within 1s for: "Stale rule"');
+    expect(r.current).toBe(first.current);
+  });
+
+  test('the first deployment failing leaves no release active and no container', () => {
+    const v1 = w.publish({ 'crash.yaml': ruleText('Crash') });
+    const r = w.run(v1.url, v1.hash);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain('no previous release: the alerter is stopped');
+    expect(r.current).toBeNull();
+    expect(container(w)).toBeNull();
+  });
+
+  test('a bundle whose hash does not match is refused before anything changes', () => {
+    const v1 = w.publish({ 'a.yaml': ruleText('A') });
+    const r = w.run(v1.url, 'f'.repeat(64));
+    expect(r.status).toBe(1);
+    expect(r.out).toContain(`DEPLOY FAILED: bundle hash mismatch: expected ${'f'.repeat(64)}, got ${v1.hash}`);
+    expect(r.current).toBeNull();
+    expect(w.runs()).toEqual([]);
+  });
+
+  test('the same bundle again (a retry or a CloudFormation rollback) is verified without downloading', () => {
+    const v1 = w.publish({ 'a.yaml': ruleText('A') });
+    const first = w.run(v1.url, v1.hash);
+    fs.rmSync(path.join(w.s3, 'assets', `${v1.hash}.tar`));
+    const again = w.run(v1.url, v1.hash);
+    expect(again.out).toContain(`DEPLOYED bundle ${v1.hash} was already active and is verified`);
+    expect(again.status).toBe(0);
+    expect(again.current).toBe(first.current);
+    expect(w.runs()).toHaveLength(1);
+  });
+
+  test('a secret value with a double quote is refused', () => {
+    fs.writeFileSync(path.join(w.dir, 'ssm', 'elk', 'test', 'alerter', 'HOOK'), 'https://x/"y\n');
+    const v1 = w.publish({ 'a.yaml': ruleText('A') });
+    const r = w.run(v1.url, v1.hash);
+    expect(r.status).toBe(1);
+    expect(r.out).toContain('DEPLOY FAILED: the value of /elk/test/alerter/HOOK contains a line break');
+  });
+});
