@@ -58,7 +58,9 @@ case "$install" in
 esac
 
 echo "diff:base: synthesizing the base" >&2
-(cd "$tmp/base" && ./node_modules/.bin/cdk synth --quiet --no-lookups --output "$tmp/base.out" >&2)
+# Without the CI's branch variables, so the base build's version names its own commit, not the pull request's branch.
+(cd "$tmp/base" && env -u GITHUB_HEAD_REF -u GITHUB_REF_NAME -u GITHUB_REF_TYPE -u CI_MERGE_REQUEST_SOURCE_BRANCH_NAME \
+  -u CI_COMMIT_BRANCH -u BRANCH_NAME -u ELK_VERSION ./node_modules/.bin/cdk synth --quiet --no-lookups --output "$tmp/base.out" >&2)
 
 head_out=${DIFF_HEAD_OUT:-}
 if [ -z "$head_out" ]; then

@@ -1,0 +1,91 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { COMMENT_MARKER } from '../../lib/diff';
+import { PROJECT_ROOT } from '../helpers/app';
+
+interface Step {
+  run?: string;
+  uses?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  if?: string;
+  needs?: string | string[];
+  environment?: string | { name: string };
+  permissions?: Record<string, string>;
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  jobs: Record<string, Job>;
+}
+
+const workflowFile = path.join(PROJECT_ROOT, '.github', 'workflows', 'ci.yml');
+const workflow = parse(fs.readFileSync(workflowFile, 'utf8')) as Workflow;
+const scripts = Object.keys(
+  (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: object }).scripts,
+);
+const runs = (job: string) => workflow.jobs[job]!.steps.map((s) => s.run ?? '').join('\n');
+const needs = (job: string) => [workflow.jobs[job]!.needs ?? []].flat();
+
+describe('.github/workflows/ci.yml', () => {
+  test('parses as YAML and runs on pull requests and pushes to main', () => {
+    expect(Object.keys(workflow.on).sort()).toEqual(['pull_request', 'push']);
+    expect(workflow.on.push).toEqual({ branches: ['main'] });
+  });
+
+  test('every `npm run X` it names exists in package.json', () => {
+    const named = [...fs.readFileSync(workflowFile, 'utf8').matchAll(/npm run(?: -s| --silent)? ([\w:.-]+)/g)].map(
+      (m) => m[1]!,
+    );
+    expect(named.length).toBeGreaterThan(5);
+    expect(named.filter((n) => !scripts.includes(n))).toEqual([]);
+  });
+
+  test('a pull request is tested, synthesized, diffed against its base and commented once (found by the marker)', () => {
+    const pr = workflow.jobs['pull-request']!;
+    expect(pr.if).toContain("'pull_request'");
+    expect(runs('pull-request')).toMatch(
+      /npm ci[\s\S]*npm test[\s\S]*npm run synth[\s\S]*npm run -s diff:base -- --format markdown/,
+    );
+    expect(pr.steps[0]!.with?.['fetch-depth']).toBe(0);
+    expect(pr.permissions?.['pull-requests']).toBe('write');
+    const script = String(pr.steps.find((s) => s.uses?.startsWith('actions/github-script'))!.with!.script);
+    expect(script).toContain(COMMENT_MARKER);
+    expect(script).toContain('updateComment');
+    expect(script).toContain('createComment');
+  });
+
+  test('main uploads the synthesized assembly, and each deploy job deploys that artifact: staging before production', () => {
+    const build = workflow.jobs.build!;
+    expect(build.if).toContain("'push'");
+    expect(runs('build')).toContain('npm run synth');
+    expect(build.steps.find((s) => s.uses?.startsWith('actions/upload-artifact'))!.with).toMatchObject({
+      name: 'cdk-out',
+      path: 'cdk.out',
+    });
+    for (const env of ['staging', 'production']) {
+      const job = `deploy-${env}`;
+      expect(workflow.jobs[job]!.environment).toBe(env);
+      expect(
+        workflow.jobs[job]!.steps.find((s) => s.uses?.startsWith('actions/download-artifact'))!.with,
+      ).toMatchObject({ name: 'cdk-out' });
+      expect(runs(job)).toContain(`cdk deploy --app cdk.out '${env}/*'`);
+      expect(runs(job)).not.toContain('synth');
+    }
+    expect(needs('deploy-staging')).toEqual(['build']);
+    expect(needs('deploy-production')).toEqual(['deploy-staging']);
+  });
+});
+
+describe('scripts/diff-base.sh', () => {
+  const shellcheck = '/usr/bin/shellcheck';
+  (fs.existsSync(shellcheck) ? test : test.skip)('passes shellcheck', () => {
+    const r = spawnSync(shellcheck, [path.join(PROJECT_ROOT, 'scripts', 'diff-base.sh')], { encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
