@@ -1,0 +1,109 @@
+/**
+ * One contract shared by the construct (lib/rolling-replacement/RollingReplacement.ts) and the handlers: the custom
+ * resource's properties, the workflow's state and the Lambda environment. Versioned: a rollback may send properties
+ * written by an older template, so every handler accepts every schemaVersion it was ever created with.
+ */
+import { z } from 'zod';
+import { DEFAULT_OPTIONS, type RolloutSpec } from './core/types';
+
+const digits = z.string().regex(/^\d+$/, { message: 'must be a whole number as a string' });
+
+/** Custom resource properties (CloudFormation passes every value as a string). */
+export const RolloutPropertiesSchema = z
+  .object({
+    ServiceToken: z.string().optional(),
+    SchemaVersion: z.literal('1'),
+    /** Environment name, e.g. production (metrics dimension, execution names). */
+    Environment: z.string().regex(/^[a-z0-9-]+$/),
+    RolloutId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, { message: 'letters, digits and "-", at most 64' }),
+    DataGroupName: z.string().min(1),
+    MasterGroupName: z.string().min(1),
+    TargetVersion: z.string().regex(/^\d+\.\d+\.\d+$/),
+    /** Launch template versions the groups now launch (changes of these start a roll). */
+    DataLaunchTemplateVersion: z.string().min(1),
+    MasterLaunchTemplateVersion: z.string().min(1),
+    StateMachineArn: z.string().startsWith('arn:'),
+    /** Pre-signed URL of the rollout's WaitCondition handle; "" when the deployment does not wait. */
+    WaitHandleUrl: z.string(),
+    PollSeconds: digits,
+    JoinTimeoutSeconds: digits,
+  })
+  .strict();
+export type RolloutProperties = z.infer<typeof RolloutPropertiesSchema>;
+
+export function parseProperties(raw: unknown, origin: string): RolloutProperties {
+  const r = RolloutPropertiesSchema.safeParse(raw);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(
+      `${origin}: invalid rolling replacement properties (${issues}); redeploy with the construct's output`,
+    );
+  }
+  return r.data;
+}
+
+export function specFromProperties(p: RolloutProperties, mode: RolloutSpec['mode'], abortReason?: string): RolloutSpec {
+  return {
+    rolloutId: p.RolloutId,
+    groups: { master: p.MasterGroupName, data: p.DataGroupName },
+    targetVersion: p.TargetVersion,
+    mode,
+    ...(abortReason ? { abortReason } : {}),
+    options: { ...DEFAULT_OPTIONS, joinTimeoutSeconds: Number(p.JoinTimeoutSeconds) },
+  };
+}
+
+/** State carried by the Step Functions workflow from one reconcile call to the next (the Lambda keeps none). */
+export const WorkflowStateSchema = z.object({
+  properties: RolloutPropertiesSchema,
+  /** Epoch seconds the rollout started. */
+  startedAt: z.number(),
+  steps: z.number().int().min(0),
+  terminated: z.array(z.string()),
+  status: z.enum(['running', 'completed', 'failed', 'aborted', 'continued']),
+  reason: z.string(),
+  waitSeconds: z.number().int().min(1),
+  /** The state machine's ARN (from the context object), for continue-as-new. */
+  stateMachineArn: z.string().optional(),
+});
+export type WorkflowState = z.infer<typeof WorkflowStateSchema>;
+
+/** Loops per execution before it continues as a new one (history limit 25,000 events; ~10 events a loop). */
+export const MAX_STEPS_PER_EXECUTION = 2000;
+
+/** Lambda environment of the handlers. */
+export const HandlerEnvSchema = z.object({
+  ES_ENDPOINT: z.string().url(),
+  ES_CREDENTIALS_SECRET_ARN: z.string().startsWith('arn:'),
+  ES_CA_PARAMETER: z.string().startsWith('/'),
+  METRICS_NAMESPACE: z.string().min(1),
+});
+export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;
+
+export function parseEnv(env: NodeJS.ProcessEnv): HandlerEnv {
+  const r = HandlerEnvSchema.safeParse(env);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`rolling replacement Lambda environment: ${issues} (set by the RollingReplacement construct)`);
+  }
+  return r.data;
+}
+
+/** The rollout result exposed as stack output (kept under 4 KB: instance ids are cut with a count when needed). */
+export function resultData(
+  state: Pick<WorkflowState, 'terminated' | 'status' | 'reason'>,
+  durationSeconds: number,
+): Record<string, string> {
+  let ids = state.terminated;
+  let text = ids.join(',');
+  while (text.length > 3000) {
+    ids = ids.slice(0, Math.floor(ids.length / 2));
+    text = `${ids.join(',')},...(+${state.terminated.length - ids.length} more)`;
+  }
+  return {
+    Outcome: state.status,
+    Reason: state.reason.slice(0, 400),
+    DurationSeconds: String(Math.round(durationSeconds)),
+    TerminatedInstances: text,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The reconcile task of the Step Functions workflow: one reconcile step per call. The workflow carries the state
+ * (terminated ids, step count); the Lambda keeps nothing. On the end of the rollout it signals the WaitCondition.
+ */
+import {
+  MAX_STEPS_PER_EXECUTION,
+  resultData,
+  specFromProperties,
+  WorkflowStateSchema,
+  type WorkflowState,
+} from '../contract';
+import { reconcile } from '../reconcile';
+import { runtime } from './runtime';
+
+export async function handler(input: unknown): Promise<WorkflowState> {
+  const parsed = WorkflowStateSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new Error(
+      `reconcile task: invalid workflow state (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`,
+    );
+  }
+  const state = parsed.data;
+  const rt = runtime();
+  const props = state.properties;
+  if (state.steps >= MAX_STEPS_PER_EXECUTION && state.stateMachineArn) {
+    // Continue as a new execution before the 25,000-event history limit; progress lives in the world anyway.
+    const next: WorkflowState = { ...state, steps: 0, status: 'running', reason: 'continued' };
+    const name = `${props.RolloutId}-c${Math.floor(rt.now())}`.slice(0, 80);
+    await rt.startExecution(state.stateMachineArn, name, JSON.stringify(next));
+    return { ...state, status: 'continued', reason: `continued as ${name}` };
+  }
+  const { es, fleet } = await rt.ports({ data: props.DataGroupName, master: props.MasterGroupName });
+  const spec = specFromProperties(props, 'roll');
+  const r = await reconcile({ es, fleet, spec, now: rt.now() });
+  const terminated = r.terminated ? [...state.terminated, r.terminated] : state.terminated;
+  const next: WorkflowState = {
+    ...state,
+    steps: state.steps + 1,
+    terminated,
+    status: r.outcome ?? 'running',
+    reason: r.decision.reason,
+    waitSeconds: Number(props.PollSeconds),
+  };
+  const a = r.decision.action;
+  await rt
+    .putMetrics(props.Environment, {
+      RolloutSteps: 1,
+      RolloutBlocked: r.decision.blockedBy ? 1 : 0,
+      RolloutNodesReplaced: r.terminated ? 1 : 0,
+      RolloutShardsLeftOnDrainingNode: a.type === 'wait-for-drain' ? a.shardsLeft : 0,
+      RolloutBytesLeftOnDrainingNode: a.type === 'wait-for-drain' ? a.bytesLeft : 0,
+    })
+    .catch((e: unknown) => console.log(JSON.stringify({ warning: `metrics not published: ${String(e)}` })));
+  if (r.outcome && props.WaitHandleUrl) {
+    const data = resultData(next, rt.now() - state.startedAt);
+    await rt.signal(props.WaitHandleUrl, {
+      Status: r.outcome === 'completed' ? 'SUCCESS' : 'FAILURE',
+      UniqueId: props.RolloutId,
+      Reason: `${r.outcome}: ${r.decision.reason}`.slice(0, 1000),
+      Data: JSON.stringify(data),
+    });
+  }
+  return next;
+}

@@ -1,0 +1,208 @@
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type { RolloutProperties, WorkflowState } from '../../lambda/rolling-replacement/contract';
+import { TAG } from '../../lambda/rolling-replacement/core/tags';
+import { isComplete, onEvent } from '../../lambda/rolling-replacement/handlers/provider';
+import { type Runtime, setRuntime } from '../../lambda/rolling-replacement/handlers/runtime';
+import { handler as reconcileTask } from '../../lambda/rolling-replacement/handlers/workflow';
+import { FakeWorld } from './fake-world';
+
+const SM = 'arn:aws:states:eu-west-1:111111111111:stateMachine:elk-dev-rollout';
+const props = (over: Partial<RolloutProperties> = {}): RolloutProperties => ({
+  SchemaVersion: '1',
+  Environment: 'dev',
+  RolloutId: 'r-abc123',
+  DataGroupName: 'data-asg',
+  MasterGroupName: 'master-asg',
+  TargetVersion: '8.19.3',
+  DataLaunchTemplateVersion: '2',
+  MasterLaunchTemplateVersion: '2',
+  StateMachineArn: SM,
+  WaitHandleUrl: 'https://cloudformation-waitcondition.s3.amazonaws.com/handle',
+  PollSeconds: '30',
+  JoinTimeoutSeconds: '1800',
+  ...over,
+});
+
+class FakeRuntime implements Runtime {
+  running: string[] = [];
+  started: Array<{ name: string; input: WorkflowState }> = [];
+  stopped: string[] = [];
+  signals: Array<Record<string, string>> = [];
+  metrics: Array<Record<string, number>> = [];
+  status = 'UPDATE_IN_PROGRESS';
+  clock = 1_000_000;
+  constructor(readonly world: FakeWorld) {}
+  async ports() {
+    return { es: this.world, fleet: this.world };
+  }
+  async stackStatus() {
+    return this.status;
+  }
+  async runningExecutions() {
+    return [...this.running];
+  }
+  async startExecution(_arn: string, name: string, input: string) {
+    this.started.push({ name, input: JSON.parse(input) as WorkflowState });
+    return `${SM.replace(':stateMachine:', ':execution:')}:${name}`;
+  }
+  async stopExecution(arn: string) {
+    this.stopped.push(arn);
+    this.running = this.running.filter((r) => r !== arn);
+  }
+  async executionStatus() {
+    return 'RUNNING';
+  }
+  async putMetrics(_env: string, m: Record<string, number>) {
+    this.metrics.push(m);
+  }
+  async signal(_url: string, body: Record<string, string>) {
+    this.signals.push(body);
+  }
+  now() {
+    return this.clock;
+  }
+}
+
+function event(type: 'Create' | 'Update' | 'Delete', p = props()): CloudFormationCustomResourceEvent {
+  const base = {
+    ServiceToken: 'arn:aws:lambda:eu-west-1:111111111111:function:x',
+    ResponseURL: 'https://example.invalid',
+    StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/elk-dev-cluster/1',
+    RequestId: 'req-0001-aaaa',
+    LogicalResourceId: 'Rollout',
+    ResourceType: 'Custom::RollingReplacement',
+    ResourceProperties: { ServiceToken: 'x', ...p },
+  };
+  if (type === 'Create') return { ...base, RequestType: 'Create' };
+  if (type === 'Update') {
+    return { ...base, RequestType: 'Update', PhysicalResourceId: 'dev-rolling-replacement', OldResourceProperties: {} };
+  }
+  return { ...base, RequestType: 'Delete', PhysicalResourceId: 'dev-rolling-replacement' };
+}
+
+let rt: FakeRuntime;
+let world: FakeWorld;
+beforeEach(() => {
+  world = new FakeWorld();
+  rt = new FakeRuntime(world);
+  setRuntime(rt);
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+});
+afterEach(() => {
+  setRuntime(undefined);
+  jest.restoreAllMocks();
+});
+
+async function runWorkflow(first: WorkflowState, max = 300): Promise<WorkflowState> {
+  let s = first;
+  for (let i = 0; i < max && s.status === 'running'; i++) {
+    s = await reconcileTask(s);
+    world.tick();
+    rt.clock += 30;
+  }
+  return s;
+}
+
+describe('custom resource and workflow handlers', () => {
+  test('Create starts one workflow execution, stops any other, and completes at once', async () => {
+    rt.running = [`${SM}:old-roll`];
+    const r = await onEvent(event('Create'));
+    expect(r).toMatchObject({ PhysicalResourceId: 'dev-rolling-replacement', Mode: 'roll' });
+    expect(rt.stopped).toEqual([`${SM}:old-roll`]);
+    expect(rt.started).toHaveLength(1);
+    expect(rt.started[0]!.name).toBe('r-abc123-req-0001-aaa');
+    expect(world.writes).toEqual([]);
+    const c = await isComplete({ ...event('Create'), ...r } as never);
+    expect(c).toEqual({ IsComplete: true, Data: { ExecutionArn: r.ExecutionArn, ExecutionStatus: 'RUNNING' } });
+  });
+
+  test('the workflow replaces every node and signals the WaitCondition with the result', async () => {
+    const r = await onEvent(event('Create'));
+    expect(r.Mode).toBe('roll');
+    const end = await runWorkflow(rt.started[0]!.input);
+    expect(end.status).toBe('completed');
+    expect(end.terminated).toHaveLength(6);
+    expect(rt.signals).toHaveLength(1);
+    expect(rt.signals[0]).toMatchObject({ Status: 'SUCCESS', UniqueId: 'r-abc123' });
+    const data = JSON.parse(rt.signals[0]!.Data!) as Record<string, string>;
+    expect(data.TerminatedInstances!.split(',')).toEqual(end.terminated);
+    expect(JSON.stringify(rt.signals[0]).length).toBeLessThan(4096);
+    expect(rt.metrics.some((m) => m.RolloutNodesReplaced === 1)).toBe(true);
+  });
+
+  test('a failed rollout signals FAILURE so the deployment fails and rolls back', async () => {
+    world.failBoot = true;
+    await onEvent(event('Create', props({ JoinTimeoutSeconds: '120' })));
+    const end = await runWorkflow(rt.started[0]!.input);
+    expect(end.status).toBe('failed');
+    expect(rt.signals[0]).toMatchObject({ Status: 'FAILURE' });
+    expect(world.group('data-asg').desired).toBe(3);
+  });
+
+  test('an Update during UPDATE_ROLLBACK_IN_PROGRESS stops the workflow and cleans up; it never starts a roll', async () => {
+    await onEvent(event('Create'));
+    const first = rt.started[0]!.input;
+    // The roll gets as far as draining the first node.
+    let s = first;
+    for (let i = 0; i < 8; i++) {
+      s = await reconcileTask(s);
+      world.tick();
+    }
+    expect(world.exclude).toHaveLength(1);
+    rt.running = [`${SM}:r-abc123-req-0001-aaa`];
+    rt.status = 'UPDATE_ROLLBACK_IN_PROGRESS';
+    const r = await onEvent(event('Update', props({ RolloutId: 'r-old000', TargetVersion: '8.18.2' })));
+    expect(r).toMatchObject({ Mode: 'abort', AbortReason: 'stack rollback' });
+    expect(rt.stopped).toEqual([`${SM}:r-abc123-req-0001-aaa`]);
+    expect(rt.started).toHaveLength(1);
+    const polls: Array<{ IsComplete: boolean; Data?: unknown }> = [];
+    for (let i = 0; i < 20; i++) {
+      const c = await isComplete({ ...event('Update', props({ RolloutId: 'r-old000' })), ...r } as never);
+      polls.push(c);
+      if (c.IsComplete) break;
+      world.tick();
+    }
+    const last = polls.at(-1)!;
+    expect(last.IsComplete).toBe(true);
+    expect(last.Data).toMatchObject({ Outcome: 'aborted' });
+    expect(polls.filter((p) => !p.IsComplete).every((p) => p.Data === undefined)).toBe(true);
+    expect(world.terminations).toEqual([]);
+    expect(world.exclude).toEqual([]);
+    expect(world.group('data-asg').tags[TAG.rollout]).toBeUndefined();
+  });
+
+  test('Delete stops the workflow and cleans up the same way', async () => {
+    rt.running = [`${SM}:x`];
+    const r = await onEvent(event('Delete'));
+    expect(r).toMatchObject({
+      Mode: 'abort',
+      AbortReason: 'stack delete',
+      PhysicalResourceId: 'dev-rolling-replacement',
+    });
+    expect(rt.stopped).toEqual([`${SM}:x`]);
+    const c = await isComplete({ ...event('Delete'), ...r } as never);
+    expect(c.IsComplete).toBe(true);
+  });
+
+  test('an Elasticsearch outage during abort keeps polling without Data', async () => {
+    world.esDown = true;
+    const c = await isComplete({ ...event('Delete'), Mode: 'abort', AbortReason: 'stack delete' } as never);
+    expect(c).toEqual({ IsComplete: false });
+  });
+
+  test('invalid properties are a broken invariant: they throw with the field name', async () => {
+    const bad = event('Create', props({ PollSeconds: 'soon' }));
+    await expect(onEvent(bad)).rejects.toThrow(/PollSeconds/);
+  });
+
+  test('the reconcile task continues as a new execution before the history limit', async () => {
+    const s = await reconcileTask({
+      ...(await onEvent(event('Create')), rt.started[0]!.input),
+      steps: 5000,
+      stateMachineArn: SM,
+    });
+    expect(s.status).toBe('continued');
+    expect(rt.started).toHaveLength(2);
+    expect(rt.started[1]!.input.steps).toBe(0);
+  });
+});
