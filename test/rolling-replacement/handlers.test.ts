@@ -75,7 +75,12 @@ function event(type: 'Create' | 'Update' | 'Delete', p = props()): CloudFormatio
   };
   if (type === 'Create') return { ...base, RequestType: 'Create' };
   if (type === 'Update') {
-    return { ...base, RequestType: 'Update', PhysicalResourceId: 'dev-rolling-replacement', OldResourceProperties: {} };
+    return {
+      ...base,
+      RequestType: 'Update',
+      PhysicalResourceId: 'dev-rolling-replacement',
+      OldResourceProperties: { ServiceToken: 'x' },
+    };
   }
   return { ...base, RequestType: 'Delete', PhysicalResourceId: 'dev-rolling-replacement' };
 }
