@@ -18,6 +18,16 @@ export interface StrategyWorld {
   readonly targetVersion: string;
   /** Virtual time in seconds since the start of the scenario (strategies must not read the wall clock). */
   now(): number;
+  /**
+   * The same Elasticsearch API in process (no socket): what the HTTP face serves, for strategies that prefer speed.
+   * Optional so that shells without a simulator can omit it.
+   */
+  readonly es?: InProcessEs;
+}
+
+/** In-process access to the simulator's Elasticsearch API: `url` is a path with query, e.g. "/_cluster/health". */
+export interface InProcessEs {
+  request(method: string, url: string, body?: unknown): { status: number; body: unknown };
 }
 
 export interface StepResult {
@@ -33,9 +43,19 @@ export interface Strategy {
   step(world: StrategyWorld): Promise<StepResult>;
 }
 
+export interface StrategyOptions {
+  readonly pollSeconds: number;
+  /** CloudFormation PauseTime (cfn-rolling-update). */
+  readonly pauseSeconds?: number;
+  /** terminate-and-wait-green: wait this long for green before accepting a yellow caused only by the version rule. */
+  readonly greenTimeoutSeconds?: number;
+  /** terminate-and-wait-green: give up when one node takes longer than this. */
+  readonly nodeTimeoutSeconds?: number;
+}
+
 export interface StrategyFactory {
   readonly name: string;
   readonly description: string;
   /** A fresh instance (called at start and after every crash-orchestrator fault). */
-  create(options: { readonly pollSeconds: number; readonly pauseSeconds?: number }): Strategy;
+  create(options: StrategyOptions): Strategy;
 }

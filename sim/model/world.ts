@@ -1,0 +1,509 @@
+import type { Fault, Scenario } from '../scenario';
+import { EventQueue } from '../event-queue';
+import { Random } from '../random';
+import { Cluster, ClusterHost, EsError, EsNode } from './cluster';
+import { Group, Instance, isActive, SCALING_PROCESSES, scaleInVictim, zoneForLaunch } from './fleet';
+
+/**
+ * The simulated world: a virtual clock and event queue driving the Elasticsearch cluster model and the Auto Scaling
+ * groups it runs on, plus scheduled faults and hourly index creation. Deterministic for a given scenario and seed.
+ *
+ * Time only moves in `advanceTo`, which jumps from event to event (including the moment the next recovery
+ * finishes), never ticking second by second.
+ */
+
+type WorldEvent =
+  | { kind: 'boot'; id: string }
+  | { kind: 'join'; id: string }
+  | { kind: 'shutdown'; id: string }
+  | { kind: 'terminated'; id: string }
+  | { kind: 'health-replace'; id: string }
+  | { kind: 'cluster'; timer: 'reroute' | 'election' }
+  | { kind: 'hourly' }
+  | { kind: 'fault'; fault: Fault };
+
+export interface WorldNote {
+  readonly t: number;
+  readonly action: string;
+  readonly node?: string;
+  readonly reason: string;
+}
+
+/** AWS-style API error from the simulated fleet (e.g. a desired capacity outside min..max). */
+export class FleetError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+export const TARGET_LT_VERSION = '2';
+export const INITIAL_LT_VERSION = '1';
+
+export class World {
+  now = 0;
+  readonly rng: Random;
+  readonly cluster: Cluster;
+  readonly groups = new Map<string, Group>();
+  readonly instances = new Map<string, Instance>();
+  readonly notes: WorldNote[] = [];
+  readonly terminated: string[] = [];
+  readonly targetVersion: string;
+  readonly groupNames: { readonly master: string; readonly data: string };
+  readonly startEpochMs: number;
+  secondsRed = 0;
+  secondsWithoutMaster = 0;
+  secondsUnderReplicated = 0;
+  private readonly queue = new EventQueue<WorldEvent>();
+  private instanceCounter = 0;
+  private failBoots: { count: number; at: number; role?: 'master' | 'data' }[] = [];
+  private red = false;
+  private noMaster = false;
+  private under = false;
+  private readonly timeoutWindows: { from: number; to: number }[] = [];
+
+  constructor(
+    readonly scenario: Scenario,
+    seed: number = scenario.seed,
+  ) {
+    this.rng = new Random(seed);
+    this.startEpochMs = Date.parse(scenario.startTime);
+    const c = scenario.cluster;
+    this.targetVersion = scenario.change.version ?? c.version;
+    const host: ClusterHost = {
+      now: () => this.now,
+      schedule: (time, kind) => this.queue.push(time, { kind: 'cluster', timer: kind }),
+      note: (action, node, reason) => this.note(action, node, reason),
+      token: () => this.rng.token(),
+      isoTime: (t) => this.isoTime(t),
+    };
+    this.cluster = new Cluster(c.clusterName, this.rng.token(), scenario.model, host);
+    this.groupNames = { master: `${c.clusterName}-master`, data: `${c.clusterName}-data` };
+    const lts = () =>
+      new Map([
+        [INITIAL_LT_VERSION, { esVersion: c.version, ami: 'ami-current' }],
+        [TARGET_LT_VERSION, { esVersion: this.targetVersion, ami: scenario.change.ami ?? 'ami-current' }],
+      ]);
+    for (const role of ['master', 'data'] as const) {
+      const count = role === 'master' ? c.masters : c.dataNodes;
+      const g: Group = {
+        name: this.groupNames[role],
+        role,
+        desired: count,
+        minSize: count,
+        maxSize: count * 2,
+        targetLtVersion: INITIAL_LT_VERSION,
+        ltVersions: lts(),
+        instances: [],
+        suspended: new Set(),
+        tags: new Map(),
+        availabilityZones: c.availabilityZones,
+        newInstancesProtectedFromScaleIn: false,
+      };
+      this.groups.set(g.name, g);
+    }
+    // Initial fleet: every node joined at t=0, the first master elected, all masters voting.
+    for (const g of this.groups.values()) {
+      for (let i = 0; i < g.desired; i++) {
+        const inst = this.launch(g, true);
+        inst.lifecycle = 'InService';
+        this.cluster.nodes.get(inst.id)!.state = 'joined';
+        this.cluster.nodes.get(inst.id)!.joinedAt = 0;
+      }
+    }
+    const masters = [...this.cluster.nodes.values()].filter((n) => n.roles.includes('master'));
+    this.cluster.votingConfig = masters
+      .slice(0, masters.length % 2 === 0 ? Math.max(1, masters.length - 1) : masters.length)
+      .map((n) => n.id)
+      .sort();
+    if (masters.length === 2) this.cluster.votingConfig = masters.map((n) => n.id).sort();
+    this.cluster.master = masters[0];
+    for (const spec of c.indices) this.cluster.placeInitially(this.cluster.createIndex(spec));
+    // The rollout: the groups now launch the target template version.
+    for (const g of this.groups.values()) g.targetLtVersion = TARGET_LT_VERSION;
+    // Faults and the hourly schedule.
+    for (const f of scenario.faults) {
+      if (f.kind === 'fail-boot') this.failBoots.push({ count: f.count, at: f.at, role: f.role });
+      else if (f.kind === 'es-timeouts') this.timeoutWindows.push({ from: f.from, to: f.to });
+      else if (f.kind !== 'crash-orchestrator') this.queue.push(f.at, { kind: 'fault', fault: f });
+    }
+    if (c.hourlyIndex) {
+      const msIntoHour = this.startEpochMs % 3_600_000;
+      this.queue.push(msIntoHour === 0 ? 3600 : (3_600_000 - msIntoHour) / 1000, { kind: 'hourly' });
+    }
+    this.cluster.reroute();
+    this.refreshFlags();
+  }
+
+  isoTime(t: number): string {
+    return new Date(this.startEpochMs + Math.round(t * 1000)).toISOString();
+  }
+
+  note(action: string, node: string | undefined, reason: string): void {
+    this.notes.push({ t: round3(this.now), action, ...(node ? { node } : {}), reason });
+  }
+
+  /** True while an es-timeouts fault window is open. */
+  esTimingOut(): boolean {
+    return this.timeoutWindows.some((w) => this.now >= w.from && this.now < w.to);
+  }
+
+  // ------------------------------------------------------------------ time
+
+  /** Runs the world until virtual time `t`, event by event. */
+  advanceTo(t: number): void {
+    if (t < this.now) return;
+    for (;;) {
+      const nextRecovery = this.now + this.cluster.nextRecoveryIn();
+      const next = Math.min(nextRecovery, this.queue.peekTime());
+      if (next > t) {
+        this.elapse(t - this.now);
+        return;
+      }
+      this.elapse(next - this.now);
+      while (this.queue.peekTime() <= this.now) this.handle(this.queue.pop()!.payload);
+      this.refreshFlags();
+    }
+  }
+
+  /** Time of the next thing that changes the world (Infinity when idle). */
+  nextChangeAt(): number {
+    return Math.min(this.now + this.cluster.nextRecoveryIn(), this.queue.peekTime());
+  }
+
+  private elapse(dt: number): void {
+    if (dt > 0) {
+      if (this.red) this.secondsRed += dt;
+      if (this.noMaster) this.secondsWithoutMaster += dt;
+      if (this.under) this.secondsUnderReplicated += dt;
+      this.now += dt;
+    }
+    this.cluster.progress(dt);
+    this.refreshFlags();
+  }
+
+  private refreshFlags(): void {
+    this.red = this.cluster.status() === 'red';
+    this.noMaster = this.cluster.master === undefined;
+    this.under = this.cluster.underReplicated();
+  }
+
+  private handle(ev: WorldEvent): void {
+    switch (ev.kind) {
+      case 'boot': {
+        const inst = this.instances.get(ev.id);
+        const node = this.cluster.nodes.get(ev.id);
+        if (!inst || !node || inst.lifecycle !== 'Pending' || node.state !== 'pending') return;
+        inst.lifecycle = 'InService';
+        node.state = 'booting';
+        node.startedAt = this.now;
+        if (inst.failBoot) {
+          this.note(
+            'boot-failed',
+            inst.id,
+            'fault fail-boot: Elasticsearch does not start, instance status check fails',
+          );
+          inst.health = 'Unhealthy';
+          this.queue.push(this.now + this.scenario.model.healthCheckSeconds, { kind: 'health-replace', id: inst.id });
+        } else {
+          this.queue.push(this.now + this.scenario.model.joinSeconds, { kind: 'join', id: inst.id });
+        }
+        this.reconcileFleet(inst.group);
+        return;
+      }
+      case 'join': {
+        const node = this.cluster.nodes.get(ev.id);
+        if (node) this.cluster.tryJoin(node);
+        return;
+      }
+      case 'shutdown':
+        this.cluster.leave(ev.id);
+        return;
+      case 'terminated': {
+        const inst = this.instances.get(ev.id);
+        if (!inst || inst.lifecycle === 'Terminated') return;
+        inst.lifecycle = 'Terminated';
+        inst.terminatedAt = this.now;
+        this.cluster.leave(inst.id);
+        const g = inst.group;
+        g.instances.splice(g.instances.indexOf(inst), 1);
+        this.reconcileFleet(g);
+        return;
+      }
+      case 'health-replace': {
+        const inst = this.instances.get(ev.id);
+        if (!inst || inst.health !== 'Unhealthy' || !isActive(inst)) return;
+        const g = inst.group;
+        if (g.suspended.has('ReplaceUnhealthy') || g.suspended.has('HealthCheck')) {
+          // Checked again later, when the process may have been resumed.
+          this.queue.push(this.now + this.scenario.model.healthCheckSeconds, { kind: 'health-replace', id: inst.id });
+          return;
+        }
+        this.note('asg-replace-unhealthy', inst.id, `${g.name} replaces an unhealthy instance`);
+        this.beginTermination(inst);
+        this.reconcileFleet(g);
+        return;
+      }
+      case 'cluster':
+        this.cluster.onTimer(ev.timer);
+        return;
+      case 'hourly':
+        this.createHourlyIndex();
+        return;
+      case 'fault':
+        this.applyFault(ev.fault);
+        return;
+    }
+  }
+
+  private createHourlyIndex(): void {
+    const spec = this.scenario.cluster.hourlyIndex!;
+    if (!this.cluster.master) {
+      this.queue.push(this.now + 10, { kind: 'hourly' });
+      return;
+    }
+    const d = new Date(this.startEpochMs + Math.round(this.now * 1000));
+    const p = (n: number) => String(n).padStart(2, '0');
+    const name = `${spec.prefix}${d.getUTCFullYear()}.${p(d.getUTCMonth() + 1)}.${p(d.getUTCDate())}.${p(d.getUTCHours())}`;
+    if (!this.cluster.indices.some((i) => i.name === name)) {
+      this.cluster.createIndex({ ...spec, name });
+      this.cluster.reroute();
+    }
+    const next = (Math.floor((this.startEpochMs + this.now * 1000) / 3_600_000) + 1) * 3_600_000;
+    this.queue.push((next - this.startEpochMs) / 1000, { kind: 'hourly' });
+  }
+
+  private applyFault(f: Fault): void {
+    if (f.kind === 'kill-node') {
+      const joined = this.cluster
+        .joinedNodes()
+        .filter((n) => n.group === f.role)
+        .sort((a, b) => a.name.localeCompare(b.name));
+      const victim = f.node ? this.cluster.nodes.get(f.node) : joined.length > 0 ? this.rng.pick(joined) : undefined;
+      if (!victim || victim.state === 'gone') {
+        this.note('fault-skipped', f.node, `kill-node: no ${f.role} node to kill`);
+        return;
+      }
+      this.kill(victim.name, 'fault kill-node');
+    } else if (f.kind === 'master-failover') {
+      this.cluster.failover(this.scenario.model.electionSeconds);
+    }
+  }
+
+  /** The instance dies: Elasticsearch is gone at once, the ASG notices after its health check and replaces it. */
+  kill(instanceId: string, reason = 'killed'): void {
+    const inst = this.instances.get(instanceId);
+    if (!inst) throw new Error(`no instance ${instanceId}`);
+    this.note('node-killed', instanceId, reason);
+    this.cluster.leave(instanceId);
+    inst.health = 'Unhealthy';
+    this.queue.push(this.now + this.scenario.model.healthCheckSeconds, { kind: 'health-replace', id: inst.id });
+  }
+
+  // ------------------------------------------------------------------ fleet
+
+  private launch(g: Group, initial = false, rebalance = false): Instance {
+    const n = ++this.instanceCounter;
+    const id = `i-${n.toString(16).padStart(17, '0')}`;
+    const lt = g.ltVersions.get(g.targetLtVersion)!;
+    let failBoot = false;
+    if (!initial) {
+      const fb = this.failBoots.find((f) => f.count > 0 && this.now >= f.at && (!f.role || f.role === g.role));
+      if (fb) {
+        fb.count--;
+        failBoot = true;
+      }
+    }
+    const az = zoneForLaunch(g);
+    const inst: Instance = {
+      id,
+      group: g,
+      ltVersion: g.targetLtVersion,
+      az,
+      launchedAt: this.now,
+      initial,
+      failBoot,
+      lifecycle: 'Pending',
+      health: 'Healthy',
+      protectedFromScaleIn: g.newInstancesProtectedFromScaleIn,
+      rebalanceLaunch: rebalance,
+    };
+    g.instances.push(inst);
+    this.instances.set(id, inst);
+    const azIndex = Math.max(0, g.availabilityZones.indexOf(az));
+    const node: EsNode = {
+      name: id,
+      id: this.rng.token(),
+      ip: `10.0.${azIndex * 64 + Math.floor(n / 250)}.${(n % 250) + 4}`,
+      roles: g.role === 'master' ? ['master'] : ['data', 'ingest'],
+      group: g.role,
+      version: lt.esVersion,
+      az,
+      diskTotal: g.role === 'data' ? this.scenario.cluster.diskBytesPerDataNode : 50 * 1024 ** 3,
+      state: 'pending',
+      startedAt: this.now,
+    };
+    this.cluster.addNode(node);
+    if (!initial) {
+      const boot = Math.max(
+        1,
+        this.scenario.model.bootSeconds + this.rng.jitter(this.scenario.model.bootJitterSeconds),
+      );
+      this.queue.push(this.now + boot, { kind: 'boot', id });
+      this.note(
+        'asg-launch',
+        id,
+        `${g.name} launches template version ${g.targetLtVersion} (Elasticsearch ${lt.esVersion}) in ${az}`,
+      );
+    }
+    return inst;
+  }
+
+  private beginTermination(inst: Instance): void {
+    inst.lifecycle = 'Terminating';
+    this.cluster.markLeaving(inst.id);
+    const m = this.scenario.model;
+    this.queue.push(this.now + Math.min(m.shutdownSeconds, m.terminateSeconds), { kind: 'shutdown', id: inst.id });
+    this.queue.push(this.now + m.terminateSeconds, { kind: 'terminated', id: inst.id });
+    this.terminated.push(inst.id);
+  }
+
+  /** What an Auto Scaling group does on its own: launch to desired, scale in, rebalance zones. */
+  private reconcileFleet(g: Group): void {
+    const active = () => g.instances.filter(isActive);
+    if (!g.suspended.has('Launch')) {
+      while (active().length < g.desired) this.launch(g);
+    }
+    const pendingRebalance = g.instances.some((i) => i.rebalanceLaunch && i.lifecycle === 'Pending');
+    if (!g.suspended.has('Terminate') && !pendingRebalance) {
+      while (active().length > g.desired) {
+        const victim = scaleInVictim(g);
+        if (!victim) break;
+        this.note('asg-scale-in', victim.id, `${g.name} terminates an instance to reach desired capacity ${g.desired}`);
+        this.beginTermination(victim);
+      }
+    }
+    // AZRebalance: launch in the emptiest zone first, then (above) terminate in the fullest one.
+    if (
+      !g.suspended.has('AZRebalance') &&
+      !g.suspended.has('Launch') &&
+      !g.suspended.has('Terminate') &&
+      active().length === g.desired &&
+      !g.instances.some((i) => i.lifecycle === 'Pending')
+    ) {
+      const counts = new Map<string, number>(g.availabilityZones.map((az) => [az, 0]));
+      for (const i of active()) counts.set(i.az, counts.get(i.az)! + 1);
+      const values = [...counts.values()];
+      if (Math.max(...values) - Math.min(...values) > 1 && active().length < g.maxSize) {
+        // One extra instance in the emptiest zone; once it is in service, scale-in removes one in the fullest zone.
+        const inst = this.launch(g, false, true);
+        this.note('asg-az-rebalance', inst.id, `${g.name} rebalances availability zones`);
+      }
+    }
+  }
+
+  group(name: string): Group {
+    const g = this.groups.get(name);
+    if (!g) throw new FleetError('ValidationError', `AutoScalingGroup name not found - ${name}`);
+    return g;
+  }
+
+  /** TerminateInstanceInAutoScalingGroup. A gone or terminating instance is a no-op. */
+  terminateInstance(instanceId: string, decrement: boolean): void {
+    const inst = this.instances.get(instanceId);
+    if (!inst || !isActive(inst)) return;
+    const g = inst.group;
+    if (decrement) {
+      if (g.desired - 1 < g.minSize) {
+        throw new FleetError(
+          'ValidationError',
+          `Currently, desiredSize equals minSize (${g.minSize}). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`,
+        );
+      }
+      g.desired--;
+    }
+    this.beginTermination(inst);
+    this.reconcileFleet(g);
+  }
+
+  setDesiredCapacity(groupName: string, desired: number): void {
+    const g = this.group(groupName);
+    if (!Number.isInteger(desired) || desired < g.minSize || desired > g.maxSize) {
+      throw new FleetError(
+        'ValidationError',
+        `New SetDesiredCapacity value ${desired} is ${desired < g.minSize ? 'below min value' : 'above max value'} ${desired < g.minSize ? g.minSize : g.maxSize} for the AutoScalingGroup.`,
+      );
+    }
+    g.desired = desired;
+    this.reconcileFleet(g);
+  }
+
+  suspendProcesses(groupName: string, processes: readonly string[]): void {
+    const g = this.group(groupName);
+    const list = processes.length === 0 ? [...SCALING_PROCESSES] : processes;
+    for (const p of list) {
+      if (!(SCALING_PROCESSES as readonly string[]).includes(p)) {
+        throw new FleetError(
+          'ValidationError',
+          `Process ${p} is not a valid scaling process: ${SCALING_PROCESSES.join(', ')}`,
+        );
+      }
+      g.suspended.add(p);
+    }
+  }
+
+  resumeProcesses(groupName: string, processes: readonly string[]): void {
+    const g = this.group(groupName);
+    const list = processes.length === 0 ? [...SCALING_PROCESSES] : processes;
+    for (const p of list) g.suspended.delete(p);
+    this.reconcileFleet(g);
+  }
+
+  setInstanceProtection(instanceIds: readonly string[], groupName: string, protect: boolean): void {
+    const g = this.group(groupName);
+    for (const id of instanceIds) {
+      const inst = g.instances.find((i) => i.id === id);
+      if (!inst)
+        throw new FleetError('ValidationError', `The instance ${id} is not part of Auto Scaling group ${groupName}.`);
+      inst.protectedFromScaleIn = protect;
+    }
+  }
+
+  // ------------------------------------------------------------------ facts for the report
+
+  /** Versions of the Elasticsearch nodes in the cluster. */
+  versions(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const n of this.cluster.joinedNodes()) out[n.version] = (out[n.version] ?? 0) + 1;
+    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** Initial instances that were terminated, by role. */
+  replaced(): { master: number; data: number } {
+    const r = { master: 0, data: 0 };
+    for (const inst of this.instances.values()) if (inst.initial && !isActive(inst)) r[inst.group.role]++;
+    return r;
+  }
+
+  /** True when every group runs desired instances from its target template and each has joined the cluster. */
+  allAtTarget(): boolean {
+    for (const g of this.groups.values()) {
+      const active = g.instances.filter(isActive);
+      if (active.length !== g.desired) return false;
+      for (const i of active) {
+        if (i.ltVersion !== g.targetLtVersion) return false;
+        if (this.cluster.nodes.get(i.id)?.state !== 'joined') return false;
+      }
+    }
+    return true;
+  }
+}
+
+export function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+export { EsError };

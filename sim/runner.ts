@@ -1,0 +1,146 @@
+import { EsApi } from './es/api';
+import { startEsServer } from './es/server';
+import { SimFleet } from './fleet-adapter';
+import { round3, World } from './model/world';
+import type { Scenario } from './scenario';
+import type { StrategyFactory, StrategyWorld } from './strategy';
+import { DEFAULT_STRATEGY, strategyByName } from './strategies';
+
+/** The report of one run (`elkctl sim run --json`). */
+export interface Report {
+  readonly scenario: string;
+  readonly strategy: string;
+  readonly outcome: 'completed' | 'failed' | 'timed-out';
+  readonly reason: string;
+  readonly simulatedSeconds: number;
+  readonly documentsLost: number;
+  readonly primariesLost: number;
+  readonly secondsRed: number;
+  readonly secondsWithoutMaster: number;
+  readonly secondsUnderReplicated: number;
+  readonly bytesRecovered: number;
+  readonly nodesReplaced: { readonly master: number; readonly data: number };
+  readonly terminatedInstances: readonly string[];
+  readonly finalVersions: Readonly<Record<string, number>>;
+  readonly steps: readonly {
+    readonly t: number;
+    readonly action: string;
+    readonly node?: string;
+    readonly reason: string;
+  }[];
+}
+
+export interface RunOptions {
+  /** Strategy name (see sim/strategies) or a factory; default "orchestrator". */
+  readonly strategy?: string | StrategyFactory;
+  /** Overrides the scenario's seed. */
+  readonly seed?: number;
+  /** Serve the HTTP face during the run (default true; the strategy's esUrl). */
+  readonly http?: boolean;
+}
+
+/** A world with its two faces, for tests that step the model themselves (no socket unless `startHttp`). */
+export interface Simulation {
+  readonly world: World;
+  readonly api: EsApi;
+  readonly fleet: SimFleet;
+  /** A StrategyWorld over this simulation (esUrl is empty unless an HTTP face was started). */
+  strategyWorld(esUrl?: string): StrategyWorld;
+}
+
+export function createSimulation(scenario: Scenario, seed?: number): Simulation {
+  const world = new World(scenario, seed ?? scenario.seed);
+  const api = new EsApi(world);
+  const fleet = new SimFleet(world);
+  return {
+    world,
+    api,
+    fleet,
+    strategyWorld: (esUrl = '') => ({
+      esUrl,
+      fleet,
+      groups: world.groupNames,
+      targetVersion: world.targetVersion,
+      now: () => world.now,
+      es: { request: (method, url, body) => api.request(method, url, body) },
+    }),
+  };
+}
+
+/** Plays a scenario with a strategy until it finishes, fails or runs out of simulated time. */
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<Report> {
+  const factory =
+    typeof options.strategy === 'object' ? options.strategy : strategyByName(options.strategy ?? DEFAULT_STRATEGY);
+  const sim = createSimulation(scenario, options.seed);
+  const { world } = sim;
+  const server = options.http === false ? undefined : await startEsServer(sim.api);
+  const strategyOptions = {
+    pollSeconds: scenario.model.pollSeconds,
+    pauseSeconds: scenario.model.pauseSeconds,
+    greenTimeoutSeconds: scenario.model.greenTimeoutSeconds,
+    nodeTimeoutSeconds: scenario.model.nodeTimeoutSeconds,
+  };
+  const steps: { t: number; action: string; node?: string; reason: string; seq: number }[] = [];
+  let seq = 0;
+  const limit = scenario.limits.maxSimulatedSeconds;
+  const crashes = scenario.faults
+    .filter((f) => f.kind === 'crash-orchestrator')
+    .map((f) => (f as { at: number }).at)
+    .sort((a, b) => a - b);
+  let outcome: Report['outcome'] = 'timed-out';
+  let reason = `still running after ${limit} simulated seconds`;
+  try {
+    const sw = sim.strategyWorld(server?.url ?? '');
+    let strategy = factory.create(strategyOptions);
+    let t = 0;
+    for (;;) {
+      while (crashes.length > 0 && crashes[0] <= Math.min(t, limit)) {
+        world.advanceTo(crashes.shift()!);
+        strategy = factory.create(strategyOptions);
+        world.note('crash-orchestrator', undefined, 'fault: the strategy process crashed; its in-memory state is gone');
+      }
+      if (t > limit) {
+        world.advanceTo(limit);
+        break;
+      }
+      world.advanceTo(t);
+      let r;
+      try {
+        r = await strategy.step(sw);
+      } catch (e) {
+        outcome = 'failed';
+        reason = `strategy error: ${e instanceof Error ? e.message : String(e)}`;
+        break;
+      }
+      for (const a of r.actions ?? []) steps.push({ t: round3(world.now), ...a, seq: seq++ });
+      if (r.done) {
+        outcome = r.done.outcome;
+        reason = r.done.reason;
+        break;
+      }
+      t = world.now + Math.max(1, r.wakeAfterSeconds);
+    }
+  } finally {
+    await server?.close();
+  }
+  const worldSteps = world.notes.map((n) => ({ ...n, action: `sim:${n.action}`, seq: seq++ }));
+  const allSteps = [...steps, ...worldSteps].sort((a, b) => a.t - b.t || a.seq - b.seq).map(({ seq: _seq, ...s }) => s);
+  const c = world.cluster;
+  return {
+    scenario: scenario.name,
+    strategy: factory.name,
+    outcome,
+    reason,
+    simulatedSeconds: round3(world.now),
+    documentsLost: c.documentsLost,
+    primariesLost: c.primariesLost,
+    secondsRed: round3(world.secondsRed),
+    secondsWithoutMaster: round3(world.secondsWithoutMaster),
+    secondsUnderReplicated: round3(world.secondsUnderReplicated),
+    bytesRecovered: Math.round(c.bytesRecovered),
+    nodesReplaced: world.replaced(),
+    terminatedInstances: [...world.terminated],
+    finalVersions: world.versions(),
+    steps: allSteps,
+  };
+}
