@@ -19,13 +19,25 @@ export function register(program: Command): void {
       parseFailOn,
     )
     .option('--output <file>', 'write the report to this file instead of stdout')
-    .action((opts: { base: string; head: string; format: Format; failOn?: FailKind[]; output?: string }) => {
-      const result = runDiff(opts);
-      if (opts.output) fs.writeFileSync(opts.output, result.output);
-      else process.stdout.write(result.output);
-      if (result.exitCode !== 0) {
-        process.stderr.write(`elkctl diff: failing because the diff has: ${result.failed.join(', ')} (--fail-on)\n`);
-      }
-      process.exitCode = result.exitCode;
-    });
+    .option('--base-label <text>', "name of the base in the report's title (default: the folder)")
+    .option('--head-label <text>', "name of the head in the report's title (default: the folder)")
+    .action(
+      (opts: {
+        base: string;
+        head: string;
+        format: Format;
+        failOn?: FailKind[];
+        output?: string;
+        baseLabel?: string;
+        headLabel?: string;
+      }) => {
+        const result = runDiff(opts);
+        if (opts.output) fs.writeFileSync(opts.output, result.output);
+        else process.stdout.write(result.output);
+        if (result.exitCode !== 0) {
+          process.stderr.write(`elkctl diff: failing because the diff has: ${result.failed.join(', ')} (--fail-on)\n`);
+        }
+        process.exitCode = result.exitCode;
+      },
+    );
 }

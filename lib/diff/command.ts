@@ -8,6 +8,9 @@ export interface DiffCommandOptions {
   readonly base: string;
   readonly head: string;
   readonly format?: Format;
+  /** Names shown in the report's title instead of the folder paths. */
+  readonly baseLabel?: string;
+  readonly headLabel?: string;
   /** Exit 1 when the diff contains one of these kinds of change. */
   readonly failOn?: readonly FailKind[];
 }
@@ -38,8 +41,8 @@ export function parseFailOn(value: string): FailKind[] {
 /** The diff command without process I/O: read both assemblies, compare, render, decide the exit code. */
 export function runDiff(options: DiffCommandOptions): DiffCommandResult {
   const report = diffAssemblies(readAssembly(options.base), readAssembly(options.head), {
-    base: options.base,
-    head: options.head,
+    base: options.baseLabel ?? options.base,
+    head: options.headLabel ?? options.head,
   });
   const failed = (options.failOn ?? []).filter((k) => report.has[k]);
   return { report, output: renderReport(report, options.format ?? 'text'), exitCode: failed.length ? 1 : 0, failed };

@@ -5,6 +5,7 @@ import {
   renderMarkdown,
   renderText,
   runDiff,
+  parseFailOn,
   COMMENT_MARKER,
 } from '../../lib/diff';
 import { DEFAULTS, FixtureOptions, fixtureVersion, synthFixture, tempDirs } from './fixture';
@@ -178,6 +179,13 @@ describe('runDiff (the command without process I/O)', () => {
     const json = JSON.parse(runDiff({ base: synthed.get('base')!, head: synthed.get('bump')!, format: 'json' }).output);
     expect(json.has.replacement).toBe(true);
     expect(json.stacks.map((s: { name: string }) => s.name)).toEqual(['staging/alerter', 'staging/cluster']);
+  });
+
+  test('--fail-on takes a comma-separated list and rejects unknown kinds by name', () => {
+    expect(parseFailOn('replacement, security')).toEqual(['replacement', 'security']);
+    expect(() => parseFailOn('any,everything')).toThrow(
+      '--fail-on: unknown kind "everything"; use one or more of any, replacement, security',
+    );
   });
 
   test('construct paths replace logical ids in the resource list', () => {
