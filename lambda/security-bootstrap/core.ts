@@ -109,7 +109,8 @@ export type Verdict = { readonly verdict: 'wait' | 'fail'; readonly reason: stri
  * definition (e.g. an unknown privilege name) and fails the deployment with Elasticsearch's reason.
  */
 export function classifyEsError(statusCode: number | undefined, detail: string): Verdict {
-  if (statusCode === undefined) return { verdict: 'wait', reason: `Elasticsearch not reachable yet: ${detail}` };
+  if (statusCode === undefined || statusCode === 0)
+    return { verdict: 'wait', reason: `Elasticsearch not reachable yet: ${detail}` };
   if (statusCode >= 500 || statusCode === 408 || statusCode === 429) {
     return { verdict: 'wait', reason: `Elasticsearch not ready (HTTP ${statusCode}): ${detail}` };
   }

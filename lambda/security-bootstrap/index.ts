@@ -142,7 +142,8 @@ async function call(
     return { body: res.body };
   } catch (err) {
     const e = err as { meta?: { statusCode?: number; body?: unknown }; message?: string; name?: string };
-    const status = e.meta?.statusCode;
+    // Only a ResponseError carries a real HTTP status; connection errors and timeouts report 0 or none.
+    const status = e.name === 'ResponseError' && e.meta?.statusCode ? e.meta.statusCode : undefined;
     const detail = `${req.description}: ${status !== undefined ? esReason(e.meta?.body) : `${e.name}: ${e.message}`}`;
     return classifyEsError(status, detail);
   }

@@ -45,6 +45,17 @@ if [ ! -f "$(dirname "$KEYSTORE_TOOL")/../config/elasticsearch.keystore" ] &&
   "$KEYSTORE_TOOL" create >/dev/null
 fi
 
+# The RPM's security auto-configuration stores passwords of its own PKCS#12 keystores; with our PEM files
+# (node-certs.sh) those entries point at nothing and Elasticsearch refuses to start. Remove them if present.
+existing="$("$KEYSTORE_TOOL" list)"
+for entry in xpack.security.http.ssl.keystore.secure_password \
+  xpack.security.transport.ssl.keystore.secure_password \
+  xpack.security.transport.ssl.truststore.secure_password; do
+  if printf '%s\n' "$existing" | grep -qx "$entry"; then
+    "$KEYSTORE_TOOL" remove "$entry" >/dev/null
+  fi
+done
+
 aws secretsmanager get-secret-value --region "$REGION" --secret-id "$SECRET_ID" --query SecretString --output text |
   python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["password"])' |
   "$KEYSTORE_TOOL" add --force --stdin bootstrap.password >/dev/null ||

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -6,11 +8,20 @@ import { ClusterSecurity } from '../../lib/security/ClusterSecurity';
 import { NATIVE_USERS, ROLES, securityDefinitionsHash } from '../../lib/security/roles';
 import { testApp } from '../helpers/app';
 import { securityTestStack } from './helpers/stack';
+import { filesUnder, scan } from './helpers/scan';
+import { makeTestCa, tempDir } from './helpers/pki';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
 
-const fixture = securityTestStack();
-const template = Template.fromStack(fixture.stack);
+// One synth for the whole file, with real esbuild bundling (the project's test that bundles for real).
+const tmp = tempDir('sec-assembly-');
+afterAll(() => tmp.cleanup());
+const outdir = path.join(tmp.dir, 'cdk.out');
+const fixture = securityTestStack({ bundle: true, outdir });
+fixture.app.synth();
+const template = Template.fromJSON(
+  JSON.parse(fs.readFileSync(path.join(outdir, `${fixture.stack.artifactId}.template.json`), 'utf8')),
+);
 const resources = template.toJSON().Resources as Resources;
 
 function logicalIdOf(pathSuffix: string): string {
@@ -252,5 +263,64 @@ describe('ClusterSecurity input checks', () => {
     expect(() => sec.bootstrap(stack, { vpc, securityGroups: [sg], endpoint: 'http://h:9200' })).toThrow(
       /must be https/,
     );
+  });
+});
+
+describe('the synthesized cloud assembly (bundling for real)', () => {
+  it('bundles the CA and bootstrap handlers with the local esbuild', () => {
+    const bundles = filesUnder(outdir).filter((f) => /asset\.[0-9a-f]+\/index\.js$/.test(f));
+    const texts = bundles.map((f) => fs.readFileSync(f, 'utf8'));
+    expect(texts.some((t) => t.includes('elk-cdk-cluster-ca'))).toBe(true);
+    expect(texts.some((t) => t.includes('elk-cdk-security-bootstrap'))).toBe(true);
+  });
+
+  it('passes the CloudFormation validator that runs at synth without findings', () => {
+    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    const violations = (report.pluginReports as Array<{ violations?: unknown[] }>).flatMap((r) => r.violations ?? []);
+    expect(violations).toEqual([]);
+  });
+
+  it('contains no private key material and no literal password in any template or asset', () => {
+    expect(scan(outdir)).toEqual([]);
+  });
+
+  it('gives the Lambdas secret ARNs and parameter names, never values', () => {
+    const template = JSON.parse(fs.readFileSync(path.join(outdir, 'SecurityTest.template.json'), 'utf8'));
+    for (const r of Object.values(template.Resources) as Array<{ Type: string; Properties: Record<string, never> }>) {
+      if (r.Type !== 'AWS::Lambda::Function') continue;
+      const vars = (r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      for (const [k, v] of Object.entries(vars)) {
+        if (/SECRET/.test(k)) expect(JSON.stringify(v)).toMatch(/Ref|secretsmanager/);
+      }
+    }
+  });
+});
+
+describe('the assembly scan itself (negative controls)', () => {
+  it('finds a private key hidden in an asset', () => {
+    const dir = path.join(tmp.dir, 'a');
+    fs.mkdirSync(path.join(dir, 'asset.abc'), { recursive: true });
+    const ca = makeTestCa(tmp.dir);
+    fs.writeFileSync(path.join(dir, 'asset.abc', 'index.js'), `const k = ${JSON.stringify(ca.keyPem)};`);
+    // JSON.stringify turns newlines into "\n": the pattern must still see the body.
+    fs.writeFileSync(path.join(dir, 'asset.abc', 'raw.pem'), ca.keyPem);
+    expect(scan(dir).sort()).toEqual(['asset.abc/index.js: PEM private key', 'asset.abc/raw.pem: PEM private key']);
+  });
+
+  it('finds a literal password in a template and ignores a code regex that only names the header', () => {
+    const dir = path.join(tmp.dir, 'b');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(
+      path.join(dir, 'S.template.json'),
+      JSON.stringify({
+        Resources: { U: { Type: 'AWS::SecretsManager::Secret', Properties: { SecretString: 'abc' } } },
+      }),
+    );
+    fs.writeFileSync(path.join(dir, 'code.js'), 'const re = /-----BEGIN (?:EC )?PRIVATE KEY-----/;');
+    fs.writeFileSync(path.join(dir, 'conf.json'), '{"username":"x","password":"Sup3rSecret!"}');
+    expect(scan(dir).sort()).toEqual([
+      'S.template.json: literal value at $.Resources.U.Properties.SecretString',
+      'conf.json: literal password near ""password":"Sup3rSecret!"',
+    ]);
   });
 });
