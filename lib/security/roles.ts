@@ -71,8 +71,10 @@ export const ROLES: Readonly<Record<string, RoleDescriptor>> = {
     metadata: MANAGED,
   },
   /**
-   * The rolling-replacement orchestrator: cluster health and state, allocation exclusions (cluster settings),
-   * voting exclusions, node shutdown records and `reroute?retry_failed`. It holds no document privilege.
+   * The rolling-replacement orchestrator: cluster health, state, nodes, allocation explain (all `monitor`),
+   * allocation exclusions (cluster settings) and voting exclusions. It holds no document privilege. Nothing more:
+   * the adapter (lambda/rolling-replacement/adapters/elasticsearch.ts) uses neither the node shutdown API nor
+   * reroute; add `cluster:admin/shutdown/*` or `cluster:admin/reroute` here if it ever does.
    * It does hold the index `monitor` privilege on every index, restricted ones included: `_cat/shards` and
    * index stats only list the shards of indices the user may monitor, and a filtered view would make a node
    * holding the last copy of `.security-7` look empty. `monitor` reads shard metadata and stats, never documents.
@@ -83,10 +85,6 @@ export const ROLES: Readonly<Record<string, RoleDescriptor>> = {
       'cluster:admin/settings/update',
       'cluster:admin/voting_config/add_exclusions',
       'cluster:admin/voting_config/clear_exclusions',
-      'cluster:admin/shutdown/create',
-      'cluster:admin/shutdown/get',
-      'cluster:admin/shutdown/delete',
-      'cluster:admin/reroute',
     ],
     indices: [{ names: ['*'], privileges: ['monitor'], allow_restricted_indices: true }],
     metadata: MANAGED,
