@@ -18,14 +18,14 @@ export interface RuleTypeBranch {
   readonly required: readonly string[];
   /** True when a rule's `type` selects this branch. */
   readonly matches: (type: unknown) => boolean;
-  readonly validate: ValidateFunction;
+  readonly validate: ValidateFunction<unknown>;
 }
 
 export interface CompiledRuleSchema {
   /** The whole upstream schema: the verdict (valid or not) is upstream's. */
-  readonly full: ValidateFunction;
+  readonly full: ValidateFunction<unknown>;
   /** The schema without its `oneOf`: errors of the common properties. */
-  readonly common: ValidateFunction;
+  readonly common: ValidateFunction<unknown>;
   /** One validator per `oneOf` branch, to report the branch of the rule's `type` in plain words. */
   readonly branches: readonly RuleTypeBranch[];
   /** Every key the schema or ElastAlert's loader knows, for the unknown-key warning. */

@@ -114,9 +114,10 @@ function schemaFinding(e: ErrorObject, rule: Rule, ruleType: string | undefined,
 
 function schemaFindings(rule: Rule): Finding[] {
   const schema = ruleSchema();
-  if (schema.full(rule)) return [];
+  const passes = (v: (data: unknown) => boolean) => v(rule);
+  if (passes(schema.full)) return [];
   const out: Finding[] = [];
-  if (!schema.common(rule)) {
+  if (!passes(schema.common)) {
     for (const e of schema.common.errors ?? []) out.push(schemaFinding(e, rule, undefined, false));
   }
   const type = rule.type;
@@ -132,7 +133,7 @@ function schemaFindings(rule: Rule): Finding[] {
       );
     } else if (branches.length === 1) {
       const branch = branches[0]!;
-      if (!branch.validate(rule)) {
+      if (!passes(branch.validate)) {
         for (const e of branch.validate.errors ?? []) out.push(schemaFinding(e, rule, String(type), true));
       }
     }

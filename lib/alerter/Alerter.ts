@@ -1,0 +1,371 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  ArnFormat,
+  CfnOutput,
+  CustomResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Tags,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { DeploymentPropertiesInput } from '../../lambda/alerter-deploy/contract';
+import { EnvironmentConfig } from '../config';
+import { Bundle, bundleTar, environmentBundle } from '../rules';
+
+const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+export interface AlerterProps {
+  /** The validated environment (alerter section, AMIs, name). */
+  readonly config: EnvironmentConfig;
+  readonly vpc: ec2.IVpc;
+  /** Elasticsearch host name ElastAlert connects to on 9200 (may be a token, e.g. the cluster NLB's DNS name). */
+  readonly esEndpoint: string;
+  /** Security group that may reach Elasticsearch on 9200; the alerter joins it. Default: none (own group only). */
+  readonly clientSecurityGroup?: ec2.ISecurityGroup;
+  /** SSM parameter with the cluster CA certificate (PEM). Default: `/elk/<env>/security/ca-cert` (ClusterSecurity). */
+  readonly caCertificateParameterName?: string;
+  /** Secret of the `elastalert` Elasticsearch user (JSON {username, password}). Default: none (no password sent). */
+  readonly credentialsSecret?: secretsmanager.ISecret;
+  /** Folder of the rule files. Default: the project's rules/. */
+  readonly rulesDir?: string;
+  /** Subnets of the alerter instance. Default: private subnets with egress. */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+}
+
+/**
+ * ElastAlert on an Auto Scaling group of one instance (Amazon Linux 2023, Docker, IMDSv2, no SSH, SSM agent), the
+ * environment's rule bundle as an S3 asset, and a custom resource that deploys the bundle through SSM Run Command
+ * and waits for proof that every rule runs. A replacement instance deploys, at boot, the bundle recorded by the last
+ * successful deployment (SSM parameter `/elk/<env>/alerter/current-bundle`).
+ */
+export class Alerter extends Construct {
+  readonly group: autoscaling.AutoScalingGroup;
+  readonly role: iam.Role;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly bundle: Bundle;
+  readonly deployment: CustomResource;
+  /** Name of the SSM parameter holding the last deployed bundle. */
+  readonly currentBundleParameterName: string;
+
+  constructor(scope: Construct, id: string, props: AlerterProps) {
+    super(scope, id);
+    const { config } = props;
+    const env = config.name;
+    const stack = Stack.of(this);
+    const secretPrefix = `/elk/${env}/alerter/`;
+    this.currentBundleParameterName = `${secretPrefix}current-bundle`;
+    const caParameterName = props.caCertificateParameterName ?? `/elk/${env}/security/ca-cert`;
+
+    // ---- the bundle: rules compiled and validated here, so a bad rule fails synth for this environment ----
+    this.bundle = environmentBundle(config, {
+      rulesDir: props.rulesDir,
+      esHost: Token.isUnresolved(props.esEndpoint) ? undefined : props.esEndpoint,
+    });
+    if (this.bundle.rules.length === 0) {
+      throw new Error(
+        `environment ${env}: alerter.enabled is true but ${props.rulesDir ?? 'rules/'} has no rule (ElastAlert exits without rules): add a rule or set alerter.enabled: false`,
+      );
+    }
+    const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'elk-alerter-bundle-'));
+    const bundleFile = path.join(bundleDir, `rules-${this.bundle.hash.slice(0, 16)}.tar`);
+    fs.writeFileSync(bundleFile, bundleTar(this.bundle));
+    const bundleAsset = new s3assets.Asset(this, 'RuleBundle', { path: bundleFile });
+    const scriptAsset = new s3assets.Asset(this, 'DeployScript', {
+      path: path.join(PROJECT_ROOT, 'scripts', 'alerter', 'deploy-rules.sh'),
+    });
+
+    // ---- instance role: this environment's bundle, secrets, CA and user secret; nothing else ----
+    this.role = new iam.Role(this, 'InstanceRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: `elk-cdk ${env}: ElastAlert instance`,
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      reason:
+        'The SSM agent needs AmazonSSMManagedInstanceCore: rules are deployed through Run Command, and there is no SSH.',
+    });
+    const objectArn = (a: s3assets.Asset) =>
+      stack.formatArn({
+        service: 's3',
+        region: '',
+        account: '',
+        resource: a.s3BucketName,
+        resourceName: a.s3ObjectKey,
+      });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadRuleBundleAndDeployScript',
+        actions: ['s3:GetObject'],
+        resources: [objectArn(bundleAsset), objectArn(scriptAsset)],
+      }),
+    );
+    const parameterArn = (name: string) =>
+      stack.formatArn({
+        service: 'ssm',
+        resource: 'parameter',
+        resourceName: name.replace(/^\//, ''),
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+    const secretParametersArn = parameterArn(`${secretPrefix}*`);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadAlerterParameters',
+        actions: ['ssm:GetParameter'],
+        resources: [secretParametersArn, parameterArn(caParameterName)],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DecryptAlerterSecureStrings',
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `ssm.${stack.region}.${stack.urlSuffix}` },
+          StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': secretParametersArn },
+        },
+      }),
+    );
+    props.credentialsSecret?.grantRead(this.role);
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/elk/${env}/alerter/*]`,
+      reason: `The alerter reads the rule secrets of its environment only: every SecureString under /elk/${env}/alerter/ (names come from alerter.secrets).`,
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `kms:Decrypt is limited by conditions to SSM (kms:ViaService) and to parameters under /elk/${env}/alerter/ (encryption context); the key of a SecureString is not known by ARN in advance.`,
+    });
+
+    // ---- network ----
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `elk-cdk ${env}: ElastAlert (no inbound; outbound to Elasticsearch, SSM, S3 and alert targets)`,
+      allowAllOutbound: true,
+    });
+
+    // ---- instance ----
+    const bootScript = fs.readFileSync(path.join(PROJECT_ROOT, 'scripts', 'alerter', 'boot.sh'), 'utf8');
+    if (bootScript.includes('ELK_BOOT_EOF'))
+      throw new Error('boot.sh must not contain the heredoc marker ELK_BOOT_EOF');
+    const userData = ec2.UserData.forLinux();
+    const bootArgs = [
+      `--parameter ${this.currentBundleParameterName}`,
+      `--region ${stack.region}`,
+      `--ca-parameter ${caParameterName}`,
+      ...(props.credentialsSecret ? [`--credentials-secret ${props.credentialsSecret.secretArn}`] : []),
+    ];
+    userData.addCommands(
+      'set -euo pipefail',
+      'dnf install -y docker jq',
+      'systemctl enable --now docker',
+      'mkdir -p /opt/elk-alerter/bin',
+      "cat > /opt/elk-alerter/bin/boot.sh <<'ELK_BOOT_EOF'",
+      bootScript.trimEnd(),
+      'ELK_BOOT_EOF',
+      'chmod 755 /opt/elk-alerter/bin/boot.sh',
+      `/opt/elk-alerter/bin/boot.sh ${bootArgs.join(' ')}`,
+    );
+    const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      machineImage: ec2.MachineImage.genericLinux(config.ami.images),
+      instanceType: new ec2.InstanceType(config.alerter.instanceType),
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 1,
+      role: this.role,
+      securityGroup: this.securityGroup,
+      userData,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(20, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }),
+        },
+      ],
+    });
+    if (props.clientSecurityGroup) launchTemplate.connections.addSecurityGroup(props.clientSecurityGroup);
+
+    this.group = new autoscaling.AutoScalingGroup(this, 'Group', {
+      autoScalingGroupName: `elk-${env}-alerter`,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      launchTemplate,
+      minCapacity: 1,
+      maxCapacity: 1,
+      healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(10) }),
+      // Never two ElastAlerts at once (duplicate alerts): a new launch template replaces the instance in place.
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({ minInstancesInService: 0, maxBatchSize: 1 }),
+    });
+    Tags.of(this.group).add('elk-cdk:alerter', env);
+    Tags.of(this.group).add('Name', `elk-${env}-alerter`);
+    Validations.of(this.group).acknowledge({
+      id: 'AwsSolutions-AS3',
+      reason:
+        'Scaling notifications are not used: the group has one instance; a failed rule deployment fails the CloudFormation deployment instead.',
+    });
+
+    // ---- the rule deployment custom resource ----
+    const handler = (hid: string, handlerName: string, timeout: Duration) =>
+      this.handlerFunction(hid, {
+        entry: path.join(PROJECT_ROOT, 'lambda', 'alerter-deploy', 'index.ts'),
+        handler: handlerName,
+        timeout,
+        description: `elk-cdk ${env}: alerter rule deployment (${handlerName})`,
+      });
+    const onEvent = handler('OnEvent', 'onEvent', Duration.minutes(14));
+    const isComplete = handler('IsComplete', 'isComplete', Duration.minutes(1));
+    const region = stack.region;
+    const account = stack.account;
+    for (const fn of [onEvent, isComplete]) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ObserveAlerter',
+          actions: [
+            'autoscaling:DescribeAutoScalingGroups',
+            'ssm:DescribeInstanceInformation',
+            'ssm:GetCommandInvocation',
+          ],
+          resources: ['*'],
+        }),
+      );
+      Validations.of(fn.role!).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'DescribeAutoScalingGroups, DescribeInstanceInformation and GetCommandInvocation have no resource-level permissions.',
+      });
+    }
+    onEvent.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RunDeployScriptOnAlerterOnly',
+        actions: ['ssm:SendCommand'],
+        resources: [`arn:${stack.partition}:ec2:${region}:${account}:instance/*`],
+        conditions: { StringEquals: { 'ssm:resourceTag/elk-cdk:alerter': env } },
+      }),
+    );
+    onEvent.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'WithRunShellScript',
+        actions: ['ssm:SendCommand'],
+        resources: [`arn:${stack.partition}:ssm:${region}::document/AWS-RunShellScript`],
+      }),
+    );
+    Validations.of(onEvent.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
+      reason: `SendCommand is limited by condition to instances tagged elk-cdk:alerter=${env} (the alerter group's instances, whose ids change on replacement).`,
+    });
+    isComplete.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RecordCurrentBundle',
+        actions: ['ssm:PutParameter'],
+        resources: [parameterArn(this.currentBundleParameterName)],
+      }),
+    );
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: onEvent,
+      isCompleteHandler: isComplete,
+      queryInterval: Duration.seconds(20),
+      totalTimeout: Duration.minutes(30),
+      logGroup: this.logGroup('ProviderLogs'),
+      waiterStateMachineLogOptions: { destination: this.logGroup('WaiterLogs'), level: sfn.LogLevel.ALL },
+      disableWaiterStateMachineLogging: false,
+    });
+    this.acknowledgeProvider(provider, [onEvent, isComplete]);
+
+    const properties: DeploymentPropertiesInput = {
+      AutoScalingGroupName: this.group.autoScalingGroupName,
+      BundleS3Url: bundleAsset.s3ObjectUrl,
+      BundleHash: this.bundle.hash,
+      RuleHashes: { ...this.bundle.ruleHashes },
+      ScriptS3Url: scriptAsset.s3ObjectUrl,
+      CurrentBundleParameter: this.currentBundleParameterName,
+      EsHost: props.esEndpoint,
+      CredentialsSecretArn: props.credentialsSecret?.secretArn ?? '',
+      CaParameterName: caParameterName,
+      CommandTimeoutSeconds: 1500,
+      InstanceWaitSeconds: 600,
+    };
+    this.deployment = new CustomResource(this, 'RuleDeployment', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::AlerterRuleDeployment',
+      properties,
+      // onEvent may wait 10 min for the instance, then the waiter polls up to 30 min.
+      serviceTimeout: Duration.minutes(45),
+    });
+    this.deployment.node.addDependency(this.group);
+    this.deployment.node.addDependency(this.role);
+
+    new CfnOutput(this, 'RuleBundleHash', {
+      value: this.bundle.hash,
+      description: 'sha256 of the deployed rule bundle (SHA256SUMS)',
+    });
+    new CfnOutput(this, 'AlerterGroupName', { value: this.group.autoScalingGroupName });
+  }
+
+  private logGroup(id: string): logs.LogGroup {
+    return new logs.LogGroup(this, id, {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+
+  /** A handler with its own role that may only write its own log group (no managed policy). */
+  private handlerFunction(id: string, props: NodejsFunctionProps): NodejsFunction {
+    const logGroup = this.logGroup(`${id}Logs`);
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+    });
+    const fn = new NodejsFunction(this, id, {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      role,
+      logGroup,
+      ...props,
+      bundling: { minify: true, sourceMap: false, target: 'node22', externalModules: ['@aws-sdk/*'] },
+    });
+    logGroup.grantWrite(role);
+    return fn;
+  }
+
+  /** cdk-nag acknowledgements for the Provider framework's own functions and waiter. */
+  private acknowledgeProvider(provider: cr.Provider, handlers: lambda.IFunction[]): void {
+    const v = Validations.of(provider);
+    const stack = Stack.of(provider);
+    v.acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The Provider framework functions use the CDK-managed AWSLambdaBasicExecutionRole (logs only).',
+    });
+    const fns = [
+      ...handlers.map((f) => f.node.defaultChild as lambda.CfnFunction),
+      ...provider.node.findAll().filter((c): c is lambda.CfnFunction => c instanceof lambda.CfnFunction),
+    ];
+    for (const fn of fns) {
+      v.acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn)}.Arn>:*]`,
+        reason: 'The Provider framework may invoke any version of its own functions.',
+      });
+    }
+    v.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Log delivery of the waiter state machine needs `*` (no resource-level permissions).',
+    });
+    v.acknowledge({
+      id: 'AwsSolutions-SF2',
+      reason: 'The waiter state machine of the Provider framework has no X-Ray option; it only polls one function.',
+    });
+  }
+}
