@@ -155,7 +155,9 @@ function render(diff: TemplateDiff, paths: Record<string, string>): string {
     },
   }) as Writable & { columns?: number };
   stream.columns = 160;
-  formatDifferences(stream, diff, paths);
+  // The formatter drops the first path component (it expects "/<stack>/..."), so give it one.
+  const formatterPaths = Object.fromEntries(Object.entries(paths).map(([id, p]) => [id, `/stack/${p}`]));
+  formatDifferences(stream, diff, formatterPaths);
   return stripAnsi(text).trimEnd();
 }
 

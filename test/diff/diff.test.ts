@@ -192,5 +192,7 @@ describe('runDiff (the command without process I/O)', () => {
     const r = diff('iam');
     const paths = r.stacks.flatMap((s) => s.resources.map((x) => x.path));
     expect(paths).toContain('NodeRole/DefaultPolicy');
+    const detail = r.stacks.find((s) => s.name === 'staging/cluster')!.detail;
+    expect(detail).toMatch(/\[~\] AWS::IAM::Policy NodeRole\/DefaultPolicy NodeRoleDefaultPolicy\w+/);
   });
 });
