@@ -1035,22 +1035,20 @@ export class EsApi {
     if (all || metrics.has('master_node')) out.master_node = this.cluster.master?.id;
     if (all || metrics.has('nodes')) {
       out.nodes = Object.fromEntries(
-        this.cluster
-          .joinedNodes()
-          .map((n) => [
-            n.id,
-            {
-              name: n.name,
-              ephemeral_id: n.id.split('').reverse().join(''),
-              transport_address: `${n.ip}:9300`,
-              external_id: n.name,
-              attributes: { aws_availability_zone: n.az },
-              roles: [...n.roles].sort(),
-              version: n.version,
-              min_index_version: 7000099,
-              max_index_version: 8525000,
-            },
-          ]),
+        this.cluster.joinedNodes().map((n) => [
+          n.id,
+          {
+            name: n.name,
+            ephemeral_id: n.id.split('').reverse().join(''),
+            transport_address: `${n.ip}:9300`,
+            external_id: n.name,
+            attributes: { aws_availability_zone: n.az },
+            roles: [...n.roles].sort(),
+            version: n.version,
+            min_index_version: 7000099,
+            max_index_version: 8525000,
+          },
+        ]),
       );
     }
     if (all || metrics.has('metadata')) {

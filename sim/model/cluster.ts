@@ -516,6 +516,7 @@ export class Cluster {
       index.shards.push(shard);
     }
     this.indices.push(index);
+    this.reroute();
     return index;
   }
 

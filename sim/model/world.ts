@@ -120,8 +120,8 @@ export class World {
       .map((n) => n.id)
       .sort();
     if (masters.length === 2) this.cluster.votingConfig = masters.map((n) => n.id).sort();
-    this.cluster.master = masters[0];
     for (const spec of c.indices) this.cluster.placeInitially(this.cluster.createIndex(spec));
+    this.cluster.master = masters[0];
     // The rollout: the groups now launch the target template version.
     for (const g of this.groups.values()) g.targetLtVersion = TARGET_LT_VERSION;
     // Faults and the hourly schedule.
@@ -175,6 +175,8 @@ export class World {
   }
 
   private elapse(dt: number): void {
+    // Requests and fleet calls change the state between advances: measure from the current state.
+    this.refreshFlags();
     if (dt > 0) {
       if (this.red) this.secondsRed += dt;
       if (this.noMaster) this.secondsWithoutMaster += dt;
@@ -270,7 +272,6 @@ export class World {
     const name = `${spec.prefix}${d.getUTCFullYear()}.${p(d.getUTCMonth() + 1)}.${p(d.getUTCDate())}.${p(d.getUTCHours())}`;
     if (!this.cluster.indices.some((i) => i.name === name)) {
       this.cluster.createIndex({ ...spec, name });
-      this.cluster.reroute();
     }
     const next = (Math.floor((this.startEpochMs + this.now * 1000) / 3_600_000) + 1) * 3_600_000;
     this.queue.push((next - this.startEpochMs) / 1000, { kind: 'hourly' });

@@ -35,7 +35,7 @@ function merge(a: unknown, b: unknown): unknown {
     !Array.isArray(b)
   ) {
     const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
-    for (const [k, v] of Object.entries(b)) out[k] = merge(out[k], v);
+    for (const [k, v] of Object.entries(b)) out[k] = v === undefined ? undefined : merge(out[k], v);
     return out;
   }
   return b;
