@@ -118,7 +118,15 @@ describe('custom resource and workflow handlers', () => {
     expect(rt.started[0]!.name).toBe('r-abc123-req-0001-aaa');
     expect(world.writes).toEqual([]);
     const c = await isComplete({ ...event('Create'), ...r } as never);
-    expect(c).toEqual({ IsComplete: true, Data: { ExecutionArn: r.ExecutionArn, ExecutionStatus: 'RUNNING' } });
+    expect(c).toEqual({
+      IsComplete: true,
+      Data: {
+        ExecutionArn: r.ExecutionArn,
+        ExecutionStatus: 'RUNNING',
+        Outcome: 'started',
+        Reason: 'workflow running',
+      },
+    });
   });
 
   test('the workflow replaces every node and signals the WaitCondition with the result', async () => {
@@ -187,6 +195,8 @@ describe('custom resource and workflow handlers', () => {
     expect(rt.stopped).toEqual([`${SM}:x`]);
     const c = await isComplete({ ...event('Delete'), ...r } as never);
     expect(c.IsComplete).toBe(true);
+    // Every completed response carries the same keys (GetAtt in the template must resolve on rollback and delete).
+    expect(Object.keys(c.Data!).sort()).toEqual(['ExecutionArn', 'ExecutionStatus', 'Outcome', 'Reason']);
   });
 
   test('an Elasticsearch outage during abort keeps polling without Data', async () => {

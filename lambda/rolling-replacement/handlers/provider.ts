@@ -101,10 +101,27 @@ export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResp
     const spec = specFromProperties(props, 'abort', event.AbortReason ?? 'abort');
     const r = await reconcile({ es, fleet, spec, now: rt.now() });
     if (!r.outcome) return { IsComplete: false };
-    return { IsComplete: true, Data: { Outcome: r.outcome, Reason: r.decision.reason.slice(0, 400) } };
+    // Same Data keys in every response: the template's GetAtt must resolve during a rollback too.
+    return {
+      IsComplete: true,
+      Data: {
+        ExecutionArn: event.ExecutionArn ?? '',
+        ExecutionStatus: 'STOPPED',
+        Outcome: r.outcome,
+        Reason: r.decision.reason.slice(0, 400),
+      },
+    };
   }
   // The roll itself runs in the workflow; this only confirms it started.
   const status = event.ExecutionArn ? await rt.executionStatus(event.ExecutionArn) : undefined;
   if (status === undefined) return { IsComplete: false };
-  return { IsComplete: true, Data: { ExecutionArn: event.ExecutionArn!, ExecutionStatus: status } };
+  return {
+    IsComplete: true,
+    Data: {
+      ExecutionArn: event.ExecutionArn!,
+      ExecutionStatus: status,
+      Outcome: 'started',
+      Reason: 'workflow running',
+    },
+  };
 }

@@ -12,8 +12,14 @@ import {
 import { reconcile } from '../reconcile';
 import { runtime } from './runtime';
 
+/** The task input is `{ state, stateMachineArn }` (the workflow adds its own ARN from the context object). */
 export async function handler(input: unknown): Promise<WorkflowState> {
-  const parsed = WorkflowStateSchema.safeParse(input);
+  const wrapped = input as { state?: unknown; stateMachineArn?: string };
+  const raw =
+    wrapped && typeof wrapped === 'object' && 'state' in wrapped
+      ? { ...(wrapped.state as object), stateMachineArn: wrapped.stateMachineArn }
+      : input;
+  const parsed = WorkflowStateSchema.safeParse(raw);
   if (!parsed.success) {
     throw new Error(
       `reconcile task: invalid workflow state (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')})`,

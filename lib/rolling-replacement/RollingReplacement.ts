@@ -1,0 +1,370 @@
+import * as crypto from 'crypto';
+import * as path from 'path';
+import {
+  Arn,
+  ArnFormat,
+  CfnOutput,
+  CfnWaitCondition,
+  CfnWaitConditionHandle,
+  CustomResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
+import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct, IDependable } from 'constructs';
+import type { RolloutProperties } from '../../lambda/rolling-replacement/contract';
+
+const LAMBDA_DIR = path.join(__dirname, '..', '..', 'lambda', 'rolling-replacement', 'handlers');
+
+/** Custom resource timeout: CloudFormation's hard maximum (1 h). */
+export const SERVICE_TIMEOUT = Duration.hours(1);
+/** Provider framework waiter budget, below the service timeout so the framework answers before CloudFormation gives up. */
+export const PROVIDER_TOTAL_TIMEOUT = Duration.minutes(55);
+export const PROVIDER_QUERY_INTERVAL = Duration.seconds(30);
+export const METRICS_NAMESPACE = 'ElkCdk/Rollout';
+
+export interface RolloutSettings {
+  /** Make the deployment wait for the end of the roll (WaitCondition). */
+  readonly waitForCompletion: boolean;
+  /** The deployment's wait, hours (1-12: the WaitCondition maximum). */
+  readonly timeoutHours: number;
+  /** Seconds between reconcile steps. */
+  readonly pollSeconds: number;
+}
+
+export interface RollingReplacementProps {
+  /** Environment name (metric dimension, names). */
+  readonly environment: string;
+  readonly vpc: ec2.IVpc;
+  /** Subnets of the Lambdas. @default private subnets with egress */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly dataGroup: autoscaling.IAutoScalingGroup;
+  readonly masterGroup: autoscaling.IAutoScalingGroup;
+  /** The groups' launch templates; their latest version numbers are the rollout's target. */
+  readonly dataLaunchTemplate: ec2.LaunchTemplate;
+  readonly masterLaunchTemplate: ec2.LaunchTemplate;
+  /** Elasticsearch version the target launch templates run. */
+  readonly targetVersion: string;
+  /** https://host:9200 of the cluster. */
+  readonly esEndpoint: string;
+  /** Security group that may reach Elasticsearch on 9200 (attached to the Lambdas). */
+  readonly clientSecurityGroup: ec2.ISecurityGroup;
+  /** The orchestrator's Elasticsearch user: JSON {"username", "password"}. Only this secret is readable. */
+  readonly credentialsSecret: secretsmanager.ISecret;
+  /** SSM String parameter holding the cluster CA certificate (PEM). */
+  readonly caParameterName: string;
+  readonly rollout: RolloutSettings;
+  /** A replacement must join within this time or the rollout fails and cleans up. @default 30 minutes */
+  readonly joinTimeout?: Duration;
+  /**
+   * Identity of a rollout: a new value creates a new WaitCondition (a WaitCondition waits only when created).
+   * @default a hash of both launch templates' data (as resolved when this construct is created) and targetVersion
+   */
+  readonly rolloutKey?: string;
+}
+
+/**
+ * Node-by-node replacement of the cluster when a launch template changes: a custom resource (Provider framework)
+ * starts a Step Functions Standard workflow (reconcile Lambda → choice → wait) and returns; the workflow drives the
+ * pure core one step per call and signals a WaitCondition (new logical id per rollout, up to 12 h) when the
+ * deployment waits. See docs/rollout.md.
+ */
+export class RollingReplacement extends Construct {
+  /** Depend on this to update something (Kibana) only after the roll: the WaitCondition, or the custom resource. */
+  readonly completion: IDependable;
+  readonly stateMachine: sfn.StateMachine;
+  readonly rolloutId: string;
+  readonly customResource: CustomResource;
+  readonly waitCondition?: CfnWaitCondition;
+
+  constructor(scope: Construct, id: string, props: RollingReplacementProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { rollout } = props;
+    if (rollout.timeoutHours < 1 || rollout.timeoutHours > 12 || !Number.isInteger(rollout.timeoutHours)) {
+      throw new Error(
+        `RollingReplacement ${this.node.path}: rollout.timeoutHours is ${rollout.timeoutHours}; it must be a whole ` +
+          'number from 1 to 12 (the WaitCondition maximum is 12 hours)',
+      );
+    }
+    const key =
+      props.rolloutKey ??
+      crypto
+        .createHash('sha256')
+        .update(
+          JSON.stringify([
+            stack.resolve((props.dataLaunchTemplate.node.defaultChild as ec2.CfnLaunchTemplate).launchTemplateData),
+            stack.resolve((props.masterLaunchTemplate.node.defaultChild as ec2.CfnLaunchTemplate).launchTemplateData),
+            props.targetVersion,
+          ]),
+        )
+        .digest('hex')
+        .slice(0, 10);
+    if (!/^[A-Za-z0-9]{1,40}$/.test(key)) {
+      throw new Error(`RollingReplacement ${this.node.path}: rolloutKey "${key}" must be 1-40 letters or digits`);
+    }
+    this.rolloutId = `r-${key}`;
+
+    const role = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Rolling replacement of the ${props.environment} Elasticsearch cluster`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'LambdaVpcAndLogs',
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+          'logs:CreateLogGroup',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+        ],
+        resources: ['*'],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadGroups',
+        actions: ['autoscaling:DescribeAutoScalingGroups'],
+        resources: ['*'], // Describe* has no resource-level permissions
+      }),
+    );
+    const groupArns = [props.dataGroup, props.masterGroup].map((g) =>
+      Arn.format(
+        {
+          service: 'autoscaling',
+          resource: 'autoScalingGroup',
+          resourceName: `*:autoScalingGroupName/${g.autoScalingGroupName}`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        },
+        stack,
+      ),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ChangeOnlyThisClustersGroups',
+        actions: [
+          'autoscaling:SetDesiredCapacity',
+          'autoscaling:TerminateInstanceInAutoScalingGroup',
+          'autoscaling:SuspendProcesses',
+          'autoscaling:ResumeProcesses',
+          'autoscaling:CreateOrUpdateTags',
+          'autoscaling:DeleteTags',
+        ],
+        resources: groupArns,
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DetectRollback',
+        actions: ['cloudformation:DescribeStacks'],
+        resources: [stack.stackId],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishProgress',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
+      }),
+    );
+    props.credentialsSecret.grantRead(role);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadClusterCa',
+        actions: ['ssm:GetParameter'],
+        resources: [
+          stack.formatArn({
+            service: 'ssm',
+            resource: 'parameter',
+            resourceName: props.caParameterName.replace(/^\//, ''),
+          }),
+        ],
+      }),
+    );
+
+    const environment = {
+      ES_ENDPOINT: props.esEndpoint,
+      ES_CREDENTIALS_SECRET_ARN: props.credentialsSecret.secretArn,
+      ES_CA_PARAMETER: props.caParameterName,
+      METRICS_NAMESPACE,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    const fn = (name: string, entry: string, handler: string, timeout: Duration) =>
+      new nodejs.NodejsFunction(this, name, {
+        entry: path.join(LAMBDA_DIR, entry),
+        handler,
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 512,
+        timeout,
+        role,
+        vpc: props.vpc,
+        vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        securityGroups: [props.clientSecurityGroup],
+        environment,
+        logGroup: new logs.LogGroup(this, `${name}Logs`, {
+          retention: logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        bundling: { minify: true, sourceMap: true, sourcesContent: false, target: 'node22' },
+      });
+    const onEvent = fn('OnEvent', 'provider.ts', 'onEvent', Duration.minutes(2));
+    const isComplete = fn('IsComplete', 'provider.ts', 'isComplete', Duration.minutes(5));
+    const reconcile = fn('Reconcile', 'workflow.ts', 'handler', Duration.minutes(3));
+
+    // The workflow: reconcile → choice → wait → reconcile ...; its state is the only memory between steps.
+    const step = new tasks.LambdaInvoke(this, 'ReconcileStep', {
+      lambdaFunction: reconcile,
+      payload: sfn.TaskInput.fromObject({
+        state: sfn.JsonPath.entirePayload,
+        stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
+      }),
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+    });
+    step.addRetry({
+      errors: ['States.ALL'],
+      interval: Duration.seconds(30),
+      maxAttempts: 10,
+      backoffRate: 2,
+      maxDelay: Duration.minutes(5),
+    });
+    const failed = new sfn.Fail(this, 'RolloutFailed', {
+      error: 'RolloutFailed',
+      causePath: sfn.JsonPath.stringAt('$.reason'),
+    });
+    step.addCatch(new sfn.Fail(this, 'ReconcileBroken', { error: 'ReconcileError' }));
+    const pause = new sfn.Wait(this, 'Poll', { time: sfn.WaitTime.secondsPath('$.waitSeconds') });
+    const definition = step.next(
+      new sfn.Choice(this, 'RolloutOver')
+        .when(sfn.Condition.stringEquals('$.status', 'running'), pause.next(step))
+        .when(
+          sfn.Condition.or(
+            sfn.Condition.stringEquals('$.status', 'completed'),
+            sfn.Condition.stringEquals('$.status', 'continued'),
+          ),
+          new sfn.Succeed(this, 'RolloutDone'),
+        )
+        .otherwise(failed),
+    );
+    this.stateMachine = new sfn.StateMachine(this, 'Workflow', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      // The roll may outlast the deployment's wait (a retry or a later deploy adopts it); bounded anyway.
+      timeout: Duration.days(7),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'WorkflowLogs', {
+          retention: logs.RetentionDays.THREE_MONTHS,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+    // A separate policy (not the role's default policy) so the functions do not depend on the state machine: the
+    // state machine depends on the reconcile function, and the handlers start, list and stop its executions.
+    const executions = Arn.format(
+      {
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${this.stateMachine.stateMachineName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
+      stack,
+    );
+    new iam.Policy(this, 'WorkflowControl', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['states:StartExecution', 'states:ListExecutions'],
+          resources: [this.stateMachine.stateMachineArn],
+        }),
+        new iam.PolicyStatement({
+          actions: ['states:StopExecution', 'states:DescribeExecution'],
+          resources: [executions],
+        }),
+      ],
+    });
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: onEvent,
+      isCompleteHandler: isComplete,
+      queryInterval: PROVIDER_QUERY_INTERVAL,
+      totalTimeout: PROVIDER_TOTAL_TIMEOUT,
+    });
+
+    let handle: CfnWaitConditionHandle | undefined;
+    if (rollout.waitForCompletion) handle = new CfnWaitConditionHandle(this, `WaitHandle${key}`);
+    const properties: Omit<RolloutProperties, 'ServiceToken'> = {
+      SchemaVersion: '1',
+      Environment: props.environment,
+      RolloutId: this.rolloutId,
+      DataGroupName: props.dataGroup.autoScalingGroupName,
+      MasterGroupName: props.masterGroup.autoScalingGroupName,
+      TargetVersion: props.targetVersion,
+      DataLaunchTemplateVersion: props.dataLaunchTemplate.latestVersionNumber,
+      MasterLaunchTemplateVersion: props.masterLaunchTemplate.latestVersionNumber,
+      StateMachineArn: this.stateMachine.stateMachineArn,
+      WaitHandleUrl: handle ? handle.ref : '',
+      PollSeconds: String(rollout.pollSeconds),
+      JoinTimeoutSeconds: String((props.joinTimeout ?? Duration.minutes(30)).toSeconds()),
+    };
+    this.customResource = new CustomResource(this, 'Rollout', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::RollingReplacement',
+      serviceTimeout: SERVICE_TIMEOUT,
+      properties,
+    });
+    // The groups (and their new template versions) exist before the roll starts.
+    this.customResource.node.addDependency(props.dataGroup, props.masterGroup);
+
+    if (handle) {
+      this.waitCondition = new CfnWaitCondition(this, `Wait${key}`, {
+        handle: handle.ref,
+        count: 1,
+        timeout: String(rollout.timeoutHours * 3600),
+      });
+      this.waitCondition.node.addDependency(this.customResource);
+      this.completion = this.waitCondition;
+      new CfnOutput(this, 'RolloutResult', {
+        description: 'Result of the last rolling replacement (outcome, duration, terminated instance ids)',
+        value: this.waitCondition.getAtt('Data').toString(),
+      });
+      // The validator reports this on the stack (not the output), so the acknowledgement has to be stack-wide.
+      Validations.of(stack).acknowledge({
+        id: 'CloudFormation-Validate::F6101',
+        reason:
+          'WaitCondition Data is a JSON-formatted string per the AWS::CloudFormation::WaitCondition reference, whose ' +
+          'own example outputs !GetAtt <WaitCondition>.Data; the validator types it as an object',
+      });
+    } else {
+      this.completion = this.customResource;
+      new CfnOutput(this, 'RolloutExecution', {
+        description: 'Step Functions execution of the last rolling replacement (the deployment did not wait)',
+        value: this.customResource.getAttString('ExecutionArn'),
+      });
+    }
+  }
+
+  /** Makes `construct` wait for the roll (Kibana: never update it before the cluster is single-version). */
+  updateAfterRollout(construct: Construct): void {
+    construct.node.addDependency(this.completion);
+  }
+}

@@ -1,0 +1,169 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  PROVIDER_QUERY_INTERVAL,
+  PROVIDER_TOTAL_TIMEOUT,
+  RollingReplacement,
+  type RolloutSettings,
+} from '../../lib/rolling-replacement/RollingReplacement';
+import { testApp } from '../helpers/app';
+
+function build(o: { version?: string; rollout?: Partial<RolloutSettings>; ami?: string } = {}) {
+  const app = testApp();
+  const stack = new Stack(app, 'Test', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  const machineImage = ec2.MachineImage.genericLinux({ 'eu-west-1': o.ami ?? 'ami-0123456789abcdef0' });
+  const lt = (id: string) =>
+    new ec2.LaunchTemplate(stack, id, { machineImage, instanceType: new ec2.InstanceType('r6i.large') });
+  const dataLt = lt('DataLt');
+  const masterLt = lt('MasterLt');
+  const asg = (id: string, launchTemplate: ec2.LaunchTemplate) =>
+    new autoscaling.AutoScalingGroup(stack, id, { vpc, launchTemplate, minCapacity: 3, maxCapacity: 6 });
+  const sg = new ec2.SecurityGroup(stack, 'EsClients', { vpc });
+  const rr = new RollingReplacement(stack, 'Rolling', {
+    environment: 'dev',
+    vpc,
+    dataGroup: asg('Data', dataLt),
+    masterGroup: asg('Master', masterLt),
+    dataLaunchTemplate: dataLt,
+    masterLaunchTemplate: masterLt,
+    targetVersion: o.version ?? '8.19.3',
+    esEndpoint: 'https://es.dev.elk.internal:9200',
+    clientSecurityGroup: sg,
+    credentialsSecret: new secretsmanager.Secret(stack, 'OrchestratorUser'),
+    caParameterName: '/elk/dev/security/ca-cert',
+    rollout: { waitForCompletion: true, timeoutHours: 12, pollSeconds: 30, ...o.rollout },
+  });
+  return { stack, rr, template: Template.fromStack(stack) };
+}
+
+const logicalIdsOf = (t: Template, type: string) => Object.keys(t.findResources(type));
+
+describe('RollingReplacement construct', () => {
+  const { template, rr } = build();
+
+  test('the custom resource times out at the 1 h CloudFormation limit and the waiter answers before it', () => {
+    template.hasResourceProperties('Custom::RollingReplacement', {
+      ServiceTimeout: '3600',
+      SchemaVersion: '1',
+      RolloutId: rr.rolloutId,
+      DataLaunchTemplateVersion: { 'Fn::GetAtt': [Match.stringLikeRegexp('DataLt'), 'LatestVersionNumber'] },
+      WaitHandleUrl: { Ref: Match.stringLikeRegexp('WaitHandle') },
+    });
+    expect(PROVIDER_TOTAL_TIMEOUT.toSeconds()).toBeLessThan(3600);
+    const waiter = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).find((r) =>
+      JSON.stringify(r).includes('framework-isComplete-task'),
+    );
+    const def = JSON.stringify(waiter);
+    const attempts = Number(/MaxAttempts\\":(\d+)/.exec(def)?.[1]);
+    expect(attempts * PROVIDER_QUERY_INTERVAL.toSeconds()).toBe(PROVIDER_TOTAL_TIMEOUT.toSeconds());
+  });
+
+  test('the workflow is a Standard state machine: reconcile → choice → wait loop', () => {
+    const machines = template.findResources('AWS::StepFunctions::StateMachine', {
+      Properties: { StateMachineType: 'STANDARD' },
+    });
+    const workflow = Object.entries(machines).find(([id]) => id.includes('Workflow'));
+    expect(workflow).toBeDefined();
+    const def = JSON.stringify(workflow![1].Properties.DefinitionString);
+    for (const s of ['ReconcileStep', 'RolloutOver', 'Poll', 'SecondsPath', 'RolloutFailed', '$$.StateMachine.Id']) {
+      expect(def).toContain(s);
+    }
+  });
+
+  test('the WaitCondition waits up to 12 hours, after the custom resource', () => {
+    const waits = template.findResources('AWS::CloudFormation::WaitCondition');
+    const [id, wc] = Object.entries(waits)[0]!;
+    expect(wc.Properties).toMatchObject({ Timeout: '43200', Count: 1 });
+    expect(wc.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/Rollout/)]));
+    expect(id).toMatch(/Wait[0-9a-f]{10}/);
+    template.hasOutput('*', { Value: { 'Fn::GetAtt': [id, 'Data'] } });
+  });
+
+  test('a new launch template content gives a new WaitCondition (a WaitCondition waits only when created)', () => {
+    const a = logicalIdsOf(template, 'AWS::CloudFormation::WaitCondition');
+    const b = logicalIdsOf(build({ ami: 'ami-0fedcba9876543210' }).template, 'AWS::CloudFormation::WaitCondition');
+    const c = logicalIdsOf(build({ version: '9.0.0' }).template, 'AWS::CloudFormation::WaitCondition');
+    expect(a).toEqual([expect.stringContaining(rr.rolloutId.slice(2))]);
+    expect(b).not.toEqual(a);
+    expect(c).not.toEqual(a);
+  });
+
+  test('without waitForCompletion there is no WaitCondition and Kibana depends on the custom resource', () => {
+    const { template: t, rr: r } = build({ rollout: { waitForCompletion: false } });
+    expect(logicalIdsOf(t, 'AWS::CloudFormation::WaitCondition')).toEqual([]);
+    expect(r.completion).toBe(r.customResource);
+  });
+
+  test('capacity, termination and tags can change only on the two cluster groups', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<{ Sid?: string; Action: unknown; Resource: unknown }>,
+    );
+    const change = statements.find((s) => s.Sid === 'ChangeOnlyThisClustersGroups')!;
+    expect(change.Action).toEqual(
+      expect.arrayContaining(['autoscaling:TerminateInstanceInAutoScalingGroup', 'autoscaling:SetDesiredCapacity']),
+    );
+    const resources = JSON.stringify(change.Resource);
+    expect(change.Resource).toHaveLength(2);
+    expect(resources).toContain('autoScalingGroupName/');
+    expect(resources).not.toContain('"*"');
+    // No other statement grants a mutating Auto Scaling action.
+    const others = statements.filter((s) => s !== change && JSON.stringify(s.Action).includes('autoscaling:'));
+    expect(others.map((s) => s.Action)).toEqual(['autoscaling:DescribeAutoScalingGroups']);
+  });
+
+  test('reads only the orchestrator secret and the CA parameter; metrics only in its namespace', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>,
+    );
+    const secret = statements.filter((s) => JSON.stringify(s.Action).includes('secretsmanager:GetSecretValue'));
+    expect(secret).toHaveLength(1);
+    expect(JSON.stringify(secret[0]!.Resource)).toContain('OrchestratorUser');
+    const metrics = statements.find((s) => s.Sid === 'PublishProgress')!;
+    expect(metrics.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'ElkCdk/Rollout' } });
+  });
+
+  test('handlers run Node.js 24 in the VPC with the Elasticsearch client security group', () => {
+    const fns = template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs24.x' } });
+    const ours = Object.entries(fns).filter(
+      ([id]) => /OnEvent|IsComplete|Reconcile/.test(id) && !/framework/i.test(id),
+    );
+    expect(ours.length).toBe(3);
+    for (const [, f] of ours) {
+      expect(f.Properties.VpcConfig.SecurityGroupIds).toEqual([
+        { 'Fn::GetAtt': [expect.stringMatching(/EsClients/), 'GroupId'] },
+      ]);
+      expect(f.Properties.Environment.Variables.ES_ENDPOINT).toBe('https://es.dev.elk.internal:9200');
+    }
+  });
+
+  test('refuses a timeout beyond the WaitCondition maximum with a clear error', () => {
+    expect(() => build({ rollout: { timeoutHours: 13 } })).toThrow(/timeoutHours is 13.*1 to 12/);
+  });
+});
+
+describe('handler bundles', () => {
+  test('both handler entries bundle with esbuild for Node.js (AWS SDK external, as NodejsFunction does)', async () => {
+    const esbuild = await import('esbuild');
+    const r = await esbuild.build({
+      entryPoints: ['provider.ts', 'workflow.ts'].map((f) =>
+        require('path').join(__dirname, '..', '..', 'lambda', 'rolling-replacement', 'handlers', f),
+      ),
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      external: ['@aws-sdk/*'],
+      write: false,
+      outdir: 'out',
+      logLevel: 'silent',
+    });
+    expect(r.errors).toEqual([]);
+    const provider = r.outputFiles.find((f) => f.path.endsWith('provider.js'))!.text;
+    expect(provider).toContain('isComplete');
+    expect(provider).not.toContain('aws-cdk-lib');
+  });
+});
