@@ -1,3 +1,4 @@
+import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
@@ -151,7 +152,7 @@ describe('handler bundles', () => {
     const esbuild = await import('esbuild');
     const r = await esbuild.build({
       entryPoints: ['provider.ts', 'workflow.ts'].map((f) =>
-        require('path').join(__dirname, '..', '..', 'lambda', 'rolling-replacement', 'handlers', f),
+        path.join(__dirname, '..', '..', 'lambda', 'rolling-replacement', 'handlers', f),
       ),
       bundle: true,
       platform: 'node',
