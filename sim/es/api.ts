@@ -74,9 +74,9 @@ export class EsApi {
             ? { error: e.message, status: e.status }
             : {
                 error: {
-                  root_cause: [{ type: e.type, reason: e.message }],
+                  root_cause: [{ type: e.type, reason: e.message === '' ? null : e.message }],
                   type: e.type,
-                  reason: e.message,
+                  reason: e.message === '' ? null : e.message,
                   ...(e.type === 'media_type_header_exception'
                     ? { caused_by: { type: 'status_exception', reason: compat.detail } }
                     : {}),
@@ -140,7 +140,8 @@ export class EsApi {
 
   private requireMaster(): void {
     if (!this.cluster.master) {
-      throw new EsError(503, 'master_not_discovered_exception', 'master_not_discovered_exception');
+      // Elasticsearch answers with a null reason here.
+      throw new EsError(503, 'master_not_discovered_exception', '');
     }
   }
 
@@ -904,7 +905,7 @@ export class EsApi {
         last_allocation_status: info.lastStatus,
       };
       const out: Json = { ...base, unassigned_info: ui, can_allocate: canAllocate, allocate_explanation: explanation };
-      if (info.reason === 'NODE_LEFT' && !copy.primary) {
+      if (canAllocate === 'allocation_delayed') {
         const conf = this.world.scenario.model.delayedTimeoutSeconds;
         const remaining = delayed ? info.delayedUntil! - this.world.now : 0;
         out.configured_delay = formatDuration(conf);
