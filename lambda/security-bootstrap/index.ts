@@ -110,6 +110,12 @@ async function loadPasswords(env: BootstrapEnv, deps: Deps): Promise<Record<stri
   return Object.fromEntries(entries);
 }
 
+/**
+ * Connects as elastic with the current password. If that gets 401 and the elastic secret has an AWSPREVIOUS
+ * version that still authenticates, elastic's password was just rotated in Secrets Manager: set it to the current
+ * value with the previous one, then continue with the current one. Otherwise 401 means wait (bootstrap.password
+ * may not be in place yet).
+ */
 async function withClient(
   env: BootstrapEnv,
   elasticPassword: string,
@@ -117,19 +123,67 @@ async function withClient(
   fn: (es: Client) => Promise<RunResult>,
 ): Promise<RunResult> {
   const caPem = await readCaPem({ ssmParameterName: env.CA_PARAMETER_NAME }, deps);
-  const es = createEsClient({
-    node: env.ES_ENDPOINT,
-    caPem,
-    username: 'elastic',
-    password: elasticPassword,
-    servername: env.ES_SERVERNAME,
-    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
-    maxRetries: 0,
-  });
+  const connect = (password: string) =>
+    createEsClient({
+      node: env.ES_ENDPOINT,
+      caPem,
+      username: 'elastic',
+      password,
+      servername: env.ES_SERVERNAME,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      maxRetries: 0,
+    });
+  const es = connect(elasticPassword);
   try {
+    const auth = await call(es, {
+      method: 'GET',
+      path: '/_security/_authenticate',
+      description: 'authenticate elastic',
+    });
+    if ('verdict' in auth) {
+      if (!auth.reason.includes('HTTP 401')) return auth;
+      const rotated = await adoptRotatedElasticPassword(env, elasticPassword, connect, deps);
+      if (rotated) return rotated.verdict === 'done' ? await fn(es) : rotated;
+      return auth;
+    }
     return await fn(es);
   } finally {
     await es.close();
+  }
+}
+
+async function adoptRotatedElasticPassword(
+  env: BootstrapEnv,
+  current: string,
+  connect: (password: string) => Client,
+  deps: Deps,
+): Promise<RunResult | undefined> {
+  let previous: string;
+  try {
+    previous = (await readUserSecret(deps.secretsManager, env.USER_SECRET_ARNS.elastic, 'AWSPREVIOUS')).password;
+  } catch {
+    return undefined; // no previous version: nothing was rotated
+  }
+  if (previous === current) return undefined;
+  const old = connect(previous);
+  try {
+    const auth = await call(old, {
+      method: 'GET',
+      path: '/_security/_authenticate',
+      description: 'authenticate elastic (previous)',
+    });
+    if ('verdict' in auth) return undefined;
+    const [req] = planPasswordSync({ elastic: current });
+    const set = await call(old, req);
+    if ('verdict' in set) return set;
+    deps.log({
+      decision: 'applied',
+      request: req.description,
+      reason: 'elastic secret was rotated; set with the previous password',
+    });
+    return { verdict: 'done', applied: 1, reason: 'elastic password rotated' };
+  } finally {
+    await old.close();
   }
 }
 

@@ -181,20 +181,26 @@ export interface EsCredentials {
   readonly caPem: string;
 }
 
-async function secretString(sm: SecretsManagerClient, secretId: string): Promise<string> {
-  const out = await sm.send(new GetSecretValueCommand({ SecretId: secretId }));
+async function secretString(sm: SecretsManagerClient, secretId: string, versionStage?: string): Promise<string> {
+  const out = await sm.send(
+    new GetSecretValueCommand({ SecretId: secretId, ...(versionStage ? { VersionStage: versionStage } : {}) }),
+  );
   if (out.SecretString === undefined || out.SecretString === '') {
     throw new EsClientConfigError(`secret ${secretId}: has no SecretString (binary secrets are not supported).`);
   }
   return out.SecretString;
 }
 
-/** Reads one user secret, JSON `{"username": ..., "password": ...}`; errors name the secret, never echo it. */
+/**
+ * Reads one user secret, JSON `{"username": ..., "password": ...}`; errors name the secret, never echo it.
+ * `versionStage` reads another staging label, e.g. `AWSPREVIOUS` during a rotation. @default AWSCURRENT
+ */
 export async function readUserSecret(
   sm: SecretsManagerClient,
   secretId: string,
+  versionStage?: string,
 ): Promise<{ username: string; password: string }> {
-  const raw = await secretString(sm, secretId);
+  const raw = await secretString(sm, secretId, versionStage);
   let json: unknown;
   try {
     json = JSON.parse(raw);

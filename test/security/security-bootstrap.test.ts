@@ -91,6 +91,8 @@ describe('security-bootstrap handlers against a loopback HTTPS Elasticsearch', (
   let seen: Seen[];
   let responder: Responder;
   let logs: string[];
+  /** The password Elasticsearch currently accepts for elastic; a POST to elastic's _password changes it. */
+  let esElasticPassword: string;
 
   beforeAll(async () => {
     ca = makeTestCa(tmp.dir);
@@ -101,7 +103,16 @@ describe('security-bootstrap handlers against a loopback HTTPS Elasticsearch', (
       req.on('end', () => {
         const s: Seen = { method: req.method!, url: req.url!, auth: req.headers.authorization ?? '', body };
         seen.push(s);
+        const basic = (pw: string) => 'Basic ' + Buffer.from(`elastic:${pw}`).toString('base64');
+        if (s.auth !== basic(esElasticPassword)) {
+          res.writeHead(401, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { type: 'security_exception', reason: 'unable to authenticate user' } }));
+          return;
+        }
         const out = responder(s);
+        if (out.status === 200 && s.url === '/_security/user/elastic/_password') {
+          esElasticPassword = JSON.parse(s.body).password;
+        }
         res.writeHead(out.status, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
         res.end(JSON.stringify(out.body));
       });
@@ -158,12 +169,17 @@ describe('security-bootstrap handlers against a loopback HTTPS Elasticsearch', (
   const green: Responder = (req) =>
     req.url.startsWith('/_cluster/health')
       ? { status: 200, body: { status: 'green' } }
-      : { status: 200, body: { created: true } };
+      : req.url === '/_security/_authenticate'
+        ? { status: 200, body: { username: 'elastic' } }
+        : { status: 200, body: { created: true } };
+  const pathsOf = (list: Seen[]) =>
+    list.map((s) => s.url.split('?')[0]).filter((u) => u !== '/_security/_authenticate');
 
   beforeEach(() => {
     seen = [];
     logs = [];
     responder = green;
+    esElasticPassword = PASSWORDS.elastic;
     sm.reset();
     ssm.reset();
     for (const u of SERVICE_USERS) {
@@ -183,6 +199,7 @@ describe('security-bootstrap handlers against a loopback HTTPS Elasticsearch', (
     const res = await isComplete(cfnEvent('Create'), deps());
     expect(res).toEqual({ IsComplete: true, Data: { DefinitionsHash: securityDefinitionsHash() } });
     expect(seen.map((s) => `${s.method} ${s.url.split('?')[0]}`)).toEqual([
+      'GET /_security/_authenticate',
       'GET /_cluster/health',
       'POST /_security/user/elastic/_password',
       'PUT /_security/role/elastalert',
@@ -210,22 +227,47 @@ describe('security-bootstrap handlers against a loopback HTTPS Elasticsearch', (
   it('waits while no master is elected (503) without writing anything', async () => {
     responder = () => ({ status: 503, body: { error: { type: 'master_not_discovered_exception', reason: 'none' } } });
     await expect(isComplete(cfnEvent('Create'), deps())).resolves.toEqual({ IsComplete: false });
-    expect(seen.map((s) => s.url.split('?')[0])).toEqual(['/_cluster/health']);
+    expect(seen.map((s) => s.url.split('?')[0])).toEqual(['/_security/_authenticate']);
     expect(logs.join()).toMatch(/"decision":"wait".*503/);
   });
 
   it('waits while health is red', async () => {
-    responder = (req) => ({ status: 200, body: req.url.startsWith('/_cluster/health') ? { status: 'red' } : {} });
+    responder = (req) =>
+      req.url.startsWith('/_cluster/health') ? { status: 200, body: { status: 'red' } } : green(req);
     await expect(isComplete(cfnEvent('Create'), deps())).resolves.toEqual({ IsComplete: false });
-    expect(seen).toHaveLength(1);
+    expect(pathsOf(seen)).toEqual(['/_cluster/health']);
   });
 
-  it('waits while elastic cannot authenticate yet (401)', async () => {
-    responder = () => ({
-      status: 401,
-      body: { error: { type: 'security_exception', reason: 'unable to authenticate' } },
-    });
+  it('waits while elastic cannot authenticate yet (401, bootstrap.password not in place)', async () => {
+    esElasticPassword = 'not-yet-known';
     await expect(isComplete(cfnEvent('Create'), deps())).resolves.toEqual({ IsComplete: false });
+    expect(pathsOf(seen)).toEqual([]);
+    expect(logs.join()).toMatch(/"decision":"wait".*401/);
+  });
+
+  it('adopts a rotated elastic secret: sets the new password with the AWSPREVIOUS one, then applies everything', async () => {
+    sm.on(GetSecretValueCommand, { SecretId: arn('elastic') }).resolves({
+      SecretString: JSON.stringify({ username: 'elastic', password: 'new-elastic-password' }),
+    });
+    sm.on(GetSecretValueCommand, { SecretId: arn('elastic'), VersionStage: 'AWSPREVIOUS' }).resolves({
+      SecretString: JSON.stringify({ username: 'elastic', password: PASSWORDS.elastic }),
+    });
+    await expect(isComplete(cfnEvent('Update'), deps())).resolves.toMatchObject({ IsComplete: true });
+    expect(esElasticPassword).toBe('new-elastic-password');
+    expect(pathsOf(seen).slice(0, 3)).toEqual([
+      '/_security/user/elastic/_password',
+      '/_cluster/health',
+      '/_security/user/elastic/_password',
+    ]);
+  });
+
+  it('keeps waiting on 401 when the previous elastic password does not work either', async () => {
+    esElasticPassword = 'something-else';
+    sm.on(GetSecretValueCommand, { SecretId: arn('elastic'), VersionStage: 'AWSPREVIOUS' }).resolves({
+      SecretString: JSON.stringify({ username: 'elastic', password: 'older' }),
+    });
+    await expect(isComplete(cfnEvent('Update'), deps())).resolves.toEqual({ IsComplete: false });
+    expect(pathsOf(seen)).toEqual([]);
   });
 
   it('waits when the cluster is not reachable at all', async () => {
@@ -266,7 +308,7 @@ describe('security-bootstrap handlers against a loopback HTTPS Elasticsearch', (
       SecretString: JSON.stringify({ username: 'logstash_writer', password: 'rotated-new-value' }),
     });
     await expect(onEvent({ action: 'sync-passwords' }, deps())).resolves.toEqual({ applied: SERVICE_USERS.length });
-    expect(seen.every((s) => s.url.endsWith('/_password'))).toBe(true);
+    expect(pathsOf(seen).every((u) => u.endsWith('/_password'))).toBe(true);
     const ls = seen.find((s) => s.url === '/_security/user/logstash_writer/_password')!;
     expect(JSON.parse(ls.body)).toEqual({ password: 'rotated-new-value' });
   });
