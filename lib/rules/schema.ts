@@ -18,14 +18,20 @@ export interface RuleTypeBranch {
   readonly required: readonly string[];
   /** True when a rule's `type` selects this branch. */
   readonly matches: (type: unknown) => boolean;
-  readonly validate: ValidateFunction<unknown>;
+  /** Compiled on first use: only invalid rules need the per-branch reports. */
+  readonly validate: () => ValidateFunction<unknown>;
 }
 
 export interface CompiledRuleSchema {
-  /** The whole upstream schema: the verdict (valid or not) is upstream's. */
-  readonly full: ValidateFunction<unknown>;
-  /** The schema without its `oneOf`: errors of the common properties. */
-  readonly common: ValidateFunction<unknown>;
+  /**
+   * The whole upstream schema's verdict. The schema is `common properties` AND `oneOf` rule-type branches whose
+   * `type` constraints exclude each other, so it equals: common valid AND the one branch selected by `type` valid.
+   * Checking it that way compiles one small branch per rule type in use instead of the whole `oneOf`.
+   */
+  readonly full: (data: unknown) => boolean;
+  /** The schema without its `oneOf`: errors of the common properties (compiled on first use). */
+  readonly common: (data: unknown) => boolean;
+  readonly commonErrors: () => ErrorObject[];
   /** One validator per `oneOf` branch, to report the branch of the rule's `type` in plain words. */
   readonly branches: readonly RuleTypeBranch[];
   /** Every key the schema or ElastAlert's loader knows, for the unknown-key warning. */
@@ -41,14 +47,15 @@ export function ruleSchema(file = ELASTALERT_SCHEMA_FILE): CompiledRuleSchema {
   // strict: false because the upstream schema uses union types, undeclared `required` names and unknown keywords;
   // formats (`uri`) are not checked, exactly like upstream's jsonschema Draft7Validator without a format checker.
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
-  const full = ajv.compile(schema);
   const { oneOf, ...withoutOneOf } = schema;
-  const common = ajv.compile(withoutOneOf);
+  let commonFn: ValidateFunction<unknown> | undefined;
+  const commonCompiled = () => (commonFn ??= ajv.compile(withoutOneOf));
   const knownKeys = new Set<string>([...Object.keys(schema.properties ?? {}), ...EXTRA_KNOWN_KEYS]);
   const branches: RuleTypeBranch[] = (oneOf ?? []).map((branch, i) => {
     for (const k of Object.keys(branch.properties ?? {})) knownKeys.add(k);
     const typeSchema = (branch.properties?.type ?? {}) as { enum?: unknown[]; pattern?: string };
     const pattern = typeSchema.pattern ? new RegExp(typeSchema.pattern) : undefined;
+    let compiledBranch: ValidateFunction<unknown> | undefined;
     return {
       title: branch.title ?? `branch ${i}`,
       required: branch.required ?? [],
@@ -58,10 +65,22 @@ export function ruleSchema(file = ELASTALERT_SCHEMA_FILE): CompiledRuleSchema {
           : pattern
             ? typeof type === 'string' && pattern.test(type)
             : false,
-      validate: ajv.compile({ definitions: schema.definitions, type: 'object', ...branch }),
+      validate: () => (compiledBranch ??= ajv.compile({ definitions: schema.definitions, type: 'object', ...branch })),
     };
   });
-  const compiled = { full, common, branches, knownKeys };
+  const full = (data: unknown): boolean => {
+    if (!commonCompiled()(data)) return false;
+    const type = (data as { type?: unknown } | null)?.type;
+    const matching = branches.filter((b) => b.matches(type));
+    return matching.length === 1 && matching[0]!.validate()(data) === true;
+  };
+  const compiled: CompiledRuleSchema = {
+    full,
+    common: (data) => commonCompiled()(data),
+    commonErrors: () => commonCompiled().errors ?? [],
+    branches,
+    knownKeys,
+  };
   if (file === ELASTALERT_SCHEMA_FILE) cached = compiled;
   return compiled;
 }

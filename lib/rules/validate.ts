@@ -118,7 +118,7 @@ function schemaFindings(rule: Rule): Finding[] {
   if (passes(schema.full)) return [];
   const out: Finding[] = [];
   if (!passes(schema.common)) {
-    for (const e of schema.common.errors ?? []) out.push(schemaFinding(e, rule, undefined, false));
+    for (const e of schema.commonErrors()) out.push(schemaFinding(e, rule, undefined, false));
   }
   const type = rule.type;
   if (type !== undefined) {
@@ -133,15 +133,13 @@ function schemaFindings(rule: Rule): Finding[] {
       );
     } else if (branches.length === 1) {
       const branch = branches[0]!;
-      if (!passes(branch.validate)) {
-        for (const e of branch.validate.errors ?? []) out.push(schemaFinding(e, rule, String(type), true));
+      const validate = branch.validate();
+      if (!passes(validate)) {
+        for (const e of validate.errors ?? []) out.push(schemaFinding(e, rule, String(type), true));
       }
     }
   }
-  if (out.length === 0) {
-    // Valid in each part but not as a whole (e.g. a rule that matches two rule-type branches): upstream's verdict.
-    for (const e of schema.full.errors ?? []) out.push(schemaFinding(e, rule, undefined, false));
-  }
+  if (out.length === 0) out.push(err('type', 'is missing or selects no single rule type of the schema'));
   const seen = new Set<string>();
   return out.filter((f) => {
     const id = `${f.key}\u0000${f.message}`;

@@ -55,20 +55,34 @@ export function parseYaml11(text: string): Document.Parsed {
 
 export type Yaml11Kind = 'str' | 'int' | 'float' | 'bool' | 'null' | 'timestamp';
 
+type ImplicitTag = {
+  tag: string;
+  default?: unknown;
+  test?: RegExp;
+  resolve: (src: string, onError: (msg: string) => void, options: { intAsBigInt: boolean }) => unknown;
+};
+let implicitTags: ImplicitTag[] | undefined;
+const resolved = new Map<string, { kind: Yaml11Kind; value: unknown }>();
+
 /** How PyYAML resolves an unquoted (plain) scalar with this text: its kind and value. */
 export function resolvePlain(text: string): { kind: Yaml11Kind; value: unknown } {
-  const doc = parseDocument(`- ${text}`, { ...YAML11, prettyErrors: false });
-  const seq = doc.contents as { items?: Array<{ type?: string; tag?: string; value?: unknown }> } | null;
-  const node = seq?.items?.[0];
-  // Text that is not a single plain scalar (contains ": ", " #", a flow indicator...) is not a scalar at all:
-  // report it as a string; the caller substitutes on the tree, so structure never comes from a value.
-  if (doc.errors.length > 0 || !node || node.type !== 'PLAIN') return { kind: 'str', value: text };
-  const value = node.value;
-  if (value === null) return { kind: 'null', value };
-  if (typeof value === 'boolean') return { kind: 'bool', value };
-  if (typeof value === 'number') return { kind: Number.isInteger(value) && !/[.]/.test(text) ? 'int' : 'float', value };
-  if (value instanceof Date) return { kind: 'timestamp', value };
-  return { kind: 'str', value };
+  const hit = resolved.get(text);
+  if (hit) return hit;
+  implicitTags ??= (new Document(null, YAML11).schema.tags as unknown as ImplicitTag[]).filter(
+    (t) => t.default === true && t.test,
+  );
+  let out: { kind: Yaml11Kind; value: unknown } = { kind: 'str', value: text };
+  const tag = implicitTags.find((t) => t.test!.test(text));
+  if (tag) {
+    const r = tag.resolve(text, () => undefined, { intAsBigInt: false });
+    const value = isScalar(r) ? r.value : r;
+    if (value === null) out = { kind: 'null', value };
+    else if (typeof value === 'boolean') out = { kind: 'bool', value };
+    else if (typeof value === 'number') out = { kind: tag.tag.endsWith(':int') ? 'int' : 'float', value };
+    else if (value instanceof Date) out = { kind: 'timestamp', value };
+  }
+  if (resolved.size < 10000) resolved.set(text, out);
+  return out;
 }
 
 /** Serializes a value so that PyYAML reads back exactly this value (strings such as "yes" or "0123" get quoted). */
