@@ -241,3 +241,67 @@ describe('deploy-rules.sh (stubbed docker, aws, curl)', () => {
     expect(r.out).toContain('DEPLOY FAILED: the value of /elk/test/alerter/HOOK contains a line break');
   });
 });
+
+describe('boot.sh (a replacement instance deploys the recorded bundle)', () => {
+  let w: World;
+  beforeEach(() => {
+    w = world();
+  });
+  afterEach(() => fs.rmSync(w.dir, { recursive: true, force: true }));
+
+  const boot = (extraEnv: Record<string, string> = {}) =>
+    spawnSync(
+      'bash',
+      [
+        path.join(SCRIPTS, 'boot.sh'),
+        '--parameter',
+        '/elk/test/alerter/current-bundle',
+        '--region',
+        'eu-west-1',
+        '--ca-parameter',
+        '/elk/test/ca',
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          PATH: `${STUBS}:${process.env.PATH}`,
+          STUB_STATE: w.state,
+          STUB_S3: w.s3,
+          STUB_SSM: path.join(w.dir, 'ssm'),
+          ELK_ALERTER_ROOT: w.root,
+          ELK_POLL_SECONDS: '0.05',
+          ELK_WAIT_START_SECONDS: '2',
+          ELK_WAIT_RULES_SECONDS: '1',
+          ELK_WAIT_STATUS_SECONDS: '1',
+          ...extraEnv,
+        },
+      },
+    );
+
+  test('without a recorded bundle it only reports and exits 0 (the first deployment installs the rules)', () => {
+    const r = boot();
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('no deployed bundle recorded in /elk/test/alerter/current-bundle yet');
+    expect(w.runs()).toEqual([]);
+  });
+
+  test('with a recorded bundle it installs the recorded deploy script and deploys that bundle', () => {
+    const v1 = w.publish({ 'a.yaml': ruleText('A') });
+    fs.copyFileSync(path.join(SCRIPTS, 'deploy-rules.sh'), path.join(w.s3, 'assets', 'deploy-rules.sh'));
+    fs.writeFileSync(
+      path.join(w.dir, 'ssm', 'elk', 'test', 'alerter', 'current-bundle'),
+      JSON.stringify({
+        bundle: v1.url,
+        sha256: v1.hash,
+        script: 's3://assets/deploy-rules.sh',
+        esHost: 'es.test.internal',
+      }),
+    );
+    const r = boot();
+    expect(`${r.stdout}${r.stderr}`).toContain(`DEPLOYED bundle ${v1.hash}`);
+    expect(r.status).toBe(0);
+    expect(fs.existsSync(path.join(w.root, 'bin', 'deploy-rules.sh'))).toBe(true);
+    expect(fs.readlinkSync(path.join(w.root, 'current'))).toContain(v1.hash.slice(0, 16));
+  });
+});

@@ -204,3 +204,25 @@ describe('judgeInvocations', () => {
     expect(tail('short', 100)).toBe('short');
   });
 });
+
+describe('the handler bundle', () => {
+  test('bundles with the local esbuild like NodejsFunction does (SDK external, everything else inside)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const esbuild = require('esbuild') as typeof import('esbuild');
+    const out = esbuild.buildSync({
+      entryPoints: [require.resolve('../../lambda/alerter-deploy/index.ts')],
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'cjs',
+      minify: true,
+      external: ['@aws-sdk/*'],
+      write: false,
+    });
+    const code = out.outputFiles[0]!.text;
+    expect(code).toMatch(/onEvent/);
+    expect(code).toMatch(/isComplete/);
+    expect(code).not.toMatch(/require\("zod"\)/);
+    expect(code).toMatch(/require\("@aws-sdk\/client-ssm"\)/);
+  });
+});
