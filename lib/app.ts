@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { EnvironmentConfig, loadAllEnvironments, loadEnvironment } from './config';
 import { ElkStage } from './ElkStage';
+import { addValidationPlugins } from './guard';
 import { BuildVersion, readBuildVersion, stampVersion } from './version';
 
 export interface BuildAppOptions {
@@ -19,6 +20,7 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ElkStage[] {
     ? only.map((n) => loadEnvironment(n.trim(), options.configDir))
     : loadAllEnvironments(options.configDir);
   const version = options.version ?? readBuildVersion();
+  addValidationPlugins(app);
   return configs.map((config) => {
     const stage = new ElkStage(app, config.name, { config });
     stampVersion(stage, version, { requireRelease: config.deploy.requireRelease });

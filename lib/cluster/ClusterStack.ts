@@ -1,16 +1,191 @@
-import { Stack, StackProps, Tags } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { CfnOutput, Fn, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct, IDependable } from 'constructs';
 import { EnvironmentConfig } from '../config';
+import { ClusterSecurity, SecurityBootstrap } from '../security/ClusterSecurity';
+import { ClusterLoadBalancer } from './ClusterLoadBalancer';
+import { ClusterSecurityGroups } from './ClusterSecurityGroups';
+import { clusterNetwork } from './ClusterVpc';
+import { TAG_COMPONENT, TAG_ENVIRONMENT, formationMarkerParameterName } from './contract';
+import { ElasticsearchNodeGroup } from './ElasticsearchNodeGroup';
+import { KibanaService } from './KibanaService';
+import { LogstashService } from './LogstashService';
+import { NodeScripts } from './NodeScripts';
 
 export interface ClusterStackProps extends StackProps {
+  /** The validated environment configuration. */
   readonly config: EnvironmentConfig;
 }
 
-/** The Elasticsearch cluster, Kibana and Logstash of one environment. (Skeleton; see issue 2.) */
+/**
+ * The Elasticsearch cluster, Kibana and Logstash of one environment. Composes the constructs of lib/cluster and
+ * lib/security; holds no resource of its own.
+ *
+ * Seam for the rolling replacement: `masterGroup`/`dataGroup`, their launch templates and target versions,
+ * `esEndpoint`, `clientSecurityGroup`, and `kibanaWaitsFor()`.
+ */
 export class ClusterStack extends Stack {
+  readonly config: EnvironmentConfig;
+  readonly vpc: ec2.IVpc;
+  readonly securityGroups: ClusterSecurityGroups;
+  /** Elasticsearch nodes' security group. */
+  readonly esSecurityGroup: ec2.ISecurityGroup;
+  /** Join this group to reach Elasticsearch on 9200 (orchestrator Lambdas, alerter, ...). */
+  readonly clientSecurityGroup: ec2.ISecurityGroup;
+  readonly master: ElasticsearchNodeGroup;
+  readonly data: ElasticsearchNodeGroup;
+  readonly masterGroup: autoscaling.AutoScalingGroup;
+  readonly dataGroup: autoscaling.AutoScalingGroup;
+  readonly masterLaunchTemplate: ec2.LaunchTemplate;
+  readonly dataLaunchTemplate: ec2.LaunchTemplate;
+  /** Launch template version the master group is pinned to (`LatestVersionNumber`). */
+  readonly masterTargetVersion: string;
+  /** Launch template version the data group is pinned to (`LatestVersionNumber`). */
+  readonly dataTargetVersion: string;
+  readonly loadBalancer: ClusterLoadBalancer;
+  /** DNS name of the internal NLB (TCP 9200 to the data nodes). */
+  readonly esEndpoint: string;
+  /** `https://<private DNS name>:9200`: the URL clients use (the node certificates carry this name). */
+  readonly esUrl: string;
+  readonly security: ClusterSecurity;
+  readonly securityBootstrap: SecurityBootstrap;
+  readonly kibana?: KibanaService;
+  readonly logstash?: LogstashService;
+  /** SSM parameter of the first-formation marker (see docs/cluster.md, first bootstrap). */
+  readonly formationMarkerParameter: string;
+
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
-    Tags.of(this).add('elk-cdk:environment', props.config.name);
-    Tags.of(this).add('elk-cdk:component', 'cluster');
+    const { config } = props;
+    this.config = config;
+    for (const [k, v] of Object.entries(config.tags)) Tags.of(this).add(k, v);
+    Tags.of(this).add(TAG_ENVIRONMENT, config.name);
+    Tags.of(this).add(TAG_COMPONENT, 'cluster');
+
+    const network = clusterNetwork(this, config);
+    this.vpc = network.vpc;
+    component(this.vpc, 'network');
+
+    this.securityGroups = new ClusterSecurityGroups(this, 'SecurityGroups', {
+      vpc: this.vpc,
+      vpcCidr: network.cidr,
+      kibana: config.kibana.count > 0,
+      logstash: config.logstash.count > 0,
+    });
+    this.esSecurityGroup = this.securityGroups.elasticsearch;
+    this.clientSecurityGroup = this.securityGroups.client;
+
+    // Node certificates, users, passwords (lib/security).
+    this.security = new ClusterSecurity(this, 'Security', { environmentName: config.name });
+    component(this.security, 'security');
+
+    const scripts = new NodeScripts(this, 'NodeScripts');
+    this.formationMarkerParameter = formationMarkerParameterName(config.name);
+    const discoveryTag = `${config.name}-${config.elasticsearch.clusterName}`;
+    const common = {
+      config,
+      vpc: this.vpc,
+      securityGroup: this.esSecurityGroup,
+      scripts,
+      discoveryTag,
+      formationMarkerParameter: this.formationMarkerParameter,
+      security: this.security,
+    };
+    this.master = new ElasticsearchNodeGroup(this, 'Master', { ...common, role: 'master' });
+    this.data = new ElasticsearchNodeGroup(this, 'Data', { ...common, role: 'data' });
+    component(this.master, 'elasticsearch');
+    component(this.data, 'elasticsearch');
+    this.masterGroup = this.master.autoScalingGroup;
+    this.dataGroup = this.data.autoScalingGroup;
+    this.masterLaunchTemplate = this.master.launchTemplate;
+    this.dataLaunchTemplate = this.data.launchTemplate;
+    this.masterTargetVersion = this.masterLaunchTemplate.latestVersionNumber;
+    this.dataTargetVersion = this.dataLaunchTemplate.latestVersionNumber;
+
+    this.loadBalancer = new ClusterLoadBalancer(this, 'EsLoadBalancer', {
+      vpc: this.vpc,
+      securityGroup: this.securityGroups.esLoadBalancer,
+      dataGroup: this.dataGroup,
+      serviceName: this.security.serviceName,
+    });
+    component(this.loadBalancer, 'elasticsearch');
+    this.esEndpoint = this.loadBalancer.dnsName;
+    this.esUrl = `https://${this.security.serviceName}:9200`;
+
+    this.securityBootstrap = this.security.bootstrap(this, {
+      vpc: this.vpc,
+      securityGroups: [this.clientSecurityGroup],
+      endpoint: this.esUrl,
+    });
+    this.securityBootstrap.resource.node.addDependency(this.masterGroup, this.dataGroup, this.loadBalancer);
+    component(this.node.findChild('SecurityBootstrap'), 'security');
+
+    if (config.kibana.count > 0) {
+      this.kibana = new KibanaService(this, 'Kibana', {
+        config,
+        vpc: this.vpc,
+        vpcCidr: network.cidr,
+        securityGroup: this.securityGroups.kibana!,
+        loadBalancerSecurityGroup: this.securityGroups.kibanaLoadBalancer!,
+        clientSecurityGroup: this.clientSecurityGroup,
+        scripts,
+        elasticsearchUrl: this.esUrl,
+        security: this.security,
+      });
+      // Kibana logs in as kibana_system: only after the bootstrap set its password.
+      this.kibana.waitFor(this.securityBootstrap.resource);
+      component(this.kibana, 'kibana');
+      new CfnOutput(this, 'KibanaUrl', { value: this.kibana.url, description: 'Kibana (internal ALB)' });
+    }
+    if (config.logstash.count > 0) {
+      this.logstash = new LogstashService(this, 'Logstash', {
+        config,
+        vpc: this.vpc,
+        securityGroup: this.securityGroups.logstash!,
+        clientSecurityGroup: this.clientSecurityGroup,
+        scripts,
+        elasticsearchUrl: this.esUrl,
+        security: this.security,
+      });
+      // Logstash logs in as logstash_writer: only after the bootstrap created it (launch template and group only:
+      // the role must not wait, the KMS key policy already references it).
+      this.logstash.launchTemplate.node.addDependency(this.securityBootstrap.resource);
+      this.logstash.autoScalingGroup.node.addDependency(this.securityBootstrap.resource);
+      component(this.logstash, 'logstash');
+      new CfnOutput(this, 'LogstashBeatsEndpoint', {
+        value: `${this.logstash.loadBalancer.loadBalancerDnsName}:5044`,
+        description: 'Beats endpoint (internal NLB)',
+      });
+    }
+
+    new CfnOutput(this, 'ElasticsearchUrl', { value: this.esUrl, description: 'Elasticsearch for clients (TLS)' });
+    new CfnOutput(this, 'ElasticsearchNlb', { value: this.esEndpoint, description: 'DNS name of the internal NLB' });
   }
+
+  /**
+   * Makes Kibana's launch template and group wait for `dependency` (the rolling replacement of the Elasticsearch
+   * groups): Kibana is never upgraded while the cluster runs two versions. No-op when the environment has no Kibana.
+   */
+  kibanaWaitsFor(dependency: IDependable): void {
+    this.kibana?.waitFor(dependency);
+  }
+
+  /**
+   * Three AZs for a created VPC even when the stack is environment-agnostic (CDK would otherwise use two):
+   * the configured names, or the first `vpc.maxAzs` of `Fn::GetAZs` resolved at deploy time.
+   */
+  get availabilityZones(): string[] {
+    const vpc = this.config?.vpc;
+    if (vpc?.availabilityZones) return [...vpc.availabilityZones];
+    if (vpc && Token.isUnresolved(this.region)) {
+      return Array.from({ length: vpc.maxAzs }, (_, i) => Fn.select(i, Fn.getAzs()));
+    }
+    return super.availabilityZones;
+  }
+}
+
+/** Component tag of a subtree (more specific than the stack's "cluster"). */
+function component(scope: IDependable & Construct, name: string): void {
+  Tags.of(scope).add(TAG_COMPONENT, name, { priority: 200 });
 }

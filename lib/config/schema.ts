@@ -70,6 +70,8 @@ export const EnvironmentConfigSchema = z
         cidr: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, { message: 'must be an IPv4 CIDR such as 10.40.0.0/16' }),
         /** Number of AZs of a created VPC (masters spread over them). */
         maxAzs: z.number().int().min(3).max(6),
+        /** NAT gateways of a created VPC (1 = cheaper, one per AZ = no cross-AZ egress dependency). @default 1 */
+        natGateways: z.number().int().min(1).max(6).default(1),
         /** Explicit AZ names; required when `account` is set so synth needs no AZ lookup. */
         availabilityZones: z
           .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/))
@@ -190,6 +192,21 @@ export const EnvironmentConfigSchema = z
         code: 'custom',
         path: ['ami', 'images', c.region],
         message: `no pinned AMI for region ${c.region}`,
+      });
+    }
+    if (c.vpc.vpcId !== undefined && c.account === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vpc', 'vpcId'],
+        message:
+          'needs account and region: an imported VPC is looked up (and cached in cdk.context.json) per account and region',
+      });
+    }
+    if (c.vpc.natGateways > c.vpc.maxAzs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vpc', 'natGateways'],
+        message: `is ${c.vpc.natGateways}: at most one per AZ (vpc.maxAzs is ${c.vpc.maxAzs})`,
       });
     }
     if (c.account !== undefined && c.vpc.vpcId === undefined && c.vpc.availabilityZones === undefined) {

@@ -1,0 +1,63 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
+
+export interface ClusterSecurityGroupsProps {
+  readonly vpc: ec2.IVpc;
+  /** CIDR allowed to reach Logstash's Beats port and Kibana's load balancer (the VPC's own CIDR). */
+  readonly vpcCidr: string;
+  /** Create Kibana's groups (kibana.count > 0). */
+  readonly kibana: boolean;
+  /** Create Logstash's group (logstash.count > 0). */
+  readonly logstash: boolean;
+}
+
+/**
+ * Every security group of the cluster, and every ingress rule between them. Nothing else in the stack adds an
+ * ingress rule, so this file is the complete list (asserted by the tests):
+ *
+ * | to                 | port        | from                                      |
+ * |--------------------|-------------|-------------------------------------------|
+ * | Elasticsearch      | 9300        | Elasticsearch (node to node)              |
+ * | Elasticsearch      | 9200        | clients (client group), ES load balancer  |
+ * | ES load balancer   | 9200        | clients (client group)                    |
+ * | Kibana             | 5601        | Kibana load balancer                      |
+ * | Kibana LB          | 443 (or 80) | VPC CIDR (added by KibanaService)         |
+ * | Logstash           | 5044        | VPC CIDR                                  |
+ *
+ * Clients of Elasticsearch (Kibana, Logstash, the orchestrator Lambdas, the alerter, the security bootstrap)
+ * join `client`; nothing else reaches 9200.
+ */
+export class ClusterSecurityGroups extends Construct {
+  /** Elasticsearch nodes (master and data). */
+  readonly elasticsearch: ec2.SecurityGroup;
+  /** Join this group to reach Elasticsearch on 9200 (directly or through the load balancer). */
+  readonly client: ec2.SecurityGroup;
+  /** The internal Network Load Balancer in front of the data nodes. */
+  readonly esLoadBalancer: ec2.SecurityGroup;
+  readonly kibana?: ec2.SecurityGroup;
+  readonly kibanaLoadBalancer?: ec2.SecurityGroup;
+  readonly logstash?: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: ClusterSecurityGroupsProps) {
+    super(scope, id);
+    const sg = (name: string, description: string) =>
+      new ec2.SecurityGroup(this, name, { vpc: props.vpc, description, allowAllOutbound: true });
+    this.elasticsearch = sg('Elasticsearch', 'Elasticsearch nodes: 9300 between nodes, 9200 from clients');
+    this.client = sg('Client', 'Clients of Elasticsearch (members may reach 9200)');
+    this.esLoadBalancer = sg('EsLoadBalancer', 'Internal NLB in front of the Elasticsearch data nodes');
+
+    this.elasticsearch.addIngressRule(this.elasticsearch, ec2.Port.tcp(9300), 'transport between Elasticsearch nodes');
+    this.elasticsearch.addIngressRule(this.client, ec2.Port.tcp(9200), 'HTTP from Elasticsearch clients');
+    this.elasticsearch.addIngressRule(this.esLoadBalancer, ec2.Port.tcp(9200), 'HTTP from the Elasticsearch NLB');
+    this.esLoadBalancer.addIngressRule(this.client, ec2.Port.tcp(9200), 'HTTP (TLS passthrough) from clients');
+    if (props.kibana) {
+      this.kibana = sg('Kibana', 'Kibana nodes: 5601 from the Kibana load balancer');
+      this.kibanaLoadBalancer = sg('KibanaLoadBalancer', 'Internal ALB in front of Kibana');
+      this.kibana.addIngressRule(this.kibanaLoadBalancer, ec2.Port.tcp(5601), 'Kibana from its load balancer');
+    }
+    if (props.logstash) {
+      this.logstash = sg('Logstash', 'Logstash nodes: Beats 5044 from the VPC');
+      this.logstash.addIngressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.tcp(5044), 'Beats from the VPC');
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { Arn, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { EnvironmentConfig, heapMiB } from '../config';
+import type { ClusterSecurity } from '../security/ClusterSecurity';
+import { NodeScripts } from './NodeScripts';
+import { DATA_DEVICE, DATA_PATH, TAG_CLUSTER, TAG_ROLE } from './contract';
+import { dataPerNodeBytes, nodeLaunchTemplate } from './launch-template';
+import { nodeInstanceRole } from './NodeRole';
+import { nodeUserData } from './user-data';
+
+export interface ElasticsearchNodeGroupProps {
+  readonly config: EnvironmentConfig;
+  readonly role: 'master' | 'data';
+  readonly vpc: ec2.IVpc;
+  /** The Elasticsearch node security group (9200 from clients, 9300 between nodes). */
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly scripts: NodeScripts;
+  /** Value of the elk-cdk:cluster tag: discovery-ec2 and the bootstrap decision find the nodes by it. */
+  readonly discoveryTag: string;
+  /** SSM parameter name of the formation marker (masters read and write it). */
+  readonly formationMarkerParameter: string;
+  /** Cluster security (TLS, users). @default - no node certificate step (plain HTTP; tests only) */
+  readonly security?: ClusterSecurity;
+  /** Size of the master's data volume (cluster state only). @default 20 */
+  readonly masterVolumeGb?: number;
+}
+
+/**
+ * One Elasticsearch node role (master-eligible or data) on its own Auto Scaling group and launch template.
+ *
+ * The group has EC2 health checks only and no update policy: a new launch template version only changes what new
+ * instances get. Replacing the running nodes is the rolling replacement's job (RollingReplacement), which targets
+ * `launchTemplate.latestVersionNumber`, the version this group is pinned to.
+ */
+export class ElasticsearchNodeGroup extends Construct {
+  readonly role: 'master' | 'data';
+  readonly launchTemplate: ec2.LaunchTemplate;
+  readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  readonly instanceRole: iam.Role;
+  readonly nodeCount: number;
+
+  constructor(scope: Construct, id: string, props: ElasticsearchNodeGroupProps) {
+    super(scope, id);
+    const { config, role } = props;
+    const es = config.elasticsearch;
+    const nodes = role === 'master' ? es.masterNodes : es.dataNodes;
+    const volumeGb = role === 'master' ? (props.masterVolumeGb ?? 20) : es.dataNodes.volumeGb;
+    this.role = role;
+    this.nodeCount = nodes.count;
+
+    this.instanceRole = nodeInstanceRole(this, 'InstanceRole', `elk-cdk ${config.name}: Elasticsearch ${role} node`);
+    // discovery-ec2 and the bootstrap decision list instances; DescribeInstances has no resource-level permissions.
+    this.instanceRole.addToPolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }));
+    Validations.of(this.instanceRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ec2:DescribeInstances (discovery-ec2 seed hosts, first-bootstrap decision) supports no resource-level permissions; it is read-only and the only wildcard action.',
+    });
+    props.scripts.grantRead(this.instanceRole);
+    if (role === 'master') {
+      const stack = Stack.of(this);
+      this.instanceRole.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParameter', 'ssm:PutParameter'],
+          resources: [
+            Arn.format(
+              { service: 'ssm', resource: 'parameter', resourceName: props.formationMarkerParameter.slice(1) },
+              stack,
+            ),
+          ],
+        }),
+      );
+    }
+    if (props.security) {
+      props.security.grantNodeCertificates(this.instanceRole);
+      props.security.grantNodeBootstrapPassword(this.instanceRole);
+    }
+
+    const env: Record<string, string> = {
+      ELK_ENVIRONMENT: config.name,
+      ELK_ES_VERSION: es.version,
+      ELK_CLUSTER_NAME: es.clusterName,
+      ELK_DISCOVERY_TAG: props.discoveryTag,
+      ELK_MASTER_COUNT: String(es.masterNodes.count),
+      ELK_HEAP_MIB: String(heapMiB(nodes.instanceType)),
+      ELK_RECOVERY_BYTES_PER_SEC: String(es.recoveryBytesPerSec),
+      ELK_REGION: Stack.of(this).region,
+      ELK_STACK_ID: Stack.of(this).stackId,
+      ELK_MARKER_PARAMETER: props.formationMarkerParameter,
+      ELK_ES_SECURITY_GROUP: props.securityGroup.securityGroupId,
+      ELK_DATA_DEVICE: DATA_DEVICE,
+      ELK_DATA_PATH: DATA_PATH,
+    };
+    if (props.security) {
+      env.ELK_CA_SECRET_ID = props.security.caSecret.secretArn;
+      env.ELK_SERVICE_NAME = props.security.serviceName;
+      env.ELK_ELASTIC_SECRET_ID = props.security.userSecret('elastic').secretArn;
+    }
+
+    this.launchTemplate = nodeLaunchTemplate(this, 'LaunchTemplate', {
+      config,
+      role,
+      nodeCount: nodes.count,
+      instanceType: nodes.instanceType,
+      instanceRole: this.instanceRole,
+      securityGroups: [props.securityGroup],
+      userData: nodeUserData({ role, env, scripts: props.scripts }),
+      extraVolumes: [{ deviceName: DATA_DEVICE, sizeGb: volumeGb }],
+      dataPerNodeBytes: role === 'data' ? dataPerNodeBytes(config) : 0,
+    });
+
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Group', {
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      launchTemplate: this.launchTemplate,
+      minCapacity: nodes.count,
+      // One spare slot: the rolling replacement surges one node before it drains and terminates an old one.
+      maxCapacity: nodes.count + 1,
+      // EC2 status checks only: an Elasticsearch node that is slow to answer HTTP is never terminated by the group.
+      healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(10) }),
+      // No update policy: a launch template change never replaces a node behind the orchestrator's back.
+      // (CDK renders no UpdatePolicy when neither `init` nor `updatePolicy` is given; asserted in the tests.)
+    });
+    Tags.of(this).add(TAG_CLUSTER, props.discoveryTag);
+    Tags.of(this).add(TAG_ROLE, role);
+    Validations.of(this.autoScalingGroup).acknowledge({
+      id: 'AwsSolutions-AS3',
+      reason:
+        'Scaling activities of the Elasticsearch groups are driven and observed by the rolling-replacement orchestrator, which reports every step; SNS notifications would duplicate that.',
+    });
+  }
+
+  /** The launch template version the group is pinned to (the rolling replacement's target). */
+  get targetLaunchTemplateVersion(): string {
+    return this.launchTemplate.latestVersionNumber;
+  }
+}

@@ -1,0 +1,138 @@
+import { Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, IDependable } from 'constructs';
+import { EnvironmentConfig } from '../config';
+import type { ClusterSecurity } from '../security/ClusterSecurity';
+import { NodeScripts } from './NodeScripts';
+import { TAG_ROLE } from './contract';
+import { nodeLaunchTemplate } from './launch-template';
+import { nodeInstanceRole } from './NodeRole';
+import { nodeUserData } from './user-data';
+
+export interface KibanaServiceProps {
+  readonly config: EnvironmentConfig;
+  readonly vpc: ec2.IVpc;
+  readonly vpcCidr: string;
+  /** Kibana's own group (5601 from the ALB). */
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly loadBalancerSecurityGroup: ec2.ISecurityGroup;
+  /** The Elasticsearch client group Kibana joins. */
+  readonly clientSecurityGroup: ec2.ISecurityGroup;
+  readonly scripts: NodeScripts;
+  /** `https://<service name>:9200`. */
+  readonly elasticsearchUrl: string;
+  /** @default - no TLS to Elasticsearch, no kibana_system password (tests only) */
+  readonly security?: ClusterSecurity;
+}
+
+/**
+ * Kibana on its own Auto Scaling group behind an internal Application Load Balancer: HTTPS with
+ * `kibana.certificateArn`, or plain HTTP only when the environment sets `kibana.allowPlainHttp`.
+ * Kibana is stateless, so its group may roll on its own (rolling update, one at a time), but only after the
+ * Elasticsearch rolling replacement has finished: see `waitFor`.
+ */
+export class KibanaService extends Construct {
+  readonly launchTemplate: ec2.LaunchTemplate;
+  readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly instanceRole: iam.Role;
+  /** `https://...` or `http://...` of the internal ALB. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: KibanaServiceProps) {
+    super(scope, id);
+    const { config } = props;
+    const kibana = config.kibana;
+    this.instanceRole = nodeInstanceRole(this, 'InstanceRole', `elk-cdk ${config.name}: Kibana node`);
+    props.scripts.grantRead(this.instanceRole);
+    const env: Record<string, string> = {
+      ELK_ENVIRONMENT: config.name,
+      ELK_ES_VERSION: config.elasticsearch.version,
+      ELK_REGION: Stack.of(this).region,
+      ELK_ES_URL: props.elasticsearchUrl,
+    };
+    if (props.security) {
+      props.security.grantClient('kibana_system', this.instanceRole);
+      env.ELK_CA_PARAMETER = props.security.caCertificateParameterName;
+      env.ELK_KIBANA_SECRET_ID = props.security.userSecret('kibana_system').secretArn;
+    }
+
+    this.launchTemplate = nodeLaunchTemplate(this, 'LaunchTemplate', {
+      config,
+      role: 'kibana',
+      nodeCount: kibana.count,
+      instanceType: kibana.instanceType,
+      instanceRole: this.instanceRole,
+      securityGroups: [props.securityGroup, props.clientSecurityGroup],
+      userData: nodeUserData({ role: 'kibana', env, scripts: props.scripts }),
+    });
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Group', {
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      launchTemplate: this.launchTemplate,
+      minCapacity: kibana.count,
+      maxCapacity: kibana.count,
+      healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(10) }),
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({ maxBatchSize: 1 }),
+    });
+    Validations.of(this.autoScalingGroup).acknowledge({
+      id: 'AwsSolutions-AS3',
+      reason: 'Kibana is stateless behind its ALB; the ALB target health is the signal operators watch.',
+    });
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
+      vpc: props.vpc,
+      internetFacing: false,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroup: props.loadBalancerSecurityGroup,
+      dropInvalidHeaderFields: true,
+    });
+    Validations.of(this.loadBalancer).acknowledge({
+      id: 'AwsSolutions-ELB2',
+      reason:
+        'Internal ALB in front of Kibana; Kibana audit logging on the nodes records user access. ALB access logs would need a log bucket per environment (planned, see docs/cluster.md limits).',
+    });
+    const https = kibana.certificateArn !== undefined;
+    const port = https ? 443 : 80;
+    const listener = this.loadBalancer.addListener(https ? 'Https' : 'Http', {
+      port,
+      protocol: https ? elbv2.ApplicationProtocol.HTTPS : elbv2.ApplicationProtocol.HTTP,
+      certificates: https ? [acm.Certificate.fromCertificateArn(this, 'Certificate', kibana.certificateArn!)] : [],
+      sslPolicy: https ? elbv2.SslPolicy.RECOMMENDED_TLS : undefined,
+      open: false,
+    });
+    props.loadBalancerSecurityGroup.addIngressRule(
+      ec2.Peer.ipv4(props.vpcCidr),
+      ec2.Port.tcp(port),
+      `Kibana (${https ? 'HTTPS' : 'plain HTTP, kibana.allowPlainHttp'}) from the VPC`,
+    );
+    const targetGroup = listener.addTargets('Kibana', {
+      port: 5601,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      healthCheck: { path: '/api/status', healthyHttpCodes: '200', interval: Duration.seconds(30) },
+      deregistrationDelay: Duration.seconds(30),
+    });
+    // Attached on the L1 instead of `targets: [group]`: CDK would open 5601 from the ALB on every security group of
+    // the instances, the Elasticsearch client group included. The one 5601 rule lives in ClusterSecurityGroups.
+    (this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).targetGroupArns = [
+      targetGroup.targetGroupArn,
+    ];
+    this.autoScalingGroup.node.addDependency(listener);
+    this.url = `${https ? 'https' : 'http'}://${this.loadBalancer.loadBalancerDnsName}`;
+    this.node.addMetadata('elk-cdk:kibanaTls', https);
+    Tags.of(this).add(TAG_ROLE, 'kibana');
+  }
+
+  /**
+   * Kibana must not be upgraded while the cluster is mixed-version: its launch template and group are created and
+   * updated only after `dependency` (the rolling replacement of the Elasticsearch groups) has completed.
+   */
+  waitFor(dependency: IDependable): void {
+    this.launchTemplate.node.addDependency(dependency);
+    this.autoScalingGroup.node.addDependency(dependency);
+  }
+}

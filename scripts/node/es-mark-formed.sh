@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs on a master-eligible node after Elasticsearch started. Waits until this node belongs to a formed cluster
+# (GET / reports a cluster_uuid other than "_na_"), then
+#   1. writes the formation marker "<stack id> <cluster uuid>" to the SSM parameter ELK_MARKER_PARAMETER,
+#      unless this stack's marker is already there (every later master boot then joins, never bootstraps);
+#   2. removes cluster.initial_master_nodes from elasticsearch.yml (Elastic: remove it once the cluster formed).
+#
+# Inputs (environment): ELK_REGION, ELK_MARKER_PARAMETER, ELK_STACK_ID,
+#   ELK_ELASTIC_SECRET_ID (optional: with it, HTTPS + the elastic user; without it, plain HTTP),
+#   ELK_ES_URL (default https://localhost:9200 or http://localhost:9200), ELK_ES_CA (default /etc/elasticsearch/certs/ca.crt),
+#   ELK_ES_CONF_DIR (default /etc/elasticsearch), ELK_FORMED_ATTEMPTS (default 180), ELK_FORMED_SLEEP (default 10)
+set -euo pipefail
+
+say() { echo "es-mark-formed: $*" >&2; }
+: "${ELK_REGION:?ELK_REGION is required}"
+: "${ELK_MARKER_PARAMETER:?ELK_MARKER_PARAMETER is required}"
+: "${ELK_STACK_ID:?ELK_STACK_ID is required}"
+CONF_DIR="${ELK_ES_CONF_DIR:-/etc/elasticsearch}"
+ATTEMPTS="${ELK_FORMED_ATTEMPTS:-180}"
+SLEEP="${ELK_FORMED_SLEEP:-10}"
+
+curl_args=(-s --max-time 10)
+if [ -n "${ELK_ELASTIC_SECRET_ID:-}" ]; then
+  URL="${ELK_ES_URL:-https://localhost:9200}"
+  curl_args+=(--cacert "${ELK_ES_CA:-/etc/elasticsearch/certs/ca.crt}")
+  umask 077
+  CURLRC="$(mktemp)"
+  trap 'rm -f "$CURLRC"' EXIT
+  aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$ELK_ELASTIC_SECRET_ID" \
+    --query SecretString --output text |
+    python3 -c 'import json,sys; s=json.load(sys.stdin); print("user = \"%s:%s\"" % (s["username"], s["password"]))' >"$CURLRC"
+  curl_args+=(-K "$CURLRC")
+else
+  URL="${ELK_ES_URL:-http://localhost:9200}"
+fi
+
+uuid=""
+for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
+  body="$(curl "${curl_args[@]}" "$URL/" || true)"
+  uuid="$(printf '%s' "$body" | python3 -c 'import json,sys
+try: print(json.load(sys.stdin).get("cluster_uuid", ""))
+except Exception: print("")' 2>/dev/null || true)"
+  if [ -n "$uuid" ] && [ "$uuid" != "_na_" ]; then break; fi
+  uuid=""
+  sleep "$SLEEP"
+done
+if [ -z "$uuid" ]; then
+  say "the cluster did not form within $((ATTEMPTS * SLEEP)) s; marker not written (a later master boot retries)"
+  exit 1
+fi
+
+current="$(aws ssm get-parameter --region "$ELK_REGION" --name "$ELK_MARKER_PARAMETER" \
+  --query Parameter.Value --output text 2>/dev/null || true)"
+if [ "${current%% *}" = "$ELK_STACK_ID" ]; then
+  say "marker already present (${current#* })"
+elif [ -n "$current" ]; then
+  aws ssm put-parameter --region "$ELK_REGION" --name "$ELK_MARKER_PARAMETER" --type String --overwrite \
+    --value "$ELK_STACK_ID $uuid" >/dev/null
+  say "replaced a stale marker of another stack with cluster $uuid"
+else
+  aws ssm put-parameter --region "$ELK_REGION" --name "$ELK_MARKER_PARAMETER" --type String \
+    --value "$ELK_STACK_ID $uuid" >/dev/null 2>&1 || say "marker written concurrently by another master"
+  say "cluster $uuid formed; marker written"
+fi
+
+if [ -f "$CONF_DIR/elasticsearch.yml" ]; then
+  sed -i -e '/^# First formation only/d' -e '/^cluster\.initial_master_nodes:/d' "$CONF_DIR/elasticsearch.yml"
+fi
