@@ -1,15 +1,22 @@
 /**
  * Create-once logic of the cluster CA, free of AWS: given what the CA secret holds now, either reuse the CA in it
- * or make a new one. The secret's string is the CA certificate PEM followed by the PKCS#8 private key PEM, so the
- * node script can split it with openssl alone (`openssl x509` / `openssl pkey`), without jq.
+ * or make a new one. The secret's string is the signing CA certificate PEM, then its PKCS#8 private key PEM, then
+ * (only during a CA rotation) further trusted CA certificates. The node script splits it with openssl and awk alone
+ * (`openssl x509` / `openssl pkey`), without jq.
  */
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { selfSignedCaCertificate } from './x509';
 
 export interface CaMaterial {
+  /** The signing CA certificate (the first certificate in the secret). */
   readonly certPem: string;
   /** Goes to Secrets Manager only. */
   readonly keyPem: string;
+  /**
+   * Every CA certificate in the secret, signing one first: what nodes and clients trust. More than one only during a
+   * CA rotation (new CA first, old CA after the key), so old and new node certificates are both trusted.
+   */
+  readonly trustPem: string;
 }
 
 export type CaDecision =
@@ -17,6 +24,7 @@ export type CaDecision =
   | { readonly decision: 'create'; readonly reason: string };
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+const CERT_BLOCKS = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const KEY_BLOCK = /-----BEGIN (?:EC |RSA )?PRIVATE KEY-----[\s\S]+?-----END (?:EC |RSA )?PRIVATE KEY-----/;
 
 export class CaSecretError extends Error {}
@@ -48,10 +56,29 @@ export function decideCa(current: string | undefined, secretName: string): CaDec
   if (!x509.checkPrivateKey(createPrivateKey(key))) {
     throw new CaSecretError(`${secretName}: the private key does not belong to the certificate.`);
   }
+  const trusted = current.match(CERT_BLOCKS) ?? [];
+  for (const [i, extra] of trusted.slice(1).entries()) {
+    let c: X509Certificate;
+    try {
+      c = new X509Certificate(extra);
+    } catch (err) {
+      throw new CaSecretError(
+        `${secretName}: trusted certificate #${i + 2} does not parse (${(err as Error).message}).`,
+      );
+    }
+    if (!c.ca) throw new CaSecretError(`${secretName}: trusted certificate #${i + 2} is not a CA.`);
+  }
   return {
     decision: 'reuse',
-    reason: 'the CA secret already holds a CA (create-once)',
-    ca: { certPem: cert.trim() + '\n', keyPem: key.trim() + '\n' },
+    reason:
+      trusted.length > 1
+        ? `the CA secret already holds a CA (create-once), plus ${trusted.length - 1} more trusted CA certificate(s)`
+        : 'the CA secret already holds a CA (create-once)',
+    ca: {
+      certPem: cert.trim() + '\n',
+      keyPem: key.trim() + '\n',
+      trustPem: trusted.map((c) => c.trim()).join('\n') + '\n',
+    },
   };
 }
 
@@ -73,10 +100,11 @@ export function createCa(opts: NewCaOptions): CaMaterial {
     notAfter: new Date(opts.now.getTime() + opts.validityDays * 86_400_000),
   });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  return { certPem, keyPem };
+  return { certPem, keyPem, trustPem: certPem };
 }
 
-/** The secret string: certificate first, then key. */
+/** The secret string: signing certificate, its key, then any further trusted CA certificates. */
 export function caSecretString(ca: CaMaterial): string {
-  return ca.certPem + ca.keyPem;
+  const extra = (ca.trustPem.match(CERT_BLOCKS) ?? []).slice(1);
+  return ca.certPem + ca.keyPem + extra.map((c) => c + '\n').join('');
 }

@@ -8,6 +8,8 @@ export const ClusterCaPropertiesSchema = z.object({
   Organization: z.string().min(1).max(64),
   /** Validity of a newly created CA, days (as a string: CloudFormation passes properties as strings). */
   ValidityDays: z.coerce.number().int().min(30).max(36500),
+  /** Bumped by an operator after editing the CA secret (CA rotation) so CloudFormation re-reads it. */
+  Revision: z.string().max(64).optional(),
 });
 export type ClusterCaProperties = z.infer<typeof ClusterCaPropertiesSchema>;
 
@@ -18,7 +20,9 @@ export const ClusterCaEnvSchema = z.object({
 
 /** Attributes the custom resource returns (public data only; never key material). */
 export interface ClusterCaData {
+  /** Every trusted CA certificate (the signing CA first): what the SSM parameter publishes. */
   readonly CertificatePem: string;
+  /** SHA-256 fingerprint and expiry of the signing CA. */
   readonly Fingerprint256: string;
   readonly NotAfter: string;
 }

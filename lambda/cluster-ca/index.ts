@@ -60,8 +60,10 @@ export async function onEvent(
 
   const decision = decideCa(await currentSecret(deps.secretsManager, env.CA_SECRET_ARN), env.CA_SECRET_ARN);
   let certPem: string;
+  let trustPem: string;
   if (decision.decision === 'reuse') {
     certPem = decision.ca.certPem;
+    trustPem = decision.ca.trustPem;
   } else {
     const ca = createCa({
       commonName: props.CommonName,
@@ -73,6 +75,7 @@ export async function onEvent(
       new PutSecretValueCommand({ SecretId: env.CA_SECRET_ARN, SecretString: caSecretString(ca) }),
     );
     certPem = ca.certPem;
+    trustPem = ca.trustPem;
   }
   const x509 = new X509Certificate(certPem);
   deps.log({
@@ -83,7 +86,7 @@ export async function onEvent(
   });
   return {
     PhysicalResourceId: PHYSICAL_ID,
-    Data: { CertificatePem: certPem, Fingerprint256: x509.fingerprint256, NotAfter: x509.validTo },
+    Data: { CertificatePem: trustPem, Fingerprint256: x509.fingerprint256, NotAfter: x509.validTo },
   };
 }
 

@@ -35,6 +35,12 @@ export interface ClusterSecurityProps {
   readonly removalPolicy?: RemovalPolicy;
   /** Validity of a newly created cluster CA. @default 3650 days */
   readonly caValidityDays?: number;
+  /**
+   * Change after editing the CA secret by hand (CA rotation, docs/security.md) so the custom resource re-reads it
+   * and republishes the trusted certificates. It never makes a new CA by itself.
+   * @default '1'
+   */
+  readonly caRevision?: string;
 }
 
 export interface SecurityBootstrapProps {
@@ -137,10 +143,11 @@ export class ClusterSecurity extends Construct {
     });
     acknowledgeProvider(caProvider, [caFn]);
 
-    const caProps: Record<keyof ClusterCaProperties, string> = {
+    const caProps: Required<Record<keyof ClusterCaProperties, string>> = {
       CommonName: `elk-cdk ${env} cluster CA`,
       Organization: 'elk-cdk',
       ValidityDays: String(props.caValidityDays ?? 3650),
+      Revision: props.caRevision ?? '1',
     };
     const ca = new CustomResource(this, 'ClusterCa', {
       serviceToken: caProvider.serviceToken,

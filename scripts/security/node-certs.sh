@@ -9,7 +9,8 @@
 # Reads the CA (certificate PEM followed by the private key PEM) from Secrets Manager with the AWS CLI, reads the
 # private IP, private DNS name and instance id from IMDSv2, makes a fresh EC P-256 key and CSR with
 # SANs = service name, private DNS, instance id, localhost, private IP and 127.0.0.1, signs it with openssl,
-# verifies it, installs node.key / node.crt / ca.crt and deletes the CA key from disk (also on failure).
+# verifies it, installs node.key / node.crt / ca.crt (every CA certificate in the secret: the trust bundle) and
+# deletes the CA key from disk (also on failure).
 # Nothing secret is echoed: no `set -x`, and the AWS CLI output goes straight to a 0600 file.
 set -euo pipefail
 
@@ -88,8 +89,10 @@ trap cleanup EXIT
 aws secretsmanager get-secret-value --region "$REGION" --secret-id "$CA_SECRET_ID" \
   --query SecretString --output text >"$WORK/ca-bundle.pem" ||
   die "cannot read the CA secret $CA_SECRET_ID (does the instance role have secretsmanager:GetSecretValue on it?)"
+# The first certificate signs; every certificate in the secret is trusted (more than one during a CA rotation).
 openssl x509 -in "$WORK/ca-bundle.pem" -out "$WORK/ca.crt" 2>/dev/null ||
   die "the CA secret $CA_SECRET_ID holds no certificate (has the cluster-CA custom resource run?)"
+awk '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/' "$WORK/ca-bundle.pem" >"$WORK/trust.crt"
 openssl pkey -in "$WORK/ca-bundle.pem" -out "$WORK/ca.key" 2>/dev/null ||
   die "the CA secret $CA_SECRET_ID holds no private key"
 rm -f "$WORK/ca-bundle.pem"
@@ -119,7 +122,7 @@ install_file() {
 }
 install_file "$WORK/node.key" node.key 0640
 install_file "$WORK/node.crt" node.crt 0644
-install_file "$WORK/ca.crt" ca.crt 0644
+install_file "$WORK/trust.crt" ca.crt 0644
 chmod 0750 "$CERT_DIR"
 if getent group "$OWNER_GROUP" >/dev/null 2>&1; then chgrp "$OWNER_GROUP" "$CERT_DIR"; fi
 

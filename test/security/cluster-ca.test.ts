@@ -121,6 +121,24 @@ describe('the cluster-CA custom resource handler', () => {
     },
   );
 
+  it('during a CA rotation, publishes every trusted CA (new signing CA first) and still no key', async () => {
+    const oldCa = createCa({ commonName: 'old', organization: 'o', validityDays: 365, now: new Date() });
+    const newCa = createCa({ commonName: 'new', organization: 'o', validityDays: 365, now: new Date() });
+    sm.on(GetSecretValueCommand).resolves({ SecretString: newCa.certPem + newCa.keyPem + oldCa.certPem });
+    const res = await onEvent(event('Update', { Revision: '2' }), deps());
+    expect(sm).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(res.Data!.CertificatePem).toBe(newCa.certPem + oldCa.certPem);
+    expect(res.Data!.Fingerprint256).toBe(new X509Certificate(newCa.certPem).fingerprint256);
+    expect(JSON.stringify(res)).not.toMatch(PRIVATE_KEY_PEM);
+  });
+
+  it('refuses a trusted extra certificate that is not a CA', async () => {
+    const ca = createCa({ commonName: 'c', organization: 'o', validityDays: 365, now: new Date() });
+    const leaf = makeServerCert(tmp.dir, makeTestCa(tmp.dir, 'x'), ['DNS:x'], 'leaf');
+    sm.on(GetSecretValueCommand).resolves({ SecretString: ca.certPem + ca.keyPem + leaf.certPem });
+    await expect(onEvent(event('Update'), deps())).rejects.toThrow(/trusted certificate #2 is not a CA/);
+  });
+
   it('on Delete, touches nothing and keeps the physical id', async () => {
     const res = await onEvent(event('Delete'), deps());
     expect(res).toEqual({ PhysicalResourceId: PHYSICAL_ID });

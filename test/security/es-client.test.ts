@@ -133,6 +133,12 @@ describe('createEsClient against a loopback HTTPS server with a test CA', () => 
     await client.close();
   });
 
+  it('accepts a bundle of CAs (CA rotation) and connects when any of them signed the server', async () => {
+    const client = createEsClient({ node, caPem: otherCa.certPem + ca.certPem, username: 'u', password: 'p' });
+    await expect(client.cluster.health()).resolves.toMatchObject({ status: 'green' });
+    await client.close();
+  });
+
   it('fails the TLS handshake when the CA is a different one', async () => {
     const client = createEsClient({ node, caPem: otherCa.certPem, username: 'u', password: 'p', maxRetries: 0 });
     await expect(client.cluster.health()).rejects.toThrow(/self[- ]signed|unable to (get|verify)|certificate/i);

@@ -177,6 +177,31 @@ describe('node-certs.sh with stubbed aws/curl and the real openssl', () => {
     expect(fs.readFileSync(path.join(certDir, 'node.key'), 'utf8')).not.toBe(before);
   });
 
+  it('during a CA rotation, signs with the first CA and trusts every CA in the secret', () => {
+    const newCa = createCa({ commonName: 'new CA', organization: 'elk-cdk', validityDays: 30, now: new Date() });
+    const rotating = path.join(tmp.dir, 'rotating-secret.txt');
+    const rotBin = path.join(tmp.dir, 'bin-rot');
+    writeStubs(rotBin, rotating, argvLog);
+    fs.writeFileSync(rotating, newCa.certPem + newCa.keyPem + ca.certPem);
+    const dir = path.join(tmp.dir, 'rot-certs');
+    const r = spawnSync('bash', [NODE_CERTS, '--ca-secret-id', secretId, '--service-name', 'es.x', '--cert-dir', dir], {
+      encoding: 'utf8',
+      env: { PATH: `${rotBin}:${process.env.PATH}`, EXPECTED_SECRET_ID: secretId, HOME: tmp.dir },
+    });
+    expect(r.status).toBe(0);
+    const trust = fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8');
+    expect(trust.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+    const node = new X509Certificate(fs.readFileSync(path.join(dir, 'node.crt')));
+    expect(node.verify(new X509Certificate(newCa.certPem).publicKey)).toBe(true);
+    // An old node's certificate (signed by the old CA) verifies against the new trust bundle too.
+    const oldNode = fs.readFileSync(path.join(certDir, 'node.crt'), 'utf8');
+    fs.writeFileSync(path.join(dir, 'old-node.crt'), oldNode);
+    expect(openssl(['verify', '-CAfile', path.join(dir, 'ca.crt'), path.join(dir, 'old-node.crt')], dir)).toContain(
+      'OK',
+    );
+    expect(trust).not.toMatch(/PRIVATE KEY/);
+  });
+
   it('fails with a clear message, and leaves no work files, when the secret cannot be read', () => {
     const dir = path.join(tmp.dir, 'fail-certs');
     const r = run(['--ca-secret-id', 'wrong-secret', '--service-name', 'es.x', '--cert-dir', dir]);
