@@ -64,6 +64,7 @@ export class AutoScalingFleet implements FleetPort {
           availabilityZone: i.AvailabilityZone ?? '',
           protectedFromScaleIn: i.ProtectedFromScaleIn ?? false,
         })),
+        availabilityZones: g.AvailabilityZones ?? [],
         suspendedProcesses: (g.SuspendedProcesses ?? []).map((p) => p.ProcessName!),
         tags: Object.fromEntries((g.Tags ?? []).map((t) => [t.Key!, t.Value ?? ''])),
       };

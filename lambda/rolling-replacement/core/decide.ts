@@ -190,15 +190,26 @@ function bytesOn(ctx: Ctx, node: string): number {
   return shardsOnNode(ctx.es, node).reduce((a, s) => a + s.bytes, 0);
 }
 
-/** Next candidate: masters other than the elected one first; then fewest bytes; then instance id (deterministic). */
-function pickCandidate(ctx: Ctx, candidates: readonly FleetInstance[]): string | undefined {
-  const joined = candidates.map((i) => i.instanceId).filter((id) => ctx.nodesByName.has(id));
-  const key = (id: string) => [id === ctx.es.electedMaster ? 1 : 0, bytesOn(ctx, id)];
-  return joined.sort((a, b) => {
-    const [ea, ba] = key(a);
-    const [eb, bb] = key(b);
-    return ea! - eb! || ba! - bb! || a.localeCompare(b);
-  })[0];
+/**
+ * Next candidate: in the Availability Zone with the most live instances first (the surge instance landed there, so
+ * draining that zone's old node keeps the group balanced and Auto Scaling's AZRebalance has nothing to "fix" by
+ * terminating a node that holds data); then masters other than the elected one; then fewest bytes; then id.
+ */
+function pickCandidate(ctx: Ctx, g: GroupState, candidates: readonly FleetInstance[]): string | undefined {
+  const perZone = new Map<string, number>();
+  for (const i of g.live) perZone.set(i.availabilityZone, (perZone.get(i.availabilityZone) ?? 0) + 1);
+  const joined = candidates.filter((i) => ctx.nodesByName.has(i.instanceId));
+  const key = (i: FleetInstance) => [
+    -(perZone.get(i.availabilityZone) ?? 0),
+    i.instanceId === ctx.es.electedMaster ? 1 : 0,
+    bytesOn(ctx, i.instanceId),
+  ];
+  return joined
+    .map((i) => ({ i, k: key(i) }))
+    .sort(
+      (a, b) =>
+        a.k[0]! - b.k[0]! || a.k[1]! - b.k[1]! || a.k[2]! - b.k[2]! || a.i.instanceId.localeCompare(b.i.instanceId),
+    )[0]?.i.instanceId;
 }
 
 function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
@@ -267,7 +278,7 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     }
     return act({ type: 'wait-for-join', group: name }, problem, 'replacement-joins-in-time');
   }
-  const node = pickCandidate(ctx, candidates);
+  const node = pickCandidate(ctx, g, candidates);
   if (!node) return wait('every-expected-node-present', `no outdated instance of ${name} is a cluster member`);
   const view = ctx.nodesByName.get(node);
   if (isDataNode(view)) {
@@ -347,6 +358,23 @@ function safeVictim(ctx: Ctx, g: GroupState): FleetInstance | undefined {
   return undefined;
 }
 
+/** "a:2, b:1, c:0" when the group's zones differ by more than one instance, else undefined. */
+export function zoneImbalance(ctx: Ctx, g: GroupState): string | undefined {
+  // The zones the group launches into; without that list, every zone the cluster's groups use.
+  const counts = new Map<string, number>();
+  const zones = g.group.availabilityZones?.length
+    ? g.group.availabilityZones
+    : [ctx.data, ctx.master].flatMap((x) => x.group.instances.map((i) => i.availabilityZone));
+  for (const z of zones) counts.set(z, 0);
+  for (const i of g.live) counts.set(i.availabilityZone, (counts.get(i.availabilityZone) ?? 0) + 1);
+  const values = [...counts.values()];
+  if (values.length === 0 || Math.max(...values) - Math.min(...values) <= 1) return undefined;
+  return [...counts.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([z, n]) => `${z}:${n}`)
+    .join(', ');
+}
+
 function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
   const leftovers: string[] = [];
   for (const g of [ctx.data, ctx.master]) {
@@ -394,7 +422,13 @@ function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
     }
   }
   for (const g of [ctx.data, ctx.master]) {
-    const ours = suspendedByUs(g).filter((p) => g.group.suspendedProcesses.includes(p));
+    let ours = suspendedByUs(g).filter((p) => g.group.suspendedProcesses.includes(p));
+    const zones = zoneImbalance(ctx, g);
+    if (ours.includes('AZRebalance') && zones) {
+      // Resuming it now would make Auto Scaling launch one instance and terminate another, undrained, with data.
+      ours = ours.filter((p) => p !== 'AZRebalance');
+      leftovers.push(`AZRebalance left suspended on ${g.group.name}: zones are unbalanced (${zones})`);
+    }
     if (ours.length) {
       return act(
         { type: 'resume-processes', group: g.group.name, processes: ours },

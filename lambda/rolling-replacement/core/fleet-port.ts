@@ -39,6 +39,8 @@ export interface FleetGroup {
   readonly instances: readonly FleetInstance[];
   /** Names of suspended scaling processes, e.g. "AZRebalance". */
   readonly suspendedProcesses: readonly string[];
+  /** Availability Zones the group launches into (optional: the zones of its instances are used when absent). */
+  readonly availabilityZones?: readonly string[];
   /** Group tags (progress marks of the orchestrator live here, e.g. "elk-cdk:rollout"). */
   readonly tags: Readonly<Record<string, string>>;
 }

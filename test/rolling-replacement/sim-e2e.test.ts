@@ -1,0 +1,133 @@
+/**
+ * End to end in the simulator: the real orchestrator (ES adapter + client, fleet port, decide) against the simulated
+ * cluster, as `elkctl sim run --strategy orchestrator` runs it.
+ */
+import { parseScenario, runScenario } from '../../sim';
+import type { Report } from '../../sim';
+import { orchestratorTransport } from '../../sim/strategies/orchestrator';
+
+const GiB = 1024 ** 3;
+
+function scenario(name: string, extra: Record<string, unknown> = {}, cluster: Record<string, unknown> = {}) {
+  return parseScenario(
+    {
+      name,
+      seed: 3,
+      model: { bootSeconds: 120, joinSeconds: 20, pollSeconds: 30 },
+      cluster: {
+        version: '8.18.2',
+        masters: 3,
+        dataNodes: 3,
+        diskBytesPerDataNode: 200 * GiB,
+        indices: [{ name: 'logs-2026.11.19', shards: 3, replicas: 1, docs: 3_000_000, bytes: 24 * GiB }],
+        hourlyIndex: { prefix: 'logs-hourly-', shards: 1, replicas: 1, docs: 10_000, bytes: 256 * 1024 ** 2 },
+        ...cluster,
+      },
+      change: { version: '8.19.3' },
+      limits: { maxSimulatedSeconds: 172800 },
+      ...extra,
+    },
+    name,
+  );
+}
+
+function expectSafe(r: Report, opts: { nodeKilled?: boolean } = {}) {
+  expect({
+    documentsLost: r.documentsLost,
+    secondsRed: r.secondsRed,
+    secondsWithoutMaster: r.secondsWithoutMaster,
+  }).toEqual({
+    documentsLost: 0,
+    secondsRed: 0,
+    secondsWithoutMaster: 0,
+  });
+  if (!opts.nodeKilled) expect(r.secondsUnderReplicated).toBe(0);
+}
+
+const actions = (r: Report) => r.steps.filter((s) => !s.action.startsWith('sim:')).map((s) => s.action);
+
+describe('orchestrator end to end in the simulator', () => {
+  afterEach(() => {
+    orchestratorTransport.mode = 'in-process';
+  });
+
+  test('a version upgrade with hourly index creation, over the HTTP face: every node replaced, nothing lost', async () => {
+    orchestratorTransport.mode = 'http';
+    const r = await runScenario(scenario('upgrade-hourly'));
+    expect(r.outcome).toBe('completed');
+    expect(r.nodesReplaced).toEqual({ master: 3, data: 3 });
+    expect(r.finalVersions).toEqual({ '8.19.3': 6 });
+    expectSafe(r);
+  });
+
+  test('an AMI-only change replaces every node at the same version', async () => {
+    const r = await runScenario(scenario('ami-only', { change: { ami: 'ami-new' } }));
+    expect(r.outcome).toBe('completed');
+    expect(r.nodesReplaced).toEqual({ master: 3, data: 3 });
+    expect(r.finalVersions).toEqual({ '8.18.2': 6 });
+    expectSafe(r);
+  });
+
+  test('a data node killed mid-roll: the roll waits for the cluster, then finishes without loss', async () => {
+    const r = await runScenario(scenario('kill-data', { faults: [{ kind: 'kill-node', at: 900, role: 'data' }] }));
+    expect(r.outcome).toBe('completed');
+    expect(r.finalVersions).toEqual({ '8.19.3': 6 });
+    expectSafe(r, { nodeKilled: true });
+  });
+
+  test('replacements that never boot: stops, reports, leaves the cluster green with its original capacity', async () => {
+    const r = await runScenario(scenario('fail-boot', { faults: [{ kind: 'fail-boot', count: 100, role: 'data' }] }));
+    expect(r.outcome).toBe('failed');
+    expect(r.reason).toMatch(/did not join within 1800 s/);
+    expect(r.nodesReplaced).toEqual({ master: 0, data: 0 });
+    expect(r.finalVersions).toEqual({ '8.18.2': 6 });
+    expectSafe(r);
+    const last = actions(r).slice(-4);
+    expect(last).toEqual(expect.arrayContaining(['set-rebalance', 'resume-processes', 'release']));
+  });
+
+  test('the orchestrator crashing every few minutes changes nothing: same result, nothing done twice', async () => {
+    const crashes = Array.from({ length: 40 }, (_, i) => ({ kind: 'crash-orchestrator', at: 95 + i * 97 }));
+    const calm = await runScenario(scenario('calm'));
+    const r = await runScenario(scenario('crashy', { faults: crashes }));
+    expect(r.outcome).toBe('completed');
+    expect(r.terminatedInstances).toHaveLength(6);
+    expect(r.terminatedInstances).toEqual(calm.terminatedInstances);
+    expect(actions(r).filter((a) => a === 'surge')).toHaveLength(6);
+    expectSafe(r);
+  });
+
+  test('Elasticsearch timeouts mean wait, not fail', async () => {
+    const r = await runScenario(scenario('timeouts', { faults: [{ kind: 'es-timeouts', from: 300, to: 1500 }] }));
+    expect(r.outcome).toBe('completed');
+    expect(actions(r)).toContain('wait (observed-state-known)');
+    expectSafe(r);
+  });
+
+  test('a cluster that is not green at the start: nothing is touched until it is', async () => {
+    const r = await runScenario(
+      scenario(
+        'not-green',
+        {},
+        {
+          indices: [
+            {
+              name: 'logs-2026.11.19',
+              shards: 3,
+              replicas: 1,
+              docs: 3_000_000,
+              bytes: 24 * GiB,
+              unassignedReplicas: 2,
+            },
+          ],
+        },
+      ),
+    );
+    const first = r.steps.find((s) => !s.action.startsWith('sim:'))!;
+    expect(first.action).toMatch(/^wait \((cluster-green-or-version-yellow|no-shard-activity)\)$/);
+    expect(first.reason).toMatch(/before starting/);
+    expect(r.outcome).toBe('completed');
+    expect(r.documentsLost).toBe(0);
+    expect(r.secondsRed).toBe(0);
+  });
+});
