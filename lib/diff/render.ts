@@ -159,13 +159,26 @@ export function renderMarkdown(r: DiffReport): string {
       section.push(`| ${SYMBOL[res.action]} | \`${res.path}\` | ${res.type} | ${detail} |`);
     }
     for (const o of s.other) section.push(`| ~ | ${o} | | |`);
+    // Even the table can be too long (thousands of changes): keep what fits, say how much is left out.
+    if (section.join('\n').length > budget - 500) {
+      let kept = 4;
+      let len = section.slice(0, kept).join('\n').length;
+      while (kept < section.length && len + section[kept]!.length + 1 < budget - 500)
+        len += section[kept++]!.length + 1;
+      const left = section.length - kept;
+      section.splice(kept, left, `| | … ${left} more rows left out (comment size limit) | | |`);
+    }
     section.push('');
-    let detail = s.detail;
     const room = budget - section.join('\n').length - 200;
-    if (detail.length > room)
-      detail = `${detail.slice(0, Math.max(0, room))}\n… (cut; run npm run diff:base locally for the whole diff)`;
-    if (detail)
+    if (s.detail && room < 500) {
+      section.push('Full diff left out (comment size limit): run npm run diff:base locally.', '');
+    } else if (s.detail) {
+      const detail =
+        s.detail.length > room
+          ? `${s.detail.slice(0, room)}\n… (cut; run npm run diff:base locally for the whole diff)`
+          : s.detail;
       section.push(`<details><summary>Full diff of ${s.name}</summary>`, '', '```', detail, '```', '</details>', '');
+    }
     budget -= section.join('\n').length;
     out.push(...section);
   }

@@ -1,5 +1,6 @@
 import { Template } from '../../lib/diff/assembly';
-import { diffStack } from '../../lib/diff/report';
+import { diffAssemblies, diffStack } from '../../lib/diff/report';
+import { renderMarkdown } from '../../lib/diff/render';
 import { formatDuration, nodeRolls, referencedIds, ruleChanges } from '../../lib/diff/impact';
 
 /** A template builder: launch templates with role metadata, plus extra resources. */
@@ -145,5 +146,46 @@ describe('helpers', () => {
       { name: 'a', change: 'changed' },
       { name: 'b', change: 'added' },
     ]);
+  });
+});
+
+describe('markdown size', () => {
+  test('a huge diff is cut to fit a GitHub comment, keeping the summary sections', () => {
+    const big = (v: string): Template => ({
+      Resources: Object.fromEntries(
+        Array.from({ length: 400 }, (_, i) => [
+          `Param${i}`,
+          { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: v.repeat(100) } },
+        ]),
+      ),
+    });
+    const r = diffAssemblies(
+      new Map([['staging/cluster', stack(big('a'))]]),
+      new Map([['staging/cluster', stack(big('b'))]]),
+    );
+    const md = renderMarkdown(r);
+    expect(md.length).toBeLessThan(65536);
+    expect(md).toContain('… (cut; run npm run diff:base locally for the whole diff)');
+    expect(md).toContain('### Stacks');
+    expect(md).toContain('| staging/cluster | 400 changed |');
+  });
+
+  test('thousands of changed resources: the table is cut with a count of the rows left out', () => {
+    const many = (v: string): Template => ({
+      Resources: Object.fromEntries(
+        Array.from({ length: 3000 }, (_, i) => [
+          `P${i}`,
+          { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: v } },
+        ]),
+      ),
+    });
+    const r = diffAssemblies(
+      new Map([['staging/cluster', stack(many('a'))]]),
+      new Map([['staging/cluster', stack(many('b'))]]),
+    );
+    const md = renderMarkdown(r);
+    expect(md.length).toBeLessThan(65536);
+    expect(md).toMatch(/\| \| … \d+ more rows left out \(comment size limit\) \| \| \|/);
+    expect(md).toContain('| staging/cluster | 3000 changed |');
   });
 });
