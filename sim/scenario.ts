@@ -67,6 +67,8 @@ const IndexSchema = z.strictObject({
   docs: nonNegInt,
   /** Bytes in the primaries (one copy); replicas add copies of the same size. */
   bytes: nonNegInt,
+  /** Replica copies that are unassigned at the start (their node just left): a cluster that is not green at t=0. */
+  unassignedReplicas: nonNegInt.default(0),
 });
 
 const HourlyIndexSchema = z.strictObject({
@@ -155,6 +157,13 @@ export const ScenarioSchema = z
       });
     }
     s.cluster.indices.forEach((ix, i) => {
+      if (ix.unassignedReplicas > ix.shards * ix.replicas) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cluster', 'indices', i, 'unassignedReplicas'],
+          message: `the index has ${ix.shards * ix.replicas} replica copies: allowed 0..${ix.shards * ix.replicas}`,
+        });
+      }
       const perCopy = ix.bytes / ix.shards;
       if (perCopy > s.cluster.diskBytesPerDataNode * 0.85) {
         ctx.addIssue({

@@ -37,13 +37,27 @@ export class EsApi {
 
   /** Convenience for in-process callers: parsed JSON body. */
   request(method: string, url: string, body?: unknown): { status: number; body: unknown } {
-    const r = this.handle({ method, url, body: body === undefined ? undefined : JSON.stringify(body) });
-    let parsed: unknown = r.body;
-    if (r.headers['content-type']?.includes('json') && r.body !== '') parsed = JSON.parse(r.body);
-    return { status: r.status, body: parsed };
+    const r = this.dispatch({ method, url, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: r.status, body: r.text ?? r.payload };
   }
 
   handle(req: EsRequest): EsResponse {
+    const r = this.dispatch(req);
+    const head = req.method.toUpperCase() === 'HEAD';
+    if (r.text !== undefined) return { status: r.status, headers: r.headers, body: head ? '' : r.text };
+    if (r.payload === undefined || head) return { status: r.status, headers: r.headers, body: '' };
+    const body = r.pretty ? JSON.stringify(r.payload, null, 2) + '\n' : JSON.stringify(r.payload);
+    return { status: r.status, headers: r.headers, body };
+  }
+
+  /** Routes a request; the payload is a fresh object (never shared with the model). */
+  private dispatch(req: EsRequest): {
+    status: number;
+    headers: Record<string, string>;
+    payload?: unknown;
+    text?: string;
+    pretty?: boolean;
+  } {
     const u = new URL(req.url, 'http://localhost');
     const q = u.searchParams;
     const compat = this.compatibility(req);
@@ -88,13 +102,12 @@ export class EsApi {
     const headers: Record<string, string> = { 'x-elastic-product': 'Elasticsearch' };
     if (text !== undefined) {
       headers['content-type'] = 'text/plain; charset=UTF-8';
-      return { status, headers, body: req.method.toUpperCase() === 'HEAD' ? '' : text };
+      return { status, headers, text };
     }
     headers['content-type'] = jsonType;
-    if (payload === undefined) return { status, headers, body: '' };
+    if (payload === undefined) return { status, headers };
     const filtered = q.has('filter_path') ? filterPath(payload, q.get('filter_path')!) : payload;
-    const body = q.has('pretty') ? JSON.stringify(filtered, null, 2) + '\n' : JSON.stringify(filtered);
-    return { status, headers, body: req.method.toUpperCase() === 'HEAD' ? '' : body };
+    return { status, headers, payload: filtered, pretty: q.has('pretty') };
   }
 
   /** The node answering REST calls: the oldest-version joined node (name breaks ties). */
@@ -177,7 +190,7 @@ export class EsApi {
       allow('GET');
       this.requireMaster();
       const rows = this.cat(b, c, q);
-      return formatCat(rows.rows, rows.columns, q);
+      return formatCat(rows.rows, rows.columns, q, rows.projected);
     }
     if (a === '_nodes') {
       allow('GET');
@@ -381,15 +394,25 @@ export class EsApi {
 
   // ------------------------------------------------------------------ _cat
 
-  private cat(what: string | undefined, arg: string | undefined, q: Query): { rows: Row[]; columns: CatColumns } {
+  private cat(
+    what: string | undefined,
+    arg: string | undefined,
+    q: Query,
+  ): { rows: Row[]; columns: CatColumns; projected?: boolean } {
     const bytes = q.get('bytes');
     const fmtBytes = (n: number | undefined) =>
       n === undefined ? null : bytes ? formatBytesUnit(n, bytes) : humanBytes(n);
     switch (what) {
       case 'nodes':
         return { rows: this.catNodes(q, fmtBytes), columns: NODE_COLUMNS };
-      case 'shards':
-        return { rows: this.catShards(arg, fmtBytes), columns: SHARD_COLUMNS };
+      case 'shards': {
+        const cols = selectColumns(SHARD_COLUMNS, SHARD_COLUMNS.all!, q);
+        return {
+          rows: this.catShards(arg, fmtBytes, cols),
+          columns: { ...SHARD_COLUMNS, defaults: cols },
+          projected: true,
+        };
+      }
       case 'allocation':
         return { rows: this.catAllocation(fmtBytes), columns: ALLOCATION_COLUMNS };
       case 'recovery':
@@ -406,11 +429,12 @@ export class EsApi {
   private catNodes(q: Query, fmtBytes: (n?: number) => string | null): Row[] {
     const fullId = isTrue(q.get('full_id'));
     const master = this.cluster.master;
+    const stats = this.cluster.nodeStats();
     return this.cluster
       .joinedNodes()
-      .sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }))
+      .sort((a, b) => NUMERIC.compare(a.ip, b.ip))
       .map((n) => {
-        const used = n.roles.includes('data') ? this.cluster.usedBytes(n) : Math.round(n.diskTotal * 0.05);
+        const used = n.roles.includes('data') ? (stats.get(n)?.bytes ?? 0) : Math.round(n.diskTotal * 0.05);
         const uptime = this.world.now - n.startedAt;
         return {
           id: fullId ? n.id : n.id.slice(0, 4),
@@ -444,64 +468,79 @@ export class EsApi {
           'node.roles': [...n.roles].sort().join(','),
           master: master === n ? '*' : '-',
           name: n.name,
-          'shard_stats.total_count': String(this.copiesOn(n).length),
+          'shard_stats.total_count': String(stats.get(n)?.shards ?? 0),
         };
       });
   }
 
-  private copiesOn(n: EsNode): Copy[] {
-    const out: Copy[] = [];
-    for (const s of this.cluster.allShards()) for (const c of s.copies) if (c.node === n) out.push(c);
-    return out;
-  }
-
-  private catShards(indexExpr: string | undefined, fmtBytes: (n?: number) => string | null): Row[] {
+  private catShards(indexExpr: string | undefined, fmtBytes: (n?: number) => string | null, cols: string[]): Row[] {
     const rows: Row[] = [];
     for (const ix of this.resolveIndices(indexExpr)) {
       for (const s of ix.shards) {
         for (const c of s.copies) {
-          const node = c.node;
-          const info = c.unassigned;
-          const hasData = c.state === 'STARTED' || c.state === 'RELOCATING';
-          rows.push({
-            index: ix.name,
-            shard: String(s.num),
-            prirep: c.primary ? 'p' : 'r',
-            state: c.state,
-            docs: hasData ? String(s.docs) : null,
-            store: hasData ? fmtBytes(s.bytes) : c.state === 'INITIALIZING' ? fmtBytes(c.recovery?.done ?? 0) : null,
-            dataset: hasData ? fmtBytes(s.bytes) : null,
-            ip: node ? node.ip : null,
-            id: node ? node.id : null,
-            node: node
-              ? c.state === 'RELOCATING' && c.relocatingTo
-                ? `${node.name} -> ${c.relocatingTo.ip} ${c.relocatingTo.id} ${c.relocatingTo.name}`
-                : node.name
-              : null,
-            'unassigned.reason': info ? info.reason : null,
-            'unassigned.at': info ? this.world.isoTime(info.at) : null,
-            'unassigned.for': info ? formatDuration(this.world.now - info.at) : null,
-            'unassigned.details': info?.details ?? null,
-            'recoverysource.type':
-              c.state === 'INITIALIZING' ? (c.recovery?.type === 'empty_store' ? 'empty_store' : 'peer') : null,
-            sync_id: null,
-          });
+          const row: Row = {};
+          for (const col of cols) row[col] = this.shardCell(col, ix, s, c, fmtBytes);
+          rows.push(row);
         }
       }
     }
     return rows;
   }
 
+  /** One `_cat/shards` cell (computed only for the requested columns: this API is polled often). */
+  private shardCell(col: string, ix: Index, s: Shard, c: Copy, fmtBytes: (n?: number) => string | null): string | null {
+    const node = c.node;
+    const info = c.unassigned;
+    const hasData = c.state === 'STARTED' || c.state === 'RELOCATING';
+    switch (col) {
+      case 'index':
+        return ix.name;
+      case 'shard':
+        return String(s.num);
+      case 'prirep':
+        return c.primary ? 'p' : 'r';
+      case 'state':
+        return c.state;
+      case 'docs':
+        return hasData ? String(s.docs) : null;
+      case 'store':
+        return hasData ? fmtBytes(s.bytes) : c.state === 'INITIALIZING' ? fmtBytes(c.recovery?.done ?? 0) : null;
+      case 'dataset':
+        return hasData ? fmtBytes(s.bytes) : null;
+      case 'ip':
+        return node ? node.ip : null;
+      case 'id':
+        return node ? node.id : null;
+      case 'node':
+        if (!node) return null;
+        return c.state === 'RELOCATING' && c.relocatingTo
+          ? `${node.name} -> ${c.relocatingTo.ip} ${c.relocatingTo.id} ${c.relocatingTo.name}`
+          : node.name;
+      case 'unassigned.reason':
+        return info ? info.reason : null;
+      case 'unassigned.at':
+        return info ? this.world.isoTime(info.at) : null;
+      case 'unassigned.for':
+        return info ? formatDuration(this.world.now - info.at) : null;
+      case 'unassigned.details':
+        return info?.details ?? null;
+      case 'recoverysource.type':
+        return c.state === 'INITIALIZING' ? (c.recovery?.type === 'empty_store' ? 'empty_store' : 'peer') : null;
+      default:
+        return null;
+    }
+  }
+
   private catAllocation(fmtBytes: (n?: number) => string | null): Row[] {
+    const stats = this.cluster.nodeStats();
     const rows: Row[] = this.cluster
       .dataNodes()
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((n) => {
-        const copies = this.copiesOn(n);
-        const indices = copies.reduce((t, c) => t + c.shard.bytes, 0);
+        const indices = stats.get(n)?.bytes ?? 0;
         const used = indices + Math.round(n.diskTotal * 0.01);
         return {
-          shards: String(copies.length),
+          shards: String(stats.get(n)?.shards ?? 0),
           'shards.undesired': '0',
           'write_load.forecast': '0.0',
           'disk.indices.forecast': fmtBytes(indices),
@@ -1140,7 +1179,7 @@ export class EsApi {
 // -------------------------------------------------------------------- helpers
 
 type Row = Record<string, string | null>;
-type CatColumns = { defaults: string[]; aliases: Record<string, string> };
+type CatColumns = { defaults: string[]; aliases: Record<string, string>; all?: string[] };
 
 const NODE_COLUMNS: CatColumns = {
   defaults: [
@@ -1178,6 +1217,23 @@ const NODE_COLUMNS: CatColumns = {
 };
 const SHARD_COLUMNS: CatColumns = {
   defaults: ['index', 'shard', 'prirep', 'state', 'docs', 'store', 'dataset', 'ip', 'node'],
+  all: [
+    'index',
+    'shard',
+    'prirep',
+    'state',
+    'docs',
+    'store',
+    'dataset',
+    'ip',
+    'id',
+    'node',
+    'unassigned.reason',
+    'unassigned.at',
+    'unassigned.for',
+    'unassigned.details',
+    'recoverysource.type',
+  ],
   aliases: {
     i: 'index',
     idx: 'index',
@@ -1314,27 +1370,31 @@ const HEALTH_COLUMNS: CatColumns = {
   aliases: {},
 };
 
-function formatCat(rows: Row[], columns: CatColumns, q: Query): { body?: unknown; text?: string } {
-  let cols = columns.defaults;
+/** The columns a `_cat` request asks for (`h`, with aliases and wildcards), validated against `available`. */
+function selectColumns(columns: CatColumns, available: readonly string[], q: Query): string[] {
   const h = q.get('h');
-  const available = rows.length > 0 ? Object.keys(rows[0]) : [...columns.defaults, ...Object.values(columns.aliases)];
-  if (h) {
-    cols = [];
-    for (const raw of h
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s)) {
-      if (raw.includes('*')) {
-        cols.push(...available.filter((k) => wildcard(raw, k)));
-        continue;
-      }
-      const name = columns.aliases[raw] ?? raw;
-      if (!available.includes(name))
-        throw new EsError(400, 'illegal_argument_exception', `Unable to find column [${raw}]`);
-      cols.push(name);
+  if (!h) return columns.defaults;
+  const cols: string[] = [];
+  for (const raw of h
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x)) {
+    if (raw.includes('*')) {
+      cols.push(...available.filter((k) => wildcard(raw, k)));
+      continue;
     }
+    const name = columns.aliases[raw] ?? raw;
+    if (!available.includes(name))
+      throw new EsError(400, 'illegal_argument_exception', `Unable to find column [${raw}]`);
+    cols.push(name);
   }
-  let out = rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? null])) as Row);
+  return cols;
+}
+
+function formatCat(rows: Row[], columns: CatColumns, q: Query, projected = false): { body?: unknown; text?: string } {
+  const available = rows.length > 0 ? Object.keys(rows[0]) : [...columns.defaults, ...Object.values(columns.aliases)];
+  const cols = projected ? columns.defaults : selectColumns(columns, available, q);
+  let out = projected ? rows : rows.map((r) => Object.fromEntries(cols.map((c) => [c, r[c] ?? null])) as Row);
   const sort = q.get('s');
   if (sort) {
     const keys = sort.split(',').map((k) => {
@@ -1346,7 +1406,7 @@ function formatCat(rows: Row[], columns: CatColumns, q: Query): { body?: unknown
       for (const k of keys) {
         const a = x.r[k.col] ?? '';
         const b = y.r[k.col] ?? '';
-        const c = a.localeCompare(b, 'en', { numeric: true });
+        const c = NUMERIC.compare(a, b);
         if (c !== 0) return k.desc ? -c : c;
       }
       return 0;
@@ -1370,9 +1430,18 @@ function formatCat(rows: Row[], columns: CatColumns, q: Query): { body?: unknown
   };
 }
 
+const NUMERIC = new Intl.Collator('en', { numeric: true });
+const BYTE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1024,
+  mb: 1024 ** 2,
+  gb: 1024 ** 3,
+  tb: 1024 ** 4,
+  pb: 1024 ** 5,
+};
+
 function formatBytesUnit(n: number, unit: string): string {
-  const f: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4, pb: 1024 ** 5 };
-  const d = f[unit.toLowerCase()];
+  const d = BYTE_UNITS[unit.toLowerCase()];
   if (!d) throw new EsError(400, 'illegal_argument_exception', `failed to parse [bytes] with value [${unit}]`);
   return String(Math.floor(n / d));
 }

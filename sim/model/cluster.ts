@@ -241,6 +241,8 @@ export class Cluster {
       if (v === null) target.delete(k);
       else target.set(k, v);
     }
+    this.excludeCache = undefined;
+    this.memo.clear();
     this.reroute();
   }
 
@@ -251,7 +253,20 @@ export class Cluster {
     return r > 0 ? r : 10 * 1024 ** 3;
   }
 
+  /** Values derived from settings, cleared whenever settings change. */
+  private readonly memo = new Map<string, number>();
+
   private limit(direction: 'incoming' | 'outgoing'): number {
+    const key = `limit:${direction}`;
+    let v = this.memo.get(key);
+    if (v === undefined) {
+      v = this.computeLimit(direction);
+      this.memo.set(key, v);
+    }
+    return v;
+  }
+
+  private computeLimit(direction: 'incoming' | 'outgoing'): number {
     const specific =
       this.transient.get(`cluster.routing.allocation.node_concurrent_${direction}_recoveries`) ??
       this.persistent.get(`cluster.routing.allocation.node_concurrent_${direction}_recoveries`);
@@ -269,6 +284,16 @@ export class Cluster {
   }
 
   private watermark(name: 'low' | 'high' | 'flood_stage'): number {
+    const key = `watermark:${name}`;
+    let v = this.memo.get(key);
+    if (v === undefined) {
+      v = this.computeWatermark(name);
+      this.memo.set(key, v);
+    }
+    return v;
+  }
+
+  private computeWatermark(name: 'low' | 'high' | 'flood_stage'): number {
     const v = this.setting(`cluster.routing.allocation.disk.watermark.${name}`) ?? '';
     const m = /^(\d+(?:\.\d+)?)%$/.exec(v);
     if (m) return Number(m[1]) / 100;
@@ -535,8 +560,37 @@ export class Cluster {
     }
   }
 
-  *allShards(): Iterable<Shard> {
-    for (const ix of this.indices) for (const s of ix.shards) yield s;
+  /** A replica whose node left before the scenario started (scenario key unassignedReplicas). */
+  unassignAtStart(copy: Copy): void {
+    this.unassign(copy, 'NODE_LEFT', this.host.now(), undefined, 'node_left before the scenario started');
+  }
+
+  private shardCache: Shard[] | undefined;
+
+  /** Every shard, index by index (cached; indices are only ever added). */
+  allShards(): readonly Shard[] {
+    let n = 0;
+    for (const ix of this.indices) n += ix.shards.length;
+    if (!this.shardCache || this.shardCache.length !== n) this.shardCache = this.indices.flatMap((ix) => ix.shards);
+    return this.shardCache;
+  }
+
+  /** Shard copies and bytes per node in one pass (relocation targets count on their target). */
+  nodeStats(): Map<EsNode, { shards: number; bytes: number }> {
+    const m = new Map<EsNode, { shards: number; bytes: number }>();
+    const add = (n: EsNode, bytes: number, count: number) => {
+      const e = m.get(n);
+      if (e) {
+        e.shards += count;
+        e.bytes += bytes;
+      } else m.set(n, { shards: count, bytes });
+    };
+    for (const s of this.allShards())
+      for (const c of s.copies) {
+        if (c.node) add(c.node, s.bytes, 1);
+        if (c.relocatingTo) add(c.relocatingTo, s.bytes, 0);
+      }
+    return m;
   }
 
   primaryOf(shard: Shard): Copy {
@@ -725,29 +779,59 @@ export class Cluster {
     return result;
   }
 
+  private excludeCache: [string, string[]][] | undefined;
+
   /** The filter value the node matches ("_name:\"i-...\""), or undefined. */
   filterMatch(node: EsNode): string | undefined {
-    const attrs: [string, string[]][] = [
-      ['_name', [node.name]],
-      ['_id', [node.id]],
-      ['_ip', [node.ip]],
-      ['_host_ip', [node.ip]],
-      ['_publish_ip', [node.ip]],
-      ['_host', [node.ip, node.name]],
-    ];
-    for (const [attr, values] of attrs) {
-      for (const pattern of this.filterValues('exclude', attr)) {
+    if (!this.excludeCache) {
+      this.excludeCache = ['_name', '_id', '_ip', '_host_ip', '_publish_ip', '_host']
+        .map((attr): [string, string[]] => [attr, this.filterValues('exclude', attr)])
+        .filter(([, patterns]) => patterns.length > 0);
+    }
+    for (const [attr, patterns] of this.excludeCache) {
+      const values =
+        attr === '_name'
+          ? [node.name]
+          : attr === '_id'
+            ? [node.id]
+            : attr === '_host'
+              ? [node.ip, node.name]
+              : [node.ip];
+      for (const pattern of patterns) {
         if (values.some((v) => wildcardMatch(pattern, v))) return `${attr}:"${pattern}"`;
       }
     }
     return undefined;
   }
 
+  /** Running recoveries per node, kept up to date as recoveries start and stop (throttling reads it often). */
+  private readonly recoveryCounts = new Map<EsNode, { in: number; out: number }>();
+
+  private track(r: Recovery, sign: 1 | -1): void {
+    if (r.type === 'empty_store') return;
+    const bump = (n: EsNode, dir: 'in' | 'out') => {
+      let e = this.recoveryCounts.get(n);
+      if (!e) {
+        e = { in: 0, out: 0 };
+        this.recoveryCounts.set(n, e);
+      }
+      e[dir] += sign;
+    };
+    bump(r.target, 'in');
+    if (r.source) bump(r.source, 'out');
+  }
+
+  private addRecovery(r: Recovery): void {
+    this.recoveries.add(r);
+    this.track(r, 1);
+  }
+
+  private removeRecovery(r: Recovery): void {
+    if (this.recoveries.delete(r)) this.track(r, -1);
+  }
+
   private countRecoveries(node: EsNode, dir: 'in' | 'out'): number {
-    let n = 0;
-    for (const r of this.recoveries)
-      if (r.type !== 'empty_store' && (dir === 'in' ? r.target === node : r.source === node)) n++;
-    return n;
+    return this.recoveryCounts.get(node)?.[dir] ?? 0;
   }
 
   usedBytes(node: EsNode): number {
@@ -897,13 +981,17 @@ export class Cluster {
     let inflight = 0;
     for (const r of this.recoveries) if (r.rebalance) inflight++;
     const nodes = this.candidates().filter((n) => !this.filterMatch(n));
+    const inLimit = this.limit('incoming');
+    const outLimit = this.limit('outgoing');
     while (inflight < limit && nodes.length > 1) {
       nodes.sort((a, b) => loads.get(b)!.shards - loads.get(a)!.shards || a.name.localeCompare(b.name));
       let moved = false;
       outer: for (const src of nodes) {
+        if (this.countRecoveries(src, 'out') >= outLimit) continue;
         for (let t = nodes.length - 1; t >= 0; t--) {
           const tgt = nodes[t];
           if (tgt === src) continue;
+          if (this.countRecoveries(tgt, 'in') >= inLimit) continue;
           const ls = loads.get(src)!;
           const lt = loads.get(tgt)!;
           if (ls.shards - lt.shards <= 1) break;
@@ -976,7 +1064,7 @@ export class Cluster {
       rebalance: false,
     };
     copy.recovery = r;
-    this.recoveries.add(r);
+    this.addRecovery(r);
   }
 
   private startRelocation(copy: Copy, node: EsNode, rebalance: boolean): void {
@@ -997,7 +1085,7 @@ export class Cluster {
       rebalance,
     };
     copy.recovery = r;
-    this.recoveries.add(r);
+    this.addRecovery(r);
   }
 
   // ---------------------------------------------------------------- recoveries over time
@@ -1049,7 +1137,7 @@ export class Cluster {
   }
 
   private finishRecovery(r: Recovery): void {
-    this.recoveries.delete(r);
+    this.removeRecovery(r);
     r.stop = this.host.now();
     const copy = r.copy;
     copy.recovery = undefined;
@@ -1063,14 +1151,18 @@ export class Cluster {
       // Replica recoveries reading from the old primary location continue from the new one.
       if (copy.primary)
         for (const o of this.recoveries)
-          if (o.shard === copy.shard && o.type === 'peer' && o.source === from) o.source = r.target;
+          if (o.shard === copy.shard && o.type === 'peer' && o.source === from) {
+            this.track(o, -1);
+            o.source = r.target;
+            this.track(o, 1);
+          }
     } else {
       copy.state = 'STARTED';
     }
   }
 
   private cancelRecovery(r: Recovery): void {
-    this.recoveries.delete(r);
+    this.removeRecovery(r);
     r.stop = this.host.now();
     r.copy.recovery = undefined;
   }

@@ -1,9 +1,16 @@
 /** Version and byte-size helpers shared by the model and the HTTP face. */
 
+const parsed = new Map<string, [number, number, number]>();
+
 export function parseVersion(v: string): [number, number, number] {
-  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(v);
-  if (!m) throw new Error(`not a version: ${v}`);
-  return [Number(m[1]), Number(m[2]), Number(m[3])];
+  let r = parsed.get(v);
+  if (!r) {
+    const m = /^(\d+)\.(\d+)\.(\d+)/.exec(v);
+    if (!m) throw new Error(`not a version: ${v}`);
+    r = [Number(m[1]), Number(m[2]), Number(m[3])];
+    parsed.set(v, r);
+  }
+  return r;
 }
 
 /** Negative when a < b, 0 when equal, positive when a > b. */

@@ -120,7 +120,12 @@ export class World {
       .map((n) => n.id)
       .sort();
     if (masters.length === 2) this.cluster.votingConfig = masters.map((n) => n.id).sort();
-    for (const spec of c.indices) this.cluster.placeInitially(this.cluster.createIndex(spec));
+    for (const spec of c.indices) {
+      const index = this.cluster.createIndex(spec);
+      this.cluster.placeInitially(index);
+      const replicas = index.shards.flatMap((sh) => sh.copies.filter((cp) => !cp.primary));
+      for (const copy of replicas.slice(0, spec.unassignedReplicas)) this.cluster.unassignAtStart(copy);
+    }
     this.cluster.master = masters[0];
     // The rollout: the groups now launch the target template version.
     for (const g of this.groups.values()) g.targetLtVersion = TARGET_LT_VERSION;
