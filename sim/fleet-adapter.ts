@@ -20,6 +20,7 @@ export class SimFleet implements FleetPort {
         minSize: g.minSize,
         maxSize: g.maxSize,
         targetLaunchTemplateVersion: g.targetLtVersion,
+        availabilityZones: [...g.availabilityZones],
         instances: g.instances
           .filter((i) => i.lifecycle !== 'Terminated')
           .map((i) => ({

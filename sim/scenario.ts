@@ -276,7 +276,8 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
       }`;
     }
     if (issue.code === 'invalid_union' && issue.path.at(-1) !== undefined) {
-      return `${source}: ${where}: "kind" must be one of crash-orchestrator, kill-node, fail-boot, es-timeouts, master-failover`;
+      const at = issue.path.at(-1) === 'kind' ? where : `${where}.kind`;
+      return `${source}: ${at}: must be one of crash-orchestrator, kill-node, fail-boot, es-timeouts, master-failover`;
     }
     return `${source}: ${where}: ${issue.message}`;
   });

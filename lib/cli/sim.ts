@@ -1,8 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { EsApi } from '../../sim/es/api';
-import { startEsServer } from '../../sim/es/server';
-import { createSimulation, Report, runScenario } from '../../sim/runner';
-import { loadScenario, ScenarioError } from '../../sim/scenario';
+import { simRun, simServe } from '../../sim/cli';
 import { DEFAULT_STRATEGY, STRATEGIES } from '../../sim/strategies';
 
 /**
@@ -42,109 +39,6 @@ export function register(program: Command): void {
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
       await stop();
     });
-}
-
-/** `sim run` without the process: returns the exit code. */
-export async function simRun(
-  opts: { scenario: string; strategy?: string; seed?: number; json?: boolean },
-  out: (s: string) => void,
-  err: (s: string) => void,
-): Promise<number> {
-  let report: Report;
-  try {
-    const scenario = loadScenario(opts.scenario);
-    const name = opts.strategy ?? DEFAULT_STRATEGY;
-    if (!STRATEGIES[name]) {
-      err(`elkctl sim run: unknown strategy "${name}": allowed ${Object.keys(STRATEGIES).join(', ')}\n`);
-      return 2;
-    }
-    report = await runScenario(scenario, { strategy: name, seed: opts.seed });
-  } catch (e) {
-    if (e instanceof ScenarioError) {
-      err(`elkctl sim run: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  out(opts.json ? JSON.stringify(report) + '\n' : formatReport(report));
-  return report.outcome === 'completed' ? 0 : 1;
-}
-
-/** Human-readable report. */
-export function formatReport(r: Report): string {
-  const h = (s: number) => `${(s / 3600).toFixed(2)} h`;
-  const gib = (b: number) => `${(b / 1024 ** 3).toFixed(1)} GiB`;
-  const rows: [string, string][] = [
-    ['scenario', r.scenario],
-    ['strategy', r.strategy],
-    ['outcome', `${r.outcome}: ${r.reason}`],
-    ['simulated time', `${h(r.simulatedSeconds)} (${r.simulatedSeconds} s)`],
-    ['documents lost', `${r.documentsLost} (${r.primariesLost} primaries lost)`],
-    ['red', h(r.secondsRed)],
-    ['without master', `${r.secondsWithoutMaster} s`],
-    ['under-replicated', h(r.secondsUnderReplicated)],
-    ['bytes recovered', gib(r.bytesRecovered)],
-    ['nodes replaced', `${r.nodesReplaced.master} master, ${r.nodesReplaced.data} data`],
-    [
-      'final versions',
-      Object.entries(r.finalVersions)
-        .map(([v, n]) => `${v} × ${n}`)
-        .join(', '),
-    ],
-  ];
-  const w = Math.max(...rows.map(([k]) => k.length));
-  let s = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n\nsteps:\n';
-  for (const st of r.steps) {
-    if (st.action.startsWith('sim:asg-') || st.action === 'sim:master-elected') continue;
-    s += `  ${String(Math.round(st.t)).padStart(7)} s  ${st.action.padEnd(22)} ${(st.node ?? '').padEnd(19)} ${st.reason}\n`;
-  }
-  if (r.documentsLost > 0) s += `\nWARNING: ${r.documentsLost} documents lost.\n`;
-  return s;
-}
-
-/** `sim serve` without the process: returns a function that stops the server. */
-export async function simServe(
-  opts: { scenario: string; port: number; speed: number; strategy?: string; seed?: number },
-  out: (s: string) => void,
-  wallClock: () => number = () => performance.now() / 1000,
-): Promise<() => Promise<void>> {
-  const scenario = loadScenario(opts.scenario);
-  const sim = createSimulation(scenario, opts.seed);
-  const t0 = wallClock();
-  const virtualNow = () => (wallClock() - t0) * opts.speed;
-  const api = new EsApi(sim.world);
-  const server = await startEsServer(api, { port: opts.port, beforeRequest: () => sim.world.advanceTo(virtualNow()) });
-  out(`simulated cluster "${scenario.cluster.clusterName}" on ${server.url} (clock at ${opts.speed}x); Ctrl-C stops\n`);
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  if (opts.strategy) {
-    const factory = STRATEGIES[opts.strategy];
-    if (!factory) throw new ScenarioError(`unknown strategy "${opts.strategy}"`, []);
-    const strategy = factory.create({
-      pollSeconds: scenario.model.pollSeconds,
-      pauseSeconds: scenario.model.pauseSeconds,
-      greenTimeoutSeconds: scenario.model.greenTimeoutSeconds,
-      nodeTimeoutSeconds: scenario.model.nodeTimeoutSeconds,
-    });
-    const sw = sim.strategyWorld(server.url);
-    const tick = async () => {
-      if (stopped) return;
-      sim.world.advanceTo(virtualNow());
-      const r = await strategy.step(sw);
-      for (const a of r.actions ?? []) out(`t=${Math.round(sim.world.now)}s ${a.action} ${a.node ?? ''} ${a.reason}\n`);
-      if (r.done) {
-        out(`strategy ${factory.name}: ${r.done.outcome}: ${r.done.reason}\n`);
-        return;
-      }
-      timer = setTimeout(() => void tick(), (Math.max(1, r.wakeAfterSeconds) * 1000) / opts.speed);
-    };
-    void tick();
-  }
-  return async () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-    await server.close();
-  };
 }
 
 function parseInteger(v: string): number {
