@@ -23,8 +23,16 @@ export function projectGuardRules(dir: string = GUARD_RULES_DIR): ValidationRule
  * Registered on the App: CDK allows the CloudFormation validator only there, and App plugins see every stage.
  */
 export function addValidationPlugins(app: App): void {
-  Validations.of(app).addPlugins(
-    new CloudFormationValidatePlugin({ guardRules: projectGuardRules(), includeDefaultRules: true }),
-    new AwsSolutionsChecks(app),
-  );
+  Validations.of(app).addPlugins(projectValidatePlugin(), new AwsSolutionsChecks(app));
+}
+
+let plugin: CloudFormationValidatePlugin | undefined;
+
+/**
+ * AWS's validator with the default rules and the project's Guard rules. One instance per process: its WebAssembly
+ * engine is expensive to start, and it is reused for every app (tests build many).
+ */
+export function projectValidatePlugin(): CloudFormationValidatePlugin {
+  plugin ??= new CloudFormationValidatePlugin({ guardRules: projectGuardRules(), includeDefaultRules: true });
+  return plugin;
 }
