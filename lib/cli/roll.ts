@@ -1,11 +1,64 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import {
+  openTarget,
+  rollMark,
+  rollPlan,
+  rollStatus,
+  rollWait,
+  type RollTarget,
+  type TargetOptions,
+} from '../rolling-replacement/rollctl';
 
-/** Registers the `roll` command group (not implemented yet). */
+function nonNegative(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds ≥ 0');
+  return n;
+}
+
+/**
+ * `elkctl roll status|plan|wait|pause|resume|abort --env NAME`: watch and control a rolling replacement with the
+ * same core as the Lambdas. `--sim FILE [--at SECONDS]` runs the command against a simulated cluster instead.
+ */
 export function register(program: Command): void {
-  program
-    .command('roll')
-    .description('roll (not implemented yet)')
-    .action(() => {
-      throw new Error('roll is not implemented yet');
-    });
+  const roll = program.command('roll').description('watch and control the rolling replacement of an environment');
+  const withTarget = (c: Command) =>
+    c
+      .requiredOption('--env <name>', 'environment (config/environments/<name>.yaml)')
+      .option('--data-group <name>', 'data Auto Scaling group (default elk-<env>-data)')
+      .option('--master-group <name>', 'master Auto Scaling group (default elk-<env>-master)')
+      .option('--es-url <url>', 'Elasticsearch URL (default https://elasticsearch.<env>.elk.internal:9200)')
+      .option('--secret-id <id>', 'orchestrator user secret (default elk/<env>/orchestrator)')
+      .addOption(new Command().createOption('--sim <file>', 'run against a simulator scenario').hideHelp())
+      .addOption(
+        new Command()
+          .createOption('--at <seconds>', 'with --sim: let the orchestrator run this long first')
+          .argParser(nonNegative)
+          .hideHelp(),
+      );
+  const run = async (opts: TargetOptions, f: (t: RollTarget) => Promise<string | number>) => {
+    const t = await openTarget(opts);
+    try {
+      const r = await f(t);
+      if (typeof r === 'number') process.exitCode = r;
+      else process.stdout.write(r);
+    } finally {
+      await t.close();
+    }
+  };
+  withTarget(roll.command('status').description('each node (old/new, draining %, bytes left), the gate, ETA')).action(
+    (o: TargetOptions) => run(o, rollStatus),
+  );
+  withTarget(roll.command('plan').description('the steps that would run from here, with estimates')).action(
+    (o: TargetOptions) => run(o, rollPlan),
+  );
+  withTarget(roll.command('wait').description('wait for the end: exit 0 completed, 1 failed/aborted, 3 timeout'))
+    .option('--timeout <seconds>', 'give up after this long', nonNegative, 43200)
+    .action((o: TargetOptions & { timeout: number }) =>
+      run(o, (t) => rollWait(t, { timeoutSeconds: o.timeout, out: (s) => process.stdout.write(s) })),
+    );
+  for (const what of ['pause', 'resume', 'abort'] as const) {
+    withTarget(roll.command(what).description(`${what} the rollout in progress (a tag on the data group)`)).action(
+      (o: TargetOptions) => run(o, (t) => rollMark(t, what)),
+    );
+  }
 }

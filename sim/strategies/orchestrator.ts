@@ -30,11 +30,16 @@ function inProcessConnection(es: InProcessEs): typeof BaseConnection {
         body: r.body === undefined ? '' : JSON.stringify(r.body),
       };
     }
+
+    async close(): Promise<void> {
+      // No socket to close.
+    }
   }
   return InProcessConnection as unknown as typeof BaseConnection;
 }
 
-function clientFor(world: StrategyWorld): Client {
+/** An Elasticsearch client for a simulated world (in process when possible, else its HTTP face). */
+export function clientFor(world: StrategyWorld): Client {
   if (orchestratorTransport.mode === 'in-process' && world.es) {
     return new Client({ node: 'http://127.0.0.1:9200', Connection: inProcessConnection(world.es), maxRetries: 0 });
   }

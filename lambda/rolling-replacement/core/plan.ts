@@ -1,0 +1,159 @@
+/**
+ * Progress and plan of a rollout, derived from one observation (pure): what `elkctl roll status` and `roll plan`
+ * print. Estimates use the one-node-at-a-time model: a data node's bytes ÷ recovery bandwidth, plus boot and join.
+ */
+import { buildContext, shardsOnNode, ownedExclusions } from './context';
+import { decide } from './decide';
+import { type Decision, type Observed, type RolloutSpec, isUnknown } from './types';
+
+export interface NodeProgress {
+  readonly instanceId: string;
+  readonly group: string;
+  readonly role: 'master' | 'data';
+  readonly lifecycleState: string;
+  /** Elasticsearch version, or "-" when the instance has not joined. */
+  readonly version: string;
+  readonly outdated: boolean;
+  readonly shards: number;
+  readonly bytes: number;
+  /** For the node being drained: percent of its data already moved (estimated against the average data node). */
+  readonly drainingPercent?: number;
+  readonly excluded: boolean;
+  readonly votingExcluded: boolean;
+  readonly electedMaster: boolean;
+}
+
+export interface EstimateModel {
+  readonly recoveryBytesPerSecond: number;
+  /** Launch until the instance has joined (boot + join). */
+  readonly joinSeconds: number;
+  readonly pollSeconds: number;
+}
+
+export interface Progress {
+  readonly nodes: readonly NodeProgress[];
+  readonly replaced: number;
+  readonly total: number;
+  readonly next: Decision;
+  readonly etaSeconds: number;
+}
+
+export interface PlanStep {
+  readonly action: string;
+  readonly node?: string;
+  readonly detail: string;
+  readonly seconds: number;
+}
+
+export function progress(observed: Observed, spec: RolloutSpec, model: EstimateModel): Progress | { unknown: string } {
+  if (isUnknown(observed.es)) return { unknown: `Elasticsearch: ${observed.es.unknown}` };
+  if (isUnknown(observed.fleet)) return { unknown: `Auto Scaling: ${observed.fleet.unknown}` };
+  const ctx = buildContext(spec, observed.es, observed.fleet, observed.now);
+  if ('missing' in ctx) return { unknown: `Auto Scaling group ${ctx.missing} not found` };
+  const es = observed.es;
+  const excluded = new Set(ownedExclusions(ctx));
+  const dataNodes = es.nodes.filter((n) => n.roles.some((r) => r === 'data' || r.startsWith('data_')));
+  const avg =
+    dataNodes.length === 0
+      ? 0
+      : dataNodes.reduce((a, n) => a + shardsOnNode(es, n.name).reduce((b, s) => b + s.bytes, 0), 0) /
+        Math.max(1, dataNodes.length - excluded.size);
+  const nodes: NodeProgress[] = [];
+  for (const g of [ctx.data, ctx.master]) {
+    for (const i of g.group.instances) {
+      const n = ctx.nodesByName.get(i.instanceId);
+      const held = shardsOnNode(es, i.instanceId);
+      const bytes = held.reduce((a, s) => a + s.bytes, 0);
+      const isExcluded = excluded.has(i.instanceId);
+      nodes.push({
+        instanceId: i.instanceId,
+        group: g.group.name,
+        role: g.role,
+        lifecycleState: i.lifecycleState,
+        version: n?.version ?? '-',
+        outdated: i.launchTemplateVersion !== g.group.targetLaunchTemplateVersion,
+        shards: held.length,
+        bytes,
+        ...(isExcluded && avg > 0 ? { drainingPercent: Math.max(0, Math.min(100, 100 * (1 - bytes / avg))) } : {}),
+        excluded: isExcluded,
+        votingExcluded: es.votingExclusions.includes(i.instanceId),
+        electedMaster: es.electedMaster === i.instanceId,
+      });
+    }
+  }
+  const outdatedLive = [...ctx.data.outdated, ...ctx.master.outdated];
+  const total = ctx.data.baseline + ctx.master.baseline;
+  const replaced = Math.max(0, total - outdatedLive.length);
+  const perNode = (bytes: number) => bytes / model.recoveryBytesPerSecond + model.joinSeconds + 3 * model.pollSeconds;
+  let eta = 0;
+  for (const i of ctx.data.outdated) {
+    const b = nodes.find((n) => n.instanceId === i.instanceId)?.bytes ?? avg;
+    eta += excluded.has(i.instanceId) ? b / model.recoveryBytesPerSecond + model.pollSeconds : perNode(b);
+  }
+  eta += ctx.master.outdated.length * perNode(0);
+  return { nodes, replaced, total, next: decide(observed, spec), etaSeconds: Math.round(eta) };
+}
+
+/** The steps a rollout would take from here, in order, with estimated durations. */
+export function plan(observed: Observed, spec: RolloutSpec, model: EstimateModel): PlanStep[] | { unknown: string } {
+  const p = progress(observed, spec, model);
+  if ('unknown' in p) return p;
+  const steps: PlanStep[] = [];
+  const first = p.next;
+  steps.push({
+    action: `now: ${first.action.type}`,
+    detail: first.blockedBy ? `blocked by ${first.blockedBy}: ${first.reason}` : first.reason,
+    seconds: 0,
+  });
+  const outdated = p.nodes.filter((n) => n.outdated && !['Terminating', 'Terminated'].includes(n.lifecycleState));
+  const data = outdated
+    .filter((n) => n.role === 'data')
+    .sort((a, b) => Number(b.excluded) - Number(a.excluded) || a.bytes - b.bytes);
+  const masters = outdated
+    .filter((n) => n.role === 'master')
+    .sort((a, b) => Number(a.electedMaster) - Number(b.electedMaster));
+  for (const n of data) {
+    if (!n.excluded) {
+      steps.push({ action: 'surge', node: n.group, detail: 'desired capacity + 1', seconds: 0 });
+      steps.push({
+        action: 'wait-for-join',
+        detail: 'new node joins with the target version',
+        seconds: model.joinSeconds,
+      });
+      steps.push({ action: 'exclude', node: n.instanceId, detail: `${n.shards} shard copies`, seconds: 0 });
+    }
+    steps.push({
+      action: 'wait-for-drain',
+      node: n.instanceId,
+      detail: `${(n.bytes / 1024 ** 3).toFixed(1)} GiB at ${(model.recoveryBytesPerSecond / 1024 ** 2).toFixed(0)} MiB/s`,
+      seconds: Math.round(n.bytes / model.recoveryBytesPerSecond),
+    });
+    steps.push({ action: 'terminate', node: n.instanceId, detail: 'with ShouldDecrementDesiredCapacity', seconds: 0 });
+    steps.push({
+      action: 'clear-exclusion',
+      node: n.instanceId,
+      detail: 'once it left the cluster',
+      seconds: model.pollSeconds,
+    });
+  }
+  for (const n of masters) {
+    if (!n.votingExcluded) {
+      steps.push({ action: 'surge', node: n.group, detail: 'desired capacity + 1', seconds: 0 });
+      steps.push({ action: 'wait-for-join', detail: 'new master-eligible node joins', seconds: model.joinSeconds });
+      steps.push({
+        action: 'voting-exclusion',
+        node: n.instanceId,
+        detail: n.electedMaster ? 'elected master: abdicates' : '',
+        seconds: 0,
+      });
+    }
+    steps.push({ action: 'terminate', node: n.instanceId, detail: 'with ShouldDecrementDesiredCapacity', seconds: 0 });
+    steps.push({ action: 'clear-voting-exclusions', detail: 'once it left the cluster', seconds: model.pollSeconds });
+  }
+  steps.push({
+    action: 'cleanup',
+    detail: 'restore cluster.routing.rebalance.enable, resume suspended processes, release the lock',
+    seconds: 0,
+  });
+  return steps;
+}

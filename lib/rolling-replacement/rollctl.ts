@@ -1,0 +1,247 @@
+/**
+ * `elkctl roll`: status, plan, wait, pause, resume and abort, over the same core and adapters as the Lambdas.
+ * Targets: a real environment (AWS credentials + Elasticsearch), or a simulator scenario (`--sim FILE --at SECONDS`),
+ * which is how the commands are tested.
+ */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { Client } from '@elastic/elasticsearch';
+import { createEsClientFromAws } from '../../lambda/shared/es-client';
+import { AutoScalingFleet } from '../../lambda/rolling-replacement/adapters/autoscaling';
+import { ElasticsearchAdapter } from '../../lambda/rolling-replacement/adapters/elasticsearch';
+import type { EsPort } from '../../lambda/rolling-replacement/core/es-port';
+import type { FleetPort } from '../../lambda/rolling-replacement/core/fleet-port';
+import { type EstimateModel, plan, progress } from '../../lambda/rolling-replacement/core/plan';
+import { TAG } from '../../lambda/rolling-replacement/core/tags';
+import { DEFAULT_OPTIONS, type RolloutSpec } from '../../lambda/rolling-replacement/core/types';
+import { observe } from '../../lambda/rolling-replacement/reconcile';
+import { createSimulation } from '../../sim/runner';
+import { loadScenario } from '../../sim/scenario';
+import { clientFor, orchestratorStrategy, simSpec } from '../../sim/strategies/orchestrator';
+import { loadEnvironment } from '../config';
+
+export interface RollTarget {
+  readonly es: EsPort;
+  readonly fleet: FleetPort;
+  readonly spec: RolloutSpec;
+  readonly model: EstimateModel;
+  now(): number;
+  /** Waits `seconds` (real time, or simulated time in which the orchestrator keeps working). */
+  sleep(seconds: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TargetOptions {
+  readonly env: string;
+  /** Simulator scenario file instead of AWS. */
+  readonly sim?: string;
+  /** With --sim: run the orchestrator this many simulated seconds first. */
+  readonly at?: number;
+  /** Elasticsearch URL (default: config / the https endpoint given by --es-url). */
+  readonly esUrl?: string;
+  readonly dataGroup?: string;
+  readonly masterGroup?: string;
+  /** Secrets Manager id of the orchestrator user (AWS mode). */
+  readonly secretId?: string;
+}
+
+export async function simTarget(file: string, at = 0): Promise<RollTarget> {
+  const scenario = loadScenario(file);
+  const sim = createSimulation(scenario);
+  const sw = sim.strategyWorld();
+  let strategy = orchestratorStrategy.create({ pollSeconds: scenario.model.pollSeconds });
+  let t = 0;
+  let finished = false;
+  const runUntil = async (end: number) => {
+    while (!finished && t <= end) {
+      sim.world.advanceTo(t);
+      const r = await strategy.step(sw);
+      if (r.done) finished = true;
+      t = sim.world.now + Math.max(1, r.wakeAfterSeconds);
+    }
+    if (sim.world.now < end) sim.world.advanceTo(end);
+  };
+  await runUntil(at);
+  const client = clientFor(sw);
+  return {
+    es: new ElasticsearchAdapter(client),
+    fleet: sim.fleet,
+    spec: simSpec(sw),
+    model: {
+      recoveryBytesPerSecond: scenario.model.recoveryBytesPerSecond,
+      joinSeconds: scenario.model.bootSeconds + scenario.model.joinSeconds,
+      pollSeconds: scenario.model.pollSeconds,
+    },
+    now: () => sim.world.now,
+    sleep: async (seconds) => {
+      // A fresh strategy instance: the CLI never relies on the orchestrator's memory either.
+      strategy = orchestratorStrategy.create({ pollSeconds: scenario.model.pollSeconds });
+      await runUntil(sim.world.now + seconds);
+    },
+    close: () => client.close(),
+  };
+}
+
+export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
+  const config = loadEnvironment(o.env);
+  const groups = {
+    data: o.dataGroup ?? `elk-${o.env}-data`,
+    master: o.masterGroup ?? `elk-${o.env}-master`,
+  };
+  const esUrl = o.esUrl ?? `https://elasticsearch.${o.env}.elk.internal:9200`;
+  const client = /^http:\/\/127\.0\.0\.1/.test(esUrl)
+    ? new Client({ node: esUrl, maxRetries: 0 })
+    : await createEsClientFromAws({
+        node: esUrl,
+        credentialsSecretId: o.secretId ?? `elk/${o.env}/orchestrator`,
+        ca: { ssmParameterName: `/elk/${o.env}/security/ca-cert` },
+      });
+  const fleet = new AutoScalingFleet(new AutoScalingClient({ region: config.region }), {
+    [groups.data]: 'data',
+    [groups.master]: 'master',
+  });
+  return {
+    es: new ElasticsearchAdapter(client),
+    fleet,
+    spec: {
+      rolloutId: 'elkctl',
+      groups,
+      targetVersion: config.elasticsearch.version,
+      mode: 'roll',
+      options: DEFAULT_OPTIONS,
+    },
+    model: {
+      recoveryBytesPerSecond: config.elasticsearch.recoveryBytesPerSec,
+      joinSeconds: 180,
+      pollSeconds: config.rollout.pollSeconds,
+    },
+    now: () => Math.floor(Date.now() / 1000),
+    sleep: (s) => new Promise((r) => setTimeout(r, s * 1000)),
+    close: () => client.close(),
+  };
+}
+
+export function openTarget(o: TargetOptions): Promise<RollTarget> {
+  return o.sim ? simTarget(o.sim, o.at ?? 0) : awsTarget(o);
+}
+
+const GiB = 1024 ** 3;
+function duration(s: number): string {
+  const h = Math.floor(s / 3600);
+  const m = Math.round((s % 3600) / 60);
+  return h > 0 ? `${h} h ${m} min` : `${m} min`;
+}
+function bar(done: number, total: number, width = 30): string {
+  const filled = total === 0 ? width : Math.round((width * done) / total);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} nodes`;
+}
+
+export async function rollStatus(t: RollTarget): Promise<string> {
+  const obs = await observe(t.es, t.fleet, t.spec, t.now());
+  const p = progress(obs, t.spec, t.model);
+  if ('unknown' in p) return `state unknown: ${p.unknown}\n`;
+  const rows = p.nodes.map((n) => {
+    const state = n.excluded
+      ? `draining ${n.drainingPercent?.toFixed(0) ?? '?'} %, ${(n.bytes / GiB).toFixed(1)} GiB left`
+      : n.votingExcluded
+        ? 'leaving (voting exclusion)'
+        : n.version === '-'
+          ? n.lifecycleState === 'InService' || n.lifecycleState.startsWith('Pending')
+            ? 'joining'
+            : n.lifecycleState.toLowerCase()
+          : n.role === 'master' && n.shards === 0
+            ? 'joined'
+            : `${n.shards} shards, ${(n.bytes / GiB).toFixed(1)} GiB`;
+    return [
+      n.instanceId,
+      n.role + (n.electedMaster ? '*' : ''),
+      n.version,
+      n.outdated ? 'old' : 'new',
+      n.lifecycleState,
+      state,
+    ];
+  });
+  const header = ['instance', 'role', 'version', 'template', 'lifecycle', 'state'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  const next = p.next;
+  return [
+    `rolling replacement ${t.spec.groups.data} + ${t.spec.groups.master} → ${t.spec.targetVersion}`,
+    bar(p.replaced, p.total),
+    '',
+    line(header),
+    ...rows.map(line),
+    '',
+    `next: ${next.action.type}${'node' in next.action ? ` ${next.action.node}` : ''} — ${next.reason}`,
+    `blocked by: ${next.blockedBy ?? '-'}`,
+    `estimated time left: ${duration(p.etaSeconds)}`,
+    '',
+  ].join('\n');
+}
+
+export async function rollPlan(t: RollTarget): Promise<string> {
+  const obs = await observe(t.es, t.fleet, t.spec, t.now());
+  const steps = plan(obs, t.spec, t.model);
+  if ('unknown' in steps) return `state unknown: ${steps.unknown}\n`;
+  let total = 0;
+  const lines = steps.map((s, i) => {
+    total += s.seconds;
+    const when = s.seconds > 0 ? ` (~${duration(s.seconds)})` : '';
+    return `${String(i + 1).padStart(3)}. ${s.action}${s.node ? ` ${s.node}` : ''}${s.detail ? `: ${s.detail}` : ''}${when}`;
+  });
+  return [...lines, `estimated total: ${duration(total)}`, ''].join('\n');
+}
+
+/** Exit code: 0 completed, 1 failed or aborted, 3 timed out. */
+export async function rollWait(
+  t: RollTarget,
+  o: { timeoutSeconds: number; out: (s: string) => void },
+): Promise<number> {
+  const start = t.now();
+  for (;;) {
+    const groups = await t.fleet.describeGroups([t.spec.groups.data, t.spec.groups.master]).catch(() => undefined);
+    const data = groups?.find((g) => g.name === t.spec.groups.data);
+    if (data && data.tags[TAG.rollout] === undefined) {
+      const outdated = (groups ?? []).some((g) =>
+        g.instances.some(
+          (i) => i.launchTemplateVersion !== g.targetLaunchTemplateVersion && !i.lifecycleState.startsWith('Termin'),
+        ),
+      );
+      const result = data.tags[TAG.result] ?? '';
+      if (result.startsWith('completed:') || (!outdated && result === '')) {
+        o.out(`rollout completed (${result || 'nothing to replace'})\n`);
+        return 0;
+      }
+      if (result.startsWith('failed:') || result.startsWith('aborted:')) {
+        o.out(`rollout ${result.split(':')[0]} (${result})\n`);
+        return 1;
+      }
+    }
+    if (t.now() - start >= o.timeoutSeconds) {
+      o.out(`still running after ${o.timeoutSeconds} s\n`);
+      return 3;
+    }
+    await t.sleep(t.model.pollSeconds);
+  }
+}
+
+export async function rollMark(t: RollTarget, what: 'pause' | 'resume' | 'abort'): Promise<string> {
+  const g = t.spec.groups.data;
+  const [group] = await t.fleet.describeGroups([g]);
+  if (!group) throw new Error(`Auto Scaling group ${g} not found (set --data-group)`);
+  if (group.tags[TAG.rollout] === undefined && what !== 'resume') {
+    return `no rollout in progress on ${g}: nothing to ${what}\n`;
+  }
+  if (what === 'pause') await t.fleet.setTags(g, { [TAG.paused]: 'true' });
+  if (what === 'resume') await t.fleet.deleteTags(g, [TAG.paused]);
+  if (what === 'abort') await t.fleet.setTags(g, { [TAG.abort]: 'requested' });
+  const done = {
+    pause: 'paused: the next reconcile step waits (blockedBy not-paused) until `roll resume`',
+    resume: 'resumed',
+    abort: 'abort requested: the next reconcile steps clean up (exclusions, settings, processes, surge) and stop',
+  }[what];
+  return `${g}: ${done}\n`;
+}

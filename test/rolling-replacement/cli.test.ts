@@ -1,0 +1,84 @@
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import { rollMark, rollPlan, rollStatus, rollWait, simTarget } from '../../lib/rolling-replacement/rollctl';
+
+const SCENARIO = path.join(__dirname, 'fixtures', 'small-upgrade.json');
+
+describe('elkctl roll against the simulator', () => {
+  test('status before the start: every node old, nothing replaced, the next step and an estimate', async () => {
+    const t = await simTarget(SCENARIO, 0);
+    const out = await rollStatus(t);
+    await t.close();
+    expect(out).toContain('[------------------------------] 0/6 nodes');
+    expect(out.match(/ old /g)).toHaveLength(6);
+    expect(out).toMatch(/next: begin/);
+    expect(out).toMatch(/estimated time left: \d+ min/);
+  });
+
+  test('status mid-drain: the draining node with its percentage and bytes left, and the blocking gate', async () => {
+    const t = await simTarget(SCENARIO, 400);
+    const out = await rollStatus(t);
+    await t.close();
+    expect(out).toMatch(/draining \d+ %, [\d.]+ GiB left/);
+    expect(out).toContain('blocked by: strictly-drained');
+    expect(out).toMatch(/ new /);
+  });
+
+  test('plan lists data nodes first, masters last (elected master at the very end), then cleanup', async () => {
+    const t = await simTarget(SCENARIO, 0);
+    const out = await rollPlan(t);
+    await t.close();
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toMatch(/1\. now: begin/);
+    const firstVoting = lines.findIndex((l) => l.includes('voting-exclusion'));
+    const lastExclude = lines.map((l) => l.includes(' exclude ')).lastIndexOf(true);
+    expect(lastExclude).toBeGreaterThan(0);
+    expect(firstVoting).toBeGreaterThan(lastExclude);
+    expect(lines.filter((l) => /\. exclude /.test(l))).toHaveLength(3);
+    expect(lines.filter((l) => /\. voting-exclusion /.test(l))).toHaveLength(3);
+    expect(lines.filter((l) => /\. voting-exclusion /.test(l)).at(-1)).toContain('elected master');
+    expect(lines.at(-2)).toMatch(/cleanup/);
+    expect(lines.at(-1)).toMatch(/estimated total: \d+ min/);
+  });
+
+  test('wait exits 0 once the rollout completed', async () => {
+    const t = await simTarget(SCENARIO, 0);
+    const out: string[] = [];
+    const code = await rollWait(t, { timeoutSeconds: 86400, out: (s) => out.push(s) });
+    await t.close();
+    expect(code).toBe(0);
+    expect(out.join('')).toContain('rollout completed (completed:sim)');
+  });
+
+  test('abort mid-roll: wait exits non-zero and the cluster is left clean', async () => {
+    const t = await simTarget(SCENARIO, 400);
+    expect(await rollMark(t, 'abort')).toMatch(/abort requested/);
+    const code = await rollWait(t, { timeoutSeconds: 86400, out: () => undefined });
+    const status = await rollStatus(t);
+    await t.close();
+    expect(code).toBe(1);
+    expect(status).not.toMatch(/draining/);
+  });
+
+  test('pause holds the roll until resume', async () => {
+    const t = await simTarget(SCENARIO, 60);
+    await rollMark(t, 'pause');
+    await t.sleep(3600);
+    expect(await rollStatus(t)).toContain('blocked by: not-paused');
+    await rollMark(t, 'resume');
+    expect(await rollWait(t, { timeoutSeconds: 86400, out: () => undefined })).toBe(0);
+    await t.close();
+  });
+
+  test('the real CLI: elkctl roll status --env dev --sim FILE --at N prints the table and exits 0', () => {
+    const root = path.join(__dirname, '..', '..');
+    const r = spawnSync(
+      process.execPath,
+      [require.resolve('tsx/cli'), 'bin/elkctl.ts', 'roll', 'status', '--env', 'dev', '--sim', SCENARIO, '--at', '400'],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/draining \d+ %/);
+  });
+});
