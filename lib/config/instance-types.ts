@@ -82,6 +82,8 @@ export function instanceMemoryGib(instanceType: string): number | undefined {
   const perVcpu = GIB_PER_VCPU[family ?? ''];
   const vcpus = VCPU_BY_SIZE[size ?? ''];
   if (perVcpu === undefined || vcpus === undefined) return undefined;
+  // Only the Graviton families come in "medium" (1 vCPU); c6i.medium and friends do not exist.
+  if (size === 'medium' && !ARM_FAMILIES.test(family ?? '')) return undefined;
   return perVcpu * vcpus;
 }
 

@@ -59,8 +59,9 @@ export function deepMerge(base: Plain, override: Plain, prov?: Provenance, file 
   return out;
 }
 
+/** The file that set the key (or its nearest parent); a key no file sets is blamed on the environment file. */
 function fileFor(prov: Provenance, p: ReadonlyArray<PropertyKey>, fallback: string): string {
-  for (let i = p.length; i >= 0; i--) {
+  for (let i = p.length; i >= 1; i--) {
     const f = prov.get(p.slice(0, i).map(String).join('.'));
     if (f) return f;
   }

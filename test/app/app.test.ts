@@ -1,0 +1,72 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Stack, Stage } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../../lib/app';
+import { ElkStage } from '../../lib/ElkStage';
+import { PROJECT_ROOT, testApp } from '../helpers/app';
+import { FIXED_VERSION } from '../cluster/helpers';
+
+/** Every stack template of the app, by artifact path, as JSON text (no synth-time plugins: fast). */
+function templates(stages: ElkStage[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const stage of stages) {
+    for (const stack of stage.node.findAll().filter((c): c is Stack => Stack.isStack(c))) {
+      out[`${stage.stageName}/${stack.node.id}`] = JSON.stringify(Template.fromStack(stack).toJSON());
+    }
+  }
+  return out;
+}
+
+describe('the CDK app', () => {
+  const stages = buildApp(testApp(), { version: FIXED_VERSION });
+
+  test('has one stage per environment file, so `cdk deploy <env>/*` deploys one environment', () => {
+    expect(stages.map((s) => s.stageName).sort()).toEqual(['ci', 'dev', 'production', 'staging']);
+    for (const s of stages) expect(s.cluster.stackName).toBe(`elk-${s.stageName}-cluster`);
+  });
+
+  test('dev and ci are environment-agnostic; staging and production pin account and region from config', () => {
+    const env = Object.fromEntries(stages.map((s) => [s.stageName, [s.account, s.region]]));
+    expect(env.dev).toEqual([undefined, undefined]);
+    expect(env.ci).toEqual([undefined, undefined]);
+    expect(env.staging).toEqual(['111111111111', 'eu-west-1']);
+    expect(env.production).toEqual(['222222222222', 'eu-west-1']);
+  });
+
+  test('two builds of the same code produce identical templates', () => {
+    const again = buildApp(testApp(), { version: FIXED_VERSION });
+    const a = templates(stages);
+    const b = templates(again);
+    expect(Object.keys(a).length).toBeGreaterThanOrEqual(4);
+    expect(b).toEqual(a);
+  });
+
+  test('the `envs` context builds only the named environments', () => {
+    const app = testApp({ context: { envs: 'dev,staging' } });
+    const only = buildApp(app, { version: FIXED_VERSION });
+    expect(only.map((s) => s.stageName)).toEqual(['dev', 'staging']);
+    expect(app.node.children.filter((c) => Stage.isStage(c))).toHaveLength(2);
+  });
+
+  test('no environment needs a lookup: nothing is missing from the context', () => {
+    for (const stage of stages) {
+      const missing = stage.synth({ validateOnSynthesis: false }).manifest.missing ?? [];
+      expect({ stage: stage.stageName, missing }).toEqual({ stage: stage.stageName, missing: [] });
+    }
+  });
+});
+
+describe('cdk.json', () => {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8'));
+
+  test('runs the app from source with tsx and never phones home', () => {
+    expect(cdkJson.app).toBe('node_modules/.bin/tsx bin/app.ts');
+    expect(cdkJson.notices).toBe(false);
+    expect(cdkJson.versionReporting).toBe(false);
+  });
+
+  test('turns AWS CloudFormation validator errors into synth errors', () => {
+    expect(cdkJson.context['@aws-cdk/core:validateAgainstDefaultRules']).toBe(true);
+  });
+});
