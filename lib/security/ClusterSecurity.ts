@@ -134,8 +134,18 @@ export class ClusterSecurity extends Construct {
       timeout: Duration.minutes(1),
       environment: { CA_SECRET_ARN: this.caSecret.secretArn },
     });
-    this.caSecret.grantRead(caFn);
-    this.caSecret.grantWrite(caFn);
+    this.grantSecret(
+      this.caSecret,
+      caFn,
+      ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      ['kms:Decrypt'],
+    );
+    this.grantSecret(
+      this.caSecret,
+      caFn,
+      ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret'],
+      ['kms:Encrypt', 'kms:GenerateDataKey'],
+    );
 
     const caProvider = new cr.Provider(this, 'CaProvider', {
       onEventHandler: caFn,
@@ -199,7 +209,7 @@ export class ClusterSecurity extends Construct {
 
   /** Read access to exactly one user's secret (GetSecretValue + kms:Decrypt through Secrets Manager). */
   grantUserSecretRead(name: ServiceUser, grantee: iam.IGrantable): iam.Grant {
-    return this.userSecret(name).grantRead(grantee);
+    return this.grantSecretRead(this.userSecret(name), grantee);
   }
 
   /** ssm:GetParameter on the public CA certificate. */
@@ -215,12 +225,44 @@ export class ClusterSecurity extends Construct {
 
   /** For the Elasticsearch node role: read the CA secret (node-certs.sh), nothing else. */
   grantNodeCertificates(grantee: iam.IGrantable): iam.Grant {
-    return this.caSecret.grantRead(grantee);
+    return this.grantSecretRead(this.caSecret, grantee);
   }
 
   /** For the Elasticsearch node role: read the elastic secret (es-bootstrap-password.sh). */
   grantNodeBootstrapPassword(grantee: iam.IGrantable): iam.Grant {
     return this.grantUserSecretRead('elastic', grantee);
+  }
+
+  private grantSecretRead(secret: secretsmanager.ISecret, grantee: iam.IGrantable): iam.Grant {
+    return this.grantSecret(
+      secret,
+      grantee,
+      ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      ['kms:Decrypt'],
+    );
+  }
+
+  /**
+   * Secret access on the grantee's own policy only. `Secret.grantRead` grants kms:Decrypt through a
+   * ViaServicePrincipal, which lands in the *key policy* naming the grantee's role: with the grantee in another stack
+   * (the alerter), the cluster stack would reference that stack and the two would form a dependency cycle. Here
+   * kms:Decrypt goes on the grantee's policy, limited to use through Secrets Manager (`kms:ViaService`); the key
+   * policy's account statement lets IAM policies grant it.
+   */
+  private grantSecret(
+    secret: secretsmanager.ISecret,
+    grantee: iam.IGrantable,
+    secretActions: string[],
+    kmsActions: string[],
+  ): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: secretActions, resourceArns: [secret.secretArn] });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: kmsActions,
+      resourceArns: [this.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+    });
+    return grant;
   }
 
   /**

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ClusterSecurity } from '../../lib/security/ClusterSecurity';
 import { NATIVE_USERS, ROLES, securityDefinitionsHash } from '../../lib/security/roles';
@@ -154,6 +155,21 @@ describe('ClusterSecurity', () => {
     expect(Object.fromEntries(readers)).toEqual(expected);
   });
 
+  it('grants kms:Decrypt on the grantee policies, only through Secrets Manager; the key policy names no role', () => {
+    const key = resources[id.key].Properties as { KeyPolicy: { Statement: Array<{ Principal: unknown }> } };
+    for (const st of key.KeyPolicy.Statement) expect(JSON.stringify(st.Principal)).toContain(':root');
+    for (const r of Object.values(resources)) {
+      if (r.Type !== 'AWS::IAM::Policy') continue;
+      const doc = r.Properties!.PolicyDocument as {
+        Statement: Array<{ Action: string | string[]; Condition?: Record<string, Record<string, unknown>> }>;
+      };
+      for (const st of doc.Statement) {
+        if (!([] as string[]).concat(st.Action).includes('kms:Decrypt')) continue;
+        expect(JSON.stringify(st.Condition?.StringEquals?.['kms:ViaService'])).toMatch(/secretsmanager\./);
+      }
+    }
+  });
+
   it('lets only the CA Lambda write the CA secret', () => {
     const writers: string[] = [];
     for (const r of Object.values(resources)) {
@@ -241,6 +257,19 @@ describe('ClusterSecurity input checks', () => {
     const sg = new ec2.SecurityGroup(stack, 'Sg', { vpc });
     return { stack, vpc, sg };
   };
+
+  it('grants a role in another stack (the alerter) without a dependency cycle', () => {
+    const app = testApp();
+    const cluster = new Stack(app, 'Cluster');
+    const alerter = new Stack(app, 'Alerter');
+    const sec = new ClusterSecurity(cluster, 'Security', { environmentName: 'x' });
+    const role = new iam.Role(alerter, 'Role', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    sec.grantClient('elastalert', role);
+    const asm = app.synth();
+    expect(asm.getStackByName('Alerter').dependencies.map((d) => d.id)).toContain('Cluster');
+    expect(asm.getStackByName('Cluster').dependencies.map((d) => d.id)).not.toContain('Alerter');
+    expect(JSON.stringify(asm.getStackByName('Cluster').template)).not.toContain('Alerter');
+  });
 
   it('rejects an environment name that cannot name a secret or a DNS label', () => {
     const { stack } = make();
