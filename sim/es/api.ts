@@ -403,8 +403,14 @@ export class EsApi {
     const fmtBytes = (n: number | undefined) =>
       n === undefined ? null : bytes ? formatBytesUnit(n, bytes) : humanBytes(n);
     switch (what) {
-      case 'nodes':
-        return { rows: this.catNodes(q, fmtBytes), columns: NODE_COLUMNS };
+      case 'nodes': {
+        const cols = selectColumns(NODE_COLUMNS, NODE_COLUMN_NAMES, q);
+        return {
+          rows: this.catNodes(q, fmtBytes, cols),
+          columns: { ...NODE_COLUMNS, defaults: cols },
+          projected: true,
+        };
+      }
       case 'shards': {
         const cols = selectColumns(SHARD_COLUMNS, SHARD_COLUMNS.all!, q);
         return {
@@ -426,7 +432,7 @@ export class EsApi {
     }
   }
 
-  private catNodes(q: Query, fmtBytes: (n?: number) => string | null): Row[] {
+  private catNodes(q: Query, fmtBytes: (n?: number) => string | null, cols: string[]): Row[] {
     const fullId = isTrue(q.get('full_id'));
     const master = this.cluster.master;
     const stats = this.cluster.nodeStats();
@@ -435,42 +441,90 @@ export class EsApi {
       .sort((a, b) => NUMERIC.compare(a.ip, b.ip))
       .map((n) => {
         const used = n.roles.includes('data') ? (stats.get(n)?.bytes ?? 0) : Math.round(n.diskTotal * 0.05);
-        const uptime = this.world.now - n.startedAt;
-        return {
-          id: fullId ? n.id : n.id.slice(0, 4),
-          pid: String(1000 + (hash(n.name) % 30000)),
-          ip: n.ip,
-          port: '9300',
-          http_address: `${n.ip}:9200`,
-          version: n.version,
-          type: null,
-          build: BUILD_HASH.slice(0, 7),
-          jdk: '23',
-          'disk.total': fmtBytes(n.diskTotal),
-          'disk.used': fmtBytes(used),
-          'disk.avail': fmtBytes(n.diskTotal - used),
-          'disk.used_percent': ((100 * used) / n.diskTotal).toFixed(2),
-          'heap.current': fmtBytes(4 * 1024 ** 3 * 0.42),
-          'heap.percent': String(30 + (hash(n.name) % 40)),
-          'heap.max': fmtBytes(8 * 1024 ** 3),
-          'ram.current': fmtBytes(15 * 1024 ** 3),
-          'ram.percent': String(90 + (hash(n.name) % 9)),
-          'ram.max': fmtBytes(16 * 1024 ** 3),
-          'file_desc.current': '512',
-          'file_desc.percent': '0',
-          'file_desc.max': '65535',
-          cpu: String(hash(n.name) % 20),
-          load_1m: '0.42',
-          load_5m: '0.38',
-          load_15m: '0.35',
-          uptime: formatDuration(uptime),
-          'node.role': roleLetters(n.roles),
-          'node.roles': [...n.roles].sort().join(','),
-          master: master === n ? '*' : '-',
-          name: n.name,
-          'shard_stats.total_count': String(stats.get(n)?.shards ?? 0),
-        };
+        const row: Row = {};
+        for (const col of cols) row[col] = this.nodeCell(col, n, used, fullId, master, stats, fmtBytes);
+        return row;
       });
+  }
+
+  /** One `_cat/nodes` cell (only requested columns are computed: this API is polled often). */
+  private nodeCell(
+    col: string,
+    n: EsNode,
+    used: number,
+    fullId: boolean,
+    master: EsNode | undefined,
+    stats: Map<EsNode, { shards: number; bytes: number }>,
+    fmtBytes: (n?: number) => string | null,
+  ): string | null {
+    switch (col) {
+      case 'id':
+        return fullId ? n.id : n.id.slice(0, 4);
+      case 'pid':
+        return String(1000 + (hash(n.name) % 30000));
+      case 'ip':
+        return n.ip;
+      case 'port':
+        return '9300';
+      case 'http_address':
+        return `${n.ip}:9200`;
+      case 'version':
+        return n.version;
+      case 'type':
+        return null;
+      case 'build':
+        return BUILD_HASH.slice(0, 7);
+      case 'jdk':
+        return '23';
+      case 'disk.total':
+        return fmtBytes(n.diskTotal);
+      case 'disk.used':
+        return fmtBytes(used);
+      case 'disk.avail':
+        return fmtBytes(n.diskTotal - used);
+      case 'disk.used_percent':
+        return ((100 * used) / n.diskTotal).toFixed(2);
+      case 'heap.current':
+        return fmtBytes(4 * 1024 ** 3 * 0.42);
+      case 'heap.percent':
+        return String(30 + (hash(n.name) % 40));
+      case 'heap.max':
+        return fmtBytes(8 * 1024 ** 3);
+      case 'ram.current':
+        return fmtBytes(15 * 1024 ** 3);
+      case 'ram.percent':
+        return String(90 + (hash(n.name) % 9));
+      case 'ram.max':
+        return fmtBytes(16 * 1024 ** 3);
+      case 'file_desc.current':
+        return '512';
+      case 'file_desc.percent':
+        return '0';
+      case 'file_desc.max':
+        return '65535';
+      case 'cpu':
+        return String(hash(n.name) % 20);
+      case 'load_1m':
+        return '0.42';
+      case 'load_5m':
+        return '0.38';
+      case 'load_15m':
+        return '0.35';
+      case 'uptime':
+        return formatDuration(this.world.now - n.startedAt);
+      case 'node.role':
+        return roleLetters(n.roles);
+      case 'node.roles':
+        return [...n.roles].sort().join(',');
+      case 'master':
+        return master === n ? '*' : '-';
+      case 'name':
+        return n.name;
+      case 'shard_stats.total_count':
+        return String(stats.get(n)?.shards ?? 0);
+      default:
+        return null;
+    }
   }
 
   private catShards(indexExpr: string | undefined, fmtBytes: (n?: number) => string | null, cols: string[]): Row[] {
@@ -1181,6 +1235,40 @@ export class EsApi {
 type Row = Record<string, string | null>;
 type CatColumns = { defaults: string[]; aliases: Record<string, string>; all?: string[] };
 
+const NODE_COLUMN_NAMES = [
+  'id',
+  'pid',
+  'ip',
+  'port',
+  'http_address',
+  'version',
+  'type',
+  'build',
+  'jdk',
+  'disk.total',
+  'disk.used',
+  'disk.avail',
+  'disk.used_percent',
+  'heap.current',
+  'heap.percent',
+  'heap.max',
+  'ram.current',
+  'ram.percent',
+  'ram.max',
+  'file_desc.current',
+  'file_desc.percent',
+  'file_desc.max',
+  'cpu',
+  'load_1m',
+  'load_5m',
+  'load_15m',
+  'uptime',
+  'node.role',
+  'node.roles',
+  'master',
+  'name',
+  'shard_stats.total_count',
+];
 const NODE_COLUMNS: CatColumns = {
   defaults: [
     'ip',
