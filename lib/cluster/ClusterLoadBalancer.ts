@@ -46,7 +46,7 @@ export class ClusterLoadBalancer extends Construct {
     Validations.of(this.loadBalancer).acknowledge({
       id: 'AwsSolutions-ELB2',
       reason:
-        'TCP passthrough of TLS to Elasticsearch: NLB access logs exist only for TLS listeners; Elasticsearch audit/slow logs on the nodes record the requests.',
+        'TCP passthrough: NLB access logs are written only for TLS listeners, and TLS deliberately ends on the Elasticsearch nodes (end-to-end encryption, node certificates), so the NLB never sees a request.',
     });
     this.dnsName = this.loadBalancer.loadBalancerDnsName;
     this.serviceName = props.serviceName;

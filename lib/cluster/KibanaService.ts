@@ -94,7 +94,7 @@ export class KibanaService extends Construct {
     Validations.of(this.loadBalancer).acknowledge({
       id: 'AwsSolutions-ELB2',
       reason:
-        'Internal ALB in front of Kibana; Kibana audit logging on the nodes records user access. ALB access logs would need a log bucket per environment (planned, see docs/cluster.md limits).',
+        'Internal-only ALB in front of Kibana. Access logs need a per-environment log bucket with its own logging and lifecycle; that is a known gap listed in docs/cluster.md (Limits), not an oversight.',
     });
     const https = kibana.certificateArn !== undefined;
     const port = https ? 443 : 80;
