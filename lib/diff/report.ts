@@ -12,6 +12,7 @@ import { ES_ROLES, formatDuration, NodeRoll, nodeRolls, RuleChange, ruleChanges,
 /** Ids of the version stamp (lib/version/stamp.ts), repeated here so the diff does not depend on the CDK code. */
 const STAMP = {
   output: 'ElkVersion',
+  parameterOutput: 'AllowPrereleaseUsed',
   tag: 'elk-cdk:version',
   parameter: 'AllowPrerelease',
   rule: 'RequireReleaseBuild',
@@ -100,6 +101,7 @@ function withoutStamp(t: Template): { template: Template; tagged: Map<string, st
   const out = clone(t);
   const tagged = new Map<string, string>();
   delete (out.Outputs as Record<string, unknown> | undefined)?.[STAMP.output];
+  delete (out.Outputs as Record<string, unknown> | undefined)?.[STAMP.parameterOutput];
   delete (out.Parameters as Record<string, unknown> | undefined)?.[STAMP.parameter];
   delete (out.Rules as Record<string, unknown> | undefined)?.[STAMP.rule];
   for (const section of ['Outputs', 'Parameters', 'Rules'] as const) {

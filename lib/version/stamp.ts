@@ -8,6 +8,8 @@ export const VERSION_OUTPUT_ID = 'ElkVersion';
 export const VERSION_TAG_KEY = 'elk-cdk:version';
 /** Parameter that forces a pre-release into an environment with `deploy.requireRelease`. */
 export const ALLOW_PRERELEASE_PARAMETER = 'AllowPrerelease';
+/** Output that records the AllowPrerelease value a deployment used. */
+export const ALLOW_PRERELEASE_OUTPUT_ID = 'AllowPrereleaseUsed';
 /** CloudFormation Rule that refuses a pre-release unless forced. */
 export const RELEASE_RULE_ID = 'RequireReleaseBuild';
 
@@ -70,6 +72,12 @@ export function stampVersion(stage: Stage, build: BuildVersion, options: StampVe
       default: 'false',
       description:
         'Force a pre-release build into this environment: set it to the exact build version (see the output ElkVersion).',
+    });
+    // Records which value the deployment ran with ("false" unless forced), and references the parameter so a
+    // release build's template has no unused parameter (cfn-lint W2001).
+    new CfnOutput(stack, ALLOW_PRERELEASE_OUTPUT_ID, {
+      value: allow.valueAsString,
+      description: `The ${ALLOW_PRERELEASE_PARAMETER} value of the last deployment ("false" unless a pre-release was forced)`,
     });
     if (build.prerelease) {
       new CfnRule(stack, RELEASE_RULE_ID, {

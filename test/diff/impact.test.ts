@@ -153,9 +153,9 @@ describe('markdown size', () => {
   test('a huge diff is cut to fit a GitHub comment, keeping the summary sections', () => {
     const big = (v: string): Template => ({
       Resources: Object.fromEntries(
-        Array.from({ length: 400 }, (_, i) => [
+        Array.from({ length: 80 }, (_, i) => [
           `Param${i}`,
-          { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: v.repeat(100) } },
+          { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: v.repeat(1000) } },
         ]),
       ),
     });
@@ -167,25 +167,27 @@ describe('markdown size', () => {
     expect(md.length).toBeLessThan(65536);
     expect(md).toContain('… (cut; run npm run diff:base locally for the whole diff)');
     expect(md).toContain('### Stacks');
-    expect(md).toContain('| staging/cluster | 400 changed |');
+    expect(md).toContain('| staging/cluster | 80 changed |');
   });
 
-  test('thousands of changed resources: the table is cut with a count of the rows left out', () => {
+  test('a very long resource table is cut with a count of the rows left out', () => {
     const many = (v: string): Template => ({
       Resources: Object.fromEntries(
-        Array.from({ length: 3000 }, (_, i) => [
+        Array.from({ length: 250 }, (_, i) => [
           `P${i}`,
           { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: v } },
         ]),
       ),
     });
+    // Long construct paths make each table row about 300 characters.
+    const paths = Object.fromEntries(Array.from({ length: 250 }, (_, i) => [`P${i}`, `${'Deep/'.repeat(60)}P${i}`]));
     const r = diffAssemblies(
-      new Map([['staging/cluster', stack(many('a'))]]),
-      new Map([['staging/cluster', stack(many('b'))]]),
+      new Map([['staging/cluster', { ...stack(many('a')), paths }]]),
+      new Map([['staging/cluster', { ...stack(many('b')), paths }]]),
     );
     const md = renderMarkdown(r);
     expect(md.length).toBeLessThan(65536);
     expect(md).toMatch(/\| \| … \d+ more rows left out \(comment size limit\) \| \| \|/);
-    expect(md).toContain('| staging/cluster | 3000 changed |');
+    expect(md).toContain('| staging/cluster | 250 changed |');
   });
 });

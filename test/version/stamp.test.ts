@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { buildApp } from '../../lib/app';
 import {
+  ALLOW_PRERELEASE_OUTPUT_ID,
   ALLOW_PRERELEASE_PARAMETER,
   BuildVersion,
   computeVersion,
@@ -64,6 +65,8 @@ describe('version stamp on the real app', () => {
       expect(t.Parameters[ALLOW_PRERELEASE_PARAMETER]).toBeDefined();
       expect(t.Rules?.[RELEASE_RULE_ID]).toBeUndefined();
       expect(t.Outputs[VERSION_OUTPUT_ID].Value).toBe('0.1.0+3.abc1234');
+      // The parameter is still referenced (by an output recording its value): no unused-parameter warning.
+      expect(t.Outputs[ALLOW_PRERELEASE_OUTPUT_ID].Value).toEqual({ Ref: ALLOW_PRERELEASE_PARAMETER });
     }
   });
 
