@@ -129,6 +129,25 @@ export async function execute(
   }
 }
 
+/**
+ * Seconds until the next step: soon after an executed action (the world moved), pollSeconds while waiting, and during
+ * a drain a quarter of the remaining transfer time (at the recovery bandwidth), at most 5 minutes: fewer invocations,
+ * and the end of a drain (shards leave whole, so bytes left fall in steps) is still seen soon.
+ */
+export function nextWaitSeconds(
+  result: Pick<ReconcileResult, 'decision' | 'executed'>,
+  pollSeconds: number,
+  recoveryBytesPerSecond = 40 * 1024 * 1024,
+): number {
+  if (result.executed) return Math.min(5, pollSeconds);
+  const a = result.decision.action;
+  if (a.type === 'wait-for-drain') {
+    const quarter = a.bytesLeft / recoveryBytesPerSecond / 4;
+    return Math.round(Math.max(pollSeconds, Math.min(300, quarter)));
+  }
+  return pollSeconds;
+}
+
 export async function reconcile(input: ReconcileInput): Promise<ReconcileResult> {
   const { es, fleet, spec, now } = input;
   const log = input.log ?? ((l: ReconcileLog) => console.log(JSON.stringify(l)));

@@ -5,8 +5,8 @@ import {
   type ConnectionRequestResponse,
 } from '@elastic/elasticsearch';
 import { ElasticsearchAdapter } from '../../lambda/rolling-replacement/adapters/elasticsearch';
-import { DEFAULT_OPTIONS, type RolloutSpec } from '../../lambda/rolling-replacement/core/types';
-import { reconcile } from '../../lambda/rolling-replacement/reconcile';
+import { DEFAULT_OPTIONS, type RolloutOptions, type RolloutSpec } from '../../lambda/rolling-replacement/core/types';
+import { nextWaitSeconds, reconcile } from '../../lambda/rolling-replacement/reconcile';
 import type { InProcessEs, StepResult, Strategy, StrategyFactory, StrategyOptions, StrategyWorld } from '../strategy';
 
 /**
@@ -50,13 +50,13 @@ export function clientFor(world: StrategyWorld): Client {
 /** Counters of the last runs, for the benchmark (reconcile steps and Elasticsearch requests). */
 export const orchestratorStats = { steps: 0, esRequests: 0, fleetCalls: 0 };
 
-export function simSpec(world: StrategyWorld): RolloutSpec {
+export function simSpec(world: StrategyWorld, options: Partial<RolloutOptions> = {}): RolloutSpec {
   return {
     rolloutId: 'sim',
     groups: world.groups,
     targetVersion: world.targetVersion,
     mode: 'roll',
-    options: DEFAULT_OPTIONS,
+    options: { ...DEFAULT_OPTIONS, ...options },
   };
 }
 
@@ -70,7 +70,10 @@ class Orchestrator implements Strategy {
   private adapter?: ElasticsearchAdapter;
   private lastLogged = '';
 
-  constructor(private readonly options: StrategyOptions) {}
+  constructor(
+    private readonly options: StrategyOptions,
+    private readonly tuning: Partial<RolloutOptions> & { recoveryBytesPerSecond?: number } = {},
+  ) {}
 
   async step(world: StrategyWorld): Promise<StepResult> {
     this.adapter ??= new ElasticsearchAdapter(clientFor(world));
@@ -78,7 +81,7 @@ class Orchestrator implements Strategy {
     const r = await reconcile({
       es: this.adapter,
       fleet: world.fleet,
-      spec: simSpec(world),
+      spec: simSpec(world, this.tuning),
       now: world.now(),
       log: () => undefined,
     });
@@ -101,13 +104,24 @@ class Orchestrator implements Strategy {
         done: { outcome: r.outcome === 'completed' ? 'completed' : 'failed', reason: r.decision.reason },
       };
     }
-    return { wakeAfterSeconds: r.executed ? Math.min(5, this.options.pollSeconds) : this.options.pollSeconds, actions };
+    return {
+      wakeAfterSeconds: nextWaitSeconds(r, this.options.pollSeconds, this.tuning.recoveryBytesPerSecond),
+      actions,
+    };
   }
 }
 
-export const orchestratorStrategy: StrategyFactory = {
-  name: 'orchestrator',
-  description:
-    "the project's rolling replacement: surge, wait for join, exclude, drain, terminate; masters last; named gates",
-  create: (options) => new Orchestrator(options),
-};
+/** The orchestrator with other rollout options (the benchmark compares controlRebalance on and off). */
+export function orchestratorWith(
+  tuning: Partial<RolloutOptions> & { recoveryBytesPerSecond?: number },
+  name = 'orchestrator',
+): StrategyFactory {
+  return {
+    name,
+    description:
+      "the project's rolling replacement: surge, wait for join, exclude, drain, terminate; masters last; named gates",
+    create: (options) => new Orchestrator(options, tuning),
+  };
+}
+
+export const orchestratorStrategy: StrategyFactory = orchestratorWith({});

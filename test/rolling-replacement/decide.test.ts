@@ -1,3 +1,4 @@
+import { nextWaitSeconds } from '../../lambda/rolling-replacement/reconcile';
 import { decide } from '../../lambda/rolling-replacement/core/decide';
 import { TAG } from '../../lambda/rolling-replacement/core/tags';
 import { FakeWorld } from './fake-world';
@@ -207,5 +208,25 @@ describe('decide: a whole roll over the fake world', () => {
       spec({ targetVersion: '8.18.2' }),
     );
     expect(d.action).toEqual({ type: 'done', outcome: 'completed' });
+  });
+});
+
+describe('poll pacing', () => {
+  const drain = (bytesLeft: number) => ({
+    executed: false,
+    decision: { action: { type: 'wait-for-drain' as const, node: 'i-1', shardsLeft: 1, bytesLeft }, reason: '' },
+  });
+  test.each([
+    [
+      'looks again soon after an executed action',
+      { executed: true, decision: { action: { type: 'surge' }, reason: '' } },
+      5,
+    ],
+    ['waits pollSeconds while blocked', { executed: false, decision: { action: { type: 'wait' }, reason: '' } }, 30],
+    ['waits a quarter of a long drain, at most 5 minutes', drain(400 * 1024 ** 3), 300],
+    ['waits a quarter of a medium drain', drain(40 * 1024 ** 2 * 480), 120],
+    ['never less than pollSeconds near the end of a drain', drain(1024), 30],
+  ])('%s', (_n, r, expected) => {
+    expect(nextWaitSeconds(r as never, 30)).toBe(expected);
   });
 });

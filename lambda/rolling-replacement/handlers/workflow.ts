@@ -9,7 +9,7 @@ import {
   WorkflowStateSchema,
   type WorkflowState,
 } from '../contract';
-import { reconcile } from '../reconcile';
+import { nextWaitSeconds, reconcile } from '../reconcile';
 import { runtime } from './runtime';
 
 /** The task input is `{ state, stateMachineArn }` (the workflow adds its own ARN from the context object). */
@@ -45,7 +45,7 @@ export async function handler(input: unknown): Promise<WorkflowState> {
     terminated,
     status: r.outcome ?? 'running',
     reason: r.decision.reason,
-    waitSeconds: Number(props.PollSeconds),
+    waitSeconds: nextWaitSeconds(r, Number(props.PollSeconds)),
   };
   const a = r.decision.action;
   await rt
