@@ -414,6 +414,7 @@ export class Cluster {
   failover(delaySeconds: number): void {
     if (!this.master) return;
     this.host.note('master-failover', this.master.name, 'elected master stepped down');
+    this.steppedDown = this.master;
     this.master = undefined;
     // The delayed-allocation clock restarts on a new master (elapsed delay is forgotten).
     for (const s of this.allShards())
@@ -428,13 +429,21 @@ export class Cluster {
     }
   }
 
+  /** The master that last stepped down: another node wins the next election when one can. */
+  private steppedDown: EsNode | undefined;
+
   private elect(): void {
     this.electionAt = undefined;
     if (this.master || !this.hasQuorum()) return;
     const excluded = new Set(this.votingExclusions.map((e) => e.node_id));
     const live = this.joinedNodes()
       .filter((n) => n.roles.includes('master') && n.state === 'joined' && this.votingConfig.includes(n.id))
-      .sort((a, b) => Number(excluded.has(a.id)) - Number(excluded.has(b.id)) || a.name.localeCompare(b.name));
+      .sort(
+        (a, b) =>
+          Number(excluded.has(a.id)) - Number(excluded.has(b.id)) ||
+          Number(a === this.steppedDown) - Number(b === this.steppedDown) ||
+          a.name.localeCompare(b.name),
+      );
     if (live.length === 0) return;
     this.master = live[0];
     this.term++;

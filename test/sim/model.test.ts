@@ -421,6 +421,49 @@ describe('fleet', () => {
   });
 });
 
+describe('faults', () => {
+  it('fail-boot: the replacement never joins, turns unhealthy and is replaced by the ASG', () => {
+    const world = new World(scenario({ faults: [{ kind: 'fail-boot', count: 1, role: 'data' }] }));
+    world.terminateInstance(iid(4), false);
+    world.advanceTo(1000);
+    const actions = world.notes.map((n) => `${n.action} ${n.node ?? ''}`);
+    expect(actions).toContain(`boot-failed ${iid(7)}`);
+    expect(actions).toContain(`asg-replace-unhealthy ${iid(7)}`);
+    expect(world.cluster.nodes.get(iid(7))?.joinedAt).toBeUndefined();
+    expect(world.cluster.nodes.get(iid(8))).toMatchObject({ state: 'joined', version: '8.19.3' });
+  });
+
+  it('master-failover: a new master after electionSeconds, delayed allocation restarts its clock', () => {
+    const world = new World(
+      scenario({ model: { electionSeconds: 5 }, faults: [{ kind: 'master-failover', at: 100 }] }),
+    );
+    const first = world.cluster.master!.name;
+    world.advanceTo(90);
+    world.kill(iid(4));
+    world.advanceTo(99);
+    const delayed = copies(world).filter((c) => c.unassigned?.delayedUntil !== undefined);
+    expect(delayed.length).toBeGreaterThan(0);
+    world.advanceTo(110);
+    expect(world.secondsWithoutMaster).toBe(5);
+    expect(world.cluster.master?.name).not.toBe(first);
+    // The 60 s delay counts again from the election at 105 s, not from the node leaving at 90 s.
+    expect(delayed.every((c) => c.unassigned?.delayedUntil === 165)).toBe(true);
+  });
+
+  it('kill-node without a node picks one with the seed, the same one for the same seed', () => {
+    const pick = (seed: number) => {
+      const world = new World(
+        scenario({ cluster: { dataNodes: 6 }, faults: [{ kind: 'kill-node', at: 10, role: 'data' }] }),
+        seed,
+      );
+      world.advanceTo(11);
+      return world.notes.find((n) => n.action === 'node-killed')!.node;
+    };
+    expect(pick(1)).toBe(pick(1));
+    expect(new Set([1, 2, 3, 4, 5, 6].map(pick)).size).toBeGreaterThan(1);
+  });
+});
+
 describe('hourly indices', () => {
   it('creates an index at every hour boundary', () => {
     const world = new World(
