@@ -151,6 +151,12 @@ export class EsApi {
     return { version: a ?? c };
   }
 
+  /** ElasticsearchTimeoutException: HTTP 500 on 8.x nodes, 429 on 9.x (where it overrides status()). */
+  private timeoutStatus(): number {
+    const node = this.coordinatingNode();
+    return node && majorOf(node.version) >= 9 ? 429 : 500;
+  }
+
   private requireMaster(): void {
     if (!this.cluster.master) {
       // Elasticsearch answers with a null reason here.
@@ -1098,7 +1104,7 @@ export class EsApi {
     const done = this.cluster.addVotingExclusions(entries);
     if (!done) {
       throw new EsError(
-        500,
+        this.timeoutStatus(),
         'elasticsearch_timeout_exception',
         `timed out waiting for voting config exclusions [${entries.map((e) => `{${e.node_id}}{${e.node_name}}`).join(', ')}] to take effect`,
       );
@@ -1110,7 +1116,7 @@ export class EsApi {
     const wait = q.get('wait_for_removal') !== 'false';
     if (!this.cluster.clearVotingExclusions(wait)) {
       throw new EsError(
-        500,
+        this.timeoutStatus(),
         'elasticsearch_timeout_exception',
         `timed out waiting for removal of nodes; if nodes should not be removed, set wait_for_removal to false. [${this.cluster.votingExclusions.map((e) => `{${e.node_id}}{${e.node_name}}`).join(', ')}]`,
       );

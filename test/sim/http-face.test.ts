@@ -161,6 +161,39 @@ describe('Elasticsearch HTTP face', () => {
     ).toEqual([]);
   });
 
+  it('refuses more than cluster.max_voting_config_exclusions (10) exclusions, and a request naming no node', async () => {
+    const names = Array.from({ length: 11 }, (_, i) => `node-${i}`).join(',');
+    const tooMany = await rawRequest(server.url, 'POST', `/_cluster/voting_config_exclusions?node_names=${names}`);
+    expect(tooMany.status).toBe(400);
+    expect(JSON.parse(tooMany.body).error.reason).toMatch(
+      /exceed the maximum of \[10\] set by \[cluster\.max_voting_config_exclusions\]/,
+    );
+    const none = await rawRequest(server.url, 'POST', '/_cluster/voting_config_exclusions');
+    expect(none.status).toBe(400);
+  });
+
+  it('refuses an unknown setting and an illegal value with 400, like Elasticsearch', async () => {
+    const unknown = await rawRequest(
+      server.url,
+      'PUT',
+      '/_cluster/settings',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ persistent: { 'cluster.routing.allocation.enabel': 'all' } }),
+    );
+    expect(unknown.status).toBe(400);
+    expect(JSON.parse(unknown.body).error.reason).toBe(
+      'persistent setting [cluster.routing.allocation.enabel], not recognized',
+    );
+    const illegal = await rawRequest(
+      server.url,
+      'PUT',
+      '/_cluster/settings',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ transient: { cluster: { routing: { allocation: { enable: 'sometimes' } } } } }),
+    );
+    expect(illegal.status).toBe(400);
+  });
+
   it('counts documents of the whole cluster and per index', async () => {
     expect((await client.count()).count).toBe(6_000_000);
     expect((await client.count({ index: 'logs' })).count).toBe(6_000_000);
