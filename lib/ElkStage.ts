@@ -2,6 +2,7 @@ import { Stage, StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from './config';
 import { ClusterStack } from './cluster/ClusterStack';
+import { AlerterStack } from './alerter/AlerterStack';
 
 export interface ElkStageProps extends StageProps {
   /** The validated environment configuration. */
@@ -11,6 +12,8 @@ export interface ElkStageProps extends StageProps {
 /** One environment: `cdk deploy '<env>/*'` deploys all of its stacks. */
 export class ElkStage extends Stage {
   readonly cluster: ClusterStack;
+  /** ElastAlert and its rules (when alerter.enabled). */
+  readonly alerter?: AlerterStack;
 
   constructor(scope: Construct, id: string, props: ElkStageProps) {
     const { config } = props;
@@ -19,5 +22,19 @@ export class ElkStage extends Stage {
       env: config.account ? { account: config.account, region: config.region } : undefined,
     });
     this.cluster = new ClusterStack(this, 'cluster', { config, stackName: `elk-${config.name}-cluster` });
+    if (config.alerter.enabled) {
+      // Rules are compiled and validated here: a bad rule fails synth for this environment.
+      this.alerter = new AlerterStack(this, 'alerter', {
+        config,
+        stackName: `elk-${config.name}-alerter`,
+        vpc: this.cluster.vpc,
+        // the private DNS name the node certificates carry (verify_certs), not the NLB's own name
+        esEndpoint: this.cluster.security.serviceName,
+        clientSecurityGroup: this.cluster.clientSecurityGroup,
+        caCertificateParameterName: this.cluster.security.caCertificateParameterName,
+        credentialsSecret: this.cluster.security.userSecret('elastalert'),
+      });
+      // (the references above make it depend on the cluster stack, whose security bootstrap creates the user)
+    }
   }
 }
