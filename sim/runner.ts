@@ -62,7 +62,7 @@ export function createSimulation(scenario: Scenario, seed?: number): Simulation 
       groups: world.groupNames,
       targetVersion: world.targetVersion,
       now: () => world.now,
-      es: { request: (method, url, body) => api.request(method, url, body) },
+      es: { request: (method, url, body) => api.request(method, url, body), handle: (req) => api.handle(req) },
     }),
   };
 }

@@ -28,6 +28,16 @@ export interface StrategyWorld {
 /** In-process access to the simulator's Elasticsearch API: `url` is a path with query, e.g. "/_cluster/health". */
 export interface InProcessEs {
   request(method: string, url: string, body?: unknown): { status: number; body: unknown };
+  /**
+   * The HTTP-level exchange without a socket (string bodies, headers, the compatibility-header rule): exactly what the
+   * HTTP face answers, for a client Connection that should not parse and re-serialize twice.
+   */
+  handle?(req: {
+    readonly method: string;
+    readonly url: string;
+    readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
+    readonly body?: string;
+  }): { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string };
 }
 
 export interface StepResult {

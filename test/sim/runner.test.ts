@@ -1,4 +1,4 @@
-import { runScenario } from '../../sim/runner';
+import { createSimulation, runScenario } from '../../sim/runner';
 import { scenario } from './builders';
 
 describe('runScenario', () => {
@@ -96,5 +96,20 @@ describe('runScenario', () => {
     expect(r.steps.filter((s) => s.action === 'sim:crash-orchestrator').map((s) => s.t)).toEqual([1800, 3000]);
     // 100 steps after the last restart at 3000 s, 60 s apart.
     expect(r.simulatedSeconds).toBeGreaterThanOrEqual(3000 + 100 * 60 - 60);
+  });
+
+  it('offers the same Elasticsearch answers in process as over HTTP, compatibility rule included', () => {
+    const sw = createSimulation(scenario()).strategyWorld();
+    const ok = sw.es!.handle!({ method: 'GET', url: '/_cluster/health' });
+    expect(ok.status).toBe(200);
+    expect(ok.headers['x-elastic-product']).toBe('Elasticsearch');
+    expect(JSON.parse(ok.body).status).toBe('green');
+    const refused = sw.es!.handle!({
+      method: 'GET',
+      url: '/',
+      headers: { accept: 'application/vnd.elasticsearch+json; compatible-with=9' },
+    });
+    expect(refused.status).toBe(400);
+    expect(sw.es!.request('GET', '/_count').body).toMatchObject({ count: 6_000_000 });
   });
 });
