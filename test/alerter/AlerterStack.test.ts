@@ -185,4 +185,17 @@ describe('AlerterStack', () => {
       [],
     );
   });
+
+  test('an environment with account and region (staging) is cdk-nag clean too (findings name literal ARNs there)', () => {
+    const staging = loadEnvironment('staging');
+    const app = testApp();
+    const env = { account: staging.account, region: staging.region };
+    const net = new Stack(app, 'NetStaging', { env });
+    const vpc = new ec2.Vpc(net, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const stack = new AlerterStack(app, 'AlerterStaging', { env, config: staging, vpc, esEndpoint: 'es.staging' });
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(stack);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+    const params = JSON.stringify(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+    expect(params).toContain(`arn:aws:ssm:eu-west-1:${staging.account}:parameter/elk/staging/alerter/*`);
+  });
 });
