@@ -73,7 +73,8 @@ function table(rows: string[][], md: boolean): string[] {
       ...body.map((r) => `| ${r.join(' | ')} |`),
     ];
   }
-  const widths = clean[0]!.map((_, i) => Math.max(...clean.map((r) => (r[i] ?? '').length)));
+  // Columns are padded up to 60 characters; a longer cell just runs on, so one long ARN does not widen every row.
+  const widths = clean[0]!.map((_, i) => Math.min(60, Math.max(...clean.map((r) => (r[i] ?? '').length))));
   return clean.map((r) =>
     r
       .map((c, i) => c.padEnd(widths[i]!))

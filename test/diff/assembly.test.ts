@@ -4,7 +4,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../lib/app';
-import { AssemblyStack, diffAssemblies, readAssembly } from '../../lib/diff';
+import { AssemblyStack, diffAssemblies, readAssembly, roleTemplates } from '../../lib/diff';
 import { computeVersion } from '../../lib/version';
 import { cdkJsonContext, PROJECT_ROOT } from '../helpers/app';
 import { synthFixture, tempDirs } from './fixture';
@@ -49,7 +49,13 @@ describe('the real app', () => {
       }
       return stacks;
     };
-    const r = diffAssemblies(synth('abc1111', 'main'), synth('abc2222', 'feature/y'));
+    const base = synth('abc1111', 'main');
+    const r = diffAssemblies(base, synth('abc2222', 'feature/y'));
+    // Not vacuous: the real cluster stacks have launch templates with role metadata, and code resources carry the tag.
+    expect(roleTemplates(base.get('staging/cluster')!.template).map((t) => t.role)).toEqual(
+      expect.arrayContaining(['master', 'data']),
+    );
+    expect(r.stacks.some((s) => (s.version?.taggedResources ?? 0) > 0)).toBe(true);
     expect(r.stacks.length).toBeGreaterThanOrEqual(2);
     expect(r.stacks.flatMap((s) => s.nodes)).toEqual([]);
     expect(r.stacks.flatMap((s) => s.resources)).toEqual([]);
