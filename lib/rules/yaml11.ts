@@ -86,8 +86,13 @@ export function resolvePlain(text: string): { kind: Yaml11Kind; value: unknown }
 }
 
 /** Serializes a value so that PyYAML reads back exactly this value (strings such as "yes" or "0123" get quoted). */
+let writer: Document | undefined;
+
 export function stringifyYaml11(value: unknown, options: ToStringOptions = {}): string {
-  const doc = new Document(value, { ...YAML11 });
+  // One document reused: building the (custom) schema per call costs more than the serialization itself.
+  writer ??= new Document(null, { ...YAML11 });
+  const doc = writer;
+  doc.contents = doc.createNode(value);
   // `${VAR}` references (secrets, ES_HOST) are double-quoted, so the value ElastAlert substitutes before parsing
   // stays one string whatever its characters (the on-instance script refuses double quotes, backslashes and line breaks in values).
   visit(doc, {
