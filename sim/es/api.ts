@@ -1031,8 +1031,8 @@ export class EsApi {
         explanation: `the shard is in the process of ${copy.state === 'RELOCATING' ? 'relocating' : 'initializing'} on node [${node.name}], wait until ${copy.state === 'RELOCATING' ? 'relocation' : 'initialization'} has completed`,
       };
     }
-    const matched = this.cluster.filterMatch(node);
-    if (matched) {
+    const refusal = this.cluster.filterRefusal(node);
+    if (refusal) {
       const moves = decisions('move').filter((d) => d.node_name !== node.name);
       const canMove = moves.some((d) => d.node_decision === 'yes');
       return {
@@ -1043,7 +1043,7 @@ export class EsApi {
           {
             decider: 'filter',
             decision: 'NO',
-            explanation: `node matches cluster setting [cluster.routing.allocation.exclude] filters [${matched}]`,
+            explanation: refusal,
           },
         ],
         can_move_to_other_node: canMove ? 'yes' : 'no',

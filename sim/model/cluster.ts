@@ -241,7 +241,7 @@ export class Cluster {
       if (v === null) target.delete(k);
       else target.set(k, v);
     }
-    this.excludeCache = undefined;
+    this.filterCache = undefined;
     this.memo.clear();
     this.reroute();
   }
@@ -718,14 +718,8 @@ export class Cluster {
       return result;
 
     // filter
-    const matched = this.filterMatch(node);
-    if (
-      add('filter', matched ? 'NO' : 'YES', () =>
-        matched
-          ? `node matches cluster setting [cluster.routing.allocation.exclude] filters [${matched}]`
-          : 'node passes include/exclude/require filters',
-      )
-    )
+    const refusal = this.filterRefusal(node);
+    if (add('filter', refusal ? 'NO' : 'YES', () => refusal ?? 'node passes include/exclude/require filters'))
       return result;
 
     // disk_threshold
@@ -788,27 +782,37 @@ export class Cluster {
     return result;
   }
 
-  private excludeCache: [string, string[]][] | undefined;
+  private filterCache: Record<'exclude' | 'include' | 'require', [string, string[]][]> | undefined;
 
-  /** The filter value the node matches ("_name:\"i-...\""), or undefined. */
-  filterMatch(node: EsNode): string | undefined {
-    if (!this.excludeCache) {
-      this.excludeCache = ['_name', '_id', '_ip', '_host_ip', '_publish_ip', '_host']
-        .map((attr): [string, string[]] => [attr, this.filterValues('exclude', attr)])
-        .filter(([, patterns]) => patterns.length > 0);
+  /**
+   * The `filter` decider's refusal for a node (cluster-level allocation filtering: `require.*` must all match,
+   * `include.*` at least one when set, `exclude.*` none), or undefined when the node passes.
+   */
+  filterRefusal(node: EsNode): string | undefined {
+    if (!this.filterCache) {
+      const parse = (kind: 'exclude' | 'include' | 'require') =>
+        ['_name', '_id', '_ip', '_host_ip', '_publish_ip', '_host']
+          .map((attr): [string, string[]] => [attr, this.filterValues(kind, attr)])
+          .filter(([, patterns]) => patterns.length > 0);
+      this.filterCache = { exclude: parse('exclude'), include: parse('include'), require: parse('require') };
     }
-    for (const [attr, patterns] of this.excludeCache) {
-      const values =
-        attr === '_name'
-          ? [node.name]
-          : attr === '_id'
-            ? [node.id]
-            : attr === '_host'
-              ? [node.ip, node.name]
-              : [node.ip];
-      for (const pattern of patterns) {
-        if (values.some((v) => wildcardMatch(pattern, v))) return `${attr}:"${pattern}"`;
+    const values = (attr: string) =>
+      attr === '_name' ? [node.name] : attr === '_id' ? [node.id] : attr === '_host' ? [node.ip, node.name] : [node.ip];
+    const matches = (attr: string, patterns: string[]) =>
+      patterns.find((p) => values(attr).some((v) => wildcardMatch(p, v)));
+    const show = (attr: string, patterns: string[]) => `${attr}:"${patterns.join(',')}"`;
+    for (const [attr, patterns] of this.filterCache.require) {
+      if (!matches(attr, patterns)) {
+        return `node does not match cluster setting [cluster.routing.allocation.require] filters [${show(attr, patterns)}]`;
       }
+    }
+    const include = this.filterCache.include;
+    if (include.length > 0 && !include.some(([attr, patterns]) => matches(attr, patterns))) {
+      return `node does not match cluster setting [cluster.routing.allocation.include] filters [${include.map(([a, p]) => show(a, p)).join(' OR ')}]`;
+    }
+    for (const [attr, patterns] of this.filterCache.exclude) {
+      const hit = matches(attr, patterns);
+      if (hit) return `node matches cluster setting [cluster.routing.allocation.exclude] filters [${attr}:"${hit}"]`;
     }
     return undefined;
   }
@@ -964,7 +968,7 @@ export class Cluster {
     for (const shard of this.allShards()) {
       for (const copy of shard.copies) {
         if (copy.state !== 'STARTED' || !copy.node) continue;
-        if (!this.filterMatch(copy.node)) continue;
+        if (!this.filterRefusal(copy.node)) continue;
         for (const n of this.sortedCandidates(shard.index, loads)) {
           if (this.evaluate(copy, n, 'move', loads) === 'YES') {
             this.startRelocation(copy, n, false);
@@ -989,7 +993,7 @@ export class Cluster {
     const limit = this.intSetting('cluster.routing.allocation.cluster_concurrent_rebalance');
     let inflight = 0;
     for (const r of this.recoveries) if (r.rebalance) inflight++;
-    const nodes = this.candidates().filter((n) => !this.filterMatch(n));
+    const nodes = this.candidates().filter((n) => !this.filterRefusal(n));
     const inLimit = this.limit('incoming');
     const outLimit = this.limit('outgoing');
     while (inflight < limit && nodes.length > 1) {

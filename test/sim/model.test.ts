@@ -93,6 +93,20 @@ describe('allocation: exclusions, relocations and delayed allocation', () => {
     expect(world.cluster.documentsLost).toBe(0);
   });
 
+  it.each(['require', 'include'])('moves every copy onto the nodes a %s._name filter names', (kind) => {
+    const world = new World(scenario({ cluster: { dataNodes: 4 } }));
+    const keep = [iid(4), iid(5)];
+    world.cluster.applySettings('transient', new Map([[`cluster.routing.allocation.${kind}._name`, keep.join(',')]]));
+    advanceUntil(
+      world,
+      () => copies(world).every((c) => c.state === 'STARTED' && keep.includes(c.node!.name)),
+      100_000,
+      10,
+    );
+    expect(world.cluster.status()).toBe('green');
+    expect(world.cluster.documentsLost).toBe(0);
+  });
+
   it('keeps the source copy started while a relocation runs, so losing the target loses nothing', () => {
     const world = new World(scenario({ cluster: { dataNodes: 4 } }));
     const node = iid(4);
