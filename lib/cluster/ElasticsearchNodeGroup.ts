@@ -120,6 +120,8 @@ export class ElasticsearchNodeGroup extends Construct {
       // One spare slot: the rolling replacement surges one node before it drains and terminates an old one.
       maxCapacity: nodes.count + 1,
       // EC2 status checks only: an Elasticsearch node that is slow to answer HTTP is never terminated by the group.
+      // The grace period (600 s) must stay longer than es-bootstrap-decision.sh's formation window (300 s): a
+      // health replacement of a first master then always launches outside the window and joins.
       healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(10) }),
       // No update policy: a launch template change never replaces a node behind the orchestrator's back.
       // (CDK renders no UpdatePolicy when neither `init` nor `updatePolicy` is given; asserted in the tests.)

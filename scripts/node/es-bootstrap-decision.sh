@@ -11,7 +11,8 @@
 #   ELK_STACK_ID            this stack's id; a marker of another (deleted) stack is stale and ignored
 #   ELK_DISCOVERY_TAG       value of the elk-cdk:cluster tag on this cluster's instances
 #   ELK_MASTER_COUNT        desired size of the master group
-#   ELK_FORMATION_WINDOW_SECONDS  masters launched this far apart are not one first formation (default 900)
+#   ELK_FORMATION_WINDOW_SECONDS  masters launched this far apart are not one first formation (default 300;
+#                           the groups ignore EC2 health for 600 s, so a health replacement always launches later)
 #   ELK_DECISION_ATTEMPTS   how often to look for the full set of first masters (default 60)
 #   ELK_DECISION_SLEEP      seconds between looks (default 10)
 #
@@ -37,7 +38,7 @@ say() { echo "es-bootstrap-decision: $*" >&2; }
 : "${ELK_STACK_ID:?ELK_STACK_ID is required}"
 : "${ELK_DISCOVERY_TAG:?ELK_DISCOVERY_TAG is required}"
 : "${ELK_MASTER_COUNT:?ELK_MASTER_COUNT is required}"
-WINDOW="${ELK_FORMATION_WINDOW_SECONDS:-900}"
+WINDOW="${ELK_FORMATION_WINDOW_SECONDS:-300}"
 ATTEMPTS="${ELK_DECISION_ATTEMPTS:-60}"
 SLEEP="${ELK_DECISION_SLEEP:-10}"
 for n in "$ELK_MASTER_COUNT" "$WINDOW" "$ATTEMPTS" "$SLEEP"; do

@@ -145,6 +145,13 @@ describe.each(ENVIRONMENTS)('cluster stack of %s', (env) => {
     }
   });
 
+  test('the user data stays well below the 16 KiB EC2 limit (scripts come from S3, not inline)', () => {
+    for (const lt of Object.values(resourcesOf(s, 'AWS::EC2::LaunchTemplate'))) {
+      // Tokens rendered as JSON are longer than the ARNs and ids CloudFormation puts in their place.
+      expect(userDataText(lt).length).toBeLessThan(4096);
+    }
+  });
+
   test('security group ingress rules are exactly the listed ones', () => {
     const cidr = config.vpc.cidr;
     const expected = [
