@@ -3,7 +3,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { parseDocument } from 'yaml';
 import { buildApp } from '../../lib/app';
+import { loadEnvironment } from '../../lib/config';
 import { AssemblyStack, diffAssemblies, readAssembly, roleTemplates } from '../../lib/diff';
 import { computeVersion } from '../../lib/version';
 import { cdkJsonContext, PROJECT_ROOT } from '../helpers/app';
@@ -29,28 +31,37 @@ describe('readAssembly', () => {
   });
 });
 
+// Templates via Template.fromStack: policy-validation plugins (cdk-nag) registered on the app do not run there,
+// so findings in stacks under construction cannot hide what this test is about.
+const appCache = new Map<string, Map<string, AssemblyStack>>();
+function synthApp(sha: string, branch: string, configDir?: string): Map<string, AssemblyStack> {
+  const key = `${sha} ${branch} ${configDir ?? ''}`;
+  if (!appCache.has(key)) appCache.set(key, synthAppUncached(sha, branch, configDir));
+  return appCache.get(key)!;
+}
+
+function synthAppUncached(sha: string, branch: string, configDir?: string): Map<string, AssemblyStack> {
+  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+  const stages = buildApp(app, {
+    // production requires releases: main's build has no release rule, the branch build has one.
+    environments: ['staging', 'production'],
+    configDir,
+    version: computeVersion('0.1.0', { sha, branch, dirty: false, commitCount: 1 }, {}),
+  });
+  const stacks = new Map<string, AssemblyStack>();
+  for (const stage of stages) {
+    for (const stack of stage.node.findAll().filter((c): c is Stack => Stack.isStack(c))) {
+      const name = `${stage.stageName}/${stack.node.id}`;
+      stacks.set(name, { name, stage: stage.stageName, template: Template.fromStack(stack).toJSON(), paths: {} });
+    }
+  }
+  return stacks;
+}
+
 describe('the real app', () => {
   test('synthesizing twice with different versions changes no resource and replaces no node', () => {
-    // Templates via Template.fromStack: policy-validation plugins (cdk-nag) registered on the app do not run there,
-    // so findings in stacks under construction cannot hide what this test is about.
-    const synth = (sha: string, branch: string) => {
-      const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
-      const stages = buildApp(app, {
-        // production requires releases: main's build has no release rule, the branch build has one.
-        environments: ['staging', 'production'],
-        version: computeVersion('0.1.0', { sha, branch, dirty: false, commitCount: 1 }, {}),
-      });
-      const stacks = new Map<string, AssemblyStack>();
-      for (const stage of stages) {
-        for (const stack of stage.node.findAll().filter((c): c is Stack => Stack.isStack(c))) {
-          const name = `${stage.stageName}/${stack.node.id}`;
-          stacks.set(name, { name, stage: stage.stageName, template: Template.fromStack(stack).toJSON(), paths: {} });
-        }
-      }
-      return stacks;
-    };
-    const base = synth('abc1111', 'main');
-    const r = diffAssemblies(base, synth('abc2222', 'feature/y'));
+    const base = synthApp('abc1111', 'main');
+    const r = diffAssemblies(base, synthApp('abc2222', 'feature/y'));
     // Not vacuous: the real cluster stacks have launch templates with role metadata, and code resources carry the tag.
     expect(roleTemplates(base.get('staging/cluster')!.template).map((t) => t.role)).toEqual(
       expect.arrayContaining(['master', 'data']),
@@ -63,6 +74,33 @@ describe('the real app', () => {
     expect(r.stacks.map((s) => [s.name, s.version?.to])).toEqual(
       r.stacks.map((s) => [s.name, '0.1.0-feature-y.abc2222']),
     );
+  });
+});
+
+describe('the real app with two configs', () => {
+  test('an Elasticsearch version bump replaces every data and master node of the environment, Kibana after the roll', () => {
+    const configDir = dirs.make('config');
+    fs.cpSync(path.join(PROJECT_ROOT, 'config', 'environments'), configDir, { recursive: true });
+    const staging = loadEnvironment('staging', configDir);
+    const [major, minor, patch] = staging.elasticsearch.version.split('.').map(Number);
+    const next = `${major}.${minor}.${patch! + 1}`;
+    const file = path.join(configDir, 'staging.yaml');
+    const doc = parseDocument(fs.readFileSync(file, 'utf8'));
+    doc.setIn(['elasticsearch', 'version'], next);
+    fs.writeFileSync(file, doc.toString());
+
+    const r = diffAssemblies(synthApp('abc1111', 'main'), synthApp('abc1111', 'main', configDir));
+    const data = staging.elasticsearch.dataNodes.count;
+    const masters = staging.elasticsearch.masterNodes.count;
+    const impact = r.stacks.find((s) => s.name === 'staging/cluster')!.impact;
+    expect(impact[0]).toContain(`(Elasticsearch ${staging.elasticsearch.version} → ${next})`);
+    expect(impact[0]).toContain(`${data} data + ${masters} master nodes will be replaced one by one; estimated `);
+    if (staging.kibana.count > 0) {
+      expect(impact.join('\n')).toContain(`Kibana: ${staging.kibana.count} node`);
+      expect(impact.join('\n')).toContain('after the Elasticsearch roll');
+    }
+    expect(r.stacks.find((s) => s.name === 'production/cluster')!.nodes).toEqual([]);
+    expect(r.risks).toEqual([]);
   });
 });
 
