@@ -11,6 +11,7 @@ import { TAG_COMPONENT, TAG_ENVIRONMENT, formationMarkerParameterName } from './
 import { ElasticsearchNodeGroup } from './ElasticsearchNodeGroup';
 import { KibanaService } from './KibanaService';
 import { LogstashService } from './LogstashService';
+import { RollingReplacement } from '../rolling-replacement/RollingReplacement';
 import { NodeScripts } from './NodeScripts';
 
 export interface ClusterStackProps extends StackProps {
@@ -54,6 +55,8 @@ export class ClusterStack extends Stack {
   readonly logstash?: LogstashService;
   /** SSM parameter of the first-formation marker (see docs/cluster.md, first bootstrap). */
   readonly formationMarkerParameter: string;
+  /** Node-by-node replacement of the Elasticsearch groups on a launch template change (lib/rolling-replacement). */
+  readonly rollingReplacement: RollingReplacement;
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
@@ -121,6 +124,25 @@ export class ClusterStack extends Stack {
     this.securityBootstrap.resource.node.addDependency(this.masterGroup, this.dataGroup, this.loadBalancer);
     component(this.node.findChild('SecurityBootstrap'), 'security');
 
+    // Rolling replacement: drives every node replacement after a launch template change (docs/rollout.md).
+    this.rollingReplacement = new RollingReplacement(this, 'RollingReplacement', {
+      environment: config.name,
+      vpc: this.vpc,
+      dataGroup: this.dataGroup,
+      masterGroup: this.masterGroup,
+      dataLaunchTemplate: this.dataLaunchTemplate,
+      masterLaunchTemplate: this.masterLaunchTemplate,
+      targetVersion: config.elasticsearch.version,
+      esEndpoint: this.esUrl,
+      clientSecurityGroup: this.clientSecurityGroup,
+      credentialsSecret: this.security.userSecret('orchestrator'),
+      grantCredentialsRead: (grantee) => this.security.grantUserSecretRead('orchestrator', grantee),
+      caParameterName: this.security.caCertificateParameterName,
+      rollout: config.rollout,
+    });
+    // The orchestrator user exists only after the security bootstrap.
+    this.rollingReplacement.customResource.node.addDependency(this.securityBootstrap.resource);
+
     if (config.kibana.count > 0) {
       this.kibana = new KibanaService(this, 'Kibana', {
         config,
@@ -158,6 +180,9 @@ export class ClusterStack extends Stack {
         description: 'Beats endpoint (internal NLB)',
       });
     }
+
+    // Kibana is updated only after the roll (with rollout.waitForCompletion: false, only after it started).
+    this.kibanaWaitsFor(this.rollingReplacement.completion);
 
     new CfnOutput(this, 'ElasticsearchUrl', { value: this.esUrl, description: 'Elasticsearch for clients (TLS)' });
     new CfnOutput(this, 'ElasticsearchNlb', { value: this.esEndpoint, description: 'DNS name of the internal NLB' });

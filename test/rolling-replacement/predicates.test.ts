@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import * as P from '../../lambda/rolling-replacement/core/predicates';
 import type { Predicate, Subject } from '../../lambda/rolling-replacement/core/predicates';
 import type { EsView, UnassignedExplanation } from '../../lambda/rolling-replacement/core/types';
@@ -505,5 +507,14 @@ describe('safety predicates', () => {
     const all = [...P.PREDICATES, ...P.DECISION_RULES];
     expect(new Set(all.map((p) => p.name)).size).toBe(all.length);
     for (const p of all) expect(p.why.length * p.source.length * p.checks.length).toBeGreaterThan(0);
+  });
+});
+
+describe('predicate catalogue', () => {
+  test('docs/rollout.md has one row per predicate, by name', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'rollout.md'), 'utf8');
+    for (const p of [...P.PREDICATES, ...P.DECISION_RULES]) {
+      expect({ name: p.name, row: doc.includes(`| \`${p.name}\` |`) }).toEqual({ name: p.name, row: true });
+    }
   });
 });
