@@ -771,13 +771,52 @@ export class Cluster {
       add('throttling', 'YES', () => 'below primary recovery limit of [4]');
     }
 
-    if (collect) {
-      add(
-        'awareness',
-        'YES',
-        () =>
-          'allocation awareness is not enabled, set cluster setting [cluster.routing.allocation.awareness.attributes] to enable it',
-      );
+    // awareness (the only node attribute the simulator knows is aws_availability_zone)
+    const awareness = (this.setting('cluster.routing.allocation.awareness.attributes') ?? '')
+      .split(',')
+      .map((a) => a.trim())
+      .filter((a) => a.length > 0);
+    if (awareness.length === 0) {
+      if (collect) {
+        add(
+          'awareness',
+          'YES',
+          () =>
+            'allocation awareness is not enabled, set cluster setting [cluster.routing.allocation.awareness.attributes] to enable it',
+        );
+      }
+    } else {
+      const attr = awareness[0];
+      if (attr !== 'aws_availability_zone') {
+        if (
+          add(
+            'awareness',
+            'NO',
+            () =>
+              `node does not contain the awareness attribute [${attr}]; required attributes cluster setting [cluster.routing.allocation.awareness.attributes=${awareness.join(',')}]`,
+          )
+        )
+          return result;
+      } else {
+        const zones = new Set(this.candidates().map((n) => n.az)).size;
+        const total = shard.copies.length;
+        const max = Math.ceil(total / Math.max(1, zones));
+        let inZone = 1;
+        for (const c of shard.copies) {
+          if (c === copy) continue;
+          if (c.node?.az === node.az && c.state !== 'RELOCATING') inZone++;
+          else if (c.relocatingTo?.az === node.az) inZone++;
+        }
+        const ok = inZone <= max;
+        if (
+          add('awareness', ok ? 'YES' : 'NO', () =>
+            ok
+              ? 'node meets all awareness attribute requirements'
+              : `there are [${total}] copies of this shard and [${zones}] values for attribute [${attr}] ([${[...new Set(this.candidates().map((n) => n.az))].sort().join(', ')}] from nodes in the cluster and no forced awareness) so there may be at most [${max}] copies of this shard allocated to nodes with each value, but (including this copy) there would be [${inZone}] copies allocated to nodes with [node.attr.${attr}: ${node.az}]`,
+          )
+        )
+          return result;
+      }
     }
     return result;
   }

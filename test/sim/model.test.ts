@@ -107,6 +107,31 @@ describe('allocation: exclusions, relocations and delayed allocation', () => {
     expect(world.cluster.documentsLost).toBe(0);
   });
 
+  it('with zone awareness, re-allocates a lost replica into a zone that holds no copy of its shard', () => {
+    const world = new World(
+      scenario({
+        cluster: { dataNodes: 6, indices: [{ name: 'z', shards: 12, replicas: 1, docs: 12, bytes: 12 * GIB }] },
+      }),
+    );
+    world.cluster.applySettings(
+      'persistent',
+      new Map([['cluster.routing.allocation.awareness.attributes', 'aws_availability_zone']]),
+    );
+    const victim = iid(4);
+    const affected = new Set(
+      copies(world)
+        .filter((c) => c.node?.name === victim)
+        .map((c) => c.shard),
+    );
+    world.group('elk-data').suspended.add('Launch');
+    world.kill(victim);
+    advanceUntil(world, () => world.cluster.status() === 'green', 100_000, 10);
+    for (const shard of affected) {
+      const zones = shard.copies.map((c) => c.node!.az);
+      expect(new Set(zones).size).toBe(2);
+    }
+  });
+
   it('keeps the source copy started while a relocation runs, so losing the target loses nothing', () => {
     const world = new World(scenario({ cluster: { dataNodes: 4 } }));
     const node = iid(4);
