@@ -24,8 +24,11 @@ export function register(program: Command): void {
   const withTarget = (c: Command) =>
     c
       .requiredOption('--env <name>', 'environment (config/environments/<name>.yaml)')
-      .option('--data-group <name>', 'data Auto Scaling group (default elk-<env>-data)')
-      .option('--master-group <name>', 'master Auto Scaling group (default elk-<env>-master)')
+      .option(
+        '--data-group <name>',
+        'data Auto Scaling group (default: found by its elk-cdk:environment and elk-cdk:role tags)',
+      )
+      .option('--master-group <name>', 'master Auto Scaling group (default: found by its tags)')
       .option('--es-url <url>', 'Elasticsearch URL (default https://elasticsearch.<env>.elk.internal:9200)')
       .option('--secret-id <id>', 'orchestrator user secret (default elk/<env>/orchestrator)')
       .addOption(new Command().createOption('--sim <file>', 'run against a simulator scenario').hideHelp())

@@ -3,7 +3,7 @@
  * Targets: a real environment (AWS credentials + Elasticsearch), or a simulator scenario (`--sim FILE --at SECONDS`),
  * which is how the commands are tested.
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { Client } from '@elastic/elasticsearch';
 import { createEsClientFromAws } from '../../lambda/shared/es-client';
 import { AutoScalingFleet } from '../../lambda/rolling-replacement/adapters/autoscaling';
@@ -18,6 +18,7 @@ import { createSimulation } from '../../sim/runner';
 import { loadScenario } from '../../sim/scenario';
 import { clientFor, orchestratorStrategy, simSpec } from '../../sim/strategies/orchestrator';
 import { loadEnvironment } from '../config';
+import { TAG_ENVIRONMENT, TAG_ROLE } from '../cluster/contract';
 
 export interface RollTarget {
   readonly es: EsPort;
@@ -81,12 +82,42 @@ export async function simTarget(file: string, at = 0): Promise<RollTarget> {
   };
 }
 
+/** The cluster's groups by their tags (elk-cdk:environment + elk-cdk:role), as the cluster stack sets them. */
+export async function findGroups(asg: AutoScalingClient, env: string): Promise<{ data?: string; master?: string }> {
+  const found: { data?: string; master?: string } = {};
+  let token: string | undefined;
+  do {
+    const r = await asg.send(
+      new DescribeAutoScalingGroupsCommand({
+        Filters: [
+          { Name: `tag:${TAG_ENVIRONMENT}`, Values: [env] },
+          { Name: `tag:${TAG_ROLE}`, Values: ['master', 'data'] },
+        ],
+        NextToken: token,
+      }),
+    );
+    for (const g of r.AutoScalingGroups ?? []) {
+      const role = g.Tags?.find((t) => t.Key === TAG_ROLE)?.Value;
+      if (role === 'data' || role === 'master') found[role] = g.AutoScalingGroupName;
+    }
+    token = r.NextToken;
+  } while (token);
+  return found;
+}
+
 export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
   const config = loadEnvironment(o.env);
-  const groups = {
-    data: o.dataGroup ?? `elk-${o.env}-data`,
-    master: o.masterGroup ?? `elk-${o.env}-master`,
-  };
+  const asg = new AutoScalingClient({ region: config.region });
+  const tagged = o.dataGroup && o.masterGroup ? {} : await findGroups(asg, o.env);
+  const data = o.dataGroup ?? tagged.data;
+  const master = o.masterGroup ?? tagged.master;
+  if (!data || !master) {
+    throw new Error(
+      `environment ${o.env}: no Auto Scaling groups tagged ${TAG_ENVIRONMENT}=${o.env} with ${TAG_ROLE}=data and ` +
+        'master were found; deploy the cluster stack first or pass --data-group and --master-group',
+    );
+  }
+  const groups = { data, master };
   const esUrl = o.esUrl ?? `https://elasticsearch.${o.env}.elk.internal:9200`;
   const client = /^http:\/\/127\.0\.0\.1/.test(esUrl)
     ? new Client({ node: esUrl, maxRetries: 0 })
@@ -95,7 +126,7 @@ export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
         credentialsSecretId: o.secretId ?? `elk/${o.env}/orchestrator`,
         ca: { ssmParameterName: `/elk/${o.env}/security/ca-cert` },
       });
-  const fleet = new AutoScalingFleet(new AutoScalingClient({ region: config.region }), {
+  const fleet = new AutoScalingFleet(asg, {
     [groups.data]: 'data',
     [groups.master]: 'master',
   });

@@ -1,6 +1,9 @@
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { rollMark, rollPlan, rollStatus, rollWait, simTarget } from '../../lib/rolling-replacement/rollctl';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { findGroups, rollMark, rollPlan, rollStatus, rollWait, simTarget } from '../../lib/rolling-replacement/rollctl';
 
 const SCENARIO = path.join(__dirname, 'fixtures', 'small-upgrade.json');
 
@@ -80,5 +83,29 @@ describe('elkctl roll against the simulator', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/draining \d+ %/);
+  });
+});
+
+describe('elkctl roll in an AWS environment', () => {
+  const asg = mockClient(AutoScalingClient);
+  afterAll(() => asg.restore());
+
+  test('finds the cluster groups by their environment and role tags', async () => {
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        { AutoScalingGroupName: 'cluster-DataGroup-XYZ', Tags: [{ Key: 'elk-cdk:role', Value: 'data' }] },
+        { AutoScalingGroupName: 'cluster-MasterGroup-ABC', Tags: [{ Key: 'elk-cdk:role', Value: 'master' }] },
+      ] as never,
+    });
+    expect(await findGroups(new AutoScalingClient({ region: 'eu-west-1' }), 'dev')).toEqual({
+      data: 'cluster-DataGroup-XYZ',
+      master: 'cluster-MasterGroup-ABC',
+    });
+    expect(asg).toHaveReceivedCommandWith(DescribeAutoScalingGroupsCommand, {
+      Filters: [
+        { Name: 'tag:elk-cdk:environment', Values: ['dev'] },
+        { Name: 'tag:elk-cdk:role', Values: ['master', 'data'] },
+      ],
+    });
   });
 });
