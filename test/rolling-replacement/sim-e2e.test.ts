@@ -130,4 +130,20 @@ describe('orchestrator end to end in the simulator', () => {
     expect(r.documentsLost).toBe(0);
     expect(r.secondsRed).toBe(0);
   });
+
+  test('a master failover and a killed master mid-roll: no loss; the only masterless seconds are the election', async () => {
+    const r = await runScenario(
+      scenario('master-faults', {
+        faults: [
+          { kind: 'master-failover', at: 600 },
+          { kind: 'kill-node', at: 2100, role: 'master' },
+        ],
+      }),
+    );
+    expect(r.outcome).toBe('completed');
+    expect(r.finalVersions).toEqual({ '8.19.3': 6 });
+    expect(r.documentsLost).toBe(0);
+    expect(r.secondsRed).toBe(0);
+    expect(r.secondsWithoutMaster).toBeLessThanOrEqual(2 * 3); // two elections of electionSeconds (3) caused by the faults
+  });
 });
