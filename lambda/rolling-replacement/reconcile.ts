@@ -4,7 +4,7 @@
  */
 import { decide } from './core/decide';
 import type { EsPort } from './core/es-port';
-import type { FleetGroup, FleetPort } from './core/fleet-port';
+import type { FleetPort } from './core/fleet-port';
 import { ROLLOUT_TAGS, TAG, tagValue } from './core/tags';
 import { type Action, type Decision, type Observed, type Outcome, type RolloutSpec, type Unknown } from './core/types';
 
@@ -187,9 +187,4 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     ...(terminated ? { terminated } : {}),
     ...(error ? { error } : {}),
   };
-}
-
-/** Groups observed, or undefined when unknown. */
-export function observedGroups(o: Observed): readonly FleetGroup[] | undefined {
-  return 'unknown' in o.fleet ? undefined : (o.fleet as readonly FleetGroup[]);
 }
