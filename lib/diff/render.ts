@@ -137,13 +137,26 @@ export function renderMarkdown(r: DiffReport): string {
   out.push('');
   const sec = r.stacks.filter((s) => s.security.changed);
   if (sec.length) {
-    out.push('### Security changes', '');
+    const lines: string[] = ['### Security changes', ''];
     for (const s of sec) {
-      out.push(`**${s.name}**${s.security.broadened ? ' (widens access)' : ''}`, '');
+      lines.push(`**${s.name}**${s.security.broadened ? ' (widens access)' : ''}`, '');
       for (const t of [s.security.iamStatements, s.security.managedPolicies, s.security.securityGroups]) {
-        if (t.length) out.push(...table(t, true), '');
+        if (t.length) lines.push(...table(t, true), '');
       }
     }
+    // At most half of the comment: a new stack can bring hundreds of statements.
+    let len = 0;
+    const kept = lines.findIndex((l) => (len += l.length + 1) > MARKDOWN_BUDGET / 2);
+    if (kept >= 0) {
+      lines.splice(
+        kept,
+        lines.length - kept,
+        '',
+        '… security tables cut (comment size limit): run npm run diff:base locally.',
+        '',
+      );
+    }
+    out.push(...lines);
   }
   out.push('### Stacks', '', '| stack | change |', '| --- | --- |');
   for (const s of r.stacks) out.push(`| ${s.name} | ${summaryLine(s)} |`);

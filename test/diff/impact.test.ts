@@ -191,3 +191,35 @@ describe('markdown size', () => {
     expect(md).toContain('| staging/cluster | 250 changed |');
   });
 });
+
+describe('markdown size: security tables', () => {
+  test('hundreds of new IAM statements are cut to half a comment', () => {
+    const policy = (n: number): Template => ({
+      Resources: {
+        Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {} } },
+        Policy: {
+          Type: 'AWS::IAM::Policy',
+          Properties: {
+            PolicyName: 'p',
+            Roles: [{ Ref: 'Role' }],
+            PolicyDocument: {
+              Statement: Array.from({ length: n }, (_, i) => ({
+                Effect: 'Allow',
+                Action: `s3:GetObject`,
+                Resource: `arn:aws:s3:::${'bucket-with-a-long-name-'.repeat(6)}${i}/*`,
+              })),
+            },
+          },
+        },
+      },
+    });
+    const r = diffAssemblies(
+      new Map([['staging/cluster', stack(policy(0))]]),
+      new Map([['staging/cluster', stack(policy(400))]]),
+    );
+    const md = renderMarkdown(r);
+    expect(md.length).toBeLessThan(65536);
+    expect(md).toContain('… security tables cut (comment size limit)');
+    expect(md).toContain('### Stacks');
+  });
+});
