@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { parseDocument } from 'yaml';
 import { buildApp } from '../../lib/app';
 import { loadEnvironment } from '../../lib/config';
-import { AssemblyStack, diffAssemblies, readAssembly, roleTemplates } from '../../lib/diff';
+import { AssemblyStack, autoScalingGroupRole, diffAssemblies, readAssembly, roleTemplates } from '../../lib/diff';
 import { computeVersion } from '../../lib/version';
 import { cdkJsonContext, PROJECT_ROOT } from '../helpers/app';
 import { synthFixture, tempDirs } from './fixture';
@@ -67,6 +67,12 @@ describe('the real app', () => {
       expect.arrayContaining(['master', 'data']),
     );
     expect(r.stacks.some((s) => (s.version?.taggedResources ?? 0) > 0)).toBe(true);
+    // …and their Auto Scaling groups are recognised by role, so replacing one would be flagged as data at risk.
+    const cluster = base.get('staging/cluster')!.template;
+    const asgRoles = Object.values(cluster.Resources ?? {})
+      .filter((x) => x.Type === 'AWS::AutoScaling::AutoScalingGroup')
+      .map((x) => autoScalingGroupRole(x, cluster));
+    expect(asgRoles).toEqual(expect.arrayContaining(['master', 'data']));
     expect(r.stacks.length).toBeGreaterThanOrEqual(2);
     expect(r.stacks.flatMap((s) => s.nodes)).toEqual([]);
     expect(r.stacks.flatMap((s) => s.resources)).toEqual([]);
