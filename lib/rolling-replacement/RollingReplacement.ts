@@ -272,7 +272,20 @@ export class RollingReplacement extends Construct {
       error: 'RolloutFailed',
       causePath: sfn.JsonPath.stringAt('$.reason'),
     });
-    step.addCatch(new sfn.Fail(this, 'ReconcileBroken', { error: 'ReconcileError' }));
+    // After the retries: signal FAILURE to a waiting deployment (same function, failure mode), then fail.
+    const signalFailure = new tasks.LambdaInvoke(this, 'SignalFailure', {
+      lambdaFunction: reconcile,
+      payload: sfn.TaskInput.fromObject({
+        state: sfn.JsonPath.entirePayload,
+        stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
+        signalFailure: true,
+      }),
+      payloadResponseOnly: true,
+    });
+    signalFailure.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(10), maxAttempts: 3, backoffRate: 2 });
+    const broken = new sfn.Fail(this, 'ReconcileBroken', { error: 'ReconcileError' });
+    signalFailure.addCatch(broken);
+    step.addCatch(signalFailure.next(broken), { resultPath: '$.error' });
     const pause = new sfn.Wait(this, 'Poll', { time: sfn.WaitTime.secondsPath('$.waitSeconds') });
     const definition = step.next(
       new sfn.Choice(this, 'RolloutOver')

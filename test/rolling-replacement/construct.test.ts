@@ -70,7 +70,15 @@ describe('RollingReplacement construct', () => {
     const workflow = Object.entries(machines).find(([id]) => id.includes('Workflow'));
     expect(workflow).toBeDefined();
     const def = JSON.stringify(workflow![1].Properties.DefinitionString);
-    for (const s of ['ReconcileStep', 'RolloutOver', 'Poll', 'SecondsPath', 'RolloutFailed', '$$.StateMachine.Id']) {
+    for (const s of [
+      'ReconcileStep',
+      'RolloutOver',
+      'Poll',
+      'SecondsPath',
+      'RolloutFailed',
+      'SignalFailure',
+      '$$.StateMachine.Id',
+    ]) {
       expect(def).toContain(s);
     }
   });

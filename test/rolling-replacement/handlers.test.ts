@@ -220,4 +220,17 @@ describe('custom resource and workflow handlers', () => {
     expect(rt.started).toHaveLength(2);
     expect(rt.started[1]!.input.steps).toBe(0);
   });
+
+  test('after the reconcile task failed every retry, the failure mode signals FAILURE at once', async () => {
+    await onEvent(event('Create'));
+    const s = await reconcileTask({
+      state: { ...rt.started[0]!.input, error: { Error: 'EsClientConfigError', Cause: 'secret has no SecretString' } },
+      stateMachineArn: SM,
+      signalFailure: true,
+    });
+    expect(s.status).toBe('failed');
+    expect(rt.signals).toEqual([expect.objectContaining({ Status: 'FAILURE', UniqueId: 'r-abc123' })]);
+    expect(rt.signals[0]!.Reason).toContain('EsClientConfigError');
+    expect(world.writes).toEqual([]);
+  });
 });

@@ -14,7 +14,11 @@ import { runtime } from './runtime';
 
 /** The task input is `{ state, stateMachineArn }` (the workflow adds its own ARN from the context object). */
 export async function handler(input: unknown): Promise<WorkflowState> {
-  const wrapped = input as { state?: unknown; stateMachineArn?: string };
+  const wrapped = input as {
+    state?: { error?: { Error?: string; Cause?: string } };
+    stateMachineArn?: string;
+    signalFailure?: boolean;
+  };
   const raw =
     wrapped && typeof wrapped === 'object' && 'state' in wrapped
       ? { ...(wrapped.state as object), stateMachineArn: wrapped.stateMachineArn }
@@ -28,6 +32,24 @@ export async function handler(input: unknown): Promise<WorkflowState> {
   const state = parsed.data;
   const rt = runtime();
   const props = state.properties;
+  if (wrapped.signalFailure) {
+    // The reconcile task failed every retry: tell the waiting deployment now instead of at its timeout.
+    const err = wrapped.state?.error;
+    const failed: WorkflowState = {
+      ...state,
+      status: 'failed',
+      reason: `reconcile kept failing: ${err?.Error ?? 'error'} ${err?.Cause ?? ''}`.trim().slice(0, 900),
+    };
+    if (props.WaitHandleUrl) {
+      await rt.signal(props.WaitHandleUrl, {
+        Status: 'FAILURE',
+        UniqueId: props.RolloutId,
+        Reason: failed.reason,
+        Data: JSON.stringify(resultData(failed, rt.now() - state.startedAt)),
+      });
+    }
+    return failed;
+  }
   if (state.steps >= MAX_STEPS_PER_EXECUTION && state.stateMachineArn) {
     // Continue as a new execution before the 25,000-event history limit; progress lives in the world anyway.
     const next: WorkflowState = { ...state, steps: 0, status: 'running', reason: 'continued' };
