@@ -29,6 +29,9 @@ export interface EsNode {
   joinBlocked?: string;
 }
 
+/** Seconds after index creation during which a replica's first allocation copies no bytes (see startAllocation). */
+const NEW_INDEX_REPLICA_WINDOW_SECONDS = 60;
+
 export type CopyState = 'UNASSIGNED' | 'INITIALIZING' | 'STARTED' | 'RELOCATING';
 
 export interface UnassignedInfo {
@@ -1078,9 +1081,34 @@ export class Cluster {
   private startAllocation(copy: Copy, node: EsNode): void {
     const shard = copy.shard;
     const now = this.host.now();
+    // A replica allocated right after its index was created copies an (almost) empty primary: in Elasticsearch
+    // the documents of a new index reach its replicas by write replication, not by a recovery. (The model puts
+    // all of an hourly index's documents in at creation; without this its replicas would count as a recovery.)
+    const freshReplica =
+      !copy.primary &&
+      copy.unassigned?.reason === 'INDEX_CREATED' &&
+      now - shard.index.createdAt <= NEW_INDEX_REPLICA_WINDOW_SECONDS;
     copy.node = node;
     copy.unassigned = undefined;
     copy.allocationId = this.host.token();
+    if (freshReplica) {
+      copy.lastRecovery = {
+        id: ++this.recoveryIds,
+        shard,
+        type: 'peer',
+        source: this.primaryOf(shard).node,
+        target: node,
+        copy,
+        total: 0,
+        done: 0,
+        rate: 0,
+        start: now,
+        stop: now,
+        rebalance: false,
+      };
+      copy.state = 'STARTED';
+      return;
+    }
     if (copy.primary) {
       // A new, empty primary: starts at once (no data to copy).
       const r: Recovery = {
