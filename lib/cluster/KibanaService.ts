@@ -1,4 +1,4 @@
-import { Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { Duration, Tags, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -9,9 +9,7 @@ import { EnvironmentConfig } from '../config';
 import type { ClusterSecurity } from '../security/ClusterSecurity';
 import { NodeScripts } from './NodeScripts';
 import { TAG_ROLE } from './contract';
-import { nodeLaunchTemplate } from './launch-template';
-import { nodeInstanceRole } from './NodeRole';
-import { nodeUserData } from './user-data';
+import { serviceGroup } from './service-group';
 
 export interface KibanaServiceProps {
   readonly config: EnvironmentConfig;
@@ -47,42 +45,25 @@ export class KibanaService extends Construct {
     super(scope, id);
     const { config } = props;
     const kibana = config.kibana;
-    this.instanceRole = nodeInstanceRole(this, 'InstanceRole', `elk-cdk ${config.name}: Kibana node`);
-    props.scripts.grantRead(this.instanceRole);
-    const env: Record<string, string> = {
-      ELK_ENVIRONMENT: config.name,
-      ELK_ES_VERSION: config.elasticsearch.version,
-      ELK_REGION: Stack.of(this).region,
-      ELK_ES_URL: props.elasticsearchUrl,
-    };
-    if (props.security) {
-      props.security.grantClient('kibana_system', this.instanceRole);
-      env.ELK_CA_PARAMETER = props.security.caCertificateParameterName;
-      env.ELK_KIBANA_SECRET_ID = props.security.userSecret('kibana_system').secretArn;
-    }
-
-    this.launchTemplate = nodeLaunchTemplate(this, 'LaunchTemplate', {
-      config,
-      role: 'kibana',
-      nodeCount: kibana.count,
-      instanceType: kibana.instanceType,
+    ({
       instanceRole: this.instanceRole,
-      securityGroups: [props.securityGroup, props.clientSecurityGroup],
-      userData: nodeUserData({ role: 'kibana', env, scripts: props.scripts }),
-    });
-    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Group', {
-      vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       launchTemplate: this.launchTemplate,
-      minCapacity: kibana.count,
-      maxCapacity: kibana.count,
-      healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(10) }),
-      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({ maxBatchSize: 1 }),
-    });
-    Validations.of(this.autoScalingGroup).acknowledge({
-      id: 'AwsSolutions-AS3',
-      reason: 'Kibana is stateless behind its ALB; the ALB target health is the signal operators watch.',
-    });
+      autoScalingGroup: this.autoScalingGroup,
+    } = serviceGroup(this, {
+      config,
+      vpc: props.vpc,
+      role: 'kibana',
+      user: 'kibana_system',
+      secretEnv: 'ELK_KIBANA_SECRET_ID',
+      count: kibana.count,
+      instanceType: kibana.instanceType,
+      securityGroup: props.securityGroup,
+      clientSecurityGroup: props.clientSecurityGroup,
+      scripts: props.scripts,
+      elasticsearchUrl: props.elasticsearchUrl,
+      security: props.security,
+      healthCheckReason: 'Kibana is stateless behind its ALB; the ALB target health is the signal operators watch.',
+    }));
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
       vpc: props.vpc,

@@ -1,4 +1,4 @@
-import { Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { Duration, Tags, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -8,9 +8,7 @@ import { EnvironmentConfig } from '../config';
 import type { ClusterSecurity } from '../security/ClusterSecurity';
 import { NodeScripts } from './NodeScripts';
 import { TAG_ROLE } from './contract';
-import { nodeLaunchTemplate } from './launch-template';
-import { nodeInstanceRole } from './NodeRole';
-import { nodeUserData } from './user-data';
+import { serviceGroup } from './service-group';
 
 export interface LogstashServiceProps {
   readonly config: EnvironmentConfig;
@@ -40,41 +38,26 @@ export class LogstashService extends Construct {
     super(scope, id);
     const { config } = props;
     const logstash = config.logstash;
-    this.instanceRole = nodeInstanceRole(this, 'InstanceRole', `elk-cdk ${config.name}: Logstash node`);
-    props.scripts.grantRead(this.instanceRole);
-    const env: Record<string, string> = {
-      ELK_ENVIRONMENT: config.name,
-      ELK_ES_VERSION: config.elasticsearch.version,
-      ELK_REGION: Stack.of(this).region,
-      ELK_ES_URL: props.elasticsearchUrl,
-    };
-    if (props.security) {
-      props.security.grantClient('logstash_writer', this.instanceRole);
-      env.ELK_CA_PARAMETER = props.security.caCertificateParameterName;
-      env.ELK_LOGSTASH_SECRET_ID = props.security.userSecret('logstash_writer').secretArn;
-    }
-    this.launchTemplate = nodeLaunchTemplate(this, 'LaunchTemplate', {
-      config,
-      role: 'logstash',
-      nodeCount: logstash.count,
-      instanceType: logstash.instanceType,
+    ({
       instanceRole: this.instanceRole,
-      securityGroups: [props.securityGroup, props.clientSecurityGroup],
-      userData: nodeUserData({ role: 'logstash', env, scripts: props.scripts }),
-    });
-    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Group', {
-      vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       launchTemplate: this.launchTemplate,
-      minCapacity: logstash.count,
-      maxCapacity: logstash.count,
-      healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(10) }),
-      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({ maxBatchSize: 1 }),
-    });
-    Validations.of(this.autoScalingGroup).acknowledge({
-      id: 'AwsSolutions-AS3',
-      reason: 'Logstash nodes are interchangeable behind their NLB; NLB target health is the signal operators watch.',
-    });
+      autoScalingGroup: this.autoScalingGroup,
+    } = serviceGroup(this, {
+      config,
+      vpc: props.vpc,
+      role: 'logstash',
+      user: 'logstash_writer',
+      secretEnv: 'ELK_LOGSTASH_SECRET_ID',
+      count: logstash.count,
+      instanceType: logstash.instanceType,
+      securityGroup: props.securityGroup,
+      clientSecurityGroup: props.clientSecurityGroup,
+      scripts: props.scripts,
+      elasticsearchUrl: props.elasticsearchUrl,
+      security: props.security,
+      healthCheckReason:
+        'Logstash nodes are interchangeable behind their NLB; NLB target health is the signal operators watch.',
+    }));
     Tags.of(this).add(TAG_ROLE, 'logstash');
 
     this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'Nlb', {

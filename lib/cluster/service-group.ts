@@ -1,0 +1,78 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { EnvironmentConfig } from '../config';
+import type { ClusterSecurity } from '../security/ClusterSecurity';
+import { NodeScripts } from './NodeScripts';
+import { nodeLaunchTemplate } from './launch-template';
+import { nodeInstanceRole } from './NodeRole';
+import { nodeUserData } from './user-data';
+
+export interface ServiceGroupProps {
+  readonly config: EnvironmentConfig;
+  readonly vpc: ec2.IVpc;
+  readonly role: 'kibana' | 'logstash';
+  /** The Elasticsearch user the service runs as; its secret id reaches the user data as `secretEnv`. */
+  readonly user: 'kibana_system' | 'logstash_writer';
+  readonly secretEnv: string;
+  readonly count: number;
+  readonly instanceType: string;
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly clientSecurityGroup: ec2.ISecurityGroup;
+  readonly scripts: NodeScripts;
+  readonly elasticsearchUrl: string;
+  readonly security?: ClusterSecurity;
+  /** Why EC2 (not load balancer) health checks are right for this service (cdk-nag AS3 acknowledgement). */
+  readonly healthCheckReason: string;
+}
+
+export interface ServiceGroup {
+  readonly instanceRole: iam.Role;
+  readonly launchTemplate: ec2.LaunchTemplate;
+  readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+}
+
+/**
+ * The instance role, launch template and Auto Scaling group of a stateless client service of the cluster (Kibana,
+ * Logstash), created in `scope` with fixed ids (`InstanceRole`, `LaunchTemplate`, `Group`). Stateless, so the group
+ * rolls with a plain rolling update, one instance at a time.
+ */
+export function serviceGroup(scope: Construct, props: ServiceGroupProps): ServiceGroup {
+  const { config } = props;
+  const label = props.role === 'kibana' ? 'Kibana' : 'Logstash';
+  const instanceRole = nodeInstanceRole(scope, 'InstanceRole', `elk-cdk ${config.name}: ${label} node`);
+  props.scripts.grantRead(instanceRole);
+  const env: Record<string, string> = {
+    ELK_ENVIRONMENT: config.name,
+    ELK_ES_VERSION: config.elasticsearch.version,
+    ELK_REGION: Stack.of(scope).region,
+    ELK_ES_URL: props.elasticsearchUrl,
+  };
+  if (props.security) {
+    props.security.grantClient(props.user, instanceRole);
+    env.ELK_CA_PARAMETER = props.security.caCertificateParameterName;
+    env[props.secretEnv] = props.security.userSecret(props.user).secretArn;
+  }
+  const launchTemplate = nodeLaunchTemplate(scope, 'LaunchTemplate', {
+    config,
+    role: props.role,
+    nodeCount: props.count,
+    instanceType: props.instanceType,
+    instanceRole,
+    securityGroups: [props.securityGroup, props.clientSecurityGroup],
+    userData: nodeUserData({ role: props.role, env, scripts: props.scripts }),
+  });
+  const autoScalingGroup = new autoscaling.AutoScalingGroup(scope, 'Group', {
+    vpc: props.vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    launchTemplate,
+    minCapacity: props.count,
+    maxCapacity: props.count,
+    healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(10) }),
+    updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({ maxBatchSize: 1 }),
+  });
+  Validations.of(autoScalingGroup).acknowledge({ id: 'AwsSolutions-AS3', reason: props.healthCheckReason });
+  return { instanceRole, launchTemplate, autoScalingGroup };
+}
