@@ -265,6 +265,25 @@ describe('recoveries: throttling', () => {
     expect(world.cluster.bytesRecovered).toBe(onNode * 10 * GIB);
   });
 
+  it("starts a new index's replicas without copying bytes (they fill by write replication), but copies a shard whose replica is allocated later", () => {
+    const world = new World(scenario({ cluster: { dataNodes: 3, indices: [] } }));
+    const before = world.cluster.bytesRecovered;
+    world.cluster.createIndex({ name: 'fresh', shards: 2, replicas: 1, docs: 2, bytes: 4 * GIB });
+    world.advanceTo(world.now + 1);
+    expect(copies(world, 'fresh').map((c) => c.state)).toEqual(['STARTED', 'STARTED', 'STARTED', 'STARTED']);
+    expect(world.cluster.bytesRecovered).toBe(before);
+    expect(world.cluster.underReplicated()).toBe(false);
+
+    // A replica held back past the 60 s window (allocation disabled for replicas) must copy its whole shard.
+    world.cluster.applySettings('transient', new Map([['cluster.routing.allocation.enable', 'primaries']]));
+    world.cluster.createIndex({ name: 'late', shards: 1, replicas: 1, docs: 1, bytes: 2 * GIB });
+    world.advanceTo(world.now + 120);
+    expect(copies(world, 'late').find((c) => !c.primary)?.state).toBe('UNASSIGNED');
+    world.cluster.applySettings('transient', new Map([['cluster.routing.allocation.enable', null]]));
+    advanceUntil(world, () => copies(world, 'late').every((c) => c.state === 'STARTED'), world.now + 10_000, 1);
+    expect(world.cluster.bytesRecovered - before).toBe(2 * GIB);
+  });
+
   it('limits a node to 2 concurrent incoming recoveries', () => {
     const world = new World(
       scenario({
