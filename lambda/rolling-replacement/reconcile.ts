@@ -92,7 +92,7 @@ export async function execute(
       return {};
     case 'surge':
       // The mark first: a crash between the two writes only re-stamps it on the retry.
-      await fleet.setTags(action.group, { [TAG.surgeAt]: String(Math.floor(action.surgeAt)) });
+      await fleet.setTags(action.group, { [TAG.surgeAt]: String(Math.floor(action.surgeAt)), ...action.tags });
       await fleet.setDesiredCapacity(action.group, action.desiredCapacity);
       return {};
     case 'exclude':
@@ -119,6 +119,9 @@ export async function execute(
     }
     case 'mark-failed':
       await fleet.setTags(action.group, { [TAG.failed]: tagValue(action.reason) });
+      return {};
+    case 'stop-zone-rebalance':
+      await fleet.setTags(action.group, { [TAG.zoneRebalance]: tagValue(`stopped:${action.reason}`) });
       return {};
     case 'release':
       for (const g of action.groups) {

@@ -16,6 +16,7 @@ interface Inst {
   id: string;
   lt: string;
   state: LifecycleState;
+  az: string;
 }
 interface Group {
   name: string;
@@ -26,6 +27,8 @@ interface Group {
   instances: Inst[];
   suspended: string[];
   tags: Record<string, string>;
+  /** Availability Zones the group launches into (absent: every instance is in eu-west-1a, no zone list). */
+  zones?: string[];
 }
 interface Shard {
   index: string;
@@ -44,6 +47,12 @@ export interface FakeWorldOptions {
   shards?: number;
   /** A launch that never joins (fail-boot). */
   failBoot?: boolean;
+  /** Availability Zones of both groups; new instances go to the emptiest one (ties: the first), like Auto Scaling. */
+  zones?: string[];
+  /** Zone of each initial instance, by role (default: round-robin over `zones`). */
+  placement?: { data?: string[]; master?: string[] };
+  /** Launch template version of the initial instances (default "1"; "2" is the target). */
+  lt?: string;
 }
 
 export class FakeWorld implements FleetPort, EsPort {
@@ -63,26 +72,39 @@ export class FakeWorld implements FleetPort, EsPort {
   primariesLost = 0;
   maxOut = 0;
   writes: string[] = [];
+  /** Overrides the zone of the next launch (an Auto Scaling group that does not balance). */
+  launchZone?: (g: Group) => string | undefined;
   private seq = 0;
 
   constructor(o: FakeWorldOptions = {}) {
     const from = o.fromVersion ?? '8.18.2';
     this.ltVersions = { '1': from, '2': o.toVersion ?? '8.19.3' };
     this.failBoot = o.failBoot ?? false;
+    const lt = o.lt ?? '1';
+    const zones = o.zones;
     const mk = (name: string, role: 'master' | 'data', n: number): Group => ({
       name,
       role,
       desired: n,
       max: n * 2,
       target: '2',
-      instances: Array.from({ length: n }, () => ({ id: this.newId(), lt: '1', state: 'InService' as LifecycleState })),
+      instances: Array.from({ length: n }, (_, k) => ({
+        id: this.newId(),
+        lt,
+        state: 'InService' as LifecycleState,
+        az: o.placement?.[role]?.[k] ?? (zones ? zones[k % zones.length]! : 'eu-west-1a'),
+      })),
       suspended: [],
       tags: {},
+      ...(zones ? { zones: [...zones] } : {}),
     });
     this.groups = [mk('data-asg', 'data', o.data ?? 3), mk('master-asg', 'master', o.masters ?? 3)];
     for (const g of this.groups) {
       for (const i of g.instances)
-        this.joined.set(i.id, { version: from, roles: g.role === 'master' ? ['master'] : ['data'] });
+        this.joined.set(i.id, {
+          version: this.ltVersions[i.lt] ?? from,
+          roles: g.role === 'master' ? ['master'] : ['data'],
+        });
     }
     this.electedMaster = this.groups[1]!.instances[0]!.id;
     const dataIds = this.groups[0]!.instances.map((i) => i.id);
@@ -97,6 +119,22 @@ export class FakeWorld implements FleetPort, EsPort {
         bytes: 1000,
       });
     }
+  }
+
+  /** Where Auto Scaling launches: the zone with the fewest live instances, ties to the first zone. */
+  emptiestZone(g: Group): string {
+    if (!g.zones) return 'eu-west-1a';
+    const live = g.instances.filter((i) => i.state !== 'Terminating');
+    const count = (z: string) => live.filter((i) => i.az === z).length;
+    return g.zones.reduce((best, z) => (count(z) < count(best) ? z : best), g.zones[0]!);
+  }
+
+  /** Live instances per zone of a group, e.g. { "eu-west-1a": 2, "eu-west-1b": 1 }. */
+  zoneCounts(name: string): Record<string, number> {
+    const g = this.group(name);
+    const out: Record<string, number> = Object.fromEntries((g.zones ?? []).map((z) => [z, 0]));
+    for (const i of g.instances.filter((x) => x.state !== 'Terminating')) out[i.az] = (out[i.az] ?? 0) + 1;
+    return out;
   }
 
   private newId(): string {
@@ -125,10 +163,11 @@ export class FakeWorld implements FleetPort, EsPort {
           lifecycleState: i.state,
           healthStatus: 'Healthy',
           launchTemplateVersion: i.lt,
-          availabilityZone: 'eu-west-1a',
+          availabilityZone: i.az,
           protectedFromScaleIn: false,
         })),
         suspendedProcesses: [...g.suspended],
+        ...(g.zones ? { availabilityZones: [...g.zones] } : {}),
         tags: { ...g.tags },
       }));
   }
@@ -251,7 +290,10 @@ export class FakeWorld implements FleetPort, EsPort {
         i.state = 'InService';
         this.joined.set(i.id, { version: this.ltVersions[i.lt]!, roles: g.role === 'master' ? ['master'] : ['data'] });
       }
-      while (g.instances.length < g.desired) g.instances.push({ id: this.newId(), lt: g.target, state: 'Pending' });
+      while (g.instances.length < g.desired) {
+        const az = this.launchZone?.(g) ?? this.emptiestZone(g);
+        g.instances.push({ id: this.newId(), lt: g.target, state: 'Pending', az });
+      }
     }
     if (!this.electedMaster) {
       this.electedMaster = [...this.joined.entries()].find(

@@ -2,9 +2,11 @@
  * End to end in the simulator: the real orchestrator (ES adapter + client, fleet port, decide) against the simulated
  * cluster, as `elkctl sim run --strategy orchestrator` runs it.
  */
-import { parseScenario, runScenario } from '../../sim';
+import * as path from 'node:path';
+import { loadScenario, parseScenario, runScenario } from '../../sim';
 import type { Report } from '../../sim';
-import { orchestratorTransport } from '../../sim/strategies/orchestrator';
+import { orchestratorStrategy, orchestratorTransport } from '../../sim/strategies/orchestrator';
+import type { StrategyFactory } from '../../sim/strategy';
 
 const GiB = 1024 ** 3;
 
@@ -45,6 +47,41 @@ function expectSafe(r: Report, opts: { nodeKilled?: boolean } = {}) {
 }
 
 const actions = (r: Report) => r.steps.filter((s) => !s.action.startsWith('sim:')).map((s) => s.action);
+const rebalanceSurges = (r: Report) =>
+  r.steps.filter((s) => s.action === 'surge' && s.reason.startsWith('zone-rebalance:')).length;
+
+type ZoneCounts = Record<string, Record<string, number>>;
+
+/** The orchestrator, recording each group's live instances per zone when it finishes (through the fleet port). */
+function zoneRecorder(): { factory: StrategyFactory; zones: ZoneCounts } {
+  const zones: ZoneCounts = {};
+  const factory: StrategyFactory = {
+    ...orchestratorStrategy,
+    create: (options) => {
+      const inner = orchestratorStrategy.create(options);
+      return {
+        step: async (world) => {
+          const r = await inner.step(world);
+          if (r.done) {
+            for (const g of await world.fleet.describeGroups([world.groups.data, world.groups.master])) {
+              const counts: Record<string, number> = Object.fromEntries((g.availabilityZones ?? []).map((z) => [z, 0]));
+              for (const i of g.instances) {
+                if (['Terminating', 'Terminated'].includes(i.lifecycleState)) continue;
+                counts[i.availabilityZone] = (counts[i.availabilityZone] ?? 0) + 1;
+              }
+              zones[g.role] = counts;
+            }
+          }
+          return r;
+        },
+      };
+    },
+  };
+  return { factory, zones };
+}
+
+const spread = (counts: Record<string, number>) =>
+  Math.max(...Object.values(counts)) - Math.min(...Object.values(counts));
 
 describe('orchestrator end to end in the simulator', () => {
   afterEach(() => {
@@ -91,9 +128,12 @@ describe('orchestrator end to end in the simulator', () => {
     const calm = await runScenario(scenario('calm'));
     const r = await runScenario(scenario('crashy', { faults: crashes }));
     expect(r.outcome).toBe('completed');
-    expect(r.terminatedInstances).toHaveLength(6);
+    // Six replacements, then the zone-rebalance cycles (one surge and one termination each), as in the calm run.
+    expect(r.nodesReplaced).toEqual({ master: 3, data: 3 });
+    expect(r.terminatedInstances).toHaveLength(6 + rebalanceSurges(calm));
     expect(r.terminatedInstances).toEqual(calm.terminatedInstances);
-    expect(actions(r).filter((a) => a === 'surge')).toHaveLength(6);
+    expect(actions(r).filter((a) => a === 'surge')).toHaveLength(6 + rebalanceSurges(calm));
+    expect(rebalanceSurges(r)).toBe(rebalanceSurges(calm));
     expectSafe(r);
   });
 
@@ -145,5 +185,35 @@ describe('orchestrator end to end in the simulator', () => {
     expect(r.documentsLost).toBe(0);
     expect(r.secondsRed).toBe(0);
     expect(r.secondsWithoutMaster).toBeLessThanOrEqual(2 * 3); // two elections of electionSeconds (3) caused by the faults
+  });
+
+  test.each([
+    {
+      name: 'sim/scenarios/ami-only.json',
+      load: () => loadScenario(path.join(__dirname, '../../sim/scenarios/ami-only.json')),
+    },
+    { name: 'a version upgrade 8.18.2 → 8.19.3', load: () => scenario('upgrade-zones') },
+    {
+      name: 'sim/scenarios/upgrade-6-data-nodes.json',
+      load: () => loadScenario(path.join(__dirname, '../../sim/scenarios/upgrade-6-data-nodes.json')),
+    },
+  ])('$name: every group ends balanced across zones (max − min ≤ 1), nothing lost', async ({ load }) => {
+    const rec = zoneRecorder();
+    const r = await runScenario(load(), { strategy: rec.factory, http: false });
+    expect(r.outcome).toBe('completed');
+    expect(r.reason).not.toMatch(/unbalanced/);
+    expect(Object.keys(rec.zones).sort()).toEqual(['data', 'master']);
+    for (const counts of Object.values(rec.zones)) {
+      expect(Object.keys(counts).length).toBeGreaterThan(1);
+      expect(spread(counts)).toBeLessThanOrEqual(1);
+    }
+    expect(rebalanceSurges(r)).toBeGreaterThan(0);
+    expect({
+      documentsLost: r.documentsLost,
+      secondsRed: r.secondsRed,
+      secondsWithoutMaster: r.secondsWithoutMaster,
+    }).toEqual({ documentsLost: 0, secondsRed: 0, secondsWithoutMaster: 0 });
+    // AZRebalance was resumed on both groups once they were balanced.
+    expect(actions(r).filter((a) => a === 'resume-processes')).toHaveLength(2);
   });
 });

@@ -6,6 +6,11 @@
  * Order of a data node's replacement: surge (desired + 1) → wait-for-join → exclude → wait-for-drain → terminate
  * (with decrement) → clear-exclusion. A master: surge → wait-for-join → voting-exclusion → terminate →
  * clear-voting-exclusions. Data nodes first, masters last, one node at a time.
+ *
+ * Zone rebalance: when every node runs the target but a group's Availability Zones differ by more than one instance,
+ * one more such cycle runs ("zone-rebalance"): surge (Auto Scaling launches into the emptiest zone), wait for join,
+ * then the node to remove comes from the fullest zone, with the same gates. The cycle and the zone counts before its
+ * surge are a group tag, so a retry recognises it; a surge that lands outside the emptiest zones stops rebalancing.
  */
 import {
   type Ctx,
@@ -74,6 +79,10 @@ export function decide(observed: Observed, spec: RolloutSpec): Decision {
   const stale = ctx.es.nodes.filter((n) => n.version !== spec.targetVersion);
   if (stale.length) {
     return wait('joined-with-target-version', `${stale[0]!.name} still runs ${stale[0]!.version}`);
+  }
+  for (const g of [ctx.data, ctx.master]) {
+    const d = startZoneRebalance(ctx, g);
+    if (d) return d;
   }
   return cleanup(ctx, 'completed', 'every node replaced and at the target');
 }
@@ -250,9 +259,14 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     );
   }
 
+  // A zone-rebalance cycle: nothing outdated, surged, and the group's tag names the cycle.
+  const mark = rebalanceMark(g);
+  const rebalancing = g.outdated.length === 0 && desired === g.baseline + 1 && mark.kind === 'cycle' ? mark : undefined;
+  const pfx = rebalancing ? 'zone-rebalance: ' : '';
+
   // 3. A node already on its way out.
   const inProgress = g.live.find((i) => owned.includes(i.instanceId) || ctx.es.votingExclusions.includes(i.instanceId));
-  if (inProgress) return continueCandidate(ctx, g, inProgress);
+  if (inProgress) return continueCandidate(ctx, g, inProgress, pfx);
 
   // 4. Anything to replace?
   let candidates = g.outdated;
@@ -276,7 +290,17 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
       const reason = `replacement in ${name} did not join within ${timeout} s (${problem})`;
       return act({ type: 'mark-failed', group: ctx.data.group.name, reason }, reason, 'replacement-joins-in-time');
     }
-    return act({ type: 'wait-for-join', group: name }, problem, 'replacement-joins-in-time');
+    return act({ type: 'wait-for-join', group: name }, `${pfx}${problem}`, 'replacement-joins-in-time');
+  }
+  if (rebalancing) {
+    const bad = landingProblem(ctx, g, rebalancing.before);
+    if (bad) {
+      return act(
+        { type: 'stop-zone-rebalance', group: name, reason: bad },
+        `zone-rebalance: ${bad}; no further cycle on ${name}: its surge capacity is removed from the fullest zone ` +
+          'as after any surge, then the roll finishes (AZRebalance stays suspended)',
+      );
+    }
   }
   const node = pickCandidate(ctx, g, candidates);
   if (!node) return wait('every-expected-node-present', `no outdated instance of ${name} is a cluster member`);
@@ -285,25 +309,27 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     const gate = runGates(ctx, { step: 'exclude', group: g, node });
     if (gate) return wait(gate.blockedBy, `before excluding ${node}: ${gate.reason}`);
     const names = [...new Set([...ctx.es.allocationExcludeNames, node])];
+    const where = rebalancing ? ` from the fullest zone (${zoneText(zoneCounts(ctx, g))})` : '';
     return act(
       { type: 'exclude', node, names },
-      `draining ${node} (${shardsOnNode(ctx.es, node).length} shard copies, ${bytesOn(ctx, node)} bytes) onto the new node`,
+      `${pfx}draining ${node}${where} (${shardsOnNode(ctx.es, node).length} shard copies, ${bytesOn(ctx, node)} bytes) onto the new node`,
     );
   }
   return continueCandidate(
     ctx,
     g,
     g.live.find((i) => i.instanceId === node)!,
+    pfx,
   );
 }
 
-function continueCandidate(ctx: Ctx, g: GroupState, inst: FleetInstance): Decision {
+function continueCandidate(ctx: Ctx, g: GroupState, inst: FleetInstance, pfx = ''): Decision {
   const node = inst.instanceId;
   const view = ctx.nodesByName.get(node);
   if (isDataNode(view) && !ownedExclusions(ctx).includes(node)) {
     // A master-eligible data node being voting-excluded still has to be drained first.
     const names = [...new Set([...ctx.es.allocationExcludeNames, node])];
-    return act({ type: 'exclude', node, names }, `draining ${node} before it leaves`);
+    return act({ type: 'exclude', node, names }, `${pfx}draining ${node} before it leaves`);
   }
   if (isDataNode(view)) {
     const drained = strictlyDrained.evaluate(ctx, { step: 'terminate', group: g, node });
@@ -321,7 +347,7 @@ function continueCandidate(ctx: Ctx, g: GroupState, inst: FleetInstance): Decisi
     if (gate) return wait(gate.blockedBy, `before the voting exclusion of ${node}: ${gate.reason}`);
     return act(
       { type: 'voting-exclusion', node },
-      `${node} leaves for good: removing it from the voting configuration first`,
+      `${pfx}${node} leaves for good: removing it from the voting configuration first`,
     );
   }
   if (g.group.desiredCapacity !== g.baseline + 1) {
@@ -334,7 +360,7 @@ function continueCandidate(ctx: Ctx, g: GroupState, inst: FleetInstance): Decisi
   if (gate) return wait(gate.blockedBy, `before terminating ${node}: ${gate.reason}`);
   return act(
     { type: 'terminate', group: g.group.name, instanceId: node, expectedLifecycleState: inst.lifecycleState },
-    `${node} holds no data and its replacement has joined: terminating it (desired ${g.baseline + 1} → ${g.baseline})`,
+    `${pfx}${node} holds no data and its replacement has joined: terminating it (desired ${g.baseline + 1} → ${g.baseline})`,
   );
 }
 
@@ -358,21 +384,129 @@ function safeVictim(ctx: Ctx, g: GroupState): FleetInstance | undefined {
   return undefined;
 }
 
-/** "a:2, b:1, c:0" when the group's zones differ by more than one instance, else undefined. */
-export function zoneImbalance(ctx: Ctx, g: GroupState): string | undefined {
-  // The zones the group launches into; without that list, every zone the cluster's groups use.
+/** Live instances per zone, sorted by zone name: the zones the group launches into (else every zone the cluster uses). */
+export function zoneCounts(ctx: Ctx, g: GroupState): Map<string, number> {
   const counts = new Map<string, number>();
   const zones = g.group.availabilityZones?.length
     ? g.group.availabilityZones
     : [ctx.data, ctx.master].flatMap((x) => x.group.instances.map((i) => i.availabilityZone));
   for (const z of zones) counts.set(z, 0);
   for (const i of g.live) counts.set(i.availabilityZone, (counts.get(i.availabilityZone) ?? 0) + 1);
+  return new Map([...counts.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+const zoneText = (counts: ReadonlyMap<string, number>): string =>
+  [...counts.entries()].map(([z, n]) => `${z}:${n}`).join(', ');
+
+/** "a:2, b:1, c:0" when the group's zones differ by more than one instance, else undefined. */
+export function zoneImbalance(ctx: Ctx, g: GroupState): string | undefined {
+  const counts = zoneCounts(ctx, g);
   const values = [...counts.values()];
   if (values.length === 0 || Math.max(...values) - Math.min(...values) <= 1) return undefined;
-  return [...counts.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([z, n]) => `${z}:${n}`)
-    .join(', ');
+  return zoneText(counts);
+}
+
+/** The zone-rebalance tag of a group: no cycle yet, the last cycle with the zone counts before its surge, or stopped. */
+type RebalanceMark =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'cycle'; readonly n: number; readonly before: ReadonlyMap<string, number> }
+  | { readonly kind: 'stopped'; readonly reason: string };
+
+export function rebalanceMark(g: GroupState): RebalanceMark {
+  const v = g.group.tags[TAG.zoneRebalance];
+  if (v === undefined || v === '' || v === NONE) return { kind: 'none' };
+  if (v.startsWith('stopped:')) return { kind: 'stopped', reason: v.slice('stopped:'.length) };
+  const m = /^(\d+):(.*)$/.exec(v);
+  const before = new Map<string, number>();
+  for (const part of (m?.[2] ?? '').split(',').filter((x) => x.length > 0)) {
+    const eq = part.lastIndexOf('=');
+    const n = Number(part.slice(eq + 1));
+    if (eq <= 0 || !Number.isInteger(n)) return { kind: 'stopped', reason: `unreadable tag ${TAG.zoneRebalance}=${v}` };
+    before.set(part.slice(0, eq), n);
+  }
+  if (!m || before.size === 0) return { kind: 'stopped', reason: `unreadable tag ${TAG.zoneRebalance}=${v}` };
+  return { kind: 'cycle', n: Number(m[1]), before };
+}
+
+const formatCycle = (n: number, counts: ReadonlyMap<string, number>): string =>
+  `${n}:${[...counts.entries()].map(([z, c]) => `${z}=${c}`).join(',')}`;
+
+/** At most one rebalance cycle per instance of the group. */
+const rebalanceBound = (g: GroupState): number => Math.max(1, g.baseline);
+
+function sameCounts(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
+  const zones = new Set([...a.keys(), ...b.keys()]);
+  return [...zones].every((z) => (a.get(z) ?? 0) === (b.get(z) ?? 0));
+}
+
+/**
+ * Why the surge of a rebalance cycle did not help: it must have added exactly one instance, in a zone that had the
+ * fewest before the surge. Undefined when it did.
+ */
+function landingProblem(ctx: Ctx, g: GroupState, before: ReadonlyMap<string, number>): string | undefined {
+  const after = zoneCounts(ctx, g);
+  const zones = [...new Set([...before.keys(), ...after.keys()])].sort();
+  const delta = (z: string) => (after.get(z) ?? 0) - (before.get(z) ?? 0);
+  const changed = zones.filter((z) => delta(z) !== 0);
+  if (changed.length !== 1 || delta(changed[0]!) !== 1) {
+    return `the zones of ${g.group.name} changed otherwise during the cycle (before the surge ${zoneText(before)}, now ${zoneText(after)})`;
+  }
+  const landed = changed[0]!;
+  const min = Math.min(...before.values());
+  const least = [...before.entries()].filter(([, n]) => n === min).map(([z]) => z);
+  if (!least.includes(landed)) {
+    return (
+      `the surge instance of ${g.group.name} landed in ${landed}, not in an emptiest zone (${least.join(', ')}; ` +
+      `before the surge ${zoneText(before)}): Auto Scaling did not balance`
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Every node runs the target and nothing is in flight: when the group's zones differ by more than one instance, start
+ * (or, after a crash between the tag and the capacity write, start again) a zone-rebalance cycle with a surge.
+ */
+function startZoneRebalance(ctx: Ctx, g: GroupState): Decision | undefined {
+  if (!g.locked || g.outdated.length > 0 || g.group.desiredCapacity !== g.baseline) return undefined;
+  // With AZRebalance active, Auto Scaling balances the group itself; a surge of ours would race with it.
+  if (!g.group.suspendedProcesses.includes('AZRebalance')) return undefined;
+  const zones = zoneImbalance(ctx, g);
+  if (!zones) return undefined;
+  const mark = rebalanceMark(g);
+  if (mark.kind === 'stopped') return undefined;
+  const counts = zoneCounts(ctx, g);
+  // Counts unchanged since the tag was written: that cycle's surge never happened (a good cycle changes two zones).
+  const cycle = mark.kind === 'none' ? 1 : sameCounts(mark.before, counts) ? mark.n : mark.n + 1;
+  const bound = rebalanceBound(g);
+  if (cycle > bound) return undefined;
+  // The roll's setup (lock, suspended processes, balancer off) holds for the cycle, even if a cleanup had begun.
+  const setup = ensureSetup(ctx);
+  if (setup) return setup;
+  const name = g.group.name;
+  const gate = runGates(ctx, { step: 'surge', group: g });
+  if (gate) return wait(gate.blockedBy, `zone-rebalance: before surging ${name}: ${gate.reason}`);
+  return act(
+    {
+      type: 'surge',
+      group: name,
+      desiredCapacity: g.baseline + 1,
+      surgeAt: ctx.now,
+      tags: { [TAG.zoneRebalance]: formatCycle(cycle, counts) },
+    },
+    `zone-rebalance: ${name} zones are unbalanced (${zones}): launching one instance (Auto Scaling picks the ` +
+      `emptiest zone), then removing one from the fullest zone (cycle ${cycle} of at most ${bound}; ` +
+      `desired ${g.baseline} → ${g.baseline + 1})`,
+  );
+}
+
+function rebalanceStopText(g: GroupState): string {
+  const mark = rebalanceMark(g);
+  if (mark.kind === 'stopped') return `; zone rebalancing stopped: ${mark.reason}`;
+  if (mark.kind === 'cycle' && mark.n >= rebalanceBound(g)) {
+    return `; zone rebalancing stopped after ${mark.n} cycle(s), the most allowed`;
+  }
+  return '';
 }
 
 function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
@@ -427,7 +561,10 @@ function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
     if (ours.includes('AZRebalance') && zones) {
       // Resuming it now would make Auto Scaling launch one instance and terminate another, undrained, with data.
       ours = ours.filter((p) => p !== 'AZRebalance');
-      leftovers.push(`AZRebalance left suspended on ${g.group.name}: zones are unbalanced (${zones})`);
+      leftovers.push(
+        `AZRebalance left suspended on ${g.group.name}: zones are unbalanced (${zones})` +
+          (outcome === 'completed' ? rebalanceStopText(g) : ''),
+      );
     }
     if (ours.length) {
       return act(

@@ -15,6 +15,11 @@ export const TAG = {
   rebalance: 'elk-cdk:rollout-rebalance',
   /** Virtual or epoch seconds of the last surge (join timeout). */
   surgeAt: 'elk-cdk:rollout-surge-at',
+  /**
+   * Zone rebalancing of this group after the last replacement: "<cycle>:<zone>=<count>,..." (the zone counts just
+   * before that cycle's surge), or "stopped:<reason>" once rebalancing was given up.
+   */
+  zoneRebalance: 'elk-cdk:rollout-zone-rebalance',
   /** Set when the rollout failed: the reason. Cleanup follows, then release. */
   failed: 'elk-cdk:rollout-failed',
   /** Set by `elkctl roll abort`: clean up and stop. */
@@ -32,6 +37,7 @@ export const ROLLOUT_TAGS: readonly string[] = [
   TAG.suspended,
   TAG.rebalance,
   TAG.surgeAt,
+  TAG.zoneRebalance,
   TAG.failed,
   TAG.abort,
   TAG.paused,

@@ -137,7 +137,14 @@ export type Action =
   | { readonly type: 'begin'; readonly group: string; readonly tags: Readonly<Record<string, string>> }
   | { readonly type: 'suspend-processes'; readonly group: string; readonly processes: readonly string[] }
   | { readonly type: 'set-rebalance'; readonly value: string | null }
-  | { readonly type: 'surge'; readonly group: string; readonly desiredCapacity: number; readonly surgeAt: number }
+  | {
+      readonly type: 'surge';
+      readonly group: string;
+      readonly desiredCapacity: number;
+      readonly surgeAt: number;
+      /** Group tags written together with the surge mark, before the capacity (the zone-rebalance cycle). */
+      readonly tags?: Readonly<Record<string, string>>;
+    }
   | { readonly type: 'wait-for-join'; readonly group: string }
   | { readonly type: 'exclude'; readonly node: string; readonly names: readonly string[] }
   | { readonly type: 'wait-for-drain'; readonly node: string; readonly shardsLeft: number; readonly bytesLeft: number }
@@ -153,6 +160,8 @@ export type Action =
   | { readonly type: 'clear-voting-exclusions' }
   | { readonly type: 'resume-processes'; readonly group: string; readonly processes: readonly string[] }
   | { readonly type: 'mark-failed'; readonly group: string; readonly reason: string }
+  /** No further zone-rebalance cycle on this group (Auto Scaling did not launch into an emptiest zone). */
+  | { readonly type: 'stop-zone-rebalance'; readonly group: string; readonly reason: string }
   | { readonly type: 'adopt'; readonly groups: readonly string[]; readonly rolloutId: string }
   | {
       readonly type: 'release';
