@@ -31,6 +31,7 @@ import {
   strictlyDrained,
   versionPathAllowed,
 } from './predicates';
+import { bestRemovalZones } from './zone-order';
 import { NONE, TAG, formatListTag, tagValue } from './tags';
 import { type Action, type Decision, type Observed, type Outcome, type RolloutSpec, isUnknown } from './types';
 
@@ -200,15 +201,18 @@ function bytesOn(ctx: Ctx, node: string): number {
 }
 
 /**
- * Next candidate: in the Availability Zone with the most live instances first (the surge instance landed there, so
- * draining that zone's old node keeps the group balanced and Auto Scaling's AZRebalance has nothing to "fix" by
- * terminating a node that holds data); then masters other than the elected one; then fewest bytes; then id.
+ * Next candidate: for outdated nodes, in a zone from which the roll ends balanced for any zone Auto Scaling picks
+ * among the emptiest on the next surges (zone-order.ts; no zone-rebalance cycle, and AZRebalance has nothing to "fix"
+ * by terminating a node that holds data); then in the Availability Zone with the most live instances; then masters
+ * other than the elected one; then fewest bytes; then id.
  */
 function pickCandidate(ctx: Ctx, g: GroupState, candidates: readonly FleetInstance[]): string | undefined {
   const perZone = new Map<string, number>();
   for (const i of g.live) perZone.set(i.availabilityZone, (perZone.get(i.availabilityZone) ?? 0) + 1);
   const joined = candidates.filter((i) => ctx.nodesByName.has(i.instanceId));
+  const preferred = candidates === g.outdated ? removalZones(ctx, g, joined) : undefined;
   const key = (i: FleetInstance) => [
+    preferred && !preferred.has(i.availabilityZone) ? 1 : 0,
     -(perZone.get(i.availabilityZone) ?? 0),
     i.instanceId === ctx.es.electedMaster ? 1 : 0,
     bytesOn(ctx, i.instanceId),
@@ -217,8 +221,30 @@ function pickCandidate(ctx: Ctx, g: GroupState, candidates: readonly FleetInstan
     .map((i) => ({ i, k: key(i) }))
     .sort(
       (a, b) =>
-        a.k[0]! - b.k[0]! || a.k[1]! - b.k[1]! || a.k[2]! - b.k[2]! || a.i.instanceId.localeCompare(b.i.instanceId),
+        a.k[0]! - b.k[0]! ||
+        a.k[1]! - b.k[1]! ||
+        a.k[2]! - b.k[2]! ||
+        a.k[3]! - b.k[3]! ||
+        a.i.instanceId.localeCompare(b.i.instanceId),
     )[0]?.i.instanceId;
+}
+
+/**
+ * The zones to take the outdated node from so that the roll ends with balanced zones (no zone-rebalance cycle) for any
+ * zone Auto Scaling picks among the emptiest on the next surges (see zone-order.ts); undefined without zone data.
+ */
+function removalZones(ctx: Ctx, g: GroupState, removable: readonly FleetInstance[]): Set<string> | undefined {
+  const counts = zoneCounts(ctx, g);
+  const zones = [...counts.keys()];
+  if (zones.length < 2) return undefined;
+  const per = (list: readonly FleetInstance[]) => zones.map((z) => list.filter((i) => i.availabilityZone === z).length);
+  const best = bestRemovalZones(
+    zones,
+    zones.map((z) => counts.get(z)!),
+    per(g.outdated),
+    per(removable),
+  );
+  return best ? new Set(best.zones) : undefined;
 }
 
 function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
