@@ -17,6 +17,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { prebundledCode } from '../bundling';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -360,7 +361,15 @@ export class Alerter extends Construct {
       role,
       logGroup,
       ...props,
-      bundling: { minify: true, sourceMap: false, target: 'node22', externalModules: ['@aws-sdk/*'] },
+      // Bundled once per process (same esbuild options as NodejsFunction's bundling), shared by every stack.
+      entry: undefined,
+      code: prebundledCode(props.entry!, {
+        minify: true,
+        sourceMap: false,
+        target: 'node22',
+        externalModules: ['@aws-sdk/*'],
+      }),
+      handler: `index.${props.handler ?? 'handler'}`,
     });
     logGroup.grantWrite(role);
     return fn;

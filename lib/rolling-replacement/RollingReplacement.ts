@@ -25,6 +25,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct, IDependable } from 'constructs';
 import type { RolloutProperties } from '../../lambda/rolling-replacement/contract';
+import { prebundledCode } from '../bundling';
 
 const LAMBDA_DIR = path.join(__dirname, '..', '..', 'lambda', 'rolling-replacement', 'handlers');
 
@@ -230,8 +231,15 @@ export class RollingReplacement extends Construct {
     };
     const fn = (name: string, entry: string, handler: string, timeout: Duration) =>
       new nodejs.NodejsFunction(this, name, {
-        entry: path.join(LAMBDA_DIR, entry),
-        handler,
+        // Bundled once per process (same esbuild options as NodejsFunction's bundling), shared by every stack.
+        code: prebundledCode(path.join(LAMBDA_DIR, entry), {
+          minify: true,
+          sourceMap: true,
+          sourcesContent: false,
+          target: 'node22',
+          externalModules: ['@aws-sdk/*', '@smithy/*'],
+        }),
+        handler: `index.${handler}`,
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: 512,
@@ -245,7 +253,6 @@ export class RollingReplacement extends Construct {
           retention: logs.RetentionDays.ONE_MONTH,
           removalPolicy: RemovalPolicy.DESTROY,
         }),
-        bundling: { minify: true, sourceMap: true, sourcesContent: false, target: 'node22' },
       });
     const onEvent = fn('OnEvent', 'provider.ts', 'onEvent', Duration.minutes(2));
     const isComplete = fn('IsComplete', 'provider.ts', 'isComplete', Duration.minutes(5));

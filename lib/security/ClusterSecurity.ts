@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { prebundledCode } from '../bundling';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -375,12 +376,15 @@ export class ClusterSecurity extends Construct {
       role,
       logGroup,
       ...props,
-      bundling: {
+      // Bundled once per process (same esbuild options as NodejsFunction's bundling), shared by every stack.
+      entry: undefined,
+      code: prebundledCode(props.entry!, {
         minify: true,
         sourceMap: false,
         target: 'node22',
         externalModules: ['@aws-sdk/*'],
-      },
+      }),
+      handler: `index.${props.handler ?? 'handler'}`,
     });
     logGroup.grantWrite(role);
     if (props.vpc) {
