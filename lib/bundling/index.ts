@@ -32,6 +32,9 @@ export function prebundledCode(entry: string, options: PrebundleOptions): lambda
       `elk-cdk-bundle-${crypto.createHash('sha256').update(key).digest('hex').slice(0, 16)}-${process.pid}`,
     );
     fs.rmSync(outDir, { recursive: true, force: true });
+    // Code.fromAsset stages (copies) the folder when the function is constructed, so it is not needed after exit.
+    if (bundled.size === 0)
+      process.once('exit', () => bundled.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
     buildSync({
       entryPoints: [path.resolve(entry)],
       bundle: true,
