@@ -363,7 +363,7 @@ export class Alerter extends Construct {
       ...props,
       // Bundled once per process (same esbuild options as NodejsFunction's bundling), shared by every stack.
       entry: undefined,
-      code: prebundledCode(props.entry!, {
+      code: prebundledCode(this, props.entry!, {
         minify: true,
         sourceMap: false,
         target: 'node22',

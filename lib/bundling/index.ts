@@ -2,7 +2,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { IConstruct } from 'constructs';
 import { buildSync } from 'esbuild';
 
 /** The esbuild options NodejsFunction's `bundling` would pass to the esbuild CLI, for the ones this project uses. */
@@ -21,9 +23,12 @@ const bundled = new Map<string, string>();
  * Code for a NodejsFunction (its `code` prop), bundled once per process with esbuild's JS API and the same options
  * NodejsFunction's local bundling gives the esbuild CLI (`--bundle entry --platform=node --outfile=index.js ...`).
  * Same bundle, but no `npx esbuild` spawn per function and per environment: each entry is built once for all stacks.
- * The handler must then be given as `index.<export>`.
+ * The handler must then be given as `index.<export>`. Where the app skips bundling for the stack of `scope`
+ * (context `aws:cdk:bundling-stacks`, e.g. unit tests), the entry's folder is the asset and nothing is built,
+ * as NodejsFunction itself does.
  */
-export function prebundledCode(entry: string, options: PrebundleOptions): lambda.Code {
+export function prebundledCode(scope: IConstruct, entry: string, options: PrebundleOptions): lambda.Code {
+  if (!Stack.of(scope).bundlingRequired) return lambda.Code.fromAsset(path.dirname(path.resolve(entry)));
   const key = JSON.stringify([path.resolve(entry), options]);
   let outDir = bundled.get(key);
   if (!outDir) {

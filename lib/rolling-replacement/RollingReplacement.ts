@@ -232,7 +232,7 @@ export class RollingReplacement extends Construct {
     const fn = (name: string, entry: string, handler: string, timeout: Duration) =>
       new nodejs.NodejsFunction(this, name, {
         // Bundled once per process (same esbuild options as NodejsFunction's bundling), shared by every stack.
-        code: prebundledCode(path.join(LAMBDA_DIR, entry), {
+        code: prebundledCode(this, path.join(LAMBDA_DIR, entry), {
           minify: true,
           sourceMap: true,
           sourcesContent: false,

@@ -378,7 +378,7 @@ export class ClusterSecurity extends Construct {
       ...props,
       // Bundled once per process (same esbuild options as NodejsFunction's bundling), shared by every stack.
       entry: undefined,
-      code: prebundledCode(props.entry!, {
+      code: prebundledCode(scope, props.entry!, {
         minify: true,
         sourceMap: false,
         target: 'node22',
