@@ -1,4 +1,13 @@
-import { Cluster, Copy, DeciderResult, EsError, EsNode, Index, Shard } from '../model/cluster';
+import {
+  Cluster,
+  Copy,
+  DeciderResult,
+  EsError,
+  EsNode,
+  Index,
+  Shard,
+  wildcardMatch as wildcard,
+} from '../model/cluster';
 import { compareVersions, humanBytes, majorOf, parseTimeValue } from '../model/units';
 import type { World } from '../model/world';
 
@@ -1589,19 +1598,6 @@ function parseBody(body: string | undefined): unknown {
 
 function indexNotFound(name: string): EsError {
   return new EsError(404, 'index_not_found_exception', `no such index [${name}]`);
-}
-
-function wildcard(pattern: string, value: string): boolean {
-  if (!pattern.includes('*')) return pattern === value;
-  const re = new RegExp(
-    '^' +
-      pattern
-        .split('*')
-        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-        .join('.*') +
-      '$',
-  );
-  return re.test(value);
 }
 
 /** `wait_for_nodes`: "N", ">=N", "<=N", ">N", "<N", "ge(N)", "le(N)", "gt(N)", "lt(N)". */
