@@ -1091,12 +1091,13 @@ export class Cluster {
     copy.node = node;
     copy.unassigned = undefined;
     copy.allocationId = this.host.token();
-    if (freshReplica) {
+    if (copy.primary || freshReplica) {
+      // A new, empty primary, or a fresh replica of a new index: starts at once (no data to copy).
       copy.lastRecovery = {
         id: ++this.recoveryIds,
         shard,
-        type: 'peer',
-        source: this.primaryOf(shard).node,
+        type: copy.primary ? 'empty_store' : 'peer',
+        source: copy.primary ? undefined : this.primaryOf(shard).node,
         target: node,
         copy,
         total: 0,
@@ -1106,25 +1107,6 @@ export class Cluster {
         stop: now,
         rebalance: false,
       };
-      copy.state = 'STARTED';
-      return;
-    }
-    if (copy.primary) {
-      // A new, empty primary: starts at once (no data to copy).
-      const r: Recovery = {
-        id: ++this.recoveryIds,
-        shard,
-        type: 'empty_store',
-        target: node,
-        copy,
-        total: 0,
-        done: 0,
-        rate: 0,
-        start: now,
-        stop: now,
-        rebalance: false,
-      };
-      copy.lastRecovery = r;
       copy.state = 'STARTED';
       return;
     }
