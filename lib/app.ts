@@ -11,6 +11,8 @@ export interface BuildAppOptions {
   readonly environments?: readonly string[];
   /** Build version stamped on every stack (output, harmless tags, release guard); default: from package.json + git + CI env. */
   readonly version?: BuildVersion;
+  /** Register the synth gates (cdk-nag, AWS's validator, Guard rules). @default true */
+  readonly validate?: boolean;
 }
 
 /** Adds one ElkStage per environment to the app. Shared by bin/app.ts and the tests. */
@@ -20,7 +22,7 @@ export function buildApp(app: App, options: BuildAppOptions = {}): ElkStage[] {
     ? only.map((n) => loadEnvironment(n.trim(), options.configDir))
     : loadAllEnvironments(options.configDir);
   const version = options.version ?? readBuildVersion();
-  addValidationPlugins(app);
+  if (options.validate ?? true) addValidationPlugins(app);
   return configs.map((config) => {
     const stage = new ElkStage(app, config.name, { config });
     stampVersion(stage, version, { requireRelease: config.deploy.requireRelease });

@@ -270,3 +270,72 @@ export function formatDuration(seconds: number): string {
   const m = minutes % 60;
   return h > 0 ? `${h} h ${m} m` : `${m} m`;
 }
+
+/** A change to an Elasticsearch Auto Scaling group that terminates nodes without the rolling replacement's drain. */
+export interface GroupRisk {
+  /** Logical id of the Auto Scaling group (head). */
+  readonly logicalId: string;
+  readonly role: string;
+  readonly reason: string;
+}
+
+function sizeOf(v: unknown): number | undefined {
+  return num(v);
+}
+
+/**
+ * Elasticsearch groups whose in-place update makes Auto Scaling terminate nodes with no drain, so data is at risk even
+ * though CloudFormation shows no replacement of the group:
+ * - `VPCZoneIdentifier` (or `AvailabilityZones`) resolves to other subnets: its value differs, or a subnet it
+ *   references is replaced (a `vpc.cidr` change replaces every subnet). Auto Scaling then replaces every instance.
+ * - `MinSize` or `DesiredCapacity` goes down: Auto Scaling picks the instances to terminate.
+ * - a security group the group's launch template references is replaced: new nodes cannot reach old ones on 9300
+ *   (discovery and the transport self-rule split the cluster), so no replacement can join.
+ *
+ * @param replacedIds logical ids of head resources that will (or may) be replaced
+ */
+export function groupRisks(base: Template, head: Template, replacedIds: ReadonlySet<string>): GroupRisk[] {
+  const out: GroupRisk[] = [];
+  for (const [id, h] of Object.entries(head.Resources ?? {})) {
+    if (h.Type !== AUTO_SCALING_GROUP) continue;
+    const b = base.Resources?.[id];
+    if (!b || b.Type !== AUTO_SCALING_GROUP) continue;
+    const role = autoScalingGroupRole(h, head);
+    if (!role || !(ES_ROLES as readonly string[]).includes(role)) continue;
+    const hp = h.Properties ?? {};
+    const bp = b.Properties ?? {};
+    const add = (reason: string) => out.push({ logicalId: id, role, reason });
+    for (const prop of ['VPCZoneIdentifier', 'AvailabilityZones']) {
+      const replaced = [...referencedIds(hp[prop])].filter((r) => replacedIds.has(r));
+      if (canonical(hp[prop]) !== canonical(bp[prop])) {
+        add(`instances replaced without a drain: ${prop} changes, so Auto Scaling replaces every ${role} node`);
+      } else if (replaced.length > 0) {
+        add(
+          `instances replaced without a drain: the subnets of ${prop} are replaced (${replaced.join(', ')}), so Auto Scaling replaces every ${role} node`,
+        );
+      }
+    }
+    for (const prop of ['MinSize', 'DesiredCapacity']) {
+      const from = sizeOf(bp[prop]);
+      const to = sizeOf(hp[prop]);
+      if (from !== undefined && to !== undefined && to < from) {
+        add(
+          `node count lowered (${prop} ${from} → ${to}): Auto Scaling terminates ${from - to} ${role} node${from - to === 1 ? '' : 's'} of its choosing without a drain`,
+        );
+      }
+    }
+    const lt = referencedIds(hp.LaunchTemplate ?? hp.MixedInstancesPolicy);
+    for (const ltId of lt) {
+      const data = head.Resources?.[ltId]?.Properties?.LaunchTemplateData;
+      const sgs = [...referencedIds(data)].filter(
+        (r) => replacedIds.has(r) && head.Resources?.[r]?.Type === 'AWS::EC2::SecurityGroup',
+      );
+      if (sgs.length > 0) {
+        add(
+          `cluster split: the ${role} nodes' security group is replaced (${sgs.join(', ')}); new nodes cannot reach the old ones on 9300, so no replacement can join`,
+        );
+      }
+    }
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ export const COMMENT_MARKER = '<!-- elk-cdk-diff -->';
 /** GitHub rejects comments over 65,536 characters; full diffs are cut to stay below. */
 const MARKDOWN_BUDGET = 60000;
 
-const VERB: Record<ResourceAction | 'nodes-removed', string> = {
+const VERB: Record<DataRisk['action'], string> = {
   add: 'added',
   remove: 'DELETED',
   orphan: 'removed from the stack (retained)',
@@ -14,6 +14,7 @@ const VERB: Record<ResourceAction | 'nodes-removed', string> = {
   update: 'changed',
   import: 'imported',
   'nodes-removed': 'nodes removed',
+  'nodes-terminated': 'updated in place',
 };
 
 const SYMBOL: Record<ResourceAction, string> = {

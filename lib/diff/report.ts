@@ -7,7 +7,16 @@ import {
   TemplateDiff,
 } from '@aws-cdk/cloudformation-diff';
 import { AssemblyStack, Template } from './assembly';
-import { ES_ROLES, formatDuration, NodeRoll, nodeRolls, RuleChange, ruleChanges, statefulReason } from './impact';
+import {
+  ES_ROLES,
+  formatDuration,
+  groupRisks,
+  NodeRoll,
+  nodeRolls,
+  RuleChange,
+  ruleChanges,
+  statefulReason,
+} from './impact';
 
 /** Ids of the version stamp (lib/version/stamp.ts), repeated here so the diff does not depend on the CDK code. */
 const STAMP = {
@@ -38,7 +47,7 @@ export interface DataRisk {
   readonly logicalId: string;
   readonly path: string;
   readonly type: string;
-  readonly action: ResourceAction | 'nodes-removed';
+  readonly action: ResourceAction | 'nodes-removed' | 'nodes-terminated';
   readonly reason: string;
   /** The old resource is retained (DeletionPolicy / UpdateReplacePolicy Retain or Snapshot): detached, not deleted. */
   readonly retained: boolean;
@@ -334,6 +343,18 @@ export function diffStack(name: string, base: AssemblyStack | undefined, head: A
         retained: false,
       });
     }
+  }
+
+  for (const g of groupRisks(oldT.template, newT.template, replaced)) {
+    risks.push({
+      stack: name,
+      logicalId: g.logicalId,
+      path: paths[g.logicalId] ?? g.logicalId,
+      type: 'AWS::AutoScaling::AutoScalingGroup',
+      action: 'nodes-terminated',
+      reason: g.reason,
+      retained: false,
+    });
   }
 
   const iam = diff.iamChanges;

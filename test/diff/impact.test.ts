@@ -1,7 +1,7 @@
 import { Template } from '../../lib/diff/assembly';
 import { diffAssemblies, diffStack } from '../../lib/diff/report';
 import { renderMarkdown } from '../../lib/diff/render';
-import { formatDuration, nodeRolls, referencedIds, ruleChanges } from '../../lib/diff/impact';
+import { formatDuration, groupRisks, nodeRolls, referencedIds, ruleChanges } from '../../lib/diff/impact';
 
 /** A template builder: launch templates with role metadata, plus extra resources. */
 function template(
@@ -221,5 +221,44 @@ describe('markdown size: security tables', () => {
     expect(md.length).toBeLessThan(65536);
     expect(md).toContain('… security tables cut (comment size limit)');
     expect(md).toContain('### Stacks');
+  });
+});
+
+describe('groupRisks: in-place updates of an Elasticsearch group that terminate nodes without a drain', () => {
+  const group = (props: Record<string, unknown>) => ({
+    Type: 'AWS::AutoScaling::AutoScalingGroup',
+    Properties: { LaunchTemplate: { LaunchTemplateId: { Ref: 'DataLt' } }, ...props },
+  });
+  const withGroup = (props: Record<string, unknown>, role = 'data') =>
+    template({ DataLt: { role } }, { Sg: { Type: 'AWS::EC2::SecurityGroup' }, Group: group(props) });
+  const subnets = { VPCZoneIdentifier: [{ Ref: 'Subnet1' }, { Ref: 'Subnet2' }], MinSize: '3', MaxSize: '4' };
+
+  test.each([
+    ['nothing changes', subnets, subnets, [], []],
+    [
+      'a referenced subnet is replaced',
+      subnets,
+      subnets,
+      ['Subnet2'],
+      [/subnets of VPCZoneIdentifier are replaced \(Subnet2\)/],
+    ],
+    [
+      'the subnet list changes',
+      subnets,
+      { ...subnets, VPCZoneIdentifier: ['subnet-1'] },
+      [],
+      [/VPCZoneIdentifier changes/],
+    ],
+    ['MinSize goes down', subnets, { ...subnets, MinSize: '2', MaxSize: '3' }, [], [/MinSize 3 → 2.*1 data node/]],
+    ['MinSize goes up', subnets, { ...subnets, MinSize: '5', MaxSize: '6' }, [], []],
+    ['the security group is replaced', subnets, subnets, ['Sg'], [/cluster split/]],
+  ] as const)('%s', (_what, before, after, replaced, expected) => {
+    const risks = groupRisks(withGroup(before), withGroup(after), new Set(replaced));
+    expect(risks).toHaveLength(expected.length);
+    expected.forEach((re, i) => expect(risks[i]!.reason).toMatch(re));
+  });
+
+  test('groups of Kibana or Logstash are not Elasticsearch data', () => {
+    expect(groupRisks(withGroup(subnets, 'kibana'), withGroup(subnets, 'kibana'), new Set(['Subnet1']))).toEqual([]);
   });
 });

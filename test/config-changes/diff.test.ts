@@ -1,0 +1,46 @@
+import { runDiff } from '../../lib/diff';
+import { ConfigWorkspace } from './synth';
+
+const ws = new ConfigWorkspace();
+afterAll(() => ws.cleanup());
+
+/** dev with three data nodes, so a lower count is still a valid config. */
+const threeDataNodes = (t: string) => t.replace(/dataNodes:\n {4}count: 2/, 'dataNodes:\n    count: 3');
+let base: string;
+beforeAll(() => {
+  base = ws.synth('dev', ws.configDir({ 'dev.yaml': threeDataNodes }));
+});
+
+describe('elkctl diff on config changes that terminate Elasticsearch nodes without a drain', () => {
+  test('a vpc.cidr change exits non-zero with --fail-on replacement and names the data at risk', () => {
+    const head = ws.synth(
+      'dev',
+      ws.configDir({ 'dev.yaml': (t) => `${threeDataNodes(t)}\nvpc:\n  cidr: 10.50.0.0/16\n` }),
+    );
+    const result = runDiff({ base, head, failOn: ['replacement'] });
+    expect(result.exitCode).toBe(1);
+    const reasons = result.report.risks.map((r) => `${r.path}: ${r.reason}`);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^Master\/Group\/ASG: instances replaced without a drain: the subnets of VPCZoneIdentifier are replaced/,
+        ),
+        expect.stringMatching(
+          /^Data\/Group\/ASG: instances replaced without a drain: the subnets of VPCZoneIdentifier are replaced/,
+        ),
+        expect.stringMatching(/^Data\/Group\/ASG: cluster split: the data nodes' security group is replaced/),
+      ]),
+    );
+    expect(result.output).toMatch(/DATA AT RISK/);
+    expect(result.output).toContain('instances replaced without a drain');
+  });
+
+  test('lowering dataNodes.count is data at risk: Auto Scaling picks the nodes to terminate', () => {
+    const head = ws.synth('dev', ws.configDir());
+    const result = runDiff({ base, head, failOn: ['replacement'] });
+    expect(result.exitCode).toBe(1);
+    expect(result.report.risks.map((r) => `${r.path}: ${r.reason}`)).toEqual([
+      'Data/Group/ASG: node count lowered (MinSize 3 → 2): Auto Scaling terminates 1 data node of its choosing without a drain',
+    ]);
+  });
+});
