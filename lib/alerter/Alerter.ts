@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import {
   ArnFormat,
@@ -17,7 +16,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { prebundledCode } from '../bundling';
+import { prebundledCode, processTempDir } from '../bundling';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -82,7 +81,7 @@ export class Alerter extends Construct {
         `environment ${env}: alerter.enabled is true but ${props.rulesDir ?? 'rules/'} has no rule (ElastAlert exits without rules): add a rule or set alerter.enabled: false`,
       );
     }
-    const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'elk-alerter-bundle-'));
+    const bundleDir = processTempDir('elk-alerter-bundle-');
     const bundleFile = path.join(bundleDir, `rules-${this.bundle.hash.slice(0, 16)}.tar`);
     fs.writeFileSync(bundleFile, bundleTar(this.bundle));
     const bundleAsset = new s3assets.Asset(this, 'RuleBundle', { path: bundleFile });

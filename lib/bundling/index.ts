@@ -1,11 +1,15 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { buildSync } from 'esbuild';
+import { stableSourceMap } from './source-map';
+import { processTempDir } from './temp';
+
+export { stableSourceMap, stableSourcePath } from './source-map';
+export { processTempDir } from './temp';
 
 /** The esbuild options NodejsFunction's `bundling` would pass to the esbuild CLI, for the ones this project uses. */
 export interface PrebundleOptions {
@@ -18,6 +22,49 @@ export interface PrebundleOptions {
 }
 
 const bundled = new Map<string, string>();
+
+/** The nearest folder at or above `from` with a package.json (the project root of an entry). */
+export function projectRoot(from: string): string {
+  let dir = path.resolve(from);
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) return path.resolve(from);
+    dir = up;
+  }
+  return dir;
+}
+
+/**
+ * Bundles `entry` into `outDir/index.js` (+ `index.js.map`). The output depends on the sources' content only, not on
+ * where the checkout, its node_modules or the temp folder are: esbuild runs from the project root and the source
+ * map's `sources` are rewritten relative to it (node_modules paths from `node_modules/` on, whether the folder is
+ * installed or a set of symlinks to another checkout's).
+ */
+export function bundle(entry: string, outDir: string, options: PrebundleOptions): void {
+  const abs = path.resolve(entry);
+  const root = projectRoot(path.dirname(abs));
+  const result = buildSync({
+    absWorkingDir: root,
+    entryPoints: [abs],
+    bundle: true,
+    platform: 'node',
+    target: options.target,
+    outfile: path.join(outDir, 'index.js'),
+    minify: options.minify,
+    sourcemap: options.sourceMap,
+    sourcesContent: options.sourcesContent ?? true,
+    external: [...options.externalModules],
+    // Module paths as seen through node_modules, also when node_modules is a folder of symlinks.
+    preserveSymlinks: true,
+    logLevel: 'warning',
+    write: false,
+  });
+  fs.mkdirSync(outDir, { recursive: true });
+  for (const f of result.outputFiles) {
+    const contents = f.path.endsWith('.map') ? stableSourceMap(f.text, path.dirname(f.path), root) : f.contents;
+    fs.writeFileSync(f.path, contents);
+  }
+}
 
 /**
  * Code for a NodejsFunction (its `code` prop), bundled once per process with esbuild's JS API and the same options
@@ -32,27 +79,10 @@ export function prebundledCode(scope: IConstruct, entry: string, options: Prebun
   const key = JSON.stringify([path.resolve(entry), options]);
   let outDir = bundled.get(key);
   if (!outDir) {
-    outDir = path.join(
-      os.tmpdir(),
-      `elk-cdk-bundle-${crypto.createHash('sha256').update(key).digest('hex').slice(0, 16)}-${process.pid}`,
-    );
-    fs.rmSync(outDir, { recursive: true, force: true });
     // Code.fromAsset stages (copies) the folder when the function is constructed, so it is not needed after exit.
-    if (bundled.size === 0)
-      process.once('exit', () => bundled.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-    buildSync({
-      entryPoints: [path.resolve(entry)],
-      bundle: true,
-      platform: 'node',
-      target: options.target,
-      outfile: path.join(outDir, 'index.js'),
-      minify: options.minify,
-      sourcemap: options.sourceMap,
-      sourcesContent: options.sourcesContent ?? true,
-      external: [...options.externalModules],
-      logLevel: 'warning',
-    });
+    outDir = processTempDir(`elk-cdk-bundle-${crypto.createHash('sha256').update(key).digest('hex').slice(0, 16)}-`);
     bundled.set(key, outDir);
+    bundle(entry, outDir, options);
   }
   return lambda.Code.fromAsset(outDir);
 }
