@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { register as registerConfig } from './config';
 import { register as registerDiff } from './diff';
 import { register as registerRoll } from './roll';
 import { register as registerRules } from './rules';
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerRoll(program);
   registerRules(program);
   registerDiff(program);
+  registerConfig(program);
 }

@@ -1,3 +1,4 @@
 export * from './schema';
 export * from './load';
 export * from './instance-types';
+export * from './deployed';

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseDocument } from 'yaml';
+import { deployedRecordFile, readDeployedRecord, refusedChanges } from './deployed';
 import { EnvironmentConfig, EnvironmentConfigSchema } from './schema';
 
 /** Where the environment files live, relative to the project root (override with ELK_CONFIG_DIR). */
@@ -95,6 +96,14 @@ export function mergeEnvironment(name: string, configDir: string): { merged: Pla
   return { merged, provenance };
 }
 
+export interface LoadOptions {
+  /**
+   * Refuse changes against the environment's deployed record (lower node counts, another cluster name or network).
+   * Off only to write a new record (`elkctl config record`). @default true
+   */
+  readonly compareWithDeployed?: boolean;
+}
+
 /**
  * Load and validate one environment. Throws ConfigError whose message lists every problem as
  * `file: key: message`.
@@ -102,11 +111,27 @@ export function mergeEnvironment(name: string, configDir: string): { merged: Pla
 export function loadEnvironment(
   name: string,
   configDir = process.env.ELK_CONFIG_DIR ?? DEFAULT_CONFIG_DIR,
+  options: LoadOptions = {},
 ): EnvironmentConfig {
   const { merged, provenance } = mergeEnvironment(name, configDir);
   const envFile = path.join(configDir, `${name}.yaml`);
   const result = EnvironmentConfigSchema.safeParse(merged);
-  if (result.success) return Object.freeze({ ...result.data, name }) as EnvironmentConfig;
+  if (result.success) {
+    const config = Object.freeze({ ...result.data, name }) as EnvironmentConfig;
+    // Changes that cannot happen in place once deployed (node counts down, cluster name, network).
+    let record;
+    try {
+      record = readDeployedRecord(configDir, name);
+    } catch (e) {
+      throw new ConfigError((e as Error).message, [(e as Error).message]);
+    }
+    if (!record || options.compareWithDeployed === false) return config;
+    const refused = refusedChanges(config, record, deployedRecordFile(configDir, name)).map(
+      (r) => `${fileFor(provenance, r.key.split('.'), envFile)}: ${r.key}: ${r.message}`,
+    );
+    if (refused.length === 0) return config;
+    throw new ConfigError(`refused change for environment "${name}":\n  ${refused.join('\n  ')}`, refused);
+  }
   const problems: string[] = [];
   for (const issue of result.error.issues) {
     if (issue.code === 'unrecognized_keys') {

@@ -1,0 +1,119 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { stringify } from 'yaml';
+import {
+  ConfigError,
+  DEFAULT_CONFIG_DIR,
+  deepMerge,
+  deployedRecordOf,
+  loadEnvironment,
+  readDeployedRecord,
+  renderDeployedRecord,
+} from '../../lib/config';
+import { recordDeployed } from '../../lib/cli/config';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+/**
+ * A config folder: the real default.yaml, `t.yaml` with `overrides`, and the deployed record of what `deployed`
+ * (the same shape of overrides) produced.
+ */
+function folder(overrides: Record<string, unknown>, deployed?: Record<string, unknown>): string {
+  const valid = (o: Record<string, unknown>) => stringify(deepMerge({ kibana: { allowPlainHttp: true } }, o));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'elk-deployed-'));
+  dirs.push(dir);
+  fs.copyFileSync(path.join(DEFAULT_CONFIG_DIR, 'default.yaml'), path.join(dir, 'default.yaml'));
+  if (deployed) {
+    fs.writeFileSync(path.join(dir, 't.yaml'), valid(deployed));
+    const record = deployedRecordOf(loadEnvironment('t', dir));
+    fs.mkdirSync(path.join(dir, 'deployed'));
+    fs.writeFileSync(path.join(dir, 'deployed', 't.yaml'), renderDeployedRecord('t', record));
+  }
+  fs.writeFileSync(path.join(dir, 't.yaml'), valid(overrides));
+  return dir;
+}
+
+function refused(overrides: Record<string, unknown>, deployed: Record<string, unknown> = {}): string[] {
+  try {
+    loadEnvironment('t', folder(overrides, deployed));
+  } catch (e) {
+    if (e instanceof ConfigError) return [...e.problems];
+    throw e;
+  }
+  return [];
+}
+
+const es = (x: Record<string, unknown>) => ({ elasticsearch: x });
+
+describe('synth refuses, against the deployed record, changes that cannot happen in place', () => {
+  test.each([
+    [
+      'a lower data node count',
+      es({ dataNodes: { count: 3 } }),
+      es({ dataNodes: { count: 4 } }),
+      /t\.yaml: elasticsearch\.dataNodes\.count: is 3 but 4 are deployed .*lowering a node count is refused.*without a drain.*"Lowering a node count"/,
+    ],
+    [
+      'a lower master count',
+      es({ masterNodes: { count: 3 } }),
+      es({ masterNodes: { count: 5 } }),
+      /t\.yaml: elasticsearch\.masterNodes\.count: is 3 but 5 are deployed/,
+    ],
+    [
+      'a new cluster name',
+      es({ clusterName: 'logs' }),
+      {},
+      /t\.yaml: elasticsearch\.clusterName: is "logs" but the deployed cluster is "elk" .*never joins a cluster of another name/,
+    ],
+    [
+      'a new VPC CIDR',
+      { vpc: { cidr: '10.50.0.0/16' } },
+      {},
+      /t\.yaml: vpc\.cidr: is "10\.50\.0\.0\/16" but the deployed network has "10\.40\.0\.0\/16" .*immutable.*without a drain.*splits the cluster/,
+    ],
+    ['more AZs', { vpc: { maxAzs: 4 } }, {}, /t\.yaml: vpc\.maxAzs: is 4 but the deployed network has 3/],
+    [
+      'switching from a created to an imported VPC',
+      { account: '111111111111', region: 'eu-west-1', vpc: { vpcId: 'vpc-0abc12345def67890' } },
+      {},
+      /t\.yaml: vpc\.vpcId: is "vpc-0abc12345def67890" but the deployed network has \(not set\)/,
+    ],
+  ])('%s is refused with the key named', (_what, overrides, deployed, expected) => {
+    const problems = refused(overrides, deployed);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(expected);
+  });
+
+  test.each([
+    ['the same config', {}, {}],
+    ['a higher data node count', es({ dataNodes: { count: 5 } }), es({ dataNodes: { count: 4 } })],
+    [
+      'an instance type change (the rolling replacement handles it)',
+      es({ dataNodes: { instanceType: 'r6i.xlarge' } }),
+      {},
+    ],
+  ])('%s is accepted', (_what, overrides, deployed) => {
+    expect(refused(overrides, deployed)).toEqual([]);
+  });
+
+  test('an environment without a record (never deployed) is not compared', () => {
+    const dir = folder(es({ clusterName: 'anything' }));
+    expect(loadEnvironment('t', dir).elasticsearch.clusterName).toBe('anything');
+  });
+
+  test('elkctl config record writes what the config declares, even a lower count (after the manual drain)', () => {
+    const dir = folder(es({ dataNodes: { count: 3 } }), es({ dataNodes: { count: 4 } }));
+    expect(() => loadEnvironment('t', dir)).toThrow(ConfigError);
+    recordDeployed('t', dir);
+    expect(readDeployedRecord(dir, 't')?.elasticsearch?.dataNodes?.count).toBe(3);
+    expect(loadEnvironment('t', dir).elasticsearch.dataNodes.count).toBe(3);
+  });
+
+  test('a record with an unknown key fails with the file and the key', () => {
+    const dir = folder({}, {});
+    fs.writeFileSync(path.join(dir, 'deployed', 't.yaml'), stringify({ elasticsearch: { dataNodez: { count: 3 } } }));
+    expect(() => readDeployedRecord(dir, 't')).toThrow(/deployed[\\/]t\.yaml: .*dataNodez/);
+  });
+});
