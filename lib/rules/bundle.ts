@@ -46,14 +46,14 @@ export function elastalertConfig(s: AlerterSettings): string {
     use_ssl: true,
     verify_certs: true,
     ca_certs: CONTAINER_PATHS.ca,
-    es_username: ELASTALERT_ES_USER,
     writeback_index: WRITEBACK_INDEX,
     alert_time_limit: { days: 2 },
   };
   return (
     `# ElastAlert config for environment ${s.environment}, rendered by elk-cdk. Do not edit.\n` +
-    '# es_password comes from the ES_PASSWORD variable (ElastAlert env override), set on the instance from the\n' +
-    '# elastalert user secret; rule secrets arrive as ELK_SECRET_* variables.\n' +
+    '# No es_username here: ElastAlert then requires es_password in this file (KeyError). The instance sets\n' +
+    '# ES_USERNAME and ES_PASSWORD together from the elastalert user secret (ElastAlert reads both from the\n' +
+    '# environment); without a secret it connects without authentication. Rule secrets arrive as ELK_SECRET_*.\n' +
     stringifyYaml11(config)
   );
 }

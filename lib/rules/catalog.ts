@@ -240,6 +240,10 @@ export const TIME_FIELDS = [
   'terms_window_size',
   'window_step_size',
   'bucket_interval',
+  'kibana_discover_from_timedelta',
+  'kibana_discover_to_timedelta',
+  'opensearch_discover_from_timedelta',
+  'opensearch_discover_to_timedelta',
 ] as const;
 
 export const TIME_UNITS = ['weeks', 'days', 'hours', 'minutes', 'seconds', 'milliseconds'] as const;

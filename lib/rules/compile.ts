@@ -3,8 +3,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isPair, isScalar, isSeq, Scalar, visit } from 'yaml';
 import { Problem } from './problem';
-import { validateRule } from './validate';
-import { parseYaml11, resolvePlain, stringifyYaml11 } from './yaml11';
+import { RuleGlobals, validateRule } from './validate';
+import {
+  approximateIntegers,
+  exactIntegers,
+  parseYaml11,
+  PY_SPECIAL_PLAIN,
+  resolvePlain,
+  stringifyYaml11,
+} from './yaml11';
 
 /** The values of one environment for the rules' tokens. */
 export interface RuleValues {
@@ -19,6 +26,8 @@ export interface RuleValues {
 export interface CompileOptions {
   /** Accept literal credentials (checking third-party rules only; a deployment never sets it). */
   readonly allowLiteralSecrets?: boolean;
+  /** config.yaml's run_every and buffer_time, which a rule inherits (default: 60 s and 15 min). */
+  readonly globals?: RuleGlobals;
 }
 
 export interface RenderedRule {
@@ -148,7 +157,26 @@ export function compileRuleText(
         : `invalid YAML${line}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
     add('-', msg);
   }
-  if (doc.errors.length > 0) return { problems };
+  for (const w of doc.warnings) {
+    if (w.code !== 'TAG_RESOLVE_FAILED') continue;
+    const line = w.linePos?.[0] ? ` (line ${w.linePos[0].line}, column ${w.linePos[0].col})` : '';
+    add(
+      '-',
+      `unknown YAML tag${line}: ${w.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}: PyYAML stops with "could not determine a constructor" (write "!file …" entries and other text starting with "!" in quotes)`,
+    );
+  }
+  visit(doc, {
+    Scalar(_key, node: Scalar, ancestors) {
+      if (node.type !== 'PLAIN' || typeof node.value !== 'string' || !PY_SPECIAL_PLAIN.has(node.value)) return;
+      const parent = ancestors[ancestors.length - 1];
+      if (node.value === '<<' && isPair(parent) && parent.key === node) return; // a merge key, handled below
+      add(
+        keyPath(ancestors, node),
+        `an unquoted ${node.value} is YAML 1.1's ${node.value === '=' ? 'value' : 'merge'} tag for PyYAML, and ElastAlert stops with a ConstructorError: write '${node.value}' in quotes`,
+      );
+    },
+  });
+  if (problems.some((p) => p.severity === 'error')) return { problems };
 
   // 2. Substitute on the tree, so a value can never change the document's structure.
   const usedTokens = new Set<string>();
@@ -232,9 +260,15 @@ export function compileRuleText(
 
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: 1000 });
+    value = exactIntegers(doc.toJS({ maxAliasCount: 1000 }));
   } catch (e) {
-    add('-', `cannot be read: ${(e as Error).message}`);
+    const merge = /merge/i.test((e as Error).message);
+    add(
+      '-',
+      merge
+        ? `a merge key (<<) must be followed by a mapping or a list of mappings (an alias such as *defaults), as PyYAML requires: ${(e as Error).message}`
+        : `cannot be read: ${(e as Error).message}`,
+    );
     return { problems };
   }
 
@@ -253,12 +287,20 @@ export function compileRuleText(
   const rendered = replaceMarks(value);
   if (rendered && typeof rendered === 'object' && !Array.isArray(rendered)) {
     const rule = rendered as Record<string, unknown>;
-    if (rule.name === undefined) rule.name = stem;
+    if (rule.name === undefined) {
+      rule.name = stem;
+      add(
+        'name',
+        `the rule has no name: it is deployed as "name: ${stem}" (ElastAlert alone would name it after its path, /opt/elastalert/rules/${stem}); add "name:" so that renaming the file does not rename the rule`,
+        'warning',
+      );
+    }
     if (typeof rule.name === 'string') ruleName = rule.name;
   }
 
-  // 4. Validate what ElastAlert will read.
-  const findings = validateRule(rendered, {
+  // 4. Validate what ElastAlert will read (a BigInt counts as a number of its magnitude).
+  const findings = validateRule(approximateIntegers(rendered), {
+    globals: options.globals,
     allowLiteralSecrets: options.allowLiteralSecrets,
     environment: values.environment,
     isSecretReference: (s) => /\$\{ELK_SECRET_[A-Z0-9_]+\}/.test(s),
@@ -326,6 +368,20 @@ export function compileRules(
       });
     }
   }
+  const stems = new Map<string, string>();
+  for (const src of sources) {
+    const stem = path.join(path.dirname(src.file), path.basename(src.file).replace(RULE_FILE, ''));
+    const other = stems.get(stem);
+    if (other !== undefined) {
+      problems.push({
+        file: src.file,
+        rule: path.basename(stem),
+        key: '-',
+        message: `${path.basename(other)} and ${path.basename(src.file)} are the same rule file in the bundle (rules/${path.basename(stem)}.yaml): ElastAlert would load both as two rules; delete or rename one`,
+        severity: 'error',
+      });
+    } else stems.set(stem, src.file);
+  }
   for (const src of sources) {
     const r = compileRuleText(src.file, src.text, values, options);
     problems.push(...r.problems);
@@ -344,16 +400,7 @@ export function compileRules(
         severity: 'error',
       });
     } else byName.set(r.name, r);
-    const sameFile = byFile.get(r.fileName);
-    if (sameFile) {
-      problems.push({
-        file: r.sourceFile,
-        rule: r.name,
-        key: '-',
-        message: `renders to ${r.fileName} like ${sameFile.sourceFile}: keep one of x.yaml / x.yml`,
-        severity: 'error',
-      });
-    } else byFile.set(r.fileName, r);
+    if (!byFile.has(r.fileName)) byFile.set(r.fileName, r);
   }
   const used = new Set(rules.flatMap((r) => r.tokens));
   if (sources.length > 0 && rules.length === sources.length) {

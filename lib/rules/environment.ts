@@ -22,7 +22,13 @@ export function environmentRules(
   options: EnvironmentRulesOptions = {},
 ): { values: RuleValues; result: CompileResult; bundle?: Bundle } {
   const values = ruleValues(config, options.extra);
-  const result = compileRules(readRuleDir(options.rulesDir ?? DEFAULT_RULES_DIR), values, options);
+  const result = compileRules(readRuleDir(options.rulesDir ?? DEFAULT_RULES_DIR), values, {
+    ...options,
+    globals: options.globals ?? {
+      runEverySeconds: config.alerter.runEverySeconds,
+      bufferTimeMinutes: config.alerter.bufferTimeMinutes,
+    },
+  });
   if (result.problems.some(isError)) return { values, result };
   const bundle = buildBundle(result.rules, values, {
     environment: config.name,

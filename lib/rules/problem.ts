@@ -9,8 +9,14 @@ export interface Problem {
   readonly severity: 'error' | 'warning';
 }
 
+/** Control characters (a line break in a rule name or key) escaped, so that every problem stays on one line. */
+function oneLine(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 export function formatProblem(p: Problem): string {
-  return `${p.file}: ${p.rule}: ${p.key}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`;
+  return oneLine(`${p.file}: ${p.rule}: ${p.key}: ${p.severity === 'warning' ? 'warning: ' : ''}${p.message}`);
 }
 
 export function isError(p: Problem): boolean {

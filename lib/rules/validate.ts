@@ -1,6 +1,10 @@
 import { ALERTER_REQUIRED_OPTIONS, RULE_TYPES, SECRET_FIELDS, TIME_FIELDS, TIME_UNITS } from './catalog';
+import { constructorFindings, RuleGlobals } from './constructors';
 import { didYouMean } from './problem';
 import { ErrorObject, ruleSchema } from './schema';
+import { timeOptionProblem } from './timeperiod';
+
+export type { RuleGlobals };
 
 /** A finding without file and rule (the compiler adds them). */
 export interface Finding {
@@ -16,6 +20,8 @@ export interface ValidateOptions {
   readonly isSecretReference: (value: string) => boolean;
   /** Environment name, for the fix in the literal-secret message. */
   readonly environment?: string;
+  /** config.yaml's run_every and buffer_time (inherited by rules that do not set them). */
+  readonly globals?: RuleGlobals;
 }
 
 type Rule = Record<string, unknown>;
@@ -161,7 +167,14 @@ function alerters(rule: Rule): { findings: Finding[]; entries: Array<{ name: str
     if (typeof item === 'string') entries.push({ name: item, overrides: {}, key });
     else if (isObject(item) && Object.keys(item).length === 1) {
       const [name, overrides] = Object.entries(item)[0]!;
-      if (overrides !== null && !isObject(overrides)) {
+      if (overrides === null) {
+        findings.push(
+          err(
+            `${key}.${name}`,
+            `has no options (null): ElastAlert stops with a TypeError; write "- ${name}" or "- ${name}: {option: value}"`,
+          ),
+        );
+      } else if (!isObject(overrides)) {
         findings.push(err(`${key}.${name}`, 'must be a mapping of options for this alerter'));
       }
       entries.push({ name, overrides: (overrides as Rule) ?? {}, key: `${key}.${name}` });
@@ -193,14 +206,6 @@ function secretFindings(scope: Rule, prefix: string, options: ValidateOptions): 
   return out;
 }
 
-function isTimePeriod(v: unknown): boolean {
-  return (
-    isObject(v) &&
-    Object.keys(v).length > 0 &&
-    Object.entries(v).every(([k, n]) => (TIME_UNITS as readonly string[]).includes(k) && typeof n === 'number')
-  );
-}
-
 /** The checks ElastAlert makes when it loads a rule that the schema does not express. */
 function loadTimeFindings(rule: Rule, options: ValidateOptions): Finding[] {
   const out: Finding[] = [];
@@ -230,9 +235,16 @@ function loadTimeFindings(rule: Rule, options: ValidateOptions): Finding[] {
       continue;
     }
     for (const option of required) {
-      if (!present(rule, option) && !present(overrides, option)) {
+      if (present(rule, option) || present(overrides, option)) continue;
+      if (option in rule || option in overrides) {
+        out.push(
+          err(
+            option,
+            `is empty: ElastAlert loads the rule (it only checks that the option is there), but the ${name} alerter would have nowhere to send alerts; refused here, give it a value`,
+          ),
+        );
+      } else
         out.push(err(option, `is required by the ${name} alerter: ElastAlert refuses to load the rule without it`));
-      }
     }
     out.push(...secretFindings(overrides, key, options));
   }
@@ -266,36 +278,16 @@ function loadTimeFindings(rule: Rule, options: ValidateOptions): Finding[] {
     'type percentage_match needs min_percentage or max_percentage: add one of them',
   );
   need(
-    type === 'new_term' && !present(rule, 'fields') && !present(rule, 'query_key'),
-    'fields',
-    'type new_term needs fields or query_key: list the fields whose new values should alert',
-  );
-  need(
     rule.use_terms_query === true && !present(rule, 'query_key'),
     'query_key',
     'is required when use_terms_query is true: set the field to count terms of',
   );
-  need(
-    rule.scan_entire_timeframe === true && !present(rule, 'timeframe'),
-    'timeframe',
-    'is required when scan_entire_timeframe is true',
-  );
-  if (
-    rule.timestamp_type !== undefined &&
-    !['iso', 'unix', 'unix_ms', 'custom'].includes(String(rule.timestamp_type))
-  ) {
-    out.push(err('timestamp_type', `must be one of iso, unix, unix_ms, custom, got ${jsType(rule.timestamp_type)}`));
-  }
   for (const f of TIME_FIELDS) {
-    const v = rule[f];
-    if (v === undefined) continue;
-    const cron = f === 'aggregation' && isObject(v) && Object.keys(v).length === 1 && typeof v.schedule === 'string';
-    if (!cron && !isTimePeriod(v)) {
-      out.push(
-        err(f, `must be a time period such as {minutes: 5} (units: ${TIME_UNITS.join(', ')}), got ${jsType(v)}`),
-      );
-    }
+    if (!(f in rule)) continue;
+    const problem = timeOptionProblem(f, rule[f]);
+    if (problem) out.push(err(f, problem));
   }
+  out.push(...constructorFindings(rule, entries, options.globals));
   if (rule.import !== undefined) {
     out.push(
       err('import', 'is not supported: the bundle ships rule files only; inline the shared options or use @@TOKENS@@'),

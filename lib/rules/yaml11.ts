@@ -25,6 +25,30 @@ const PY_INT_DECIMAL = /^[-+]?(?:0|[1-9][0-9_]*)$/;
 const PY_FLOAT_EXP = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*[eE][-+][0-9]+|\.[0-9][0-9_]*[eE][-+][0-9]+)$/;
 const PY_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)$/;
 
+/** Plain scalars PyYAML resolves to tags it cannot construct (`=`: value, `<<`: merge outside a mapping key). */
+export const PY_SPECIAL_PLAIN: ReadonlySet<string> = new Set(['=', '<<']);
+
+/** Integers as numbers where a JS number holds them exactly, as BigInt beyond 2^53 (parsed with intAsBigInt). */
+export function exactIntegers(v: unknown): unknown {
+  if (typeof v === 'bigint')
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (Array.isArray(v)) return v.map(exactIntegers);
+  if (v && typeof v === 'object' && !(v instanceof Date)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, exactIntegers(x)]));
+  }
+  return v;
+}
+
+/** The same tree with every BigInt as a (rounded) number: for checks that only need the type and magnitude. */
+export function approximateIntegers(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (Array.isArray(v)) return v.map(approximateIntegers);
+  if (v && typeof v === 'object' && !(v instanceof Date)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, approximateIntegers(x)]));
+  }
+  return v;
+}
+
 type TagLike = { tag: string; format?: string; test?: RegExp; default?: unknown };
 
 function pyTags(tags: unknown[]): unknown[] {
@@ -45,12 +69,21 @@ const YAML11: ParseOptions & DocumentOptions & SchemaOptions = {
   merge: true,
   // PyYAML keeps the last of duplicate keys silently; we refuse them (reported as an error by the caller).
   uniqueKeys: true,
+  // Python integers have no size limit: keep every integer exact (the compiler turns safe ones back into numbers).
+  intAsBigInt: true,
   customTags: pyTags as SchemaOptions['customTags'],
 };
 
 /** Parses text with PyYAML's YAML 1.1 resolution. The caller checks `doc.errors` / `doc.warnings`. */
 export function parseYaml11(text: string): Document.Parsed {
   return parseDocument(text, { ...YAML11, prettyErrors: true });
+}
+
+/** The value PyYAML reads from a YAML text (integers beyond 2^53 as BigInt); throws on a YAML error. */
+export function readYaml11(text: string): unknown {
+  const doc = parseYaml11(text);
+  if (doc.errors.length > 0) throw doc.errors[0]!;
+  return exactIntegers(doc.toJS({ maxAliasCount: 1000 }));
 }
 
 export type Yaml11Kind = 'str' | 'int' | 'float' | 'bool' | 'null' | 'timestamp';
@@ -90,16 +123,22 @@ let writer: Document | undefined;
 
 export function stringifyYaml11(value: unknown, options: ToStringOptions = {}): string {
   // One document reused: building the (custom) schema per call costs more than the serialization itself.
-  writer ??= new Document(null, { ...YAML11 });
+  // merge off: `<<` is written as a quoted string (with merge on, the writer prints it bare as a merge key).
+  writer ??= new Document(null, {
+    ...YAML11,
+    merge: false,
+    customTags: ((tags: unknown[]) =>
+      (pyTags(tags) as TagLike[]).filter((t) => t.tag !== 'tag:yaml.org,2002:merge')) as SchemaOptions['customTags'],
+  });
   const doc = writer;
   doc.contents = doc.createNode(value);
   // `${VAR}` references (secrets, ES_HOST) are double-quoted, so the value ElastAlert substitutes before parsing
   // stays one string whatever its characters (the on-instance script refuses double quotes, backslashes and line breaks in values).
   visit(doc, {
     Scalar(_k, node) {
-      if (isScalar(node) && typeof node.value === 'string' && /\$\{[A-Z][A-Z0-9_]*\}/.test(node.value)) {
-        node.type = 'QUOTE_DOUBLE';
-      }
+      if (!isScalar(node) || typeof node.value !== 'string') return;
+      // `=` (YAML 1.1 value tag) and `<<` (merge key) are not text for PyYAML when plain: always quote them.
+      if (/\$\{[A-Z][A-Z0-9_]*\}/.test(node.value) || PY_SPECIAL_PLAIN.has(node.value)) node.type = 'QUOTE_DOUBLE';
     },
   });
   return doc.toString({ lineWidth: 0, ...options });

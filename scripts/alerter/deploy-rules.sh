@@ -226,7 +226,8 @@ if [ -n "$CRED_SECRET" ]; then
     --query SecretString --output text | jq -r '.password // empty')" || die "cannot read the elastalert user secret"
   [ -n "$password" ] || die "the elastalert user secret has no password field"
   check_value "the elastalert password" "$password"
-  printf 'ES_PASSWORD=%s\n' "$password" >>"$SECRETS"
+  # username and password together (ElastAlert reads ES_PASSWORD only when ES_USERNAME is set)
+  printf 'ES_USERNAME=elastalert\nES_PASSWORD=%s\n' "$password" >>"$SECRETS"
   printf 'user = "elastalert:%s"\n' "$password" >"$REL_TMP/curl.cfg"
 fi
 chmod 600 "$REL_TMP/curl.cfg"

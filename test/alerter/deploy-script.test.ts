@@ -142,7 +142,7 @@ describe('deploy-rules.sh (stubbed docker, aws, curl)', () => {
     expect(container(w)![3]).toBe(v1.hash);
     const secrets = path.join(r.current!, 'secrets.env');
     expect(fs.readFileSync(secrets, 'utf8')).toBe(
-      'ELK_SECRET_HOOK=https://hooks.example/T0/B0/secret\nES_HOST=es.test.internal\nES_PASSWORD=pw-123\n',
+      'ELK_SECRET_HOOK=https://hooks.example/T0/B0/secret\nES_HOST=es.test.internal\nES_USERNAME=elastalert\nES_PASSWORD=pw-123\n',
     );
     expect(fs.statSync(secrets).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(path.join(r.current!, 'certs', 'ca.pem'), 'utf8')).toContain('BEGIN CERTIFICATE');

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildBundle, bundleTar, compileRules, elastalertConfig, parseYaml11, RuleValues } from '../../lib/rules';
+import { buildBundle, bundleTar, compileRules, elastalertConfig, readYaml11, RuleValues } from '../../lib/rules';
 
 const values: RuleValues = {
   environment: 'test',
@@ -65,21 +65,22 @@ describe('bundle', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test('config.yaml: TLS with the CA, elastalert user, writeback index prefix, no password', () => {
-    const c = parseYaml11(elastalertConfig({ ...settings, esHost: 'es.test.internal' })).toJS();
+  test('config.yaml: TLS with the CA, writeback index prefix, no user and no password (both come from the environment)', () => {
+    const c = readYaml11(elastalertConfig({ ...settings, esHost: 'es.test.internal' }));
     expect(c).toMatchObject({
       es_host: 'es.test.internal',
       es_port: 9200,
       use_ssl: true,
       verify_certs: true,
       ca_certs: '/opt/elastalert/certs/ca.pem',
-      es_username: 'elastalert',
       writeback_index: 'elastalert',
       run_every: { seconds: 60 },
       buffer_time: { minutes: 15 },
       rules_folder: '/opt/elastalert/rules',
     });
     expect(c).not.toHaveProperty('es_password');
+    // es_username without es_password stops ElastAlert with KeyError: 'es_password' (util.build_es_conn_config)
+    expect(c).not.toHaveProperty('es_username');
     expect(elastalertConfig(settings)).toContain('es_host: "${ES_HOST}"');
   });
 });

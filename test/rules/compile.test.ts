@@ -264,7 +264,9 @@ describe('rule compiler: across files', () => {
 });
 
 describe('conformance with the upstream ElastAlert examples', () => {
-  const dir = path.join(PROJECT_ROOT, '..', 'shared', 'elastalert2', 'example-rules');
+  // shared/ sits beside the checkout (ELK_SHARED_DIR points elsewhere, e.g. from a git worktree)
+  const shared = process.env.ELK_SHARED_DIR ?? path.join(PROJECT_ROOT, '..', 'shared');
+  const dir = path.join(shared, 'elastalert2', 'example-rules');
   const sources = [...readRuleDir(dir), ...readRuleDir(path.join(dir, 'chart-deadman'))];
   const base = (f: string) => path.basename(f);
   const errorFiles = (allow: boolean) =>
