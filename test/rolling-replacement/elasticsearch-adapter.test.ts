@@ -215,4 +215,19 @@ describe('Elasticsearch adapter over HTTP (real client, loopback)', () => {
     expect(f.writes[1]).toMatchObject({ method: 'DELETE', url: expect.stringContaining('wait_for_removal=false') });
     expect(f.writes[2]).toMatchObject({ body: { persistent: { 'cluster.routing.rebalance.enable': null } } });
   });
+
+  test('explains only what the shard layout cannot settle: 300 version-blocked replicas cost no explain request', async () => {
+    const shards: Array<Record<string, string | null>> = [
+      { index: 'logs', shard: '0', prirep: 'r', state: 'UNASSIGNED', store: null, node: null },
+    ];
+    for (let s = 0; s < 300; s++) {
+      shards.push({ index: 'hourly', shard: String(s), prirep: 'p', state: 'STARTED', store: '10', node: 'i-b' });
+      shards.push({ index: 'hourly', shard: String(s), prirep: 'r', state: 'UNASSIGNED', store: null, node: null });
+    }
+    // logs[0] has no started primary: the layout cannot settle it, so it is the one copy explained.
+    const f = fakeEs({ 'GET /_cat/shards': { status: 200, body: shards } });
+    const view = (await withServer(f, (a) => a.observe())) as EsView;
+    expect(view.shards.filter((s) => s.state === 'UNASSIGNED')).toHaveLength(301);
+    expect(f.writes.filter((w) => w.url.startsWith('/_cluster/allocation/explain'))).toHaveLength(1);
+  });
 });

@@ -10,6 +10,7 @@
  */
 import type { Client } from '@elastic/elasticsearch';
 import type { EsPort } from '../core/es-port';
+import { versionBlockedByLayout } from '../core/layout';
 import type {
   ClusterHealthView,
   EsNodeView,
@@ -176,12 +177,12 @@ export class ElasticsearchAdapter implements EsPort {
     const exclusions =
       (((metadata.metadata as Json | undefined)?.cluster_coordination as Json | undefined)?.voting_config_exclusions as
         Json[] | undefined) ?? [];
-    return {
+    const view: EsView = {
       health,
       nodes,
       ...(elected ? { electedMaster: String(elected.name) } : {}),
       shards,
-      explanations: await this.explain(shards),
+      explanations: [],
       allocationExcludeNames: splitList(transient[EXCLUDE_KEY] ?? persistent[EXCLUDE_KEY]),
       votingExclusions: exclusions.map((x) => String(x.node_name)),
       rebalanceEnable: {
@@ -192,15 +193,21 @@ export class ElasticsearchAdapter implements EsPort {
         transient[LOW_WATERMARK_KEY] ?? persistent[LOW_WATERMARK_KEY] ?? defaults[LOW_WATERMARK_KEY],
       ),
     };
+    return { ...view, explanations: await this.explain(view) };
   }
 
-  private async explain(shards: readonly ShardCopy[]): Promise<UnassignedExplanation[]> {
+  /**
+   * Explains the unassigned copies the shard layout cannot settle (at most maxExplanations): replicas that are
+   * version-blocked by the layout need no request, however many a rollover created (core/layout.ts).
+   */
+  private async explain(view: EsView): Promise<UnassignedExplanation[]> {
     const seen = new Set<string>();
-    const wanted = shards.filter((s) => {
+    const draining = new Set(view.allocationExcludeNames.filter((n) => /^i-[0-9a-z]+$/.test(n)));
+    const wanted = view.shards.filter((s) => {
       const key = `${s.index}/${s.shard}/${s.primary}`;
       if (s.state !== 'UNASSIGNED' || seen.has(key)) return false;
       seen.add(key);
-      return true;
+      return !versionBlockedByLayout(view, s, draining);
     });
     const out: UnassignedExplanation[] = [];
     for (const s of wanted.slice(0, this.maxExplanations)) {

@@ -5,6 +5,7 @@
  */
 import { type Ctx, type GroupState, isDataNode, isMasterEligible, ownedExclusions, shardsOnNode } from './context';
 import type { ShardCopy, UnassignedExplanation } from './types';
+import { versionBlockedByLayout } from './layout';
 import { checkUpgradePath } from './versions';
 
 export type PredicateResult =
@@ -51,8 +52,10 @@ function findExplanation(ctx: Ctx, s: ShardCopy): UnassignedExplanation | undefi
 }
 
 /**
- * Classifies every unassigned copy by the decider names of `_cluster/allocation/explain` (never by message text).
- * Decisions of nodes this rollout is draining are ignored: they say NO because of our own exclusion.
+ * Classifies every unassigned copy, without a cap: first from the shard layout (a replica whose primary sits on a node
+ * newer than every node that could take it is version-blocked, see layout.ts), then by the decider names of
+ * `_cluster/allocation/explain` (never by message text). Decisions of nodes this rollout is draining are ignored:
+ * they say NO because of our own exclusion.
  */
 export function classifyUnassigned(ctx: Ctx): ClassifiedShard[] {
   const draining = new Set(ownedExclusions(ctx));
@@ -60,6 +63,9 @@ export function classifyUnassigned(ctx: Ctx): ClassifiedShard[] {
     .filter((s) => s.state === 'UNASSIGNED')
     .map((s): ClassifiedShard => {
       if (s.primary) return { shard: s, klass: 'blocked', detail: 'primary unassigned' };
+      if (versionBlockedByLayout(ctx.es, s, draining)) {
+        return { shard: s, klass: 'version-blocked', detail: 'node_version (primary on a newer node)' };
+      }
       const e = findExplanation(ctx, s);
       if (!e) return { shard: s, klass: 'unexplained', detail: 'no allocation explanation' };
       if (PENDING.has(e.canAllocate)) return { shard: s, klass: 'pending', detail: e.canAllocate };
