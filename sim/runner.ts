@@ -15,6 +15,11 @@ export interface Report {
   readonly simulatedSeconds: number;
   readonly documentsLost: number;
   readonly primariesLost: number;
+  /** write-load: documents acknowledged, and writes refused because their shard had no active primary. */
+  readonly documentsIndexed: number;
+  readonly writesRejected: number;
+  /** Long-running tasks (`task` faults) killed because their node went away. */
+  readonly tasksKilled: number;
   readonly secondsRed: number;
   readonly secondsWithoutMaster: number;
   readonly secondsUnderReplicated: number;
@@ -134,6 +139,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     simulatedSeconds: round3(world.now),
     documentsLost: c.documentsLost,
     primariesLost: c.primariesLost,
+    documentsIndexed: world.documentsIndexed,
+    writesRejected: world.writesRejected,
+    tasksKilled: world.tasksKilled,
     secondsRed: round3(world.secondsRed),
     secondsWithoutMaster: round3(world.secondsWithoutMaster),
     secondsUnderReplicated: round3(world.secondsUnderReplicated),

@@ -1,5 +1,7 @@
 import * as fs from 'fs';
 import { z } from 'zod';
+import { FAULT_KINDS, FaultContext, FaultSchema, faultProblems } from './fault-schema';
+import { clusterSettingProblem, indexSettingProblem } from './model/settings';
 import { compareVersions, parseVersion } from './model/units';
 
 /**
@@ -78,26 +80,6 @@ const HourlyIndexSchema = z.strictObject({
   docs: nonNegInt,
   bytes: nonNegInt,
 });
-
-const FaultSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('crash-orchestrator'), at: seconds }),
-  z.strictObject({
-    kind: z.literal('kill-node'),
-    at: seconds,
-    role: z.enum(['master', 'data']).default('data'),
-    /** Instance id of the node to kill; default: one of the role's joined nodes, picked with the seed. */
-    node: z.string().optional(),
-  }),
-  z.strictObject({
-    kind: z.literal('fail-boot'),
-    count: posInt.default(1),
-    /** Applies to instances launched at or after this time. */
-    at: seconds.default(0),
-    role: z.enum(['master', 'data']).optional(),
-  }),
-  z.strictObject({ kind: z.literal('es-timeouts'), from: seconds, to: seconds }),
-  z.strictObject({ kind: z.literal('master-failover'), at: seconds }),
-]);
 
 export const ScenarioSchema = z
   .strictObject({
@@ -200,9 +182,17 @@ export const ScenarioSchema = z
         }
       }
     }
+    const faultContext: FaultContext = {
+      masters: s.cluster.masters,
+      dataNodes: s.cluster.dataNodes,
+      indexNames: s.cluster.indices.map((ix) => ix.name),
+      hourlyPrefix: s.cluster.hourlyIndex?.prefix,
+      clusterSettingProblem: (key, value) => clusterSettingProblem('persistent', key, value),
+      indexSettingProblem,
+    };
     s.faults.forEach((f, i) => {
-      if (f.kind === 'es-timeouts' && f.to <= f.from) {
-        ctx.addIssue({ code: 'custom', path: ['faults', i, 'to'], message: `must be greater than "from" (${f.from})` });
+      for (const p of faultProblems(f, faultContext)) {
+        ctx.addIssue({ code: 'custom', path: ['faults', i, ...p.path], message: p.message });
       }
     });
   });
@@ -277,7 +267,7 @@ export function parseScenario(input: unknown, source = 'scenario'): Scenario {
     }
     if (issue.code === 'invalid_union' && issue.path.at(-1) !== undefined) {
       const at = issue.path.at(-1) === 'kind' ? where : `${where}.kind`;
-      return `${source}: ${at}: must be one of crash-orchestrator, kill-node, fail-boot, es-timeouts, master-failover`;
+      return `${source}: ${at}: must be one of ${FAULT_KINDS.join(', ')}`;
     }
     return `${source}: ${where}: ${issue.message}`;
   });

@@ -10,6 +10,7 @@ import {
 } from '../model/cluster';
 import { compareVersions, humanBytes, majorOf, parseTimeValue } from '../model/units';
 import type { World } from '../model/world';
+import { getTask, listTasks } from './tasks';
 
 /**
  * The Elasticsearch REST API of the simulated cluster, as a pure request → response function over the world. The
@@ -108,6 +109,9 @@ export class EsApi {
               };
       } else throw e;
     }
+    // slow-es: the answer reaches the caller this many virtual seconds later.
+    const latency = this.world.windows.latency(this.world.now);
+    if (latency > 0) this.world.advanceTo(this.world.now + latency);
     const headers: Record<string, string> = { 'x-elastic-product': 'Elasticsearch' };
     if (text !== undefined) {
       headers['content-type'] = 'text/plain; charset=UTF-8';
@@ -117,6 +121,15 @@ export class EsApi {
     if (payload === undefined) return { status, headers };
     const filtered = q.has('filter_path') ? filterPath(payload, q.get('filter_path')!) : payload;
     return { status, headers, payload: filtered, pretty: q.has('pretty') };
+  }
+
+  private pendingTasks(): boolean {
+    return this.world.windows.isOpen('pending-tasks', this.world.now);
+  }
+
+  private pendingMillis(): number {
+    const open = this.world.windows.open('pending-tasks', this.world.now);
+    return Math.round(1000 * Math.max(0, ...open.map((w) => this.world.now - w.from)));
   }
 
   /** The node answering REST calls: the oldest-version joined node (name breaks ties). */
@@ -236,6 +249,10 @@ export class EsApi {
       this.requireMaster();
       return { body: this.reroute(q) };
     }
+    if (a === '_tasks') {
+      allow('GET');
+      return { body: b === undefined ? listTasks(this.world, q) : getTask(this.world, b) };
+    }
     if (a === '_count' || b === '_count') {
       allow('GET', 'POST');
       return { body: this.count(a === '_count' ? undefined : a) };
@@ -322,6 +339,8 @@ export class EsApi {
       const need = active === 'all' ? total : Number(active);
       if ((body.active_shards as number) < need) timedOut = true;
     }
+    // pending-tasks fault: a task of the lowest priority stays queued, so a wait_for_events wait never ends.
+    if (events !== null && this.pendingTasks()) timedOut = true;
     body.timed_out = timedOut;
     const status = timedOut && !isTrue(q.get('return_200_for_cluster_health_timeout')) ? 408 : 200;
     return { status, body };
@@ -375,9 +394,9 @@ export class EsApi {
       unassigned_shards: all.unassigned_shards,
       unassigned_primary_shards: all.unassigned_primary_shards,
       delayed_unassigned_shards: all.delayed_unassigned_shards,
-      number_of_pending_tasks: 0,
+      number_of_pending_tasks: this.pendingTasks() ? 1 : 0,
       number_of_in_flight_fetch: 0,
-      task_max_waiting_in_queue_millis: 0,
+      task_max_waiting_in_queue_millis: this.pendingTasks() ? this.pendingMillis() : 0,
       active_shards_percent_as_number: total === 0 ? 100.0 : (100 * all.active_shards) / total,
     };
     if (level !== 'cluster') {
@@ -733,7 +752,7 @@ export class EsApi {
       init: String(h.initializing_shards),
       'unassign.pri': String(h.unassigned_primary_shards),
       unassign: String(h.unassigned_shards),
-      pending_tasks: '0',
+      pending_tasks: this.pendingTasks() ? '1' : '0',
       max_task_wait_time: '-',
       active_shards_percent: `${(h.active_shards_percent_as_number as number).toFixed(1)}%`,
     };
@@ -775,8 +794,11 @@ export class EsApi {
       ),
     );
     void second;
+    const omitted = this.world.nodesInfoOmitted();
+    const failed = selected.filter((n) => n.name === omitted);
     const nodes: Json = {};
     for (const n of selected) {
+      if (n.name === omitted) continue;
       nodes[n.id] = {
         name: n.name,
         transport_address: `${n.ip}:9300`,
@@ -799,7 +821,24 @@ export class EsApi {
       };
     }
     return {
-      _nodes: { total: selected.length, successful: selected.length, failed: 0 },
+      _nodes: {
+        total: selected.length,
+        successful: selected.length - failed.length,
+        failed: failed.length,
+        ...(failed.length > 0
+          ? {
+              failures: failed.map((n) => ({
+                type: 'failed_node_exception',
+                reason: `Failed node [${n.id}]`,
+                node_id: n.id,
+                caused_by: {
+                  type: 'receive_timeout_transport_exception',
+                  reason: `[${n.name}][${n.ip}:9300][cluster:monitor/nodes/info[n]] request_id [${hash(n.id) % 100000}] timed out after [15000ms]`,
+                },
+              })),
+            }
+          : {}),
+      },
       cluster_name: this.cluster.clusterName,
       nodes,
     };

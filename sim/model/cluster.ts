@@ -1,5 +1,8 @@
 import type { ModelParams } from '../scenario';
-import { compareVersions, parseByteSize } from './units';
+import { clusterSettingProblem, SETTING_DEFAULTS } from './settings';
+import { compareVersions, parseByteSize, parseTimeValue } from './units';
+
+export { SETTING_DEFAULTS };
 
 /**
  * The Elasticsearch side of the simulated world: nodes, indices and shard copies, allocation deciders, throttled
@@ -49,11 +52,12 @@ export interface Recovery {
   readonly id: number;
   readonly shard: Shard;
   /** empty_store: a new primary; peer: a replica copying from its primary; relocation: a move (cat shows "peer"). */
-  readonly type: 'empty_store' | 'peer' | 'relocation';
+  readonly type: 'empty_store' | 'existing_store' | 'peer' | 'relocation';
   source?: EsNode;
   readonly target: EsNode;
   readonly copy: Copy;
-  readonly total: number;
+  /** Bytes to copy; grows while documents are written to the shard (operations to replay). */
+  total: number;
   done: number;
   rate: number;
   readonly start: number;
@@ -75,13 +79,23 @@ export interface Copy {
   failedAttempts: number;
   /** Where the copy was allocated from (for a new primary: fresh). */
   allocationId: string;
+  /**
+   * An unassigned copy whose files are still on a node whose Elasticsearch process stopped (es-process-down): when
+   * the node comes back, the copy is recovered there from its own store (a primary) or by replaying the operations
+   * written since (a replica), instead of copying the shard.
+   */
+  dataOn?: EsNode;
+  /** The shard's `writtenBytes` when the copy's data was left on `dataOn`. */
+  dataWrittenAt?: number;
 }
 
 export interface Shard {
   readonly index: Index;
   readonly num: number;
-  readonly docs: number;
-  readonly bytes: number;
+  docs: number;
+  bytes: number;
+  /** Bytes indexed since the start (write-load); a stale copy replays what was written after it left. */
+  writtenBytes: number;
   /** copies[0] is the primary slot at creation; promotion swaps the `primary` flag. */
   readonly copies: Copy[];
   lost: boolean;
@@ -93,8 +107,10 @@ export interface Index {
   readonly shards: Shard[];
   readonly replicas: number;
   readonly createdAt: number;
-  readonly docs: number;
-  readonly bytes: number;
+  docs: number;
+  bytes: number;
+  /** Index settings written through the API or an index-setting fault (index.routing.allocation.* and a few more). */
+  readonly settings: Map<string, string>;
 }
 
 export interface DeciderResult {
@@ -115,46 +131,6 @@ export interface ClusterHost {
   /** ISO-8601 wall time of a virtual second. */
   isoTime(t: number): string;
 }
-
-export const SETTING_DEFAULTS = (model: ModelParams): Record<string, string> => ({
-  'cluster.routing.allocation.enable': 'all',
-  'cluster.routing.rebalance.enable': 'all',
-  'cluster.routing.allocation.allow_rebalance': 'always',
-  'cluster.routing.allocation.cluster_concurrent_rebalance': String(model.clusterConcurrentRebalance),
-  'cluster.routing.allocation.node_concurrent_recoveries': String(model.nodeConcurrentRecoveries),
-  'cluster.routing.allocation.node_concurrent_incoming_recoveries': String(model.nodeConcurrentRecoveries),
-  'cluster.routing.allocation.node_concurrent_outgoing_recoveries': String(model.nodeConcurrentRecoveries),
-  'cluster.routing.allocation.node_initial_primaries_recoveries': '4',
-  'cluster.routing.allocation.type': 'desired_balance',
-  'cluster.routing.allocation.disk.threshold_enabled': 'true',
-  'cluster.routing.allocation.disk.watermark.low': '85%',
-  'cluster.routing.allocation.disk.watermark.high': '90%',
-  'cluster.routing.allocation.disk.watermark.flood_stage': '95%',
-  'cluster.routing.allocation.awareness.attributes': '',
-  'cluster.max_voting_config_exclusions': '10',
-  'cluster.max_shards_per_node': '1000',
-  'cluster.info.update.interval': '30s',
-  'cluster.auto_shrink_voting_configuration': 'true',
-  'indices.recovery.max_bytes_per_sec': `${Math.round(model.recoveryBytesPerSecond)}b`,
-  'indices.recovery.max_concurrent_file_chunks': '2',
-  'indices.recovery.max_concurrent_operations': '1',
-  'action.destructive_requires_name': 'true',
-});
-
-const ENUM_SETTINGS: Record<string, readonly string[]> = {
-  'cluster.routing.allocation.enable': ['all', 'primaries', 'new_primaries', 'none'],
-  'cluster.routing.rebalance.enable': ['all', 'primaries', 'replicas', 'none'],
-  'cluster.routing.allocation.allow_rebalance': ['always', 'indices_primaries_active', 'indices_all_active'],
-  'cluster.routing.allocation.disk.threshold_enabled': ['true', 'false'],
-  'cluster.auto_shrink_voting_configuration': ['true', 'false'],
-  'action.destructive_requires_name': ['true', 'false'],
-  'cluster.routing.allocation.type': ['desired_balance', 'balanced'],
-};
-const FILTER_PREFIXES = [
-  'cluster.routing.allocation.exclude.',
-  'cluster.routing.allocation.include.',
-  'cluster.routing.allocation.require.',
-];
 
 /** Thrown for a request the cluster refuses; the HTTP face turns it into an Elasticsearch error body. */
 export class EsError extends Error {
@@ -213,29 +189,8 @@ export class Cluster {
 
   /** Validates one setting update; throws EsError 400 like Elasticsearch. */
   validateSetting(scope: 'persistent' | 'transient', key: string, value: string | null): void {
-    const known = key in this.defaults || FILTER_PREFIXES.some((p) => key.startsWith(p) && key.length > p.length);
-    if (!known) {
-      throw new EsError(400, 'illegal_argument_exception', `${scope} setting [${key}], not recognized`);
-    }
-    if (value === null) return;
-    const allowed = ENUM_SETTINGS[key];
-    if (allowed && !allowed.includes(value.toLowerCase())) {
-      throw new EsError(
-        400,
-        'illegal_argument_exception',
-        `illegal value can't update [${key}] from [${this.setting(key)}] to [${value}]: allowed values are [${allowed.join(', ')}]`,
-      );
-    }
-    if (key === 'indices.recovery.max_bytes_per_sec' && parseByteSize(value) === undefined) {
-      throw new EsError(
-        400,
-        'illegal_argument_exception',
-        `failed to parse setting [${key}] with value [${value}] as a size in bytes: unit is missing or unrecognized`,
-      );
-    }
-    if (/concurrent|max_voting|max_shards|initial_primaries/.test(key) && !/^\d+$/.test(value)) {
-      throw new EsError(400, 'illegal_argument_exception', `Failed to parse value [${value}] for setting [${key}]`);
-    }
+    const p = clusterSettingProblem(scope, key, value, this.setting(key));
+    if (p) throw new EsError(400, 'illegal_argument_exception', p.message);
   }
 
   applySettings(scope: 'persistent' | 'transient', updates: ReadonlyMap<string, string | null>): void {
@@ -245,6 +200,16 @@ export class Cluster {
       else target.set(k, v);
     }
     this.filterCache = undefined;
+    this.memo.clear();
+    this.reroute();
+  }
+
+  /** Writes index settings (null removes) and re-runs allocation. */
+  applyIndexSettings(index: Index, updates: ReadonlyMap<string, string | null>): void {
+    for (const [k, v] of updates) {
+      if (v === null) index.settings.delete(k);
+      else index.settings.set(k, v);
+    }
     this.memo.clear();
     this.reroute();
   }
@@ -358,15 +323,105 @@ export class Cluster {
     this.reroute();
   }
 
-  /** The node is gone (stopped or crashed): its copies are lost to the cluster. */
-  leave(name: string): void {
+  /**
+   * The node is gone (stopped or crashed): its copies are lost to the cluster. With `keepsData` (the process stopped,
+   * the instance and its volume remain) the copies' files stay on the node: see `Copy.dataOn`.
+   */
+  leave(name: string, keepsData = false): void {
     const node = this.nodes.get(name);
     if (!node || node.state === 'gone') return;
     const wasJoined = node.state === 'joined' || node.state === 'leaving';
     node.state = 'gone';
     if (!wasJoined) return;
-    this.failNodeCopies(node);
+    this.failNodeCopies(node, keepsData);
     this.afterMembershipChange(node);
+  }
+
+  /** Elasticsearch starts again on a node whose process had stopped (its instance stayed up). */
+  restart(name: string): void {
+    const node = this.nodes.get(name);
+    if (!node || node.state !== 'gone') return;
+    node.state = 'booting';
+    node.startedAt = this.host.now();
+  }
+
+  /**
+   * The node's volume is gone (its instance terminated): stale copies on it can no longer be recovered. A shard whose
+   * only valid copy was there is lost.
+   */
+  dataDestroyed(name: string): void {
+    const node = this.nodes.get(name);
+    if (!node) return;
+    for (const shard of this.allShards()) {
+      for (const c of shard.copies) {
+        if (c.dataOn !== node) continue;
+        c.dataOn = undefined;
+        if (c.primary && c.state === 'UNASSIGNED' && !shard.lost && c.unassigned?.reason !== 'INDEX_CREATED') {
+          this.loseShard(shard, node);
+        }
+      }
+    }
+    this.reroute();
+  }
+
+  private loseShard(shard: Shard, node: EsNode): void {
+    const now = this.host.now();
+    shard.lost = true;
+    this.documentsLost += shard.docs;
+    this.primariesLost++;
+    this.host.note(
+      'primary-lost',
+      node.name,
+      `[${shard.index.name}][${shard.num}] had no other started copy: ${shard.docs} documents lost`,
+    );
+    for (const c of shard.copies) {
+      if (c.recovery) this.cancelRecovery(c.recovery);
+      c.relocatingTo = undefined;
+      c.dataOn = undefined;
+      this.unassign(c, 'NODE_LEFT', now, undefined, `node_left [${node.id}]`);
+      c.unassigned!.lastStatus = c.primary ? 'no_valid_shard_copy' : 'no_attempt';
+    }
+  }
+
+  /** Stops reconfiguring the voting configuration (a master too busy to publish; voting-exclusion-timeout). */
+  reconfigurationStalled = false;
+
+  /** Ends a stall: the pending reconfiguration happens, and an excluded master steps down. */
+  resumeReconfiguration(): void {
+    this.reconfigurationStalled = false;
+    const excluded = new Set(this.votingExclusions.map((e) => e.node_id));
+    if (this.master && excluded.has(this.master.id)) this.failover(0);
+    this.reconfigure();
+  }
+
+  /**
+   * Indexes `count` documents into the index, spread evenly over its shards (`carry` keeps fractions between calls).
+   * A shard without an active primary rejects its writes. Running recoveries of a shard get the new bytes to replay.
+   * Returns the acknowledged and rejected counts.
+   */
+  write(index: Index, count: number): { acked: number; rejected: number } {
+    let acked = 0;
+    let rejected = 0;
+    const bytesPerDoc = index.docs > 0 ? index.bytes / index.docs : 1024;
+    const n = index.shards.length;
+    for (const shard of index.shards) {
+      const docs = Math.floor(count / n) + (shard.num < count % n ? 1 : 0);
+      if (docs === 0) continue;
+      const p = this.primaryOf(shard);
+      if (shard.lost || !Cluster.isActive(p)) {
+        rejected += docs;
+        continue;
+      }
+      const bytes = docs * bytesPerDoc;
+      shard.docs += docs;
+      shard.bytes += bytes;
+      shard.writtenBytes += bytes;
+      index.docs += docs;
+      index.bytes += bytes;
+      for (const c of shard.copies) if (c.recovery) c.recovery.total += bytes;
+      acked += docs;
+    }
+    return { acked, rejected };
   }
 
   private afterMembershipChange(left?: EsNode): void {
@@ -474,7 +529,7 @@ export class Cluster {
    * master-eligible nodes, rounded down to an odd number (at least 3 when available), preferring current members.
    */
   private reconfigure(): void {
-    if (!this.master) return;
+    if (!this.master || this.reconfigurationStalled) return;
     const excluded = new Set(this.votingExclusions.map((e) => e.node_id));
     const live = this.liveMasterIds();
     const current = this.votingConfig;
@@ -506,6 +561,7 @@ export class Cluster {
       );
     }
     this.votingExclusions.push(...fresh);
+    if (this.reconfigurationStalled) return false;
     if (this.master && fresh.some((n) => n.node_id === this.master!.id)) this.failover(0);
     this.reconfigure();
     const ids = new Set(nodes.map((n) => n.node_id));
@@ -534,12 +590,13 @@ export class Cluster {
       createdAt: this.host.now(),
       docs: spec.docs,
       bytes: spec.bytes,
+      settings: new Map(),
     };
     for (let i = 0; i < spec.shards; i++) {
       // Spread docs and bytes over shards; the remainder goes to the first shards.
       const docs = Math.floor(spec.docs / spec.shards) + (i < spec.docs % spec.shards ? 1 : 0);
       const bytes = Math.floor(spec.bytes / spec.shards) + (i < spec.bytes % spec.shards ? 1 : 0);
-      const shard: Shard = { index, num: i, docs, bytes, copies: [], lost: false };
+      const shard: Shard = { index, num: i, docs, bytes, writtenBytes: 0, copies: [], lost: false };
       for (let c = 0; c <= spec.replicas; c++) {
         shard.copies.push({
           shard,
@@ -662,20 +719,21 @@ export class Cluster {
     }
 
     // enable
-    const enable = this.setting('cluster.routing.allocation.enable') ?? 'all';
+    const indexEnable = shard.index.settings.get('index.routing.allocation.enable');
+    const enable = indexEnable ?? this.setting('cluster.routing.allocation.enable') ?? 'all';
+    const enableSource = indexEnable !== undefined ? 'index setting [index' : 'cluster setting [cluster';
     const isNewPrimary = copy.primary && copy.unassigned?.reason === 'INDEX_CREATED';
     let enableDecision: 'YES' | 'NO' = 'YES';
     let enableText = 'all allocations are allowed';
     if (enable === 'none') {
       enableDecision = 'NO';
-      enableText = 'no allocations are allowed due to cluster setting [cluster.routing.allocation.enable=none]';
+      enableText = `no allocations are allowed due to ${enableSource}.routing.allocation.enable=none]`;
     } else if (enable === 'primaries' && !copy.primary) {
       enableDecision = 'NO';
-      enableText =
-        'replica allocations are forbidden due to cluster setting [cluster.routing.allocation.enable=primaries]';
+      enableText = `replica allocations are forbidden due to ${enableSource}.routing.allocation.enable=primaries]`;
     } else if (enable === 'new_primaries' && !isNewPrimary) {
       enableDecision = 'NO';
-      enableText = `${copy.primary ? 'primary' : 'replica'} allocations are forbidden due to cluster setting [cluster.routing.allocation.enable=new_primaries]`;
+      enableText = `${copy.primary ? 'primary' : 'replica'} allocations are forbidden due to ${enableSource}.routing.allocation.enable=new_primaries]`;
     }
     if (mode === 'rebalance' && enableDecision === 'YES') {
       const rb = this.setting('cluster.routing.rebalance.enable') ?? 'all';
@@ -720,10 +778,17 @@ export class Cluster {
     )
       return result;
 
-    // filter
-    const refusal = this.filterRefusal(node);
+    // filter (index-level filters first, then the cluster's, as FilterAllocationDecider does)
+    const refusal = this.filterRefusal(node, shard.index);
     if (add('filter', refusal ? 'NO' : 'YES', () => refusal ?? 'node passes include/exclude/require filters'))
       return result;
+
+    // shards_limit (index.routing.allocation.total_shards_per_node, cluster.routing.allocation.total_shards_per_node)
+    const shardsLimit = this.shardsLimitRefusal(copy, node, loads);
+    if (collect || shardsLimit) {
+      if (add('shards_limit', shardsLimit ? 'NO' : 'YES', () => shardsLimit ?? this.shardsLimitText(shard.index)))
+        return result;
+    }
 
     // disk_threshold
     if (this.setting('cluster.routing.allocation.disk.threshold_enabled') !== 'false') {
@@ -830,7 +895,11 @@ export class Cluster {
    * The `filter` decider's refusal for a node (cluster-level allocation filtering: `require.*` must all match,
    * `include.*` at least one when set, `exclude.*` none), or undefined when the node passes.
    */
-  filterRefusal(node: EsNode): string | undefined {
+  filterRefusal(node: EsNode, index?: Index): string | undefined {
+    if (index && index.settings.size > 0) {
+      const r = indexFilterRefusal(node, index);
+      if (r) return r;
+    }
     if (!this.filterCache) {
       const parse = (kind: 'exclude' | 'include' | 'require') =>
         ['_name', '_id', '_ip', '_host_ip', '_publish_ip', '_host']
@@ -859,11 +928,60 @@ export class Cluster {
     return undefined;
   }
 
+  private shardsLimits(index: Index): { index: number; cluster: number } {
+    const i = index.settings.get('index.routing.allocation.total_shards_per_node');
+    return {
+      index: i === undefined ? -1 : Number(i),
+      cluster: Number(this.setting('cluster.routing.allocation.total_shards_per_node') ?? '-1'),
+    };
+  }
+
+  private countOn(node: EsNode, index: Index | undefined, loads: Map<EsNode, NodeLoad> | undefined): number {
+    const l = loads?.get(node);
+    if (l) return index ? (l.perIndex.get(index) ?? 0) : l.shards;
+    let n = 0;
+    for (const s of index ? index.shards : this.allShards())
+      for (const c of s.copies) if ((c.node === node && c.state !== 'RELOCATING') || c.relocatingTo === node) n++;
+    return n;
+  }
+
+  /** ShardsLimitAllocationDecider.canAllocate: NO when the node already holds the limit. */
+  private shardsLimitRefusal(copy: Copy, node: EsNode, loads: Map<EsNode, NodeLoad> | undefined): string | undefined {
+    const lim = this.shardsLimits(copy.shard.index);
+    if (lim.index < 0 && lim.cluster < 0) return undefined;
+    const onIndex = this.countOn(node, copy.shard.index, loads);
+    if (lim.index >= 0 && onIndex >= lim.index) {
+      return `too many shards [${onIndex}] allocated to this node for index [${copy.shard.index.name}], index setting [index.routing.allocation.total_shards_per_node=${lim.index}]`;
+    }
+    const total = this.countOn(node, undefined, loads);
+    if (lim.cluster >= 0 && total >= lim.cluster) {
+      return `too many shards [${total}] allocated to this node, cluster setting [cluster.routing.allocation.total_shards_per_node=${lim.cluster}]`;
+    }
+    return undefined;
+  }
+
+  /** ShardsLimitAllocationDecider.canRemain: NO when the node holds more than the limit. */
+  private overShardsLimit(copy: Copy, loads: Map<EsNode, NodeLoad>): boolean {
+    const lim = this.shardsLimits(copy.shard.index);
+    if ((lim.index < 0 && lim.cluster < 0) || !copy.node) return false;
+    return (
+      (lim.index >= 0 && this.countOn(copy.node, copy.shard.index, loads) > lim.index) ||
+      (lim.cluster >= 0 && this.countOn(copy.node, undefined, loads) > lim.cluster)
+    );
+  }
+
+  private shardsLimitText(index: Index): string {
+    const lim = this.shardsLimits(index);
+    return lim.index < 0 && lim.cluster < 0
+      ? `total shard limits are disabled: [index: ${lim.index}, cluster: ${lim.cluster}] <= 0`
+      : `the shard count is under index limit [${lim.index}] and cluster level node limit [${lim.cluster}] of total shards per node`;
+  }
+
   /** Running recoveries per node, kept up to date as recoveries start and stop (throttling reads it often). */
   private readonly recoveryCounts = new Map<EsNode, { in: number; out: number }>();
 
   private track(r: Recovery, sign: 1 | -1): void {
-    if (r.type === 'empty_store') return;
+    if (r.type === 'empty_store' || r.type === 'existing_store') return;
     const bump = (n: EsNode, dir: 'in' | 'out') => {
       let e = this.recoveryCounts.get(n);
       if (!e) {
@@ -975,20 +1093,38 @@ export class Cluster {
         allActive = false;
         if (copy.primary) primariesActive = false;
         const info = copy.unassigned!;
-        if (info.delayedUntil !== undefined && info.delayedUntil > now) {
+        const dataBack = copy.dataOn !== undefined && copy.dataOn.state === 'joined';
+        if (info.delayedUntil !== undefined && info.delayedUntil > now && !dataBack) {
           info.lastStatus = 'delayed_allocation';
           continue;
         }
         info.delayedUntil = undefined;
         let throttled = false;
         let chosen: EsNode | undefined;
-        for (const n of this.sortedCandidates(shard.index, loads)) {
+        // An existing primary goes only where a valid copy of its data is (PrimaryShardAllocator); a replica prefers
+        // a node that still holds its files (ReplicaShardAllocator), even before its delay expires.
+        const existingPrimary = copy.primary && info.reason !== 'INDEX_CREATED';
+        const home = copy.dataOn && copy.dataOn.state === 'joined' ? copy.dataOn : undefined;
+        const order = existingPrimary
+          ? home
+            ? [home]
+            : []
+          : home
+            ? [home, ...this.sortedCandidates(shard.index, loads).filter((n) => n !== home)]
+            : this.sortedCandidates(shard.index, loads);
+        for (const n of order) {
           const d = this.evaluate(copy, n, 'allocate', loads);
           if (d === 'YES') {
             chosen = n;
             break;
           }
           if (d === 'THROTTLE') throttled = true;
+          // Throttled on the node holding its files: wait for it rather than copy the shard elsewhere.
+          if (d === 'THROTTLE' && n === home) break;
+        }
+        if (existingPrimary && !chosen && !throttled) {
+          info.lastStatus = 'no_valid_shard_copy';
+          continue;
         }
         if (chosen) {
           this.startAllocation(copy, chosen);
@@ -1010,7 +1146,7 @@ export class Cluster {
     for (const shard of this.allShards()) {
       for (const copy of shard.copies) {
         if (copy.state !== 'STARTED' || !copy.node) continue;
-        if (!this.filterRefusal(copy.node)) continue;
+        if (!this.filterRefusal(copy.node, shard.index) && !this.overShardsLimit(copy, loads)) continue;
         for (const n of this.sortedCandidates(shard.index, loads)) {
           if (this.evaluate(copy, n, 'move', loads) === 'YES') {
             this.startRelocation(copy, n, false);
@@ -1088,15 +1224,20 @@ export class Cluster {
       !copy.primary &&
       copy.unassigned?.reason === 'INDEX_CREATED' &&
       now - shard.index.createdAt <= NEW_INDEX_REPLICA_WINDOW_SECONDS;
+    const ownData = copy.dataOn === node;
+    const replay = ownData ? Math.max(0, shard.writtenBytes - (copy.dataWrittenAt ?? 0)) : shard.bytes;
+    copy.dataOn = undefined;
+    copy.dataWrittenAt = undefined;
     copy.node = node;
     copy.unassigned = undefined;
     copy.allocationId = this.host.token();
     if (copy.primary || freshReplica) {
-      // A new, empty primary, or a fresh replica of a new index: starts at once (no data to copy).
+      // A new, empty primary, a primary on its own files (existing_store), or a fresh replica of a new index:
+      // starts at once (no data to copy).
       copy.lastRecovery = {
         id: ++this.recoveryIds,
         shard,
-        type: copy.primary ? 'empty_store' : 'peer',
+        type: copy.primary ? (ownData ? 'existing_store' : 'empty_store') : 'peer',
         source: copy.primary ? undefined : this.primaryOf(shard).node,
         target: node,
         copy,
@@ -1119,7 +1260,8 @@ export class Cluster {
       source: primary.node,
       target: node,
       copy,
-      total: shard.bytes,
+      // A replica whose files are still on the node replays only the operations written since it left.
+      total: replay,
       done: 0,
       rate: 0,
       start: now,
@@ -1230,10 +1372,10 @@ export class Cluster {
   }
 
   /** A node left: cancel its recoveries, promote replicas, count lost primaries, delay replica re-allocation. */
-  private failNodeCopies(node: EsNode): void {
+  private failNodeCopies(node: EsNode, keepsData = false): void {
     const now = this.host.now();
-    const delay = this.model.delayedTimeoutSeconds;
     for (const shard of this.allShards()) {
+      const delay = this.delayFor(shard.index);
       if (!shard.copies.some((c) => c.node === node || c.relocatingTo === node)) continue;
       // Relocations into the node are cancelled; the source stays.
       for (const c of shard.copies) {
@@ -1272,27 +1414,29 @@ export class Cluster {
             `node_left [${node.id}]`,
           );
           if (delay > 0) this.host.schedule(now + delay, 'reroute');
+        } else if (keepsData) {
+          // The only valid copy is on a stopped node's disk: red until the node comes back (or its volume goes).
+          this.unassign(primaryLeaving, 'NODE_LEFT', now, undefined, `node_left [${node.id}]`);
+          primaryLeaving.unassigned!.lastStatus = 'no_valid_shard_copy';
+          primaryLeaving.dataOn = node;
+          primaryLeaving.dataWrittenAt = shard.writtenBytes;
         } else {
-          shard.lost = true;
-          this.documentsLost += shard.docs;
-          this.primariesLost++;
-          this.host.note(
-            'primary-lost',
-            node.name,
-            `[${shard.index.name}][${shard.num}] had no other started copy: ${shard.docs} documents lost`,
-          );
-          for (const c of shard.copies) {
-            if (c.recovery) this.cancelRecovery(c.recovery);
-            c.relocatingTo = undefined;
-            this.unassign(c, 'NODE_LEFT', now, undefined, `node_left [${node.id}]`);
-            c.unassigned!.lastStatus = c.primary ? 'no_valid_shard_copy' : 'no_attempt';
-          }
+          this.loseShard(shard, node);
+        }
+        if (keepsData && promoted) {
+          primaryLeaving.dataOn = node;
+          primaryLeaving.dataWrittenAt = shard.writtenBytes;
         }
       }
       for (const c of leaving) {
         if (c.primary || c.state === 'UNASSIGNED') continue;
-        this.unassign(c, 'NODE_LEFT', now, delay > 0 ? now + delay : undefined, `node_left [${node.id}]`);
-        if (delay > 0) this.host.schedule(now + delay, 'reroute');
+        const d = this.delayFor(shard.index);
+        this.unassign(c, 'NODE_LEFT', now, d > 0 ? now + d : undefined, `node_left [${node.id}]`);
+        if (d > 0) this.host.schedule(now + d, 'reroute');
+        if (keepsData) {
+          c.dataOn = node;
+          c.dataWrittenAt = shard.writtenBytes;
+        }
       }
     }
     // Any recovery still reading from the node fails.
@@ -1306,6 +1450,12 @@ export class Cluster {
         }
       }
     }
+  }
+
+  /** index.unassigned.node_left.delayed_timeout of an index (the model's default unless the index sets it). */
+  private delayFor(index: Index): number {
+    const v = index.settings.get('index.unassigned.node_left.delayed_timeout');
+    return v === undefined ? this.model.delayedTimeoutSeconds : (parseTimeValue(v) ?? this.model.delayedTimeoutSeconds);
   }
 
   private unassign(c: Copy, reason: string, at: number, delayedUntil: number | undefined, details: string): void {
@@ -1383,4 +1533,39 @@ export function wildcardMatch(pattern: string, value: string): boolean {
       '$',
   );
   return re.test(value);
+}
+
+/** The index-level `filter` refusal (index.routing.allocation.require/include/exclude), or undefined. */
+function indexFilterRefusal(node: EsNode, index: Index): string | undefined {
+  const values = (attr: string) =>
+    attr === '_name' ? [node.name] : attr === '_id' ? [node.id] : attr === '_host' ? [node.ip, node.name] : [node.ip];
+  const filters = (kind: string): [string, string[]][] => {
+    const out: [string, string[]][] = [];
+    const prefix = `index.routing.allocation.${kind}.`;
+    for (const [k, v] of index.settings) {
+      if (!k.startsWith(prefix)) continue;
+      const patterns = v
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p.length > 0);
+      if (patterns.length > 0) out.push([k.slice(prefix.length), patterns]);
+    }
+    return out;
+  };
+  const matches = (attr: string, patterns: string[]) =>
+    patterns.find((p) => values(attr).some((v) => wildcardMatch(p, v)));
+  const show = (attr: string, patterns: string[]) => `${attr}:"${patterns.join(',')}"`;
+  for (const [attr, patterns] of filters('require')) {
+    if (!matches(attr, patterns))
+      return `node does not match index setting [index.routing.allocation.require] filters [${show(attr, patterns)}]`;
+  }
+  const include = filters('include');
+  if (include.length > 0 && !include.some(([a, p]) => matches(a, p))) {
+    return `node does not match index setting [index.routing.allocation.include] filters [${include.map(([a, p]) => show(a, p)).join(' OR ')}]`;
+  }
+  for (const [attr, patterns] of filters('exclude')) {
+    const hit = matches(attr, patterns);
+    if (hit) return `node matches index setting [index.routing.allocation.exclude] filters [${attr}:"${hit}"]`;
+  }
+  return undefined;
 }

@@ -36,6 +36,11 @@ export interface Group {
   readonly tags: Map<string, string>;
   readonly availabilityZones: readonly string[];
   newInstancesProtectedFromScaleIn: boolean;
+  /**
+   * A termination lifecycle hook (autoscaling:EC2_INSTANCE_TERMINATING): a terminating instance waits in
+   * Terminating:Wait, still running, until CompleteLifecycleAction or the heartbeat timeout. None by default.
+   */
+  terminationHook?: { readonly heartbeatTimeoutSeconds: number };
 }
 
 /** The Auto Scaling process names SuspendProcesses accepts. */
@@ -70,18 +75,30 @@ export function zoneForLaunch(g: Group): string {
 }
 
 /**
- * Scale-in victims with the default termination policy: unprotected instances in the zone with the most instances,
- * then the oldest launch template version, then the oldest launch.
+ * The scale-in victim of Auto Scaling's default termination policy: among instances not protected from scale in, the
+ * zone with the most instances; then the oldest launch template version; then the instance closest to its next
+ * billing hour; then one at random (`pick`, the seeded generator).
  */
-export function scaleInVictim(g: Group): Instance | undefined {
+export function scaleInVictim(
+  g: Group,
+  now: number,
+  pick: <T>(items: readonly T[]) => T = (items) => items[0],
+): Instance | undefined {
   const counts = azCounts(g);
   const candidates = g.instances.filter((i) => isActive(i) && !i.protectedFromScaleIn);
-  candidates.sort(
-    (a, b) =>
-      counts.get(b.az)! - counts.get(a.az)! ||
-      Number(a.ltVersion) - Number(b.ltVersion) ||
-      a.launchedAt - b.launchedAt ||
-      a.id.localeCompare(b.id),
-  );
-  return candidates[0];
+  if (candidates.length === 0) return undefined;
+  const intoHour = (i: Instance) => (now - i.launchedAt) % 3600;
+  const key = (i: Instance): [number, number, number] => [-counts.get(i.az)!, Number(i.ltVersion), -intoHour(i)];
+  let best: Instance[] = [];
+  let bestKey: [number, number, number] | undefined;
+  for (const i of candidates) {
+    const k = key(i);
+    const cmp = bestKey === undefined ? -1 : k[0] - bestKey[0] || k[1] - bestKey[1] || k[2] - bestKey[2];
+    if (cmp < 0) {
+      best = [i];
+      bestKey = k;
+    } else if (cmp === 0) best.push(i);
+  }
+  best.sort((a, b) => a.id.localeCompare(b.id));
+  return best.length === 1 ? best[0] : pick(best);
 }

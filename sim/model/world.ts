@@ -1,8 +1,10 @@
 import type { Fault, Scenario } from '../scenario';
+import { settingText } from '../fault-schema';
 import { EventQueue } from '../event-queue';
 import { Random } from '../random';
 import { Cluster, ClusterHost, EsError, EsNode } from './cluster';
 import { Group, Instance, isActive, SCALING_PROCESSES, scaleInVictim, zoneForLaunch } from './fleet';
+import { SimTask, WindowFault, Windows } from './windows';
 
 /**
  * The simulated world: a virtual clock and event queue driving the Elasticsearch cluster model and the Auto Scaling
@@ -20,7 +22,12 @@ type WorldEvent =
   | { kind: 'health-replace'; id: string }
   | { kind: 'cluster'; timer: 'reroute' | 'election' }
   | { kind: 'hourly' }
-  | { kind: 'fault'; fault: Fault };
+  | { kind: 'fault'; fault: Fault }
+  | { kind: 'window-open'; fault: WindowFault }
+  | { kind: 'window-close'; fault: WindowFault }
+  | { kind: 'es-restart'; id: string }
+  | { kind: 'task-end'; task: SimTask }
+  | { kind: 'hook-timeout'; id: string };
 
 export interface WorldNote {
   readonly t: number;
@@ -63,7 +70,14 @@ export class World {
   private red = false;
   private noMaster = false;
   private under = false;
-  private readonly timeoutWindows: { from: number; to: number }[] = [];
+  readonly windows = new Windows();
+  /** Long-running tasks of `task` faults (listed by `_tasks`). */
+  readonly tasks: SimTask[] = [];
+  /** Documents acknowledged / rejected (no active primary) under write-load. */
+  documentsIndexed = 0;
+  writesRejected = 0;
+  tasksKilled = 0;
+  private writeCarry = new Map<WindowFault, number>();
 
   constructor(
     readonly scenario: Scenario,
@@ -132,8 +146,11 @@ export class World {
     // Faults and the hourly schedule.
     for (const f of scenario.faults) {
       if (f.kind === 'fail-boot') this.failBoots.push({ count: f.count, at: f.at, role: f.role });
-      else if (f.kind === 'es-timeouts') this.timeoutWindows.push({ from: f.from, to: f.to });
-      else if (f.kind !== 'crash-orchestrator') this.queue.push(f.at, { kind: 'fault', fault: f });
+      else if ('from' in f) {
+        this.windows.add(f);
+        this.queue.push(f.from, { kind: 'window-open', fault: f });
+        this.queue.push(f.to, { kind: 'window-close', fault: f });
+      } else if (f.kind !== 'crash-orchestrator') this.queue.push(f.at, { kind: 'fault', fault: f });
     }
     if (c.hourlyIndex) {
       const msIntoHour = this.startEpochMs % 3_600_000;
@@ -153,7 +170,16 @@ export class World {
 
   /** True while an es-timeouts fault window is open. */
   esTimingOut(): boolean {
-    return this.timeoutWindows.some((w) => this.now >= w.from && this.now < w.to);
+    return this.windows.isOpen('es-timeouts', this.now);
+  }
+
+  /** The node `_nodes` omits now (nodes-info-partial), if any. */
+  nodesInfoOmitted(): string | undefined {
+    for (const w of this.windows.open('nodes-info-partial', this.now)) {
+      const n = this.windows.omitted.get(w);
+      if (n) return n;
+    }
+    return undefined;
   }
 
   // ------------------------------------------------------------------ time
@@ -186,13 +212,39 @@ export class World {
       if (this.red) this.secondsRed += dt;
       if (this.noMaster) this.secondsWithoutMaster += dt;
       if (this.under) this.secondsUnderReplicated += dt;
+      this.write(this.now, this.now + dt);
       this.now += dt;
     }
     this.cluster.progress(dt);
     this.refreshFlags();
   }
 
+  /** write-load: documents indexed during [a, b). */
+  private write(a: number, b: number): void {
+    for (const { window, seconds } of this.windows.overlapping('write-load', a, b)) {
+      if (window.kind !== 'write-load') continue;
+      const exact = (this.writeCarry.get(window) ?? 0) + window.docsPerSecond * seconds;
+      const count = Math.floor(exact);
+      this.writeCarry.set(window, exact - count);
+      if (count === 0) continue;
+      const index = window.index
+        ? this.cluster.indices.find((i) => i.name === window.index)
+        : this.cluster.indices.reduce<(typeof this.cluster.indices)[number] | undefined>(
+            (newest, i) => (newest === undefined || i.createdAt >= newest.createdAt ? i : newest),
+            undefined,
+          );
+      if (!index || !this.cluster.master) {
+        this.writesRejected += count;
+        continue;
+      }
+      const r = this.cluster.write(index, count);
+      this.documentsIndexed += r.acked;
+      this.writesRejected += r.rejected;
+    }
+  }
+
   private refreshFlags(): void {
+    this.killOrphanTasks();
     this.red = this.cluster.status() === 'red';
     this.noMaster = this.cluster.master === undefined;
     this.under = this.cluster.underReplicated();
@@ -235,6 +287,7 @@ export class World {
         inst.lifecycle = 'Terminated';
         inst.terminatedAt = this.now;
         this.cluster.leave(inst.id);
+        this.cluster.dataDestroyed(inst.id);
         const g = inst.group;
         g.instances.splice(g.instances.indexOf(inst), 1);
         this.reconcileFleet(g);
@@ -263,7 +316,70 @@ export class World {
       case 'fault':
         this.applyFault(ev.fault);
         return;
+      case 'window-open':
+        this.openWindow(ev.fault);
+        return;
+      case 'window-close':
+        if (ev.fault.kind === 'voting-exclusion-timeout' && !this.windows.isOpen(ev.fault.kind, this.now)) {
+          this.cluster.resumeReconfiguration();
+        }
+        return;
+      case 'es-restart': {
+        const inst = this.instances.get(ev.id);
+        const node = this.cluster.nodes.get(ev.id);
+        if (!inst || !node || inst.lifecycle !== 'InService' || node.state !== 'gone') return;
+        this.note('es-process-up', ev.id, 'fault es-process-down: Elasticsearch starts again on the same instance');
+        this.cluster.restart(ev.id);
+        this.queue.push(this.now + this.scenario.model.joinSeconds, { kind: 'join', id: ev.id });
+        return;
+      }
+      case 'task-end':
+        if (ev.task.state === 'running') ev.task.state = 'completed';
+        return;
+      case 'hook-timeout': {
+        const inst = this.instances.get(ev.id);
+        if (inst?.lifecycle === 'Terminating:Wait') this.proceedTermination(inst);
+        return;
+      }
     }
+  }
+
+  private openWindow(f: WindowFault): void {
+    if (f.kind === 'voting-exclusion-timeout') this.cluster.reconfigurationStalled = true;
+    if (f.kind === 'nodes-info-partial') {
+      const joined = this.cluster.joinedNodes().sort((a, b) => a.name.localeCompare(b.name));
+      const victim = f.node ?? (joined.length > 0 ? this.rng.pick(joined).name : undefined);
+      if (victim) this.windows.omitted.set(f, victim);
+    }
+  }
+
+  /** Tasks whose node went away are killed with it. */
+  private killOrphanTasks(): void {
+    for (const t of this.tasks) {
+      if (t.state !== 'running') continue;
+      const n = this.cluster.nodes.get(t.node);
+      if (n && (n.state === 'joined' || n.state === 'leaving')) continue;
+      t.state = 'killed';
+      this.tasksKilled++;
+      this.note(
+        'task-killed',
+        t.node,
+        `task ${t.action} killed: its node left after ${round3(this.now - t.startedAt)} s`,
+      );
+    }
+  }
+
+  /** Picks the fault's node: the one named, else one of the role's nodes in the state wanted, with the seed. */
+  private faultVictim(
+    node: string | undefined,
+    role: 'master' | 'data',
+    states: readonly string[],
+  ): string | undefined {
+    if (node) return node;
+    const nodes = [...this.cluster.nodes.values()]
+      .filter((n) => n.group === role && states.includes(n.state) && isActive(this.instances.get(n.name)!))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    return nodes.length > 0 ? this.rng.pick(nodes).name : undefined;
   }
 
   private createHourlyIndex(): void {
@@ -283,6 +399,88 @@ export class World {
   }
 
   private applyFault(f: Fault): void {
+    switch (f.kind) {
+      case 'scale-in': {
+        const g = this.group(this.groupNames[f.role]);
+        const desired = Math.max(0, g.desired - f.count);
+        if (desired < g.minSize) g.minSize = desired;
+        this.note('scale-in', undefined, `fault scale-in: ${g.name} desired capacity ${g.desired} → ${desired}`);
+        g.desired = desired;
+        this.reconcileFleet(g);
+        return;
+      }
+      case 'terminate': {
+        const id = this.faultVictim(f.node, f.role ?? 'data', ['joined', 'leaving', 'booting', 'pending']);
+        const inst = id ? this.instances.get(id) : undefined;
+        if (!inst || !isActive(inst)) {
+          this.note('fault-skipped', id, `terminate: no running ${f.role ?? 'data'} instance`);
+          return;
+        }
+        this.note('terminate', id, 'fault terminate: TerminateInstanceInAutoScalingGroup without decrement');
+        this.terminateInstance(inst.id, false);
+        return;
+      }
+      case 'cluster-setting': {
+        if (!this.cluster.master) {
+          this.queue.push(this.now + 10, { kind: 'fault', fault: f });
+          return;
+        }
+        this.note(
+          'cluster-setting',
+          undefined,
+          `fault cluster-setting: persistent ${f.key}=${JSON.stringify(f.value)}`,
+        );
+        this.cluster.applySettings('persistent', new Map([[f.key, settingText(f.value)]]));
+        return;
+      }
+      case 'index-setting': {
+        const index = this.cluster.indices.find((i) => i.name === f.index);
+        if (!index || !this.cluster.master) {
+          if (!index) this.note('fault-skipped', undefined, `index-setting: no index ${f.index} (yet)`);
+          else this.queue.push(this.now + 10, { kind: 'fault', fault: f });
+          return;
+        }
+        this.note('index-setting', undefined, `fault index-setting: ${f.index} ${f.key}=${JSON.stringify(f.value)}`);
+        this.cluster.applyIndexSettings(index, new Map([[f.key, settingText(f.value)]]));
+        return;
+      }
+      case 'es-process-down': {
+        const id = this.faultVictim(f.node, f.role ?? 'data', ['joined', 'leaving']);
+        const node = id ? this.cluster.nodes.get(id) : undefined;
+        if (!id || !node || (node.state !== 'joined' && node.state !== 'leaving')) {
+          this.note('fault-skipped', id, `es-process-down: no joined ${f.role ?? 'data'} node`);
+          return;
+        }
+        this.note(
+          'es-process-down',
+          id,
+          `fault es-process-down: Elasticsearch stops, the instance stays InService and healthy${f.for ? ` (back in ${f.for} s)` : ''}`,
+        );
+        this.cluster.leave(id, true);
+        if (f.for) this.queue.push(this.now + f.for, { kind: 'es-restart', id });
+        return;
+      }
+      case 'task': {
+        const node = this.cluster.nodes.get(f.node);
+        const running = node && (node.state === 'joined' || node.state === 'leaving');
+        if (!running) {
+          this.note('fault-skipped', f.node, `task: node ${f.node} is not in the cluster`);
+          return;
+        }
+        const task: SimTask = {
+          num: 1000 + this.tasks.length,
+          node: f.node,
+          action: f.action,
+          startedAt: this.now,
+          endsAt: this.now + f.seconds,
+          state: 'running',
+        };
+        this.tasks.push(task);
+        this.queue.push(task.endsAt, { kind: 'task-end', task });
+        this.note('task', f.node, `fault task: ${f.action} runs for ${f.seconds} s`);
+        return;
+      }
+    }
     if (f.kind === 'kill-node') {
       const joined = this.cluster
         .joinedNodes()
@@ -369,12 +567,39 @@ export class World {
   }
 
   private beginTermination(inst: Instance): void {
+    const hook = inst.group.terminationHook;
+    if (hook) {
+      // The termination lifecycle hook holds the instance (still running, still in the cluster) until it is
+      // completed or its heartbeat timeout passes.
+      inst.lifecycle = 'Terminating:Wait';
+      this.queue.push(this.now + hook.heartbeatTimeoutSeconds, { kind: 'hook-timeout', id: inst.id });
+      this.terminated.push(inst.id);
+      return;
+    }
     inst.lifecycle = 'Terminating';
+    this.terminated.push(inst.id);
+    this.stopInstance(inst);
+  }
+
+  /** CompleteLifecycleAction (CONTINUE) on an instance held by a termination hook. */
+  completeLifecycleAction(instanceId: string): void {
+    const inst = this.instances.get(instanceId);
+    if (inst?.lifecycle !== 'Terminating:Wait') {
+      throw new FleetError('ValidationError', `No active Lifecycle Action found with instance ID ${instanceId}`);
+    }
+    this.proceedTermination(inst);
+  }
+
+  private proceedTermination(inst: Instance): void {
+    inst.lifecycle = 'Terminating:Proceed';
+    this.stopInstance(inst);
+  }
+
+  private stopInstance(inst: Instance): void {
     this.cluster.markLeaving(inst.id);
     const m = this.scenario.model;
     this.queue.push(this.now + Math.min(m.shutdownSeconds, m.terminateSeconds), { kind: 'shutdown', id: inst.id });
     this.queue.push(this.now + m.terminateSeconds, { kind: 'terminated', id: inst.id });
-    this.terminated.push(inst.id);
   }
 
   /** What an Auto Scaling group does on its own: launch to desired, scale in, rebalance zones. */
@@ -386,7 +611,7 @@ export class World {
     const pendingRebalance = g.instances.some((i) => i.rebalanceLaunch && i.lifecycle === 'Pending');
     if (!g.suspended.has('Terminate') && !pendingRebalance) {
       while (active().length > g.desired) {
-        const victim = scaleInVictim(g);
+        const victim = scaleInVictim(g, this.now, (items) => this.rng.pick(items));
         if (!victim) break;
         this.note('asg-scale-in', victim.id, `${g.name} terminates an instance to reach desired capacity ${g.desired}`);
         this.beginTermination(victim);
