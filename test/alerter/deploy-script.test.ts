@@ -113,17 +113,6 @@ function container(w: World): string[] | null {
   return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n') : null;
 }
 
-describe('scripts/alerter', () => {
-  test('pass shellcheck', () => {
-    const r = spawnSync('shellcheck', [path.join(SCRIPTS, 'deploy-rules.sh'), path.join(SCRIPTS, 'boot.sh')], {
-      encoding: 'utf8',
-    });
-    expect(r.error).toBeUndefined();
-    expect(r.stdout).toBe('');
-    expect(r.status).toBe(0);
-  });
-});
-
 describe('deploy-rules.sh (stubbed docker, aws, curl)', () => {
   let w: World;
   beforeEach(() => {

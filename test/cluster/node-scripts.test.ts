@@ -27,27 +27,6 @@ function calls(): string[] {
   return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n') : [];
 }
 
-describe('shellcheck', () => {
-  const scripts = fs.readdirSync(NODE_SCRIPTS).filter((f) => f.endsWith('.sh'));
-
-  test('finds the node scripts', () => {
-    expect(scripts).toEqual(
-      expect.arrayContaining(['es-node-boot.sh', 'es-bootstrap-decision.sh', 'es-config.sh', 'kibana-boot.sh']),
-    );
-  });
-
-  test.each([
-    ...scripts.map((s) => path.join(NODE_SCRIPTS, s)),
-    ...fs.readdirSync(STUBS).map((s) => path.join(STUBS, s)),
-  ])('%s passes shellcheck', (file) => {
-    // shellcheck is a hard requirement (.ci/run installs it): a missing binary fails this test.
-    const r = spawnSync('shellcheck', ['--shell=bash', '--severity=style', file], { encoding: 'utf8' });
-    expect(r.error).toBeUndefined();
-    expect(r.stdout + r.stderr).toBe('');
-    expect(r.status).toBe(0);
-  });
-});
-
 describe('es-bootstrap-decision.sh: first formation or join', () => {
   const t0 = '2026-01-01T10:00:00+00:00';
   const t0plus = (s: number) => new Date(Date.parse(t0) + s * 1000).toISOString().replace('.000Z', '+00:00');

@@ -7,10 +7,8 @@ import { X509Certificate } from 'crypto';
 import { caSecretString, createCa } from '../../lambda/cluster-ca/ca';
 import { createEsClient } from '../../lambda/shared/es-client';
 import { ClusterSecurity } from '../../lib/security/ClusterSecurity';
-import { PROJECT_ROOT } from '../helpers/app';
 import { openssl, tempDir } from './helpers/pki';
 
-const SCRIPTS = path.join(PROJECT_ROOT, 'scripts', 'security');
 const NODE_CERTS = ClusterSecurity.nodeCertificateScriptPath;
 const BOOTSTRAP_PW = ClusterSecurity.bootstrapPasswordScriptPath;
 
@@ -50,18 +48,6 @@ esac
 function sans(certPem: string): string {
   return new X509Certificate(certPem).subjectAltName ?? '';
 }
-
-describe('scripts/security/*.sh', () => {
-  it('pass shellcheck', () => {
-    const scripts = fs.readdirSync(SCRIPTS).filter((f) => f.endsWith('.sh'));
-    expect(scripts).toEqual(expect.arrayContaining(['node-certs.sh', 'es-bootstrap-password.sh']));
-    const res = spawnSync('shellcheck', ['--severity=style', ...scripts.map((s) => path.join(SCRIPTS, s))], {
-      encoding: 'utf8',
-    });
-    expect(res.stdout + res.stderr).toBe('');
-    expect(res.status).toBe(0);
-  });
-});
 
 describe('node-certs.sh with stubbed aws/curl and the real openssl', () => {
   const tmp = tempDir('node-certs-');
