@@ -80,7 +80,6 @@ export function buildBundle(rules: readonly RenderedRule[], values: RuleValues, 
   const sorted = [...rules].sort((a, b) => a.fileName.localeCompare(b.fileName));
   const usedSecrets = [...new Set(sorted.flatMap((r) => r.secrets))].sort();
   const expected = sorted.filter((r) => r.enabled && !r.limited).map((r) => r.name);
-  const enabled = sorted.filter((r) => r.enabled);
   for (const n of sorted.map((r) => r.name)) {
     if (/[\r\n\t]/.test(n)) throw new Error(`rule name ${JSON.stringify(n)} contains a line break or tab`);
   }
@@ -109,7 +108,8 @@ export function buildBundle(rules: readonly RenderedRule[], values: RuleValues, 
     `ES_HOST=${s.esHost ?? ''}`,
     `ES_PORT=${s.esPort ?? 9200}`,
     `WRITEBACK_INDEX=${WRITEBACK_INDEX}`,
-    `RULE_COUNT=${enabled.length}`,
+    // ElastAlert logs "N rules loaded" with every rule file, before it drops the disabled ones
+    `RULE_COUNT=${sorted.length}`,
   ];
   const files: BundleFile[] = [
     { path: 'bundle.env', content: env.join('\n') + '\n' },

@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # Deploys an ElastAlert rule bundle on the alerter instance, with proof that the rules run, and rolls back on any
-# failure. Run by the rule-deploy custom resource (SSM Run Command) and by user data at boot.
+# failure. Run by the rule-deploy custom resource (SSM Run Command) and by boot.sh on a new instance.
 #
 #   deploy-rules.sh --bundle s3://BUCKET/KEY --sha256 HASH [--es-host HOST] [--credentials-secret ARN]
-#                   [--ca-parameter NAME] [--region REGION]
+#                   [--ca-parameter NAME] [--region REGION] [--boot]
 #
 # Steps: download the bundle and verify it (sha256 of SHA256SUMS = HASH, every file against SHA256SUMS, no extra
 # file); resolve secrets (SSM SecureString parameters listed in secrets.txt, the elastalert user's password, the
-# cluster CA) into the release folder, readable by root only; stage a new release folder; run
-# `elastalert-test-rule --schema-only` for every rule in the pinned image; switch the `current` symlink atomically;
-# recreate the container; verify: running with a fresh start time, the elastalert process inside, the log says
-# "N rules loaded", and every expected rule has a new elastalert_status document within one run_every. On a failure
-# after the switch: switch back, recreate the previous container, exit 1 with the reason on the last line.
+# cluster CA) into the release folder, readable by root only; run `elastalert-test-rule --schema-only` for every
+# rule in the pinned image (one container); switch the `current` symlink atomically; recreate the container;
+# verify: running with a fresh start time, the elastalert process inside, the log says "N rules loaded", every
+# expected rule has a new elastalert_status document, and the container is still the same one (same start time, no
+# restart) one run_every later. On a failure after the switch (or a TERM): switch back, recreate the previous
+# container. The last line is always `STATE: …` (what runs now); a failure also prints `DEPLOY FAILED: reason`.
+#
+# The same bundle with the same resolved secrets is only verified (a retry, or CloudFormation rolling back to it);
+# changed secrets (a rotated password or webhook) recreate the container from the installed release.
+#
+# --boot (a new instance, boot.sh): a first deployment that fails verification keeps its container on its restart
+# policy and exits 3 (boot.sh retries the verification); nothing is removed.
+#
+# Exit codes: 0 deployed and verified; 1 failed (see STATE); 3 (--boot only) running but not verified yet.
 #
 # Waits are bounded and configurable (tests set them short):
 #   ELK_ALERTER_ROOT (/opt/elk-alerter), ELK_CONTAINER (elastalert), ELK_POLL_SECONDS (5),
 #   ELK_WAIT_START_SECONDS (90), ELK_WAIT_RULES_SECONDS (180), ELK_WAIT_STATUS_SECONDS (run_every + 120),
-#   ELK_KEEP_RELEASES (5), ELK_LOCK_WAIT_SECONDS (900)
+#   ELK_HOLD_SECONDS (run_every), ELK_KEEP_RELEASES (5), ELK_LOCK_WAIT_SECONDS (900),
+#   ELK_DEADLINE_SECONDS (1380: the SSM command's 1500 s less a margin; the whole run, lock wait included)
 set -euo pipefail
 umask 027
 
@@ -27,15 +37,45 @@ WAIT_START="${ELK_WAIT_START_SECONDS:-90}"
 WAIT_RULES="${ELK_WAIT_RULES_SECONDS:-180}"
 KEEP="${ELK_KEEP_RELEASES:-5}"
 LOCK_WAIT="${ELK_LOCK_WAIT_SECONDS:-900}"
+DEADLINE=$(($(date +%s) + ${ELK_DEADLINE_SECONDS:-1380}))
 IN_CONTAINER=/opt/elastalert
 
-BUNDLE="" HASH="" ES_HOST_ARG="" CRED_SECRET="" CA_PARAM="" REGION_ARGS=()
+BUNDLE="" HASH="" ES_HOST_ARG="" CRED_SECRET="" CA_PARAM="" REGION_ARGS=() BOOT=0
+# What runs now, printed last as `STATE: …`; PHASE says what a failure must undo.
+STATE="unchanged: nothing was changed on the instance"
+PHASE=before
+STAGE="" RELEASE="" PREVIOUS="" FAILED_PRINTED=0
 
 log() { printf '[deploy-rules %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+finish() {
+  local rc=$?
+  trap - EXIT TERM INT
+  [ -z "$STAGE" ] || rm -rf "$STAGE"
+  if [ "$rc" -ne 0 ] && [ "$FAILED_PRINTED" = 0 ]; then
+    # set -e stopped the script on an unexpected error (disk full, a tool missing): say so, and undo a switch
+    FAILED_PRINTED=1
+    if [ "$PHASE" = switched ]; then rollback_quiet "unexpected error (exit $rc)"; fi
+    log "DEPLOY FAILED: unexpected error (exit $rc) in the step above (disk full? see the output)"
+  fi
+  printf 'STATE: %s\n' "$STATE"
+  exit "$rc"
+}
+trap finish EXIT
+
 die() {
+  FAILED_PRINTED=1
   log "DEPLOY FAILED: $*"
   exit 1
 }
+
+on_term() {
+  if [ "$PHASE" = switched ]; then
+    rollback "interrupted (TERM) after the switch"
+  fi
+  die "interrupted (TERM) before the switch"
+}
+trap on_term TERM INT
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -45,19 +85,27 @@ while [ $# -gt 0 ]; do
     --credentials-secret) CRED_SECRET="$2"; shift 2 ;;
     --ca-parameter) CA_PARAM="$2"; shift 2 ;;
     --region) REGION_ARGS=(--region "$2"); shift 2 ;;
+    --boot) BOOT=1; shift ;;
     *) die "unknown argument $1 (see the usage at the top of $0)" ;;
   esac
 done
 [ -n "$BUNDLE" ] || die "--bundle s3://BUCKET/KEY is required"
 [[ "$HASH" =~ ^[0-9a-f]{64}$ ]] || die "--sha256 must be the bundle's 64-hex-digit sha256"
 
-mkdir -p "$ROOT/releases"
+remaining() { echo $((DEADLINE - $(date +%s))); }
+
+mkdir -p "$ROOT/releases" || die "cannot create $ROOT/releases"
 exec 9>"$ROOT/deploy.lock"
-flock -w "$LOCK_WAIT" 9 || die "another deployment holds $ROOT/deploy.lock for more than ${LOCK_WAIT}s"
+lock_wait="$LOCK_WAIT"
+[ "$(remaining)" -gt "$lock_wait" ] || lock_wait="$(remaining)"
+[ "$lock_wait" -gt 0 ] || lock_wait=0
+flock -w "$lock_wait" 9 || die "another deployment holds $ROOT/deploy.lock for more than ${lock_wait}s"
+# left-overs of a deployment that was killed while staging (we hold the lock: nobody else uses them)
+rm -rf "$ROOT"/releases/.staging-*
 
 # --- helpers -------------------------------------------------------------------------------------------------------
 
-# Value of KEY in a bundle.env file (KEY=VALUE lines; never sourced).
+# Value of KEY in a KEY=VALUE file (never sourced).
 bundle_get() {
   local file="$1" key="$2" line
   while IFS= read -r line || [ -n "$line" ]; do
@@ -73,7 +121,51 @@ ssm_value() {
   aws "${REGION_ARGS[@]}" ssm get-parameter --with-decryption --name "$1" --query Parameter.Value --output text
 }
 
+# Epoch milliseconds of a docker timestamp (nanosecond precision in, milliseconds out).
+epoch_ms() { date -u -d "$1" +%s%3N; }
 epoch_of() { date -u -d "$1" +%s; }
+
+check_value() {
+  case "$2" in
+    *$'\n'* | *'"'* | *\\*) die "the value of $1 contains a line break, a double quote or a backslash, which cannot be passed safely" ;;
+  esac
+}
+
+# Resolves the secrets of the release folder $1 into $1/secrets.env, $1/curl.cfg and $1/certs/ca.pem.
+resolve_secrets() {
+  local rel="$1" var param value es_host password
+  : >"$rel/secrets.env"
+  chmod 600 "$rel/secrets.env"
+  while read -r var param; do
+    [ -n "${var:-}" ] || continue
+    value="$(ssm_value "$param")" || die "cannot read SSM parameter $param (for $var): create it as a SecureString"
+    check_value "$param" "$value"
+    printf '%s=%s\n' "$var" "$value" >>"$rel/secrets.env"
+  done <"$rel/secrets.txt"
+  es_host="${ES_HOST_ARG:-$(bundle_get "$rel/bundle.env" ES_HOST || true)}"
+  [ -n "$es_host" ] || die "no Elasticsearch host: pass --es-host or render the bundle with one"
+  printf 'ES_HOST=%s\n' "$es_host" >>"$rel/secrets.env"
+  printf 'user = "elastalert:"\n' >"$rel/curl.cfg"
+  if [ -n "$CRED_SECRET" ]; then
+    password="$(aws "${REGION_ARGS[@]}" secretsmanager get-secret-value --secret-id "$CRED_SECRET" \
+      --query SecretString --output text | jq -r '.password // empty')" || die "cannot read the elastalert user secret"
+    [ -n "$password" ] || die "the elastalert user secret has no password field"
+    check_value "the elastalert password" "$password"
+    # username and password together (ElastAlert reads ES_PASSWORD only when ES_USERNAME is set)
+    printf 'ES_USERNAME=elastalert\nES_PASSWORD=%s\n' "$password" >>"$rel/secrets.env"
+    printf 'user = "elastalert:%s"\n' "$password" >"$rel/curl.cfg"
+  fi
+  chmod 600 "$rel/curl.cfg"
+  mkdir -p "$rel/certs"
+  [ -n "$CA_PARAM" ] || die "no --ca-parameter: verify_certs is on, so ElastAlert needs the cluster CA"
+  ssm_value "$CA_PARAM" >"$rel/certs/ca.pem" || die "cannot read the CA certificate parameter $CA_PARAM"
+  grep -q 'BEGIN CERTIFICATE' "$rel/certs/ca.pem" || die "$CA_PARAM does not hold a PEM certificate"
+}
+
+# sha256 of what the container receives besides the bundle: secret values, password, CA.
+secrets_hash() { cat "$1/secrets.env" "$1/curl.cfg" "$1/certs/ca.pem" | sha256sum | cut -d' ' -f1; }
+
+label() { docker inspect --format "{{index .Config.Labels \"$1\"}}" "$CONTAINER" 2>/dev/null || true; }
 
 # Starts the container of a release folder.
 start_container() {
@@ -83,12 +175,15 @@ start_container() {
   docker run -d --name "$CONTAINER" --restart unless-stopped \
     --log-opt max-size=20m --log-opt max-file=3 \
     --label "elk-cdk.bundle=$(cat "$rel/bundle.sha256")" \
+    --label "elk-cdk.secrets=$(secrets_hash "$rel")" \
     --env-file "$rel/secrets.env" \
     -v "$rel/config.yaml:$IN_CONTAINER/config.yaml:ro" \
     -v "$rel/rules:$IN_CONTAINER/rules:ro" \
     -v "$rel/certs:$IN_CONTAINER/certs:ro" \
     "$image" --verbose >/dev/null
 }
+
+container_logs() { docker logs --since "$1" "$CONTAINER" 2>&1 || true; }
 
 # Waits until the container runs with a start time at or after $1 (epoch seconds) and the elastalert process is up.
 verify_started() {
@@ -98,10 +193,10 @@ verify_started() {
     state="$(docker inspect --format '{{.State.Running}} {{.State.StartedAt}} {{.RestartCount}}' "$CONTAINER" 2>/dev/null || true)"
     read -r running started restarts <<<"$state"
     if [ "${running:-}" = "true" ] && [ "$(epoch_of "$started")" -ge "$since" ]; then
-      [ "${restarts:-0}" = "0" ] || { REASON="container restarted $restarts time(s): $(docker logs --tail 20 "$CONTAINER" 2>&1 | tr '\n' ' ')"; return 1; }
-      if docker top "$CONTAINER" 2>/dev/null | grep -q 'elastalert --config'; then return 0; fi
+      [ "${restarts:-0}" = "0" ] || { REASON="container restarted $restarts time(s): $(container_logs "$started" | tail -n 20 | tr '\n' ' ')"; return 1; }
+      if docker top "$CONTAINER" 2>/dev/null | grep -c 'elastalert --config' >/dev/null; then return 0; fi
     elif [ "${running:-}" = "false" ] && [ -n "${started:-}" ] && [ "$(epoch_of "$started")" -ge "$since" ]; then
-      REASON="container exited right after start: $(docker logs --tail 20 "$CONTAINER" 2>&1 | tr '\n' ' ')"
+      REASON="container exited right after start: $(container_logs "$started" | tail -n 20 | tr '\n' ' ')"
       return 1
     fi
     [ "$(date +%s)" -lt "$deadline" ] || { REASON="container not running with the elastalert process after ${WAIT_START}s"; return 1; }
@@ -109,17 +204,20 @@ verify_started() {
   done
 }
 
+# The log of this start says "N rules loaded" (read whole, never `| grep -q`: with pipefail an early exit of grep
+# makes docker logs die of SIGPIPE and a present line look missing).
 verify_rules_loaded() {
-  local expected="$1" deadline
+  local expected="$1" started="$2" deadline logs
   deadline=$(($(date +%s) + WAIT_RULES))
   while :; do
-    if docker logs "$CONTAINER" 2>&1 | grep -Eq "(^|[^0-9])${expected} rules loaded"; then return 0; fi
+    logs="$(container_logs "$started")"
+    if grep -Ec "(^|[^0-9])${expected} rules loaded" <<<"$logs" >/dev/null; then return 0; fi
     if [ "$(docker inspect --format '{{.State.Running}}' "$CONTAINER" 2>/dev/null || true)" != "true" ]; then
-      REASON="container stopped before loading its rules: $(docker logs --tail 20 "$CONTAINER" 2>&1 | tr '\n' ' ')"
+      REASON="container stopped before loading its rules: $(tail -n 20 <<<"$logs" | tr '\n' ' ')"
       return 1
     fi
     [ "$(date +%s)" -lt "$deadline" ] || {
-      REASON="the log does not say \"$expected rules loaded\" after ${WAIT_RULES}s: $(docker logs --tail 10 "$CONTAINER" 2>&1 | tr '\n' ' ')"
+      REASON="the log does not say \"$expected rules loaded\" after ${WAIT_RULES}s: $(tail -n 10 <<<"$logs" | tr '\n' ' ')"
       return 1
     }
     sleep "$POLL"
@@ -127,8 +225,9 @@ verify_rules_loaded() {
 }
 
 # Every expected rule wrote an elastalert_status document after the container started (ES API, TLS with the CA).
+# An error of the query itself (HTTP 401, TLS, DNS) is reported as such, never as rules that do not run.
 verify_status() {
-  local rel="$1" started_ms="$2" wait="$3" host port index deadline body seen missing name
+  local rel="$1" started_ms="$2" wait="$3" host port index deadline body seen missing name resp code rc query_error
   host="$(bundle_get "$rel/secrets.env" ES_HOST || true)"
   [ -n "$host" ] || host="$(bundle_get "$rel/bundle.env" ES_HOST)"
   port="$(bundle_get "$rel/bundle.env" ES_PORT)"
@@ -139,161 +238,219 @@ verify_status() {
     aggs: {rules: {terms: {field: "rule_name", size: 10000}}}}')"
   deadline=$(($(date +%s) + wait))
   while :; do
-    seen="$(curl -sS --fail --max-time 10 --cacert "$rel/certs/ca.pem" -K "$rel/curl.cfg" \
-      -H 'Content-Type: application/json' -X POST "https://$host:$port/$index/_search" -d "$body" 2>/dev/null |
-      jq -r '.aggregations.rules.buckets[].key' 2>/dev/null || true)"
+    rc=0
+    resp="$(curl -sS --max-time 10 --cacert "$rel/certs/ca.pem" -K "$rel/curl.cfg" -w '\n%{http_code}' \
+      -H 'Content-Type: application/json' -X POST "https://$host:$port/$index/_search" -d "$body" 2>&1)" || rc=$?
+    code="${resp##*$'\n'}"
+    seen="" query_error=""
+    if [ "$rc" -ne 0 ]; then
+      query_error="curl exit $rc: $(head -c 300 <<<"$resp" | tr '\n' ' ')"
+    elif [ "$code" != 200 ]; then
+      query_error="HTTP $code: $(head -c 300 <<<"${resp%$'\n'*}" | tr '\n' ' ')"
+    else
+      seen="$(jq -r '.aggregations.rules.buckets[].key' <<<"${resp%$'\n'*}" 2>/dev/null || true)"
+    fi
     missing=""
     while IFS= read -r name; do
       [ -n "$name" ] || continue
-      grep -Fxq -- "$name" <<<"$seen" || missing="$missing \"$name\""
+      grep -Fxc -- "$name" <<<"$seen" >/dev/null || missing="$missing \"$name\""
     done <"$rel/expected-rules.txt"
     [ -n "$missing" ] || return 0
     [ "$(date +%s)" -lt "$deadline" ] || {
-      REASON="no new $index document within ${wait}s for:$missing"
+      if [ -n "$query_error" ]; then
+        REASON="the status query itself fails ($query_error): cannot tell whether the rules run; check the elastalert user, its password, the CA and the host"
+      else
+        REASON="no new $index document within ${wait}s for:$missing"
+      fi
       return 1
     }
     sleep "$POLL"
   done
 }
 
+# The container is still the one verified: running, same start time, no restart, $2 seconds later.
+verify_stable() {
+  local started="$1" hold="$2" state running now_started restarts
+  sleep "$hold"
+  state="$(docker inspect --format '{{.State.Running}} {{.State.StartedAt}} {{.RestartCount}}' "$CONTAINER" 2>/dev/null || true)"
+  read -r running now_started restarts <<<"$state"
+  if [ "${running:-}" != true ] || [ "${now_started:-}" != "$started" ] || [ "${restarts:-0}" != 0 ]; then
+    REASON="the container did not stay up for ${hold}s after verification (running=${running:-?}, restarts=${restarts:-?}, started $started then ${now_started:-?}): a crash loop"
+    return 1
+  fi
+}
+
 # Full verification of the running container against a release; sets REASON on failure.
 verify_release() {
-  local rel="$1" since="$2" count run_every wait started started_ms
+  local rel="$1" since="$2" count run_every wait hold started
   count="$(bundle_get "$rel/bundle.env" RULE_COUNT)"
   run_every="$(bundle_get "$rel/bundle.env" RUN_EVERY_SECONDS)"
   wait="${ELK_WAIT_STATUS_SECONDS:-$((run_every + 120))}"
+  hold="${ELK_HOLD_SECONDS:-$run_every}"
   verify_started "$since" || return 1
-  log "container running with the elastalert process"
-  verify_rules_loaded "$count" || return 1
-  log "log says $count rules loaded"
   started="$(docker inspect --format '{{.State.StartedAt}}' "$CONTAINER")"
-  started_ms="$(($(epoch_of "$started") * 1000))"
-  verify_status "$rel" "$started_ms" "$wait" || return 1
+  log "container running with the elastalert process (started $started)"
+  verify_rules_loaded "$count" "$started" || return 1
+  log "log says $count rules loaded"
+  verify_status "$rel" "$(epoch_ms "$started")" "$wait" || return 1
   log "every expected rule wrote a new status document"
+  verify_stable "$started" "$hold" || return 1
+  log "still the same container ${hold}s later (no restart)"
 }
 
-# --- 0. the same bundle already active (a retry, or CloudFormation rolling back to it): verify only -------------
-if [ -f "$ROOT/current/bundle.sha256" ] && [ "$(cat "$ROOT/current/bundle.sha256")" = "$HASH" ] &&
-  [ "$(docker inspect --format '{{index .Config.Labels "elk-cdk.bundle"}}' "$CONTAINER" 2>/dev/null || true)" = "$HASH" ]; then
-  CURRENT="$(readlink "$ROOT/current")"
-  REASON=""
-  if verify_release "$CURRENT" 0; then
-    log "DEPLOYED bundle $HASH was already active and is verified"
-    exit 0
+# Seconds a switch needs to be verified and, if that fails, undone.
+switch_needs() {
+  local run_every hold
+  run_every="$(bundle_get "$1/bundle.env" RUN_EVERY_SECONDS)"
+  hold="${ELK_HOLD_SECONDS:-$run_every}"
+  hold="${hold%%.*}"
+  echo $((WAIT_START + WAIT_RULES + ${ELK_WAIT_STATUS_SECONDS:-$((run_every + 120))} + ${hold:-0} + 1 + WAIT_START + 10))
+}
+
+rollback_quiet() {
+  local reason="$1" t
+  PHASE=rolling-back
+  log "verification failed: $reason"
+  if [ -n "$PREVIOUS" ] && [ -d "$PREVIOUS" ]; then
+    ln -sfn "$PREVIOUS" "$ROOT/current.next"
+    mv -T "$ROOT/current.next" "$ROOT/current"
+    t="$(date +%s)"
+    if start_container "$PREVIOUS" && REASON="" && verify_started "$t"; then
+      log "rolled back to $PREVIOUS (running)"
+      STATE="rolled back: the previous release $PREVIOUS runs (bundle $(cat "$PREVIOUS/bundle.sha256"))"
+    else
+      log "rolled back to $PREVIOUS but it does not run either: ${REASON:-docker run failed}"
+      STATE="ALERTER DOWN: rolled back to $PREVIOUS but it does not run: ${REASON:-docker run failed}"
+    fi
+    mv "$RELEASE" "$RELEASE.failed"
+  elif [ "$BOOT" = 1 ]; then
+    log "first deployment on this instance: keeping the container on its restart policy; boot.sh retries the verification"
+    STATE="UNVERIFIED: bundle $HASH runs on its restart policy but is not verified yet ($reason)"
+  else
+    rm -f "$ROOT/current"
+    docker rm -f "$CONTAINER" >/dev/null 2>&1 || true
+    log "no previous release: the alerter is stopped"
+    STATE="ALERTER STOPPED: first deployment failed, no previous release to go back to"
+    mv "$RELEASE" "$RELEASE.failed"
   fi
-  log "bundle $HASH is active but does not verify ($REASON): deploying it again"
+}
+
+rollback() {
+  rollback_quiet "$1"
+  if [ "$BOOT" = 1 ] && [ -z "$PREVIOUS" ]; then
+    FAILED_PRINTED=1
+    log "NOT VERIFIED YET: $1"
+    exit 3
+  fi
+  die "$1"
+}
+
+# --- 0. the same bundle already active: verify only, unless the resolved secrets changed --------------------------
+FROM_CURRENT=""
+if [ -f "$ROOT/current/bundle.sha256" ] && [ "$(cat "$ROOT/current/bundle.sha256")" = "$HASH" ] &&
+  [ "$(label elk-cdk.bundle)" = "$HASH" ]; then
+  CURRENT="$(readlink "$ROOT/current")"
+  STAGE="$ROOT/releases/.staging-check-$$"
+  mkdir -p "$STAGE"
+  cp "$CURRENT/secrets.txt" "$CURRENT/bundle.env" "$STAGE/"
+  resolve_secrets "$STAGE"
+  if [ "$(secrets_hash "$STAGE")" = "$(label elk-cdk.secrets)" ]; then
+    rm -rf "$STAGE"
+    STAGE=""
+    STATE="bundle $HASH runs (release $CURRENT), not verified"
+    REASON=""
+    if verify_release "$CURRENT" 0; then
+      STATE="DEPLOYED: bundle $HASH runs and is verified (release $CURRENT)"
+      log "DEPLOYED bundle $HASH was already active and is verified"
+      exit 0
+    fi
+    if [ "$BOOT" = 1 ]; then
+      FAILED_PRINTED=1
+      STATE="UNVERIFIED: bundle $HASH runs on its restart policy but is not verified yet ($REASON)"
+      log "NOT VERIFIED YET: $REASON"
+      exit 3
+    fi
+    log "bundle $HASH is active but does not verify ($REASON): deploying it again"
+  else
+    log "bundle $HASH is active but its secrets changed (rotated): recreating the container with the new values"
+  fi
+  rm -rf "$STAGE"
+  FROM_CURRENT="$CURRENT"
 fi
 
-# --- 1. download and verify ---------------------------------------------------------------------------------------
+# --- 1. download (or copy the active release) and verify -----------------------------------------------------------
 DEPLOY_ID="${HASH:0:16}-$(date -u +%Y%m%dT%H%M%S)-$$"
 STAGE="$ROOT/releases/.staging-$DEPLOY_ID"
-trap 'rm -rf "$STAGE"' EXIT
-mkdir -p "$STAGE/bundle"
-log "downloading $BUNDLE"
-aws "${REGION_ARGS[@]}" s3 cp --only-show-errors "$BUNDLE" "$STAGE/bundle.tar" || die "cannot download $BUNDLE"
-tar -xf "$STAGE/bundle.tar" -C "$STAGE/bundle" --no-same-owner || die "the bundle is not a tar archive"
+mkdir -p "$STAGE/bundle" || die "cannot create the staging folder $STAGE (disk full?); nothing was changed"
 REL_TMP="$STAGE/bundle"
+if [ -n "$FROM_CURRENT" ]; then
+  (cd "$FROM_CURRENT" && sed 's/^[0-9a-f]*  //' SHA256SUMS | while IFS= read -r f; do
+    mkdir -p "$REL_TMP/$(dirname "$f")" && cp "$f" "$REL_TMP/$f"
+  done && cp SHA256SUMS "$REL_TMP/") || die "cannot copy the active release (disk full?); nothing was changed"
+else
+  log "downloading $BUNDLE"
+  aws "${REGION_ARGS[@]}" s3 cp --only-show-errors "$BUNDLE" "$STAGE/bundle.tar" || die "cannot download $BUNDLE"
+  tar -xf "$STAGE/bundle.tar" -C "$REL_TMP" --no-same-owner || die "the bundle is not a tar archive (or the disk is full)"
+fi
 [ -f "$REL_TMP/SHA256SUMS" ] || die "the bundle has no SHA256SUMS"
 actual="$(sha256sum "$REL_TMP/SHA256SUMS" | cut -d' ' -f1)"
 [ "$actual" = "$HASH" ] || die "bundle hash mismatch: expected $HASH, got $actual (a different or altered bundle)"
 (cd "$REL_TMP" && sha256sum --check --strict --quiet SHA256SUMS) || die "a bundle file does not match SHA256SUMS"
 extra="$(cd "$REL_TMP" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | sort | comm -23 - <(sed 's/^[0-9a-f]*  //' SHA256SUMS | sort))"
 [ -z "$extra" ] || die "the bundle holds files not listed in SHA256SUMS: $extra"
-printf '%s\n' "$HASH" >"$REL_TMP/bundle.sha256"
+printf '%s\n' "$HASH" >"$REL_TMP/bundle.sha256" || die "cannot write into $REL_TMP (disk full?)"
 log "bundle $HASH verified"
 
 # --- 2. resolve secrets -------------------------------------------------------------------------------------------
+resolve_secrets "$REL_TMP"
 SECRETS="$REL_TMP/secrets.env"
-: >"$SECRETS"
-chmod 600 "$SECRETS"
-check_value() {
-  case "$2" in
-    *$'\n'* | *'"'* | *\\*) die "the value of $1 contains a line break, a double quote or a backslash, which cannot be passed safely" ;;
-  esac
-}
-while read -r var param; do
-  [ -n "${var:-}" ] || continue
-  value="$(ssm_value "$param")" || die "cannot read SSM parameter $param (for $var): create it as a SecureString"
-  check_value "$param" "$value"
-  printf '%s=%s\n' "$var" "$value" >>"$SECRETS"
-done <"$REL_TMP/secrets.txt"
-ES_HOST="${ES_HOST_ARG:-$(bundle_get "$REL_TMP/bundle.env" ES_HOST || true)}"
-[ -n "$ES_HOST" ] || die "no Elasticsearch host: pass --es-host or render the bundle with one"
-printf 'ES_HOST=%s\n' "$ES_HOST" >>"$SECRETS"
-printf 'user = "elastalert:"\n' >"$REL_TMP/curl.cfg"
-if [ -n "$CRED_SECRET" ]; then
-  password="$(aws "${REGION_ARGS[@]}" secretsmanager get-secret-value --secret-id "$CRED_SECRET" \
-    --query SecretString --output text | jq -r '.password // empty')" || die "cannot read the elastalert user secret"
-  [ -n "$password" ] || die "the elastalert user secret has no password field"
-  check_value "the elastalert password" "$password"
-  # username and password together (ElastAlert reads ES_PASSWORD only when ES_USERNAME is set)
-  printf 'ES_USERNAME=elastalert\nES_PASSWORD=%s\n' "$password" >>"$SECRETS"
-  printf 'user = "elastalert:%s"\n' "$password" >"$REL_TMP/curl.cfg"
-fi
-chmod 600 "$REL_TMP/curl.cfg"
-mkdir -p "$REL_TMP/certs"
-[ -n "$CA_PARAM" ] || die "no --ca-parameter: verify_certs is on, so ElastAlert needs the cluster CA"
-ssm_value "$CA_PARAM" >"$REL_TMP/certs/ca.pem" || die "cannot read the CA certificate parameter $CA_PARAM"
-grep -q 'BEGIN CERTIFICATE' "$REL_TMP/certs/ca.pem" || die "$CA_PARAM does not hold a PEM certificate"
 chmod 755 "$REL_TMP/certs" "$REL_TMP/rules"
 chmod 644 "$REL_TMP/certs/ca.pem" "$REL_TMP/config.yaml" "$REL_TMP"/rules/*
 log "secrets resolved ($(wc -l <"$REL_TMP/secrets.txt") rule secret(s))"
 
-# --- 3. pre-flight every rule in the pinned image -----------------------------------------------------------------
+# --- 3. pre-flight every rule in the pinned image (one container for all rules) ------------------------------------
 IMAGE="$(bundle_get "$REL_TMP/bundle.env" IMAGE)"
-docker pull --quiet "$IMAGE" >/dev/null || die "cannot pull $IMAGE"
-for rule in "$REL_TMP"/rules/*.yaml; do
-  [ -e "$rule" ] || continue
-  name="$(basename "$rule")"
-  if ! out="$(docker run --rm --entrypoint elastalert-test-rule --env-file "$SECRETS" \
-    -v "$REL_TMP/config.yaml:$IN_CONTAINER/config.yaml:ro" -v "$REL_TMP/rules:$IN_CONTAINER/rules:ro" \
-    -v "$REL_TMP/certs:$IN_CONTAINER/certs:ro" \
-    "$IMAGE" --schema-only --config "$IN_CONTAINER/config.yaml" "$IN_CONTAINER/rules/$name" 2>&1)"; then
-    printf '%s\n' "$out" | tail -n 15
-    die "rule $name fails elastalert-test-rule --schema-only in $IMAGE; nothing was changed"
-  fi
-done
+if docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  log "image $IMAGE is present (not pulled)"
+else
+  docker pull --quiet "$IMAGE" >/dev/null || die "cannot pull $IMAGE (and it is not present on the instance)"
+fi
+# shellcheck disable=SC2016 # expanded by the container's shell
+PREFLIGHT='for f in /opt/elastalert/rules/*.yaml; do [ -e "$f" ] || continue
+  out="$(elastalert-test-rule --schema-only --config /opt/elastalert/config.yaml "$f" 2>&1)" ||
+  { printf "%s\n" "$out" | tail -n 15; echo "PREFLIGHT FAILED: ${f##*/}"; exit 1; }; done'
+if ! out="$(docker run --rm --entrypoint sh --env-file "$SECRETS" \
+  -v "$REL_TMP/config.yaml:$IN_CONTAINER/config.yaml:ro" -v "$REL_TMP/rules:$IN_CONTAINER/rules:ro" \
+  -v "$REL_TMP/certs:$IN_CONTAINER/certs:ro" "$IMAGE" -c "$PREFLIGHT" 2>&1)"; then
+  printf '%s\n' "$out" | tail -n 16
+  bad="$(sed -n 's/^PREFLIGHT FAILED: //p' <<<"$out" | tail -n 1)"
+  die "rule ${bad:-?} fails elastalert-test-rule --schema-only in $IMAGE; nothing was changed"
+fi
 log "every rule passes elastalert-test-rule --schema-only"
 
-# --- 4. stage and switch atomically -------------------------------------------------------------------------------
+# --- 4. enough time left to verify and, if need be, undo? then switch atomically ------------------------------------
+need="$(switch_needs "$REL_TMP")"
+[ "$(remaining)" -ge "$need" ] || die "not switching: $(remaining)s left before this command's deadline and a switch needs ${need}s to be verified or undone; nothing was changed, run the deployment again"
 RELEASE="$ROOT/releases/$DEPLOY_ID"
 mv "$REL_TMP" "$RELEASE"
 PREVIOUS="$(readlink "$ROOT/current" 2>/dev/null || true)"
+PHASE=switched
 ln -sfn "$RELEASE" "$ROOT/current.next"
 mv -T "$ROOT/current.next" "$ROOT/current"
+STATE="switching to $RELEASE (bundle $HASH), not verified"
 log "switched current -> $RELEASE (previous: ${PREVIOUS:-none})"
-
-rollback() {
-  local reason="$1"
-  log "verification failed: $reason"
-  if [ -n "$PREVIOUS" ] && [ -d "$PREVIOUS" ]; then
-    ln -sfn "$PREVIOUS" "$ROOT/current.next"
-    mv -T "$ROOT/current.next" "$ROOT/current"
-    local t
-    t="$(date +%s)"
-    if start_container "$PREVIOUS" && REASON="" && verify_started "$t"; then
-      log "rolled back to $PREVIOUS (running)"
-    else
-      log "rolled back to $PREVIOUS but it does not run either: ${REASON:-docker run failed}"
-    fi
-  else
-    rm -f "$ROOT/current"
-    docker rm -f "$CONTAINER" >/dev/null 2>&1 || true
-    log "no previous release: the alerter is stopped"
-  fi
-  mv "$RELEASE" "$RELEASE.failed"
-  die "$reason"
-}
 
 # --- 5. recreate the container and verify -------------------------------------------------------------------------
 T0="$(date +%s)"
 REASON=""
 start_container "$RELEASE" || rollback "docker run failed for $IMAGE"
 verify_release "$RELEASE" "$T0" || rollback "$REASON"
+PHASE=deployed
+STATE="DEPLOYED: bundle $HASH runs and is verified (release $RELEASE)"
 
 # --- 6. keep the last releases ------------------------------------------------------------------------------------
 find "$ROOT/releases" -mindepth 1 -maxdepth 1 -type d ! -name '.staging-*' -printf '%T@ %p\n' | sort -rn |
   tail -n +"$((KEEP + 1))" | cut -d' ' -f2- | while IFS= read -r old; do
   [ "$old" = "$RELEASE" ] || [ "$old" = "$PREVIOUS" ] || rm -rf "$old"
 done
-log "DEPLOYED bundle $HASH: $(bundle_get "$RELEASE/bundle.env" RULE_COUNT) rule(s) running and evaluating"
+log "DEPLOYED bundle $HASH: $(bundle_get "$RELEASE/bundle.env" RULE_COUNT) rule(s) loaded, $(grep -c . "$RELEASE/expected-rules.txt" || true) running and evaluating"

@@ -1,117 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { buildBundle, bundleTar, compileRules, RuleValues } from '../../lib/rules';
-import { PROJECT_ROOT } from '../helpers/app';
-
-const SCRIPTS = path.join(PROJECT_ROOT, 'scripts', 'alerter');
-const STUBS = path.join(__dirname, 'stubs');
-const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----';
-
-const values: RuleValues = { environment: 'test', tokens: {}, secrets: { HOOK: '/elk/test/alerter/HOOK' } };
-const ruleText = (name: string, extra = '') =>
-  `name: ${name}\ntype: any\nindex: logs-*\nalert: [slack]\nslack_webhook_url: '@@secret:HOOK@@'\n${extra}`;
-
-interface World {
-  dir: string;
-  root: string;
-  state: string;
-  s3: string;
-  publish(rules: Record<string, string>): { url: string; hash: string };
-  run(
-    url: string,
-    hash: string,
-    env?: Record<string, string>,
-  ): { status: number | null; out: string; current: string | null };
-  runs(): string[];
-}
-
-function world(): World {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-rules-'));
-  const root = path.join(dir, 'root');
-  const state = path.join(dir, 'state');
-  const s3 = path.join(dir, 's3');
-  const ssm = path.join(dir, 'ssm');
-  for (const d of [root, state, path.join(s3, 'assets'), path.join(ssm, 'elk', 'test', 'alerter')]) {
-    fs.mkdirSync(d, { recursive: true });
-  }
-  fs.writeFileSync(path.join(ssm, 'elk', 'test', 'alerter', 'HOOK'), 'https://hooks.example/T0/B0/secret\n');
-  fs.writeFileSync(path.join(ssm, 'elk', 'test', 'ca'), `${CA_PEM}\n`);
-  return {
-    dir,
-    root,
-    state,
-    s3,
-    publish(rules) {
-      const r = compileRules(
-        Object.entries(rules).map(([file, text]) => ({ file: `rules/${file}`, text })),
-        values,
-      );
-      expect(r.problems.filter((p) => p.severity === 'error')).toEqual([]);
-      const bundle = buildBundle(r.rules, values, {
-        environment: 'test',
-        image: 'jertel/elastalert2:2.31.0',
-        runEverySeconds: 60,
-        bufferTimeMinutes: 15,
-        esHost: 'es.test.internal',
-      });
-      fs.writeFileSync(path.join(s3, 'assets', `${bundle.hash}.tar`), bundleTar(bundle));
-      return { url: `s3://assets/${bundle.hash}.tar`, hash: bundle.hash };
-    },
-    run(url, hash, env = {}) {
-      const r = spawnSync(
-        'bash',
-        [
-          path.join(SCRIPTS, 'deploy-rules.sh'),
-          '--bundle',
-          url,
-          '--sha256',
-          hash,
-          '--credentials-secret',
-          'arn:aws:secretsmanager:eu-west-1:1:secret:elastalert',
-          '--ca-parameter',
-          '/elk/test/ca',
-          '--region',
-          'eu-west-1',
-        ],
-        {
-          encoding: 'utf8',
-          env: {
-            ...process.env,
-            PATH: `${STUBS}:${process.env.PATH}`,
-            STUB_STATE: state,
-            STUB_S3: s3,
-            STUB_SSM: ssm,
-            ELK_ALERTER_ROOT: root,
-            ELK_POLL_SECONDS: '0.05',
-            ELK_WAIT_START_SECONDS: '2',
-            ELK_WAIT_RULES_SECONDS: '1',
-            ELK_WAIT_STATUS_SECONDS: '1',
-            ...env,
-          },
-          timeout: 30000,
-        },
-      );
-      const link = path.join(root, 'current');
-      return {
-        status: r.status,
-        out: `${r.stdout}${r.stderr}`,
-        current: fs.existsSync(link) ? fs.readlinkSync(link) : null,
-      };
-    },
-    runs() {
-      const f = path.join(state, 'runs');
-      return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n') : [];
-    },
-  };
-}
-
-/** The container the stub considers running: [running, startedAt, release folder, bundle label]. */
-function container(w: World): string[] | null {
-  const f = path.join(w.state, 'container');
-  return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n') : null;
-}
+import { container, lastLine, ruleText, SCRIPTS, STUBS, World, world } from './deploy-world';
 
 describe('deploy-rules.sh (stubbed docker, aws, curl)', () => {
   let w: World;
@@ -123,7 +13,8 @@ describe('deploy-rules.sh (stubbed docker, aws, curl)', () => {
   test('deploys a verified bundle: symlink switched, container recreated, every rule verified', () => {
     const v1 = w.publish({ 'a.yaml': ruleText('A'), 'b.yaml': ruleText('B') });
     const r = w.run(v1.url, v1.hash);
-    expect(r.out).toContain(`DEPLOYED bundle ${v1.hash}: 2 rule(s) running and evaluating`);
+    expect(r.out).toContain(`DEPLOYED bundle ${v1.hash}: 2 rule(s) loaded, 2 running and evaluating`);
+    expect(lastLine(r.stdout)).toBe(`STATE: DEPLOYED: bundle ${v1.hash} runs and is verified (release ${r.current})`);
     expect(r.status).toBe(0);
     expect(r.current).toMatch(new RegExp(`/releases/${v1.hash.slice(0, 16)}-`));
     expect(container(w)!.slice(0, 1)).toEqual(['true']);
@@ -141,8 +32,9 @@ describe('deploy-rules.sh (stubbed docker, aws, curl)', () => {
     expect(curlArgs).toContain('--cacert');
     expect(curlArgs).toContain('https://es.test.internal:9200/elastalert_status/_search');
     const calls = fs.readFileSync(path.join(w.state, 'calls'), 'utf8');
-    expect(calls.match(/--entrypoint elastalert-test-rule/g)).toHaveLength(2);
-    expect(calls).toContain('--schema-only');
+    // one pre-flight container for all the rules
+    expect(calls.match(/--entrypoint sh/g)).toHaveLength(1);
+    expect(calls).toContain('elastalert-test-rule --schema-only');
   });
 
   test('a rule that fails elastalert-test-rule changes nothing: the previous release stays active', () => {
@@ -198,6 +90,9 @@ describe('deploy-rules.sh (stubbed docker, aws, curl)', () => {
     const r = w.run(v1.url, v1.hash);
     expect(r.status).toBe(1);
     expect(r.out).toContain('no previous release: the alerter is stopped');
+    expect(lastLine(r.stdout)).toBe(
+      'STATE: ALERTER STOPPED: first deployment failed, no previous release to go back to',
+    );
     expect(r.current).toBeNull();
     expect(container(w)).toBeNull();
   });
@@ -263,6 +158,10 @@ describe('boot.sh (a replacement instance deploys the recorded bundle)', () => {
           ELK_WAIT_START_SECONDS: '2',
           ELK_WAIT_RULES_SECONDS: '1',
           ELK_WAIT_STATUS_SECONDS: '1',
+          ELK_HOLD_SECONDS: '0.1',
+          ELK_BOOT_BACKOFF_SECONDS: '0',
+          ELK_BOOT_MAX_ATTEMPTS: '10',
+          ELK_INSTANCE_ID: 'i-0123',
           ...extraEnv,
         },
       },

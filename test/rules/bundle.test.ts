@@ -47,7 +47,8 @@ describe('bundle', () => {
     });
     const file = (p: string) => b.files.find((f) => f.path === p)!.content;
     expect(file('expected-rules.txt')).toBe('A\n');
-    expect(file('bundle.env')).toContain('RULE_COUNT=2\n');
+    // ElastAlert says "3 rules loaded": it counts rule files before dropping disabled ones
+    expect(file('bundle.env')).toContain('RULE_COUNT=3\n');
     expect(file('secrets.txt')).toBe('ELK_SECRET_HOOK /elk/test/alerter/HOOK\n');
     expect(JSON.parse(file('manifest.json')).rules.map((r: { name: string }) => r.name)).toEqual(['A', 'B', 'C']);
   });
