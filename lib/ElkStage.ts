@@ -27,14 +27,13 @@ export class ElkStage extends Stage {
       this.alerter = new AlerterStack(this, 'alerter', {
         config,
         stackName: `elk-${config.name}-alerter`,
-        vpc: this.cluster.vpc,
         // the private DNS name the node certificates carry (verify_certs), not the NLB's own name
         esEndpoint: this.cluster.security.serviceName,
-        clientSecurityGroup: this.cluster.clientSecurityGroup,
         caCertificateParameterName: this.cluster.security.caCertificateParameterName,
-        credentialsSecret: this.cluster.security.userSecret('elastalert'),
+        // VPC, client security group and the elastalert secret: from the cluster's SSM parameters (no export).
       });
-      // (the references above make it depend on the cluster stack, whose security bootstrap creates the user)
+      // Deployed after the cluster stack (its parameters, and the security bootstrap creates the user): an order only.
+      this.alerter.addStackDependency(this.cluster);
     }
   }
 }

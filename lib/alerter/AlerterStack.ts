@@ -1,8 +1,17 @@
 import { Stack, StackProps, Tags } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
+import { clusterReferences } from '../cluster/ClusterParameters';
 import { Alerter, AlerterProps } from './Alerter';
 
-export type AlerterStackProps = StackProps & AlerterProps;
+export type AlerterStackProps = StackProps &
+  Omit<AlerterProps, 'vpc'> & {
+    /**
+     * The VPC. @default the cluster's VPC, client security group and elastalert user secret, read at deploy time from
+     * the cluster stack's SSM parameters (no CloudFormation export between the stacks; see ClusterParameters)
+     */
+    readonly vpc?: ec2.IVpc;
+  };
 
 /**
  * The alerter of one environment: ElastAlert on an Auto Scaling group of one, its rules deployed through SSM.
@@ -16,6 +25,18 @@ export class AlerterStack extends Stack {
     super(scope, id, props);
     Tags.of(this).add('elk-cdk:environment', props.config.name);
     Tags.of(this).add('elk-cdk:component', 'alerter');
-    this.alerter = new Alerter(this, 'Alerter', props);
+    let alerterProps: AlerterProps;
+    if (props.vpc) {
+      alerterProps = { ...props, vpc: props.vpc };
+    } else {
+      const cluster = clusterReferences(this, props.config);
+      alerterProps = {
+        ...props,
+        vpc: cluster.vpc,
+        clientSecurityGroup: props.clientSecurityGroup ?? cluster.clientSecurityGroup,
+        credentialsSecret: props.credentialsSecret ?? cluster.elastalertSecret,
+      };
+    }
+    this.alerter = new Alerter(this, 'Alerter', alerterProps);
   }
 }

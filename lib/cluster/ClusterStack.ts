@@ -5,6 +5,7 @@ import { Construct, IDependable } from 'constructs';
 import { EnvironmentConfig } from '../config';
 import { ClusterSecurity, SecurityBootstrap } from '../security/ClusterSecurity';
 import { ClusterLoadBalancer } from './ClusterLoadBalancer';
+import { ClusterParameters } from './ClusterParameters';
 import { ClusterSecurityGroups } from './ClusterSecurityGroups';
 import { clusterNetwork } from './ClusterVpc';
 import { TAG_COMPONENT, TAG_ENVIRONMENT, formationMarkerParameterName } from './contract';
@@ -123,6 +124,15 @@ export class ClusterStack extends Stack {
     });
     this.securityBootstrap.resource.node.addDependency(this.masterGroup, this.dataGroup, this.loadBalancer);
     component(this.node.findChild('SecurityBootstrap'), 'security');
+
+    // What the other stacks of the environment read (SSM parameters with fixed names, no CloudFormation export).
+    new ClusterParameters(this, 'Parameters', {
+      environment: config.name,
+      vpc: this.vpc,
+      clientSecurityGroup: this.clientSecurityGroup,
+      securityKey: this.security.key,
+      elastalertSecret: this.security.userSecret('elastalert'),
+    });
 
     // Rolling replacement: drives every node replacement after a launch template change (docs/rollout.md).
     this.rollingReplacement = new RollingReplacement(this, 'RollingReplacement', {
