@@ -29,9 +29,11 @@ export interface ClusterSecurityProps {
   readonly serviceName?: string;
   /**
    * What happens to the KMS key, the CA secret and the user secrets when the stack is deleted.
-   * With RETAIN the CA and passwords survive a re-created stack; delete or restore the retained secrets before
-   * re-creating the environment, or the fixed secret names collide.
-   * @default RemovalPolicy.RETAIN
+   * With the default the CA and passwords survive an update that replaces them and a stack deletion (delete or
+   * restore the retained secrets before re-creating the environment, or the fixed secret names collide), but a first
+   * create that rolls back deletes them (CloudFormation `RetainExceptOnCreate`), so the next create does not fail
+   * with "already exists".
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
   /** Validity of a newly created cluster CA. @default 3650 days */
@@ -104,7 +106,7 @@ export class ClusterSecurity extends Construct {
     }
     this.environmentName = env;
     this.serviceName = props.serviceName ?? `elasticsearch.${env}.elk.internal`;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
 
     this.key = new kms.Key(this, 'Key', {
       description: `elk-cdk ${env}: encrypts the cluster CA key and the Elasticsearch user passwords`,

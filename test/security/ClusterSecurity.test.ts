@@ -101,11 +101,17 @@ describe('ClusterSecurity', () => {
     expect(Object.keys(template.findResources('AWS::SSM::Parameter'))).toEqual(['SecurityCaCertificate07D29BFE']);
   });
 
-  it('turns on rotation for the KMS key and retains it, the CA secret and every user secret', () => {
+  it('turns on rotation for the KMS key and retains it, the CA secret and every user secret on update and delete, not on a rolled-back first create', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-    expect(resources[id.key].DeletionPolicy).toBe('Retain');
+    const policies = (r: { DeletionPolicy?: string; UpdateReplacePolicy?: string }) => [
+      r.DeletionPolicy,
+      r.UpdateReplacePolicy,
+    ];
+    expect(policies(resources[id.key])).toEqual(['RetainExceptOnCreate', 'Retain']);
     for (const [lid, r] of Object.entries(resources)) {
-      if (r.Type === 'AWS::SecretsManager::Secret') expect([lid, r.DeletionPolicy]).toEqual([lid, 'Retain']);
+      if (r.Type === 'AWS::SecretsManager::Secret') {
+        expect([lid, ...policies(r)]).toEqual([lid, 'RetainExceptOnCreate', 'Retain']);
+      }
     }
   });
 
