@@ -71,9 +71,14 @@ export async function execute(
 ): Promise<{ terminated?: string; skipped?: string }> {
   switch (action.type) {
     case 'wait':
-    case 'wait-for-join':
     case 'wait-for-drain':
     case 'done':
+      return {};
+    case 'wait-for-join':
+      if (action.since !== undefined) await fleet.setTags(action.group, { [TAG.joinWait]: String(action.since) });
+      return {};
+    case 'joined':
+      await fleet.deleteTags(action.group, [TAG.joinWait]);
       return {};
     case 'begin':
       await fleet.setTags(action.group, action.tags);
@@ -92,7 +97,11 @@ export async function execute(
       return {};
     case 'surge':
       // The mark first: a crash between the two writes only re-stamps it on the retry.
-      await fleet.setTags(action.group, { [TAG.surgeAt]: String(Math.floor(action.surgeAt)), ...action.tags });
+      await fleet.setTags(action.group, {
+        [TAG.surgeAt]: String(Math.floor(action.surgeAt)),
+        [TAG.joinWait]: String(Math.floor(action.surgeAt)),
+        ...action.tags,
+      });
       await fleet.setDesiredCapacity(action.group, action.desiredCapacity);
       return {};
     case 'exclude':

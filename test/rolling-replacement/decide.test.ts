@@ -44,6 +44,7 @@ describe('decide: a whole roll over the fake world', () => {
       'set-rebalance',
       'surge',
       'wait-for-join',
+      'joined',
       'exclude',
       'wait-for-drain',
       'terminate',
@@ -148,7 +149,7 @@ describe('decide: a whole roll over the fake world', () => {
   test('a rollback (abort mode) mid-drain stops safely: no node holding data is terminated, marks are cleared', async () => {
     const w = new FakeWorld({ shards: 6 });
     // Run forward until the first node is excluded and still holds data.
-    await drive(w, spec(), { maxSteps: 8 });
+    await drive(w, spec(), { maxSteps: 9 });
     expect(w.exclude).toHaveLength(1);
     const excluded = w.exclude[0]!;
     expect(w.shards.some((s) => s.node === excluded)).toBe(true);
@@ -168,7 +169,7 @@ describe('decide: a whole roll over the fake world', () => {
 
   test('a rollback never starts a reverse version roll', async () => {
     const w = new FakeWorld();
-    await drive(w, spec(), { maxSteps: 30 });
+    await drive(w, spec(), { maxSteps: 32 });
     expect(w.terminations.length).toBeGreaterThan(0);
     // The reverted template launches 8.18.2 again while 8.19.3 nodes exist: a roll back would be a downgrade.
     for (const g of w.groups) g.target = '1';

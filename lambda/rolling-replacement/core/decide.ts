@@ -3,7 +3,7 @@
  * observation (Auto Scaling groups and their tags, Elasticsearch), so any invocation after a crash, a retry or a
  * duplicate picks the same next step and never repeats a finished one.
  *
- * Order of a data node's replacement: surge (desired + 1) → wait-for-join → exclude → wait-for-drain → terminate
+ * Order of a data node's replacement: surge (desired + 1) → wait-for-join → joined → exclude → wait-for-drain → terminate
  * (with decrement) → clear-exclusion. A master: surge → wait-for-join → voting-exclusion → terminate →
  * clear-voting-exclusions. Data nodes first, masters last, one node at a time.
  *
@@ -32,7 +32,7 @@ import {
   versionPathAllowed,
 } from './predicates';
 import { bestRemovalZones } from './zone-order';
-import { NONE, TAG, formatListTag, tagValue } from './tags';
+import { NONE, TAG, formatListTag, numberTag, tagValue } from './tags';
 import { type Action, type Decision, type Observed, type Outcome, type RolloutSpec, isUnknown } from './types';
 
 const act = (action: Action, reason: string, blockedBy?: string): Decision =>
@@ -310,13 +310,23 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     );
   }
   const problem = joinProblem(ctx, g);
+  // The join clock starts when this wait began (the surge, or the first sight of a replacement of a node lost
+  // mid-cycle), not at the roll's first surge: a node killed during a long drain gets its own 30 minutes.
+  const since = numberTag(g.group, TAG.joinWait);
   if (problem) {
     const timeout = ctx.spec.options.joinTimeoutSeconds;
-    if (g.surgeAt !== undefined && ctx.now - g.surgeAt > timeout) {
+    if (since !== undefined && ctx.now - since > timeout) {
       const reason = `replacement in ${name} did not join within ${timeout} s (${problem})`;
       return act({ type: 'mark-failed', group: ctx.data.group.name, reason }, reason, 'replacement-joins-in-time');
     }
-    return act({ type: 'wait-for-join', group: name }, `${pfx}${problem}`, 'replacement-joins-in-time');
+    return act(
+      { type: 'wait-for-join', group: name, ...(since === undefined ? { since: ctx.now } : {}) },
+      `${pfx}${problem}`,
+      'replacement-joins-in-time',
+    );
+  }
+  if (since !== undefined) {
+    return act({ type: 'joined', group: name }, `${pfx}every instance of ${name} has joined: the join wait is over`);
   }
   if (rebalancing) {
     const bad = landingProblem(ctx, g, rebalancing.before);

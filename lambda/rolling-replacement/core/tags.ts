@@ -13,8 +13,13 @@ export const TAG = {
   suspended: 'elk-cdk:rollout-suspended',
   /** Persistent cluster.routing.rebalance.enable before the rollout ("-" when unset). Data group only. */
   rebalance: 'elk-cdk:rollout-rebalance',
-  /** Virtual or epoch seconds of the last surge (join timeout). */
+  /** Virtual or epoch seconds of the last surge. */
   surgeAt: 'elk-cdk:rollout-surge-at',
+  /**
+   * When the group's current wait for a joining instance began (join timeout): written by the surge, or when a
+   * replacement of a node lost mid-cycle is first seen; removed once every instance has joined.
+   */
+  joinWait: 'elk-cdk:rollout-join-wait',
   /**
    * Zone rebalancing of this group after the last replacement: "<cycle>:<zone>=<count>,..." (the zone counts just
    * before that cycle's surge), or "stopped:<reason>" once rebalancing was given up.
@@ -37,6 +42,7 @@ export const ROLLOUT_TAGS: readonly string[] = [
   TAG.suspended,
   TAG.rebalance,
   TAG.surgeAt,
+  TAG.joinWait,
   TAG.zoneRebalance,
   TAG.failed,
   TAG.abort,

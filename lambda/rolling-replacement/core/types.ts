@@ -145,7 +145,14 @@ export type Action =
       /** Group tags written together with the surge mark, before the capacity (the zone-rebalance cycle). */
       readonly tags?: Readonly<Record<string, string>>;
     }
-  | { readonly type: 'wait-for-join'; readonly group: string }
+  | {
+      readonly type: 'wait-for-join';
+      readonly group: string;
+      /** Set when this wait just began: written as the group's join-wait mark (the join timeout counts from it). */
+      readonly since?: number;
+    }
+  /** Every instance of the group has joined: the join-wait mark is removed, so a later loss starts a new clock. */
+  | { readonly type: 'joined'; readonly group: string }
   | { readonly type: 'exclude'; readonly node: string; readonly names: readonly string[] }
   | { readonly type: 'wait-for-drain'; readonly node: string; readonly shardsLeft: number; readonly bytesLeft: number }
   | { readonly type: 'voting-exclusion'; readonly node: string }
