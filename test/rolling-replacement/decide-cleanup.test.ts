@@ -4,58 +4,46 @@
  */
 import { TAG } from '../../lambda/rolling-replacement/core/tags';
 import type { Decision } from '../../lambda/rolling-replacement/core/types';
-import {
-  type Reached,
-  type World,
-  decideIn,
-  isAction,
-  reach,
-  withEs,
-  withGroup,
-  withHealth,
-  withInstance,
-} from './gate-worlds';
+import { type Reached, type World, decideIn, stage, withEs, withGroup, withHealth, withInstance } from './gate-worlds';
 import { spec } from './helpers';
 
 const abort = spec({ mode: 'abort', abortReason: 'stack rollback' });
 const nodeOf = (d: Decision) => ('node' in d.action ? d.action.node : (d.action as { instanceId: string }).instanceId);
 const terminated = (d: Decision) => (d.action.type === 'terminate' ? d.action.instanceId : undefined);
 
-let waitJoin: Reached;
-let exclude: Reached;
-let dataTerminate: Reached;
-let voting: Reached;
-let masterTerminate: Reached;
-beforeAll(async () => {
-  waitJoin = await reach(isAction('wait-for-join', 'data-asg'));
-  exclude = await reach(isAction('exclude'));
-  dataTerminate = await reach(isAction('terminate', 'data-asg'));
-  voting = await reach(isAction('voting-exclusion'));
-  masterTerminate = await reach(isAction('terminate', 'master-asg'));
-});
+// Each world is built inside the test that uses it (see decide-gates.test.ts).
+const reachWaitJoin = () => stage('waitJoin');
+const reachExclude = () => stage('exclude');
+const reachDataTerminate = () => stage('dataTerminate');
+const reachVoting = () => stage('voting');
+const reachMasterTerminate = () => stage('masterTerminate');
 
 /** The surge instance (target template) of a group. */
 const surgeInstance = (w: World, g: string) =>
   w.fleet.find((x) => x.name === g)!.instances.find((i) => i.launchTemplateVersion === '2')!.instanceId;
 
 describe('cleanup removes surge capacity safely', () => {
-  test('removes a surge instance that never joined', () => {
+  test('removes a surge instance that never joined', async () => {
+    const waitJoin = await reachWaitJoin();
     const d = decideIn(waitJoin.world, abort);
     expect(terminated(d)).toBe(surgeInstance(waitJoin.world, 'data-asg'));
   });
 
-  test('does not terminate an instance that has not joined while the cluster is red (it may be needed)', () => {
+  test('does not terminate an instance that has not joined while the cluster is red (it may be needed)', async () => {
+    const waitJoin = await reachWaitJoin();
     const world = withHealth(waitJoin.world, { status: 'red' });
     expect(decideIn(world, abort).action.type).not.toBe('terminate');
   });
 
-  test('removes the empty surge data node when the roll is aborted before the drain', () => {
+  test('removes the empty surge data node when the roll is aborted before the drain', async () => {
+    const exclude = await reachExclude();
     const d = decideIn(exclude.world, abort);
     expect(terminated(d)).toBe(surgeInstance(exclude.world, 'data-asg'));
     expect(d.reason).toMatch(/stopping \(stack rollback\)/);
   });
 
-  test('removes the drained, excluded node rather than leaving the surge capacity', () => {
+  test('removes the drained, excluded node rather than leaving the surge capacity', async () => {
+    const dataTerminate = await reachDataTerminate();
     const d = decideIn(dataTerminate.world, abort);
     expect(terminated(d)).toBe(nodeOf(dataTerminate.decision));
   });
@@ -63,12 +51,14 @@ describe('cleanup removes surge capacity safely', () => {
   test.each([
     ['initialize', { initializingShards: 1 }],
     ['relocate', { relocatingShards: 1 }],
-  ])('does not terminate an empty data node while shards %s', (_n, health) => {
+  ])('does not terminate an empty data node while shards %s', async (_n, health) => {
+    const exclude = await reachExclude();
     const d = decideIn(withHealth(exclude.world, health), abort);
     expect(d.action.type).not.toBe('terminate');
   });
 
-  test('does not remove surge capacity when every node holds data', () => {
+  test('does not remove surge capacity when every node holds data', async () => {
+    const exclude = await reachExclude();
     const world = withEs(exclude.world, (es) => ({
       ...es,
       shards: [
@@ -87,24 +77,28 @@ describe('cleanup removes surge capacity safely', () => {
     expect(d.action.type).not.toBe('terminate');
   });
 
-  test('does not terminate an empty master-eligible node without a voting exclusion during cleanup', () => {
+  test('does not terminate an empty master-eligible node without a voting exclusion during cleanup', async () => {
+    const voting = await reachVoting();
     // The master group is surged; its new master and the old ones are empty but none is voting-excluded.
     const d = decideIn(voting.world, abort);
     expect(d.action.type).not.toBe('terminate');
   });
 
-  test('removes the surge capacity of the masters with the voting-excluded master', () => {
+  test('removes the surge capacity of the masters with the voting-excluded master', async () => {
+    const masterTerminate = await reachMasterTerminate();
     const d = decideIn(masterTerminate.world, abort);
     expect(terminated(d)).toBe(nodeOf(masterTerminate.decision));
   });
 
-  test('does not terminate the elected master during cleanup, even when it is voting-excluded', () => {
+  test('does not terminate the elected master during cleanup, even when it is voting-excluded', async () => {
+    const masterTerminate = await reachMasterTerminate();
     const node = nodeOf(masterTerminate.decision);
     const world = withEs(masterTerminate.world, (es) => ({ ...es, electedMaster: node }));
     expect(decideIn(world, abort).action.type).not.toBe('terminate');
   });
 
-  test('a failed roll cleans up the same way (failure mark)', () => {
+  test('a failed roll cleans up the same way (failure mark)', async () => {
+    const masterTerminate = await reachMasterTerminate();
     const world = withGroup(masterTerminate.world, 'data-asg', (g) => ({
       ...g,
       tags: { ...g.tags, [TAG.failed]: 'replacement did not join' },
@@ -117,7 +111,7 @@ describe('cleanup removes surge capacity safely', () => {
 
 describe('cleanup clears marks only once the node has left', () => {
   /** The data node was terminated (with decrement) and is still a cluster member, its exclusion still set. */
-  const leaving = () => {
+  const leaving = (dataTerminate: Reached) => {
     const node = nodeOf(dataTerminate.decision);
     return withGroup(withInstance(dataTerminate.world, node, { lifecycleState: 'Terminating' }), 'data-asg', (g) => ({
       ...g,
@@ -125,32 +119,36 @@ describe('cleanup clears marks only once the node has left', () => {
     }));
   };
 
-  test('does not clear the allocation exclusion of a terminated node that is still a member (abort)', () => {
-    const d = decideIn(leaving(), abort);
+  test('does not clear the allocation exclusion of a terminated node that is still a member (abort)', async () => {
+    const dataTerminate = await reachDataTerminate();
+    const d = decideIn(leaving(dataTerminate), abort);
     expect({ type: d.action.type, blockedBy: d.blockedBy }).toEqual({
       type: 'wait',
       blockedBy: 'previous-replacement-complete',
     });
   });
 
-  test('does not clear the allocation exclusion of a terminated node that is still a member (roll)', () => {
-    const d = decideIn(leaving());
+  test('does not clear the allocation exclusion of a terminated node that is still a member (roll)', async () => {
+    const dataTerminate = await reachDataTerminate();
+    const d = decideIn(leaving(dataTerminate));
     expect({ type: d.action.type, blockedBy: d.blockedBy }).toEqual({
       type: 'wait',
       blockedBy: 'previous-replacement-complete',
     });
   });
 
-  test('clears the allocation exclusion once the terminated node has left', () => {
+  test('clears the allocation exclusion once the terminated node has left', async () => {
+    const dataTerminate = await reachDataTerminate();
     const node = nodeOf(dataTerminate.decision);
-    const world = withEs(leaving(), (es) => ({ ...es, nodes: es.nodes.filter((n) => n.name !== node) }));
+    const world = withEs(leaving(dataTerminate), (es) => ({ ...es, nodes: es.nodes.filter((n) => n.name !== node) }));
     const d = decideIn(world, abort);
     expect(d.action).toEqual({ type: 'clear-exclusion', nodes: [node], names: [] });
   });
 
-  test("keeps an operator's own exclusions when clearing ours", () => {
+  test("keeps an operator's own exclusions when clearing ours", async () => {
+    const dataTerminate = await reachDataTerminate();
     const node = nodeOf(dataTerminate.decision);
-    const world = withEs(leaving(), (es) => ({
+    const world = withEs(leaving(dataTerminate), (es) => ({
       ...es,
       nodes: es.nodes.filter((n) => n.name !== node),
       allocationExcludeNames: ['hot-node-7', ...es.allocationExcludeNames],
@@ -158,7 +156,8 @@ describe('cleanup clears marks only once the node has left', () => {
     expect(decideIn(world).action).toEqual({ type: 'clear-exclusion', nodes: [node], names: ['hot-node-7'] });
   });
 
-  test('does not clear voting exclusions while the voting-excluded master is still a member', () => {
+  test('does not clear voting exclusions while the voting-excluded master is still a member', async () => {
+    const masterTerminate = await reachMasterTerminate();
     const node = nodeOf(masterTerminate.decision);
     const world = withGroup(
       withInstance(masterTerminate.world, node, { lifecycleState: 'Terminating' }),
@@ -173,7 +172,8 @@ describe('cleanup clears marks only once the node has left', () => {
     expect(decideIn(world).action.type).not.toBe('clear-voting-exclusions');
   });
 
-  test('clears voting exclusions once the master has left', () => {
+  test('clears voting exclusions once the master has left', async () => {
+    const masterTerminate = await reachMasterTerminate();
     const node = nodeOf(masterTerminate.decision);
     const world = withEs(
       withGroup(masterTerminate.world, 'master-asg', (g) => ({

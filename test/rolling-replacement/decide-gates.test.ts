@@ -13,8 +13,11 @@ import {
   ctxIn,
   decideIn,
   ids,
+  STAGE_ACTION,
+  type Stage,
   isAction,
   reach,
+  stage,
   started,
   withDisk,
   withEs,
@@ -49,13 +52,13 @@ const STEP: Record<Base, StepKind> = {
   masterTerminate: 'terminate',
 };
 
-const bases = new Map<Base, Reached>();
-beforeAll(async () => {
-  for (const b of Object.keys(BASE_ACTION) as Base[]) {
-    const [type, g] = BASE_ACTION[b];
-    bases.set(b, await reach(isAction(type, g)));
-  }
-});
+/**
+ * The world of a base step, built inside each test (not in beforeAll): mutation testing attributes the code a test
+ * runs to that test, so every test that relies on the base world also checks decide() there.
+ */
+function base(b: Base): Promise<Reached> {
+  return stage(b === 'start' ? 'idle' : b);
+}
 
 /** The node a step acts on (its action's node or instance). */
 const nodeOf = (d: Decision): string | undefined =>
@@ -431,17 +434,17 @@ const MASKED: Readonly<Record<string, string>> = {
 };
 
 describe('decide() obeys every gate of every step', () => {
-  test.each(Object.keys(BASE_ACTION) as Base[])('the unedited %s world goes ahead', (b) => {
-    const r = bases.get(b)!;
+  test.each(Object.keys(BASE_ACTION) as Base[])('the unedited %s world goes ahead', async (b) => {
+    const r = await base(b);
     const [type, g] = BASE_ACTION[b];
     expect(isAction(type, g)(r.decision)).toBe(true);
     expect(r.decision.blockedBy).toBeUndefined();
   });
 
-  test.each(CASES.map((c) => [`${c.base}: ${c.name}`, c] as const))('%s', (_n, c) => {
-    const base = bases.get(c.base)!;
+  test.each(CASES.map((c) => [`${c.base}: ${c.name}`, c] as const))('%s', async (_n, c) => {
+    const start = await base(c.base);
     const s = spec(c.spec);
-    const world = c.edit(base.world, nodeOf(base.decision));
+    const world = c.edit(start.world, nodeOf(start.decision));
     const d = decideIn(world, s);
     expect({ action: d.action.type, blockedBy: d.blockedBy }).toEqual({
       action: c.action ?? 'wait',
@@ -449,7 +452,7 @@ describe('decide() obeys every gate of every step', () => {
     });
     // Exactly this gate (and the listed later ones) blocks the step in this world.
     const ctx = ctxIn(world, s);
-    const subject = subjectOf(c.base, ctx, base.decision);
+    const subject = subjectOf(c.base, ctx, start.decision);
     const blocking = GATES[subject.step].filter((p) => p.evaluate(ctx, subject).status === 'block').map((p) => p.name);
     expect(blocking).toEqual([c.gate, ...(c.alsoBlocks ?? [])]);
   });
@@ -465,8 +468,8 @@ describe('decide() obeys every gate of every step', () => {
 });
 
 describe('gates decide() never reaches still hold in the gate list', () => {
-  test('a bad version path blocks a surge', () => {
-    const w = bases.get('dataSurge')!;
+  test('a bad version path blocks a surge', async () => {
+    const w = await base('dataSurge');
     const s = spec({ targetVersion: '8.17.0' });
     const ctx = ctxIn(w.world, s);
     expect(runGates(ctx, { step: 'surge', group: ctx.data })?.blockedBy).toBe('version-path-allowed');
@@ -474,14 +477,14 @@ describe('gates decide() never reaches still hold in the gate list', () => {
     expect(decideIn(w.world, s).action.type).toBe('mark-failed');
   });
 
-  test('a master surge is blocked while data nodes are outdated', () => {
-    const w = bases.get('dataSurge')!;
+  test('a master surge is blocked while data nodes are outdated', async () => {
+    const w = await base('dataSurge');
     const ctx = ctxIn(w.world);
     expect(runGates(ctx, { step: 'surge', group: ctx.master })?.blockedBy).toBe('data-nodes-first');
   });
 
-  test('a master surge is blocked while the data group still has its surge instance', () => {
-    const w = bases.get('masterSurge')!;
+  test('a master surge is blocked while the data group still has its surge instance', async () => {
+    const w = await base('masterSurge');
     const world = withGroup(w.world, 'data-asg', (g) => ({ ...g, desiredCapacity: g.desiredCapacity + 1 }));
     const ctx = ctxIn(world);
     expect(runGates(ctx, { step: 'surge', group: ctx.master })?.blockedBy).toBe('data-nodes-first');
@@ -489,8 +492,8 @@ describe('gates decide() never reaches still hold in the gate list', () => {
 });
 
 describe('capacity before a termination', () => {
-  test('does not terminate a drained data node when the group has no surge instance', () => {
-    const w = bases.get('dataTerminate')!;
+  test('does not terminate a drained data node when the group has no surge instance', async () => {
+    const w = await base('dataTerminate');
     const world = withGroup(w.world, 'data-asg', (g) => ({ ...g, desiredCapacity: 3 }));
     const d = decideIn(world);
     expect({ type: d.action.type, blockedBy: d.blockedBy }).toEqual({
@@ -499,8 +502,8 @@ describe('capacity before a termination', () => {
     });
   });
 
-  test('does not terminate a voting-excluded master when the group has no surge instance', () => {
-    const w = bases.get('masterTerminate')!;
+  test('does not terminate a voting-excluded master when the group has no surge instance', async () => {
+    const w = await base('masterTerminate');
     const node = nodeOf(w.decision)!;
     const world = withEs(
       withGroup(w.world, 'master-asg', (g) => ({ ...g, desiredCapacity: 3 })),
@@ -513,15 +516,45 @@ describe('capacity before a termination', () => {
     });
   });
 
-  test('waits when someone else raised the capacity above one surge instance', () => {
-    const w = bases.get('exclude')!;
+  test('waits when someone else raised the capacity above one surge instance', async () => {
+    const w = await base('exclude');
     const world = withGroup(w.world, 'data-asg', (g) => ({ ...g, desiredCapacity: 5 }));
     expect(decideIn(world).blockedBy).toBe('capacity-as-expected');
   });
 
-  test('waits when someone else lowered the capacity below the baseline', () => {
-    const w = bases.get('dataSurge')!;
+  test('waits when someone else lowered the capacity below the baseline', async () => {
+    const w = await base('dataSurge');
     const world = withGroup(w.world, 'data-asg', (g) => ({ ...g, desiredCapacity: 2 }));
     expect(decideIn(world).blockedBy).toBe('capacity-as-expected');
+  });
+});
+
+describe('the built stages are the ones a roll passes through', () => {
+  /** What decide() reads of a world, without the clock-dependent surge mark. */
+  const summary = (w: World) => ({
+    groups: w.fleet.map((g) => ({
+      name: g.name,
+      desired: g.desiredCapacity,
+      instances: g.instances.map((i) => `${i.instanceId}:${i.launchTemplateVersion}:${i.lifecycleState}`),
+      suspended: g.suspendedProcesses,
+      tags: Object.keys(g.tags).sort(),
+    })),
+    nodes: w.es.nodes.map((n) => `${n.name}:${n.version}`).sort(),
+    shards: w.es.shards.map((x) => `${x.index}/${x.shard}/${x.primary}@${x.node}`),
+    electedMaster: w.es.electedMaster,
+    exclude: w.es.allocationExcludeNames,
+    voting: w.es.votingExclusions,
+    rebalance: w.es.rebalanceEnable,
+  });
+
+  test.each(Object.keys(STAGE_ACTION) as Stage[])('%s', async (name) => {
+    const [type, g] = STAGE_ACTION[name];
+    const rolled = await reach(isAction(type, g));
+    const built = await stage(name);
+    expect(summary(built.world)).toEqual(summary(rolled.world));
+    expect(built.decision.action).toEqual({
+      ...rolled.decision.action,
+      ...('surgeAt' in rolled.decision.action ? { surgeAt: 0 } : {}),
+    });
   });
 });

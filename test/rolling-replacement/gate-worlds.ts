@@ -14,6 +14,7 @@ import type {
   RolloutSpec,
   ShardCopy,
 } from '../../lambda/rolling-replacement/core/types';
+import { TAG } from '../../lambda/rolling-replacement/core/tags';
 import { isUnknown } from '../../lambda/rolling-replacement/core/types';
 import { reconcile } from '../../lambda/rolling-replacement/reconcile';
 import { FakeWorld, type FakeWorldOptions } from './fake-world';
@@ -58,6 +59,82 @@ export async function reach(
     w.tick();
   }
   throw new Error('the roll never reached the wanted step');
+}
+
+/** Stages of a default roll (3 data, 3 masters, one index of 3 shards with a replica each, one zone). */
+export type Stage =
+  'idle' | 'dataSurge' | 'waitJoin' | 'exclude' | 'dataTerminate' | 'masterSurge' | 'voting' | 'masterTerminate';
+
+/** The decision decide() takes at each stage, as [action type, group]. */
+export const STAGE_ACTION: Readonly<Record<Stage, readonly [string, string | undefined]>> = {
+  idle: ['begin', undefined],
+  dataSurge: ['surge', 'data-asg'],
+  waitJoin: ['wait-for-join', 'data-asg'],
+  exclude: ['exclude', undefined],
+  dataTerminate: ['terminate', 'data-asg'],
+  masterSurge: ['surge', 'master-asg'],
+  voting: ['voting-exclusion', undefined],
+  masterTerminate: ['terminate', 'master-asg'],
+};
+
+const hex = (n: number) => `i-${n.toString(16).padStart(8, '0')}`;
+
+function addInstance(w: FakeWorld, name: string, n: number, joined: boolean): void {
+  const g = w.group(name);
+  g.instances.push({ id: hex(n), lt: '2', state: joined ? 'InService' : 'Pending', az: 'eu-west-1a' });
+  if (joined) w.joined.set(hex(n), { version: '8.19.3', roles: [g.role] });
+}
+
+/**
+ * The fake world at a stage of a default roll, built directly (no roll is run, so a test that uses it runs decide()
+ * only on its own world). "the built stages are the ones a roll passes through" checks them against reach().
+ */
+export function stageWorld(stage: Stage): FakeWorld {
+  const w = new FakeWorld();
+  if (stage === 'idle') return w;
+  for (const g of w.groups) {
+    g.tags = {
+      [TAG.rollout]: 'r1',
+      [TAG.capacity]: '3',
+      [TAG.suspended]: 'AZRebalance',
+      ...(g.role === 'data' ? { [TAG.rebalance]: '-' } : {}),
+    };
+    g.suspended = ['AZRebalance'];
+  }
+  w.rebalance = 'none';
+  const data = w.group('data-asg');
+  const masters = w.group('master-asg');
+  if (stage === 'dataSurge') return w;
+  if (['waitJoin', 'exclude', 'dataTerminate'].includes(stage)) {
+    data.desired = 4;
+    data.tags[TAG.surgeAt] = '150';
+    addInstance(w, 'data-asg', 7, stage !== 'waitJoin');
+    if (stage === 'dataTerminate') {
+      w.exclude = [hex(1)];
+      for (const s of w.shards) if (s.node === hex(1)) s.node = hex(7);
+    }
+    return w;
+  }
+  // Every data node replaced: i-1..3 by i-7..9, the shards with them.
+  data.tags[TAG.surgeAt] = '630';
+  data.instances = [];
+  for (let k = 1; k <= 3; k++) {
+    w.joined.delete(hex(k));
+    addInstance(w, 'data-asg', k + 6, true);
+    for (const s of w.shards) if (s.node === hex(k)) s.node = hex(k + 6);
+  }
+  if (stage === 'masterSurge') return w;
+  masters.desired = 4;
+  masters.tags[TAG.surgeAt] = '690';
+  addInstance(w, 'master-asg', 10, true);
+  if (stage === 'masterTerminate') w.voting = [hex(5)];
+  return w;
+}
+
+/** A stage's world as decide() observes it, and decide()'s decision there. */
+export async function stage(name: Stage, s: RolloutSpec = defaultSpec()): Promise<Reached> {
+  const world = await snapshot(stageWorld(name), 0, s);
+  return { world, decision: decideIn(world, s) };
 }
 
 export const isAction =

@@ -1,0 +1,32 @@
+/**
+ * Mutation testing of the rolling replacement's safety core (npm run test:mutation). Not part of `npm test` or CI:
+ * it takes minutes. The README's "Mutation testing" section gives the score and every surviving mutant.
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  jest: { configFile: 'jest.mutation.config.js', enableFindRelatedTests: false },
+  coverageAnalysis: 'perTest',
+  mutate: [
+    'lambda/rolling-replacement/core/predicates.ts',
+    'lambda/rolling-replacement/core/decide.ts',
+    'lambda/rolling-replacement/core/context.ts',
+    'lambda/rolling-replacement/core/versions.ts',
+    'lambda/rolling-replacement/core/zone-order.ts',
+    'lambda/rolling-replacement/core/plan.ts',
+  ],
+  // Messages and reasons are not behaviour the gates depend on; their mutants would only be noise.
+  mutator: { excludedMutations: ['StringLiteral'] },
+  thresholds: { high: 90, low: 85, break: 85 },
+  reporters: ['clear-text', 'progress', 'json', 'html'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
+  // Two workers: the machine is shared.
+  concurrency: 2,
+  tempDirName: '.stryker-tmp',
+  ignorePatterns: ['cdk.out', 'coverage', 'reports', 'docs', 'rules', 'scripts', '.ci'],
+  // `npm run test:mutation -- --incremental` retests only mutants whose code or covering tests changed.
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
+};

@@ -1,0 +1,174 @@
+/**
+ * What `elkctl roll status` and `roll plan` print, from one observation: per-node progress, the estimate, and the
+ * steps left in order (data nodes first, the draining one first, then the smallest; masters last, the elected one at
+ * the very end).
+ */
+import { type EstimateModel, plan, progress } from '../../lambda/rolling-replacement/core/plan';
+import type { Observed } from '../../lambda/rolling-replacement/core/types';
+import { type Stage, type World, stage, withEs, withInstance } from './gate-worlds';
+import { spec } from './helpers';
+
+const model: EstimateModel = { recoveryBytesPerSecond: 100, joinSeconds: 60, pollSeconds: 10 };
+const observed = (w: World): Observed => ({ es: w.es, fleet: w.fleet, now: w.now });
+const at = async (s: Stage) => (await stage(s)).world;
+
+function progressOf(w: World) {
+  const p = progress(observed(w), spec(), model);
+  if ('unknown' in p) throw new Error(p.unknown);
+  return p;
+}
+function planOf(w: World) {
+  const p = plan(observed(w), spec(), model);
+  if ('unknown' in p) throw new Error(p.unknown);
+  return p;
+}
+
+describe('progress', () => {
+  test('is unknown while Elasticsearch, Auto Scaling or a group is unknown', async () => {
+    const w = await at('dataSurge');
+    expect(progress({ es: { unknown: 'timeout' }, fleet: w.fleet, now: 0 }, spec(), model)).toEqual({
+      unknown: 'Elasticsearch: timeout',
+    });
+    expect(progress({ es: w.es, fleet: { unknown: 'throttled' }, now: 0 }, spec(), model)).toEqual({
+      unknown: 'Auto Scaling: throttled',
+    });
+    expect(progress({ es: w.es, fleet: w.fleet.slice(1), now: 0 }, spec(), model)).toEqual({
+      unknown: 'Auto Scaling group data-asg not found',
+    });
+    expect(plan({ es: { unknown: 'timeout' }, fleet: w.fleet, now: 0 }, spec(), model)).toEqual({
+      unknown: 'Elasticsearch: timeout',
+    });
+  });
+
+  test('before any replacement: every node outdated, the next step, and the estimate', async () => {
+    const p = progressOf(await at('dataSurge'));
+    expect({ replaced: p.replaced, total: p.total }).toEqual({ replaced: 0, total: 6 });
+    expect(p.next.action.type).toBe('surge');
+    // Data: 3 × (2000 B / 100 B/s + 60 s join + 3 × 10 s polls); masters: 3 × (60 + 30).
+    expect(p.etaSeconds).toBe(3 * 110 + 3 * 90);
+    expect(p.nodes.map((n) => [n.instanceId, n.role, n.outdated, n.shards, n.bytes])).toEqual([
+      ['i-00000001', 'data', true, 2, 2000],
+      ['i-00000002', 'data', true, 2, 2000],
+      ['i-00000003', 'data', true, 2, 2000],
+      ['i-00000004', 'master', true, 0, 0],
+      ['i-00000005', 'master', true, 0, 0],
+      ['i-00000006', 'master', true, 0, 0],
+    ]);
+    expect(p.nodes.map((n) => n.electedMaster)).toEqual([false, false, false, true, false, false]);
+    expect(p.nodes.every((n) => n.version === '8.18.2' && !n.excluded && !n.votingExcluded)).toBe(true);
+    expect(p.nodes.some((n) => 'drainingPercent' in n)).toBe(false);
+  });
+
+  test('a surge instance that has not joined shows no version', async () => {
+    const p = progressOf(await at('waitJoin'));
+    const n = p.nodes.find((x) => x.instanceId === 'i-00000007')!;
+    expect(n).toMatchObject({ version: '-', outdated: false, lifecycleState: 'Pending', group: 'data-asg' });
+  });
+
+  test('a draining node: its percentage against the average data node, and a shorter estimate', async () => {
+    // Half of i-1's data has moved: it holds 1000 bytes; the average over the 3 data nodes not excluded is 2000.
+    const w = withEs(await at('exclude'), (es) => ({
+      ...es,
+      allocationExcludeNames: ['i-00000001'],
+      shards: es.shards.map((s) =>
+        s.index === 'logs' && s.shard === 0 && s.primary ? { ...s, node: 'i-00000007' } : s,
+      ),
+    }));
+    const p = progressOf(w);
+    const n = p.nodes.find((x) => x.instanceId === 'i-00000001')!;
+    expect(n).toMatchObject({ excluded: true, shards: 1, bytes: 1000, drainingPercent: 50 });
+    expect(p.nodes.filter((x) => 'drainingPercent' in x)).toHaveLength(1);
+    // i-1: 1000 B / 100 + one poll; i-2, i-3: 110 each; masters 3 × 90.
+    expect(p.etaSeconds).toBe(20 + 2 * 110 + 3 * 90);
+  });
+
+  test('the draining percentage stays within 0..100', async () => {
+    const w = withEs(await at('exclude'), (es) => ({
+      ...es,
+      allocationExcludeNames: ['i-00000001'],
+      shards: [
+        ...es.shards,
+        { index: 'big', shard: 0, primary: true, state: 'STARTED', node: 'i-00000001', bytes: 9000 },
+      ],
+    }));
+    expect(progressOf(w).nodes.find((x) => x.instanceId === 'i-00000001')!.drainingPercent).toBe(0);
+  });
+
+  test('counts replaced nodes and marks voting exclusions', async () => {
+    const p = progressOf(await at('masterTerminate'));
+    expect({ replaced: p.replaced, total: p.total }).toEqual({ replaced: 3, total: 6 });
+    expect(p.nodes.filter((n) => n.votingExcluded).map((n) => n.instanceId)).toEqual(['i-00000005']);
+    expect(p.etaSeconds).toBe(3 * 90);
+  });
+});
+
+describe('plan', () => {
+  test('data nodes by bytes (the draining one first), then masters with the elected one last, then cleanup', async () => {
+    let w = await at('dataTerminate');
+    // i-3 holds less than i-2, i-1 is excluded (draining, already empty).
+    w = withEs(w, (es) => ({ ...es, shards: es.shards.filter((s) => !(s.node === 'i-00000003' && s.shard === 2)) }));
+    const steps = planOf(w);
+    expect(steps.map((s) => `${s.action} ${s.node ?? ''}`.trim())).toEqual([
+      'now: terminate',
+      'wait-for-drain i-00000001',
+      'terminate i-00000001',
+      'clear-exclusion i-00000001',
+      'surge data-asg',
+      'wait-for-join',
+      'exclude i-00000003',
+      'wait-for-drain i-00000003',
+      'terminate i-00000003',
+      'clear-exclusion i-00000003',
+      'surge data-asg',
+      'wait-for-join',
+      'exclude i-00000002',
+      'wait-for-drain i-00000002',
+      'terminate i-00000002',
+      'clear-exclusion i-00000002',
+      'surge master-asg',
+      'wait-for-join',
+      'voting-exclusion i-00000005',
+      'terminate i-00000005',
+      'clear-voting-exclusions',
+      'surge master-asg',
+      'wait-for-join',
+      'voting-exclusion i-00000006',
+      'terminate i-00000006',
+      'clear-voting-exclusions',
+      'surge master-asg',
+      'wait-for-join',
+      'voting-exclusion i-00000004',
+      'terminate i-00000004',
+      'clear-voting-exclusions',
+      'cleanup',
+    ]);
+    expect(steps.map((s) => s.seconds)).toEqual([
+      0, 0, 0, 10, 0, 60, 0, 10, 0, 10, 0, 60, 0, 20, 0, 10, 0, 60, 0, 0, 10, 0, 60, 0, 0, 10, 0, 60, 0, 0, 10, 0,
+    ]);
+    expect(steps.find((s) => s.node === 'i-00000004' && s.action === 'voting-exclusion')!.detail).toMatch(/elected/);
+    expect(steps.find((s) => s.node === 'i-00000005' && s.action === 'voting-exclusion')!.detail).toBe('');
+    expect(steps.find((s) => s.node === 'i-00000003' && s.action === 'exclude')!.detail).toBe('1 shard copies');
+  });
+
+  test('a voting-excluded master goes straight to its termination', async () => {
+    const steps = planOf(await at('masterTerminate'));
+    const first = steps.findIndex((s) => s.node === 'i-00000005');
+    expect(steps.slice(first, first + 2).map((s) => s.action)).toEqual(['terminate', 'clear-voting-exclusions']);
+    expect(steps.filter((s) => s.action === 'surge')).toHaveLength(2);
+  });
+
+  test('the first step names the gate that blocks it', async () => {
+    const w = withEs(await at('dataSurge'), (es) => ({ ...es, health: { ...es.health, relocatingShards: 1 } }));
+    const first = planOf(w)[0]!;
+    expect(first.action).toBe('now: wait');
+    expect(first.detail).toMatch(/^blocked by no-shard-activity: /);
+    expect(planOf(await at('dataSurge'))[0]!.detail).not.toMatch(/blocked by/);
+  });
+
+  test('terminating instances are no longer planned', async () => {
+    const w = withInstance(await at('dataSurge'), 'i-00000002', { lifecycleState: 'Terminating' });
+    expect(planOf(w).some((s) => s.node === 'i-00000002')).toBe(false);
+    const t = withInstance(await at('dataSurge'), 'i-00000002', { lifecycleState: 'Terminated' });
+    expect(planOf(t).some((s) => s.node === 'i-00000002')).toBe(false);
+  });
+});
