@@ -109,6 +109,8 @@ export function stageWorld(stage: Stage): FakeWorld {
     data.desired = 4;
     data.tags[TAG.surgeAt] = '150';
     addInstance(w, 'data-asg', 7, stage !== 'waitJoin');
+    // The join-wait mark stays until every instance of the group has joined.
+    if (stage === 'waitJoin') data.tags[TAG.joinWait] = '150';
     if (stage === 'dataTerminate') {
       w.exclude = [hex(1)];
       for (const s of w.shards) if (s.node === hex(1)) s.node = hex(7);
