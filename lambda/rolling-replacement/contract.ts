@@ -42,9 +42,15 @@ export function parseProperties(raw: unknown, origin: string): RolloutProperties
   return r.data;
 }
 
-export function specFromProperties(p: RolloutProperties, mode: RolloutSpec['mode'], abortReason?: string): RolloutSpec {
+export function specFromProperties(
+  p: RolloutProperties,
+  mode: RolloutSpec['mode'],
+  abortReason?: string,
+  attempt?: string,
+): RolloutSpec {
   return {
     rolloutId: p.RolloutId,
+    ...(attempt ? { attempt } : {}),
     groups: { master: p.MasterGroupName, data: p.DataGroupName },
     targetVersion: p.TargetVersion,
     mode,

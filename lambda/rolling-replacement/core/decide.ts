@@ -110,6 +110,17 @@ function beginTags(ctx: Ctx, g: GroupState): Record<string, string> {
   return tags;
 }
 
+/** The result tag: "<outcome>:<rolloutId>[:<attempt>]". */
+function formatResult(outcome: Outcome, spec: RolloutSpec): string {
+  return `${outcome}:${spec.rolloutId}${spec.attempt ? `:${spec.attempt}` : ''}`;
+}
+
+function parseResult(text: string | undefined): { outcome: Outcome; rolloutId: string; attempt?: string } | undefined {
+  const m = /^(completed|failed|aborted):([A-Za-z0-9-]+)(?::(.+))?$/.exec(text ?? '');
+  if (!m) return undefined;
+  return { outcome: m[1] as Outcome, rolloutId: m[2]!, ...(m[3] ? { attempt: m[3] } : {}) };
+}
+
 function decideIdle(ctx: Ctx): Decision {
   const { spec, marks } = ctx;
   if (spec.mode === 'abort') {
@@ -118,9 +129,15 @@ function decideIdle(ctx: Ctx): Decision {
       `${spec.abortReason ?? 'abort'}: no rollout in progress, nothing to clean up`,
     );
   }
-  if (marks.result !== undefined && marks.result.endsWith(`:${spec.rolloutId}`)) {
-    const outcome = marks.result.slice(0, marks.result.indexOf(':')) as Outcome;
-    return act({ type: 'done', outcome }, `rollout ${spec.rolloutId} already finished: ${outcome}`);
+  const last = parseResult(marks.result);
+  if (last && last.rolloutId === spec.rolloutId) {
+    const retry = last.outcome !== 'completed' && spec.attempt !== undefined && last.attempt !== spec.attempt;
+    if (!retry)
+      return act(
+        { type: 'done', outcome: last.outcome },
+        `rollout ${spec.rolloutId} already finished: ${last.outcome}`,
+      );
+    // A new deployment of the same change after a failure or an abort: a new attempt from where the cluster is.
   }
   const outdated = ctx.data.outdated.length + ctx.master.outdated.length;
   if (outdated === 0) {
@@ -610,7 +627,7 @@ function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
     }
   }
   const groups = [ctx.master, ctx.data].filter((g) => g.locked).map((g) => g.group.name);
-  const result = tagValue(`${outcome}:${ctx.spec.rolloutId}`);
+  const result = tagValue(formatResult(outcome, ctx.spec));
   const note = leftovers.length ? `; ${leftovers.join('; ')}` : '';
   return act({ type: 'release', groups, outcome, result }, `${outcome}: ${why}${note}`);
 }

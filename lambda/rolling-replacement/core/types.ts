@@ -126,6 +126,12 @@ export interface RolloutSpec {
   readonly mode: 'roll' | 'abort';
   /** Why the mode is abort (reported), e.g. "stack rollback". */
   readonly abortReason?: string;
+  /**
+   * Identifies one attempt of the rollout (the workflow's start time). A rollout that failed or was aborted in another
+   * attempt starts again from where the cluster is; a retry within the same attempt does nothing. Absent: the result
+   * of any attempt counts (elkctl).
+   */
+  readonly attempt?: string;
   readonly options: RolloutOptions;
 }
 

@@ -58,7 +58,8 @@ export async function handler(input: unknown): Promise<WorkflowState> {
     return { ...state, status: 'continued', reason: `continued as ${name}` };
   }
   const { es, fleet } = await rt.ports({ data: props.DataGroupName, master: props.MasterGroupName });
-  const spec = specFromProperties(props, 'roll');
+  // One attempt per workflow start (continue-as-new keeps startedAt): a new deployment retries a failed rollout.
+  const spec = specFromProperties(props, 'roll', undefined, `a${Math.floor(state.startedAt)}`);
   const r = await reconcile({ es, fleet, spec, now: rt.now() });
   const terminated = r.terminated ? [...state.terminated, r.terminated] : state.terminated;
   const next: WorkflowState = {
