@@ -9,6 +9,11 @@ const program = new Command()
   )
   .showHelpAfterError();
 registerCommands(program);
+// `elkctl diff … | head`: the reader left, so stop writing; no stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`elkctl: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(2);

@@ -21,6 +21,10 @@ export interface AssemblyStack {
   readonly template: Template;
   /** Logical id → construct path relative to the stack (e.g. "DataNodes/LaunchTemplate"). */
   readonly paths: Record<string, string>;
+  /** Stack tags from the assembly manifest. */
+  readonly tags?: Readonly<Record<string, string>>;
+  /** Folder of the (nested) assembly that holds the template. */
+  readonly dir?: string;
 }
 
 export class AssemblyError extends Error {
@@ -33,7 +37,12 @@ export class AssemblyError extends Error {
 interface ManifestArtifact {
   type: string;
   displayName?: string;
-  properties?: { templateFile?: string; directoryName?: string; displayName?: string };
+  properties?: {
+    templateFile?: string;
+    directoryName?: string;
+    displayName?: string;
+    tags?: Record<string, string>;
+  };
   metadata?: Record<string, Array<{ type: string; data?: unknown }>>;
   additionalMetadataFile?: string;
 }
@@ -82,8 +91,16 @@ function pathsOf(dir: string, name: string, artifact: ManifestArtifact, template
 
 function readLevel(dir: string, stage: string | undefined, out: Map<string, AssemblyStack>): void {
   const manifestFile = path.join(dir, 'manifest.json');
-  const manifest = readJson<{ artifacts?: Record<string, ManifestArtifact> }>(manifestFile, 'cloud assembly manifest');
-  for (const [id, artifact] of Object.entries(manifest.artifacts ?? {})) {
+  const manifest = readJson<{ version?: unknown; artifacts?: unknown }>(manifestFile, 'cloud assembly manifest');
+  if (
+    typeof manifest.version !== 'string' ||
+    (manifest.artifacts !== undefined && typeof manifest.artifacts !== 'object')
+  ) {
+    throw new AssemblyError(
+      `${dir}: not a cloud assembly (its manifest.json has no cloud assembly "version"); point --base/--head at the output folder of cdk synth`,
+    );
+  }
+  for (const [id, artifact] of Object.entries((manifest.artifacts ?? {}) as Record<string, ManifestArtifact>)) {
     if (artifact.type === 'cdk:cloud-assembly') {
       const sub = artifact.properties?.directoryName;
       if (!sub) throw new AssemblyError(`${manifestFile}: nested assembly ${id} has no directoryName`);
@@ -93,7 +110,8 @@ function readLevel(dir: string, stage: string | undefined, out: Map<string, Asse
       if (!templateFile) throw new AssemblyError(`${manifestFile}: stack ${id} has no templateFile`);
       const name = artifact.displayName ?? (stage ? `${stage}/${id}` : id);
       const template = readJson<Template>(path.join(dir, templateFile), `template of ${name}`);
-      out.set(name, { name, stage, template, paths: pathsOf(dir, name, artifact, template) });
+      const tags = artifact.properties?.tags;
+      out.set(name, { name, stage, template, paths: pathsOf(dir, name, artifact, template), tags, dir });
     }
   }
 }
@@ -114,4 +132,29 @@ export function readAssembly(dir: string): Map<string, AssemblyStack> {
   const out = new Map<string, AssemblyStack>();
   readLevel(dir, undefined, out);
   return out;
+}
+
+/** True when a stack carries one of this app's marks: an `elk-cdk:` stack tag or resource metadata, the version output. */
+export function isElkStack(s: AssemblyStack): boolean {
+  if (Object.keys(s.tags ?? {}).some((k) => k.startsWith('elk-cdk:'))) return true;
+  if ((s.template.Outputs as Record<string, unknown> | undefined)?.ElkVersion !== undefined) return true;
+  return Object.values(s.template.Resources ?? {}).some((r) =>
+    Object.keys(r.Metadata ?? {}).some((k) => k.startsWith('elk-cdk:')),
+  );
+}
+
+/**
+ * readAssembly, refusing what is not a synth of this app: a folder whose manifest.json is something else (a rules
+ * render output), an assembly without stacks, or one whose stacks carry none of elk-cdk's marks.
+ */
+export function readElkAssembly(dir: string): Map<string, AssemblyStack> {
+  const stacks = readAssembly(dir);
+  if (stacks.size === 0) throw new AssemblyError(`${dir}: the cloud assembly has no stack; is it a synth of elk-cdk?`);
+  if (![...stacks.values()].some(isElkStack)) {
+    throw new AssemblyError(
+      `${dir}: not a cloud assembly of elk-cdk (no stack has an elk-cdk: tag or metadata, or the ElkVersion output); ` +
+        'point --base/--head at the output folder of npm run synth',
+    );
+  }
+  return stacks;
 }

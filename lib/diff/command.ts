@@ -1,4 +1,4 @@
-import { readAssembly } from './assembly';
+import { readElkAssembly } from './assembly';
 import { Format, renderReport } from './render';
 import { diffAssemblies, DiffReport, FailKind } from './report';
 
@@ -40,7 +40,7 @@ export function parseFailOn(value: string): FailKind[] {
 
 /** The diff command without process I/O: read both assemblies, compare, render, decide the exit code. */
 export function runDiff(options: DiffCommandOptions): DiffCommandResult {
-  const report = diffAssemblies(readAssembly(options.base), readAssembly(options.head), {
+  const report = diffAssemblies(readElkAssembly(options.base), readElkAssembly(options.head), {
     base: options.baseLabel ?? options.base,
     head: options.headLabel ?? options.head,
   });

@@ -3,3 +3,5 @@ export * from './impact';
 export * from './report';
 export * from './render';
 export * from './command';
+export * from './intrinsics';
+export { ASSET_KEY, withoutAssetKeys, securityChanges } from './security';

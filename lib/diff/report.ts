@@ -17,6 +17,9 @@ import {
   ruleChanges,
   statefulReason,
 } from './impact';
+import { NO_SECURITY_CHANGE, SecurityChanges, securityChanges } from './security';
+
+export type { SecurityChanges } from './security';
 
 /** Ids of the version stamp (lib/version/stamp.ts), repeated here so the diff does not depend on the CDK code. */
 const STAMP = {
@@ -51,17 +54,6 @@ export interface DataRisk {
   readonly reason: string;
   /** The old resource is retained (DeletionPolicy / UpdateReplacePolicy Retain or Snapshot): detached, not deleted. */
   readonly retained: boolean;
-}
-
-export interface SecurityChanges {
-  /** True when IAM statements, managed policies or security-group rules change. */
-  readonly changed: boolean;
-  /** True when permissions or network access widen. */
-  readonly broadened: boolean;
-  /** Tables (header row first), logical ids replaced by construct paths. */
-  readonly iamStatements: string[][];
-  readonly managedPolicies: string[][];
-  readonly securityGroups: string[][];
 }
 
 export interface StackDiff {
@@ -274,14 +266,6 @@ export function impactSentences(stack: string, rolls: readonly NodeRoll[], rules
   return out;
 }
 
-const EMPTY_SECURITY: SecurityChanges = {
-  changed: false,
-  broadened: false,
-  iamStatements: [],
-  managedPolicies: [],
-  securityGroups: [],
-};
-
 /** Compares one stack between base and head. */
 export function diffStack(name: string, base: AssemblyStack | undefined, head: AssemblyStack | undefined): StackDiff {
   const stage = head?.stage ?? base?.stage;
@@ -292,7 +276,7 @@ export function diffStack(name: string, base: AssemblyStack | undefined, head: A
       status: 'removed',
       resources: [],
       other: [],
-      security: EMPTY_SECURITY,
+      security: NO_SECURITY_CHANGE,
       nodes: [],
       rules: [],
       risks: [],
@@ -357,15 +341,7 @@ export function diffStack(name: string, base: AssemblyStack | undefined, head: A
     });
   }
 
-  const iam = diff.iamChanges;
-  const sg = diff.securityGroupChanges;
-  const security: SecurityChanges = {
-    changed: iam.hasChanges || sg.hasChanges,
-    broadened: diff.permissionsBroadened,
-    iamStatements: iam.statements.hasChanges ? substitutePaths(iam.summarizeStatements(), paths) : [],
-    managedPolicies: iam.managedPolicies.hasChanges ? substitutePaths(iam.summarizeManagedPolicies(), paths) : [],
-    securityGroups: sg.hasChanges ? substitutePaths(sg.summarize(), paths) : [],
-  };
+  const security = securityChanges(oldT.template, newT.template, (rows) => substitutePaths(rows, paths), diff);
 
   const from = stampValue(base?.template);
   const to = stampValue(head.template);

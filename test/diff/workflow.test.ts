@@ -12,6 +12,8 @@ interface Step {
 }
 interface Job {
   if?: string;
+  'timeout-minutes'?: number;
+  concurrency?: { group: string; 'cancel-in-progress': boolean };
   needs?: string | string[];
   environment?: string | { name: string };
   permissions?: Record<string, string>;
@@ -19,6 +21,7 @@ interface Job {
 }
 interface Workflow {
   on: Record<string, unknown>;
+  concurrency?: { group: string; 'cancel-in-progress': unknown };
   jobs: Record<string, Job>;
 }
 
@@ -77,6 +80,51 @@ describe('.github/workflows/ci.yml', () => {
     }
     expect(needs('deploy-staging')).toEqual(['build']);
     expect(needs('deploy-production')).toEqual(['deploy-staging']);
+  });
+});
+
+describe('deploy jobs', () => {
+  const deployJobs = ['deploy-staging', 'deploy-production'];
+
+  test('pin every action by commit SHA (they hold the deploy role)', () => {
+    for (const job of deployJobs) {
+      const uses = workflow.jobs[job]!.steps.flatMap((s) => (s.uses ? [s.uses] : []));
+      expect(uses.length).toBeGreaterThan(3);
+      expect(uses.filter((u) => !/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/.test(u))).toEqual([]);
+    }
+  });
+
+  test('keep the AWS session for as long as the job may wait for the roll', () => {
+    for (const job of deployJobs) {
+      const creds = workflow.jobs[job]!.steps.find((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'));
+      const seconds = Number(creds!.with!['role-duration-seconds']);
+      expect(seconds).toBeGreaterThanOrEqual(workflow.jobs[job]!['timeout-minutes']! * 60);
+    }
+  });
+
+  test('queue per environment: a production run waiting for approval holds no group that staging deploys need', () => {
+    const groups = deployJobs.map((j) => workflow.jobs[j]!.concurrency!);
+    expect(new Set(groups.map((g) => g.group)).size).toBe(2);
+    expect(groups.every((g) => g['cancel-in-progress'] === false)).toBe(true);
+    // The workflow-level group of a push is that push's own (its sha): it never blocks a later push.
+    expect(workflow.concurrency!.group).toContain('github.sha');
+  });
+});
+
+describe('one Node.js version', () => {
+  const nvmrc = fs.readFileSync(path.join(PROJECT_ROOT, '.nvmrc'), 'utf8').trim();
+
+  test('the workflow reads .nvmrc in every job, .ci/run checks it, the README names it', () => {
+    const setups = Object.values(workflow.jobs).flatMap((j) =>
+      j.steps.filter((s) => s.uses?.startsWith('actions/setup-node')),
+    );
+    expect(setups.length).toBe(4);
+    for (const s of setups) {
+      expect(s.with!['node-version-file']).toBe('.nvmrc');
+      expect(s.with!['node-version']).toBeUndefined();
+    }
+    expect(fs.readFileSync(path.join(PROJECT_ROOT, '.ci', 'run'), 'utf8')).toContain('.nvmrc');
+    expect(fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8')).toContain(`Node.js ${nvmrc}`);
   });
 });
 
