@@ -1,6 +1,6 @@
 import type { ModelParams } from '../scenario';
-import { clusterSettingProblem, SETTING_DEFAULTS } from './settings';
-import { compareVersions, parseByteSize, parseTimeValue } from './units';
+import { clusterSettingProblem, SETTING_DEFAULTS, watermarkFraction } from './settings';
+import { compareVersions, humanBytes, parseByteSize, parseTimeValue } from './units';
 
 export { SETTING_DEFAULTS };
 
@@ -259,6 +259,33 @@ export class Cluster {
       this.memo.set(key, v);
     }
     return v;
+  }
+
+  /**
+   * The most bytes a node of `total` bytes may use below a watermark (DiskThresholdSettings): the percentage's free
+   * space, capped by the watermark's max_headroom (default 200gb/150gb/100gb, applied only while the watermark
+   * itself is not set explicitly). A watermark given in bytes is the free space itself.
+   */
+  usedLimit(name: 'low' | 'high' | 'flood_stage', total: number): number {
+    const key = `cluster.routing.allocation.disk.watermark.${name}`;
+    const value = this.setting(key) ?? '';
+    if (watermarkFraction(value) === undefined && parseByteSize(value) !== undefined) {
+      return Math.max(0, total - parseByteSize(value)!);
+    }
+    const explicit = this.transient.has(key) || this.persistent.has(key);
+    const hrKey = `${key}.max_headroom`;
+    const hrSet = this.transient.get(hrKey) ?? this.persistent.get(hrKey);
+    const headroom =
+      hrSet !== undefined
+        ? hrSet === '-1'
+          ? -1
+          : (parseByteSize(hrSet) ?? -1)
+        : explicit
+          ? -1
+          : (parseByteSize(this.defaults[hrKey]) ?? -1);
+    let free = total * (1 - this.watermark(name));
+    if (headroom >= 0) free = Math.min(free, headroom);
+    return total - free;
   }
 
   private computeWatermark(name: 'low' | 'high' | 'flood_stage'): number {
@@ -686,7 +713,7 @@ export class Cluster {
   ): 'YES' | 'NO' | 'THROTTLE' {
     let result: 'YES' | 'NO' | 'THROTTLE' = 'YES';
     const add = (decider: string, decision: 'YES' | 'NO' | 'THROTTLE', explanation: () => string): boolean => {
-      if (decider === ignore) return false;
+      if (decider === ignore || (ignore === 'node_version' && decider === 'index_version')) return false;
       if (collect) collect.push({ decider, decision, explanation: explanation() });
       if (decision === 'NO') result = 'NO';
       else if (decision === 'THROTTLE' && result === 'YES') result = 'THROTTLE';
@@ -766,6 +793,10 @@ export class Cluster {
     }
     if (add('node_version', nvDecision, () => nvText)) return result;
 
+    // index_version (IndexVersionAllocationDecider): the model gives each release its own index version, so it
+    // answers like node_version, in its own words; Elasticsearch runs and reports both.
+    if (add('index_version', nvDecision, () => nvText.replace(/version \[/g, 'index version ['))) return result;
+
     // same_shard
     const holder = shard.copies.find((c) => c !== copy && (c.node === node || c.relocatingTo === node));
     const selfThere = copy.node === node || copy.relocatingTo === node;
@@ -793,17 +824,17 @@ export class Cluster {
     // disk_threshold
     if (this.setting('cluster.routing.allocation.disk.threshold_enabled') !== 'false') {
       const used = loads?.get(node)?.used ?? this.usedBytes(node);
-      const low = this.watermark('low');
-      const high = this.watermark('high');
+      const low = this.usedLimit('low', node.diskTotal);
+      const high = this.usedLimit('high', node.diskTotal);
       const freePct = (100 * (1 - used / node.diskTotal)).toFixed(1);
       let d: 'YES' | 'NO' = 'YES';
       let text = `enough disk for shard on node, free: [${freePct}%], used: [${((100 * used) / node.diskTotal).toFixed(1)}%], shard size: [${shard.bytes}b]`;
-      if (!isNewPrimary && used > low * node.diskTotal) {
+      if (!isNewPrimary && used > low) {
         d = 'NO';
-        text = `the node is above the low watermark cluster setting [cluster.routing.allocation.disk.watermark.low=${this.setting('cluster.routing.allocation.disk.watermark.low')}], having less than the minimum required free space, actual free: [${freePct}%]`;
-      } else if (used + shard.bytes > high * node.diskTotal) {
+        text = `the node is above the low watermark cluster setting [cluster.routing.allocation.disk.watermark.low=${this.setting('cluster.routing.allocation.disk.watermark.low')}], having less than the minimum required [${humanBytes(node.diskTotal - low)}] free space, actual free: [${humanBytes(Math.max(0, node.diskTotal - used))}], actual free: [${freePct}%]`;
+      } else if (used + shard.bytes > high) {
         d = 'NO';
-        text = `allocating the shard to this node will bring the node above the high watermark cluster setting [cluster.routing.allocation.disk.watermark.high=${this.setting('cluster.routing.allocation.disk.watermark.high')}] and cause it to have less than the minimum required free space (shard size: [${shard.bytes}b])`;
+        text = `allocating the shard to this node will bring the node above the high watermark cluster setting [cluster.routing.allocation.disk.watermark.high=${this.setting('cluster.routing.allocation.disk.watermark.high')}] and cause it to have less than the minimum required [${humanBytes(node.diskTotal - high)}] free space (free space [${humanBytes(Math.max(0, node.diskTotal - used))}], shard size: [${humanBytes(shard.bytes)}])`;
       }
       if (add('disk_threshold', d, () => text)) return result;
     }
@@ -814,7 +845,8 @@ export class Cluster {
       const inLimit = this.limit('incoming');
       const outLimit = this.limit('outgoing');
       const incoming = this.countRecoveries(node, 'in');
-      const source = copy.primary || mode !== 'allocate' ? copy.node : primary.node;
+      // Outgoing recoveries are counted on the node of the active primary (a relocating primary: its own node).
+      const source = copy.primary && mode !== 'allocate' ? copy.node : primary.node;
       const outgoing = source ? this.countRecoveries(source, 'out') : 0;
       let d: 'YES' | 'THROTTLE' = 'YES';
       let text =
@@ -1055,16 +1087,34 @@ export class Cluster {
     return copy.shard.copies.some((c) => c.node === node) ? 'NO' : 'YES';
   }
 
+  /**
+   * Candidate nodes in the order the balancer prefers them for a copy of `index`: lowest weight first, with
+   * BalancedShardsAllocator's weight function (cluster.routing.allocation.balance.shard × copies on the node +
+   * balance.index × copies of the index on the node + balance.disk_usage × bytes on the node; the averages it
+   * subtracts are the same for every node and drop out of the comparison), then the name.
+   */
   private sortedCandidates(index: Index, loads: Map<EsNode, NodeLoad>): EsNode[] {
-    return this.candidates().sort((a, b) => {
-      const la = loads.get(a)!;
-      const lb = loads.get(b)!;
-      return (
-        (la.perIndex.get(index) ?? 0) - (lb.perIndex.get(index) ?? 0) ||
-        la.shards - lb.shards ||
-        a.name.localeCompare(b.name)
-      );
-    });
+    const [ws, wi, wd] = this.balanceWeights();
+    const weight = (n: EsNode) => {
+      const l = loads.get(n)!;
+      return ws * l.shards + wi * (l.perIndex.get(index) ?? 0) + wd * l.used;
+    };
+    return this.candidates()
+      .map((n) => ({ n, w: weight(n) }))
+      .sort((a, b) => a.w - b.w || a.n.name.localeCompare(b.n.name))
+      .map((e) => e.n);
+  }
+
+  private balanceWeights(): [number, number, number] {
+    let w = this.memo.get('balance:shard');
+    if (w === undefined) {
+      for (const k of ['shard', 'index', 'disk_usage']) {
+        const v = Number(this.setting(`cluster.routing.allocation.balance.${k}`));
+        this.memo.set(`balance:${k}`, Number.isFinite(v) ? v : 0);
+      }
+      w = this.memo.get('balance:shard')!;
+    }
+    return [w, this.memo.get('balance:index')!, this.memo.get('balance:disk_usage')!];
   }
 
   // ---------------------------------------------------------------- reroute
@@ -1275,11 +1325,13 @@ export class Cluster {
     const shard = copy.shard;
     copy.state = 'RELOCATING';
     copy.relocatingTo = node;
+    // Peer recovery source (IndicesClusterStateService / PeerRecoveryTargetService): a relocating primary hands
+    // off from its own node; a relocating replica, like any replica, recovers from the active primary.
     const r: Recovery = {
       id: ++this.recoveryIds,
       shard,
       type: 'relocation',
-      source: copy.node,
+      source: copy.primary ? copy.node : (this.primaryOf(shard).node ?? copy.node),
       target: node,
       copy,
       total: shard.bytes,
@@ -1352,13 +1404,20 @@ export class Cluster {
       copy.relocatingTo = undefined;
       copy.state = 'STARTED';
       copy.allocationId = this.host.token();
-      // Replica recoveries reading from the old primary location continue from the new one.
+      // The old primary is closed after the hand-off: replica recoveries (and replica relocations) reading from it
+      // start over from the new primary (what was copied is lost; it stays counted in bytesRecovered).
       if (copy.primary)
         for (const o of this.recoveries)
-          if (o.shard === copy.shard && o.type === 'peer' && o.source === from) {
+          if (o.shard === copy.shard && o.source === from) {
             this.track(o, -1);
             o.source = r.target;
+            o.done = 0;
             this.track(o, 1);
+            this.host.note(
+              'recovery-restarted',
+              o.target.name,
+              `[${copy.shard.index.name}][${copy.shard.num}] primary relocated to ${r.target.name}: the replica recovery starts over`,
+            );
           }
     } else {
       copy.state = 'STARTED';
@@ -1444,7 +1503,9 @@ export class Cluster {
       if (r.source === node) {
         this.cancelRecovery(r);
         if (r.type === 'relocation') {
+          // A relocation whose source (the primary) failed fails its target; the relocating copy stays started.
           r.copy.relocatingTo = undefined;
+          if (r.copy.state === 'RELOCATING') r.copy.state = 'STARTED';
         } else {
           this.unassign(r.copy, 'PRIMARY_FAILED', now, undefined, 'recovery source left');
         }
@@ -1479,7 +1540,10 @@ export class Cluster {
     if (shard.lost) return 'red';
     if (!Cluster.isActive(p)) {
       const fresh =
-        (p.state === 'UNASSIGNED' && p.unassigned?.reason === 'INDEX_CREATED' && p.failedAttempts === 0) ||
+        (p.state === 'UNASSIGNED' &&
+          p.unassigned?.reason === 'INDEX_CREATED' &&
+          p.failedAttempts === 0 &&
+          p.unassigned.lastStatus !== 'decider_no') ||
         (p.state === 'INITIALIZING' && p.recovery?.type === 'empty_store');
       return fresh ? 'yellow' : 'red';
     }

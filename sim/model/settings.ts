@@ -14,7 +14,8 @@ export interface SettingModel {
 export const SETTING_DEFAULTS = (model: SettingModel): Record<string, string> => ({
   'cluster.routing.allocation.enable': 'all',
   'cluster.routing.rebalance.enable': 'all',
-  'cluster.routing.allocation.allow_rebalance': 'always',
+  // ClusterRebalanceAllocationDecider: rebalance only when no shard is unassigned or initializing.
+  'cluster.routing.allocation.allow_rebalance': 'indices_all_active',
   'cluster.routing.allocation.cluster_concurrent_rebalance': String(model.clusterConcurrentRebalance),
   'cluster.routing.allocation.node_concurrent_recoveries': String(model.nodeConcurrentRecoveries),
   'cluster.routing.allocation.node_concurrent_incoming_recoveries': String(model.nodeConcurrentRecoveries),
