@@ -7,28 +7,28 @@ import { createHash, createPublicKey, KeyObject, randomBytes, sign } from 'node:
 
 // ---- DER primitives ----------------------------------------------------------------------------------------
 
-function length(n: number): Buffer {
+export function length(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n]);
   const bytes: number[] = [];
   for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
   return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
-function tlv(tag: number, content: Buffer): Buffer {
+export function tlv(tag: number, content: Buffer): Buffer {
   return Buffer.concat([Buffer.from([tag]), length(content.length), content]);
 }
 
-const seq = (...items: Buffer[]) => tlv(0x30, Buffer.concat(items));
-const set = (...items: Buffer[]) => tlv(0x31, Buffer.concat(items));
-const octets = (b: Buffer) => tlv(0x04, b);
-const bitString = (b: Buffer) => tlv(0x03, Buffer.concat([Buffer.from([0]), b]));
-const utf8 = (s: string) => tlv(0x0c, Buffer.from(s, 'utf8'));
-const bool = (v: boolean) => tlv(0x01, Buffer.from([v ? 0xff : 0x00]));
+export const seq = (...items: Buffer[]) => tlv(0x30, Buffer.concat(items));
+export const set = (...items: Buffer[]) => tlv(0x31, Buffer.concat(items));
+export const octets = (b: Buffer) => tlv(0x04, b);
+export const bitString = (b: Buffer) => tlv(0x03, Buffer.concat([Buffer.from([0]), b]));
+export const utf8 = (s: string) => tlv(0x0c, Buffer.from(s, 'utf8'));
+export const bool = (v: boolean) => tlv(0x01, Buffer.from([v ? 0xff : 0x00]));
 /** Context-specific, constructed, explicit tag [n]. */
-const explicit = (n: number, content: Buffer) => tlv(0xa0 | n, content);
+export const explicit = (n: number, content: Buffer) => tlv(0xa0 | n, content);
 
 /** A non-negative INTEGER from big-endian bytes (leading zeros trimmed, 0x00 prepended if the top bit is set). */
-function integer(bytes: Buffer): Buffer {
+export function integer(bytes: Buffer): Buffer {
   let i = 0;
   while (i < bytes.length - 1 && bytes[i] === 0) i++;
   let b = bytes.subarray(i);
@@ -48,7 +48,7 @@ export function oid(dotted: string): Buffer {
 }
 
 /** UTCTime until 2049, GeneralizedTime from 2050 (RFC 5280 4.1.2.5). */
-function time(d: Date): Buffer {
+export function time(d: Date): Buffer {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   const rest = `${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
   const y = d.getUTCFullYear();
@@ -57,7 +57,7 @@ function time(d: Date): Buffer {
 
 // ---- X.509 --------------------------------------------------------------------------------------------------
 
-const OID = {
+export const OID = {
   commonName: '2.5.4.3',
   organization: '2.5.4.10',
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
@@ -67,11 +67,11 @@ const OID = {
   authorityKeyIdentifier: '2.5.29.35',
 };
 
-function name(commonName: string, organization: string): Buffer {
+export function name(commonName: string, organization: string): Buffer {
   return seq(set(seq(oid(OID.organization), utf8(organization))), set(seq(oid(OID.commonName), utf8(commonName))));
 }
 
-function extension(id: string, critical: boolean, value: Buffer): Buffer {
+export function extension(id: string, critical: boolean, value: Buffer): Buffer {
   return seq(oid(id), ...(critical ? [bool(true)] : []), octets(value));
 }
 

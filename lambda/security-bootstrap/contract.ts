@@ -71,6 +71,11 @@ export const BootstrapEnvSchema = z.object({
       return z.NEVER;
     }
   }),
+  /**
+   * Secret with the one-time first-boot password of elastic (what nodes put into `bootstrap.password`). Tried when
+   * elastic's real password gets 401: on a new cluster, that is how the real password is set the first time.
+   */
+  BOOTSTRAP_SECRET_ARN: z.string().min(1).optional(),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 export type BootstrapEnv = z.output<typeof BootstrapEnvSchema>;

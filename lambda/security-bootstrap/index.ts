@@ -111,10 +111,10 @@ async function loadPasswords(env: BootstrapEnv, deps: Deps): Promise<Record<stri
 }
 
 /**
- * Connects as elastic with the current password. If that gets 401 and the elastic secret has an AWSPREVIOUS
- * version that still authenticates, elastic's password was just rotated in Secrets Manager: set it to the current
- * value with the previous one, then continue with the current one. Otherwise 401 means wait (bootstrap.password
- * may not be in place yet).
+ * Connects as elastic with the current password. If that gets 401, elastic's password is set to the current value
+ * with the first of these that still authenticates: the elastic secret's AWSPREVIOUS version (a rotation), then the
+ * one-time bootstrap password (a new cluster: nodes hold only that one, in `bootstrap.password`). Then it continues
+ * with the current one. Otherwise 401 means wait (bootstrap.password may not be in place yet).
  */
 async function withClient(
   env: BootstrapEnv,
@@ -142,8 +142,10 @@ async function withClient(
     });
     if ('verdict' in auth) {
       if (!auth.reason.includes('HTTP 401')) return auth;
-      const rotated = await adoptRotatedElasticPassword(env, elasticPassword, connect, deps);
-      if (rotated) return rotated.verdict === 'done' ? await fn(es) : rotated;
+      const adopted =
+        (await adoptRotatedElasticPassword(env, elasticPassword, connect, deps)) ??
+        (await adoptFromBootstrapPassword(env, elasticPassword, connect, deps));
+      if (adopted) return adopted.verdict === 'done' ? await fn(es) : adopted;
       return auth;
     }
     return await fn(es);
@@ -165,6 +167,46 @@ async function adoptRotatedElasticPassword(
     return undefined; // no previous version: nothing was rotated
   }
   if (previous === current) return undefined;
+  return setElasticPasswordWith(
+    previous,
+    current,
+    connect,
+    deps,
+    'elastic secret was rotated; set with the previous password',
+  );
+}
+
+/** First formation: elastic authenticates only with the nodes' one-time bootstrap.password. */
+async function adoptFromBootstrapPassword(
+  env: BootstrapEnv,
+  current: string,
+  connect: (password: string) => Client,
+  deps: Deps,
+): Promise<RunResult | undefined> {
+  if (!env.BOOTSTRAP_SECRET_ARN) return undefined;
+  let bootstrap: string;
+  try {
+    bootstrap = (await readUserSecret(deps.secretsManager, env.BOOTSTRAP_SECRET_ARN)).password;
+  } catch {
+    return undefined;
+  }
+  if (bootstrap === current) return undefined;
+  return setElasticPasswordWith(
+    bootstrap,
+    current,
+    connect,
+    deps,
+    "first formation: set elastic's real password with the one-time bootstrap password",
+  );
+}
+
+async function setElasticPasswordWith(
+  previous: string,
+  current: string,
+  connect: (password: string) => Client,
+  deps: Deps,
+  reason: string,
+): Promise<RunResult | undefined> {
   const old = connect(previous);
   try {
     const auth = await call(old, {
@@ -176,12 +218,8 @@ async function adoptRotatedElasticPassword(
     const [req] = planPasswordSync({ elastic: current });
     const set = await call(old, req);
     if ('verdict' in set) return set;
-    deps.log({
-      decision: 'applied',
-      request: req.description,
-      reason: 'elastic secret was rotated; set with the previous password',
-    });
-    return { verdict: 'done', applied: 1, reason: 'elastic password rotated' };
+    deps.log({ decision: 'applied', request: req.description, reason });
+    return { verdict: 'done', applied: 1, reason };
   } finally {
     await old.close();
   }

@@ -74,10 +74,7 @@ export class ElasticsearchNodeGroup extends Construct {
         }),
       );
     }
-    if (props.security) {
-      props.security.grantNodeCertificates(this.instanceRole);
-      props.security.grantNodeBootstrapPassword(this.instanceRole);
-    }
+    if (props.security) props.security.grantNodeBootstrapPassword(this.instanceRole);
 
     const env: Record<string, string> = {
       ELK_ENVIRONMENT: config.name,
@@ -95,9 +92,10 @@ export class ElasticsearchNodeGroup extends Construct {
       ELK_DATA_PATH: DATA_PATH,
     };
     if (props.security) {
-      env.ELK_CA_SECRET_ID = props.security.caSecret.secretArn;
+      env.ELK_CERT_ISSUER_URL = props.security.issuer.url;
       env.ELK_SERVICE_NAME = props.security.serviceName;
-      env.ELK_ELASTIC_SECRET_ID = props.security.userSecret('elastic').secretArn;
+      env.ELK_BOOTSTRAP_SECRET_ID = props.security.bootstrapPasswordSecret.secretArn;
+      env.ELK_MONITOR_SECRET_ID = props.security.userSecret('node_monitor').secretArn;
     }
 
     this.launchTemplate = nodeLaunchTemplate(this, 'LaunchTemplate', {
@@ -125,6 +123,12 @@ export class ElasticsearchNodeGroup extends Construct {
       healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(10) }),
       // No update policy: a launch template change never replaces a node behind the orchestrator's back.
       // (CDK renders no UpdatePolicy when neither `init` nor `updatePolicy` is given; asserted in the tests.)
+    });
+    props.security?.allowNodeCertificates({
+      profile: `elasticsearch-${role}`,
+      group: this.autoScalingGroup,
+      role: this.instanceRole,
+      dnsNames: [props.security.serviceName],
     });
     Tags.of(this).add(TAG_CLUSTER, props.discoveryTag);
     Tags.of(this).add(TAG_ROLE, role);

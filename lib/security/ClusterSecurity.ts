@@ -5,7 +5,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { prebundledCode } from '../bundling';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -13,6 +12,8 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { ClusterCaProperties } from '../../lambda/cluster-ca/contract';
+import { AllowGroupProps, CertificateIssuer } from './CertificateIssuer';
+import { securityLambda, securityLogGroup } from './functions';
 import { NATIVE_USERS, ROLES, securityDefinitionsHash, SERVICE_USERS, ServiceUser } from './roles';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -44,6 +45,8 @@ export interface ClusterSecurityProps {
    * @default '1'
    */
   readonly caRevision?: string;
+  /** Validity of an issued node certificate (nodes renew well before it ends). @default 7 days */
+  readonly nodeCertificateValidityDays?: number;
 }
 
 export interface SecurityBootstrapProps {
@@ -94,6 +97,14 @@ export class ClusterSecurity extends Construct {
   readonly caCertificateParameterName: string;
   readonly serviceName: string;
   readonly environmentName: string;
+  /** Signs node certificates for this environment's instances; the only reader of the CA key besides the CA Lambda. */
+  readonly issuer: CertificateIssuer;
+  /**
+   * One-time first-boot password of `elastic` (JSON {"username":"elastic","password"}): what Elasticsearch nodes put
+   * into their keystore as `bootstrap.password`. Useless once the security bootstrap has set elastic's real
+   * password in `.security`. Nodes never read elastic's real secret.
+   */
+  readonly bootstrapPasswordSecret: secretsmanager.Secret;
   private readonly users: Record<ServiceUser, secretsmanager.Secret>;
 
   constructor(scope: Construct, id: string, props: ClusterSecurityProps) {
@@ -169,6 +180,15 @@ export class ClusterSecurity extends Construct {
       serviceTimeout: Duration.minutes(5),
     });
 
+    this.issuer = new CertificateIssuer(this, 'Issuer', {
+      environmentName: env,
+      caSecretArn: this.caSecret.secretArn,
+      grantCaRead: (grantee) => this.grantSecretRead(this.caSecret, grantee),
+      validityDays: props.nodeCertificateValidityDays,
+    });
+    // The issuer signs with the CA from the secret, so it runs only once the CA exists.
+    this.issuer.function.node.addDependency(ca);
+
     this.caCertificateParameterName = `/elk/${env}/security/ca-cert`;
     this.caCertificateParameter = new ssm.StringParameter(this, 'CaCertificate', {
       parameterName: this.caCertificateParameterName,
@@ -201,6 +221,24 @@ export class ClusterSecurity extends Construct {
       users[user] = secret;
     }
     this.users = users as Record<ServiceUser, secretsmanager.Secret>;
+
+    this.bootstrapPasswordSecret = new secretsmanager.Secret(this, 'BootstrapPassword', {
+      secretName: `elk/${env}/security/bootstrap-password`,
+      description: `elk-cdk ${env}: one-time first-boot password of elastic (keystore bootstrap.password); not elastic's real password`,
+      encryptionKey: this.key,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: 'elastic' }),
+        generateStringKey: 'password',
+        passwordLength: 32,
+        excludePunctuation: true,
+      },
+      removalPolicy,
+    });
+    Validations.of(this.bootstrapPasswordSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        "Only authenticates before the security bootstrap sets elastic's real password (first formation); afterwards Elasticsearch ignores it.",
+    });
   }
 
   /** The secret of one service user (JSON {username, password}). */
@@ -226,14 +264,19 @@ export class ClusterSecurity extends Construct {
     this.grantCaCertificateRead(grantee);
   }
 
-  /** For the Elasticsearch node role: read the CA secret (node-certs.sh), nothing else. */
-  grantNodeCertificates(grantee: iam.IGrantable): iam.Grant {
-    return this.grantSecretRead(this.caSecret, grantee);
+  /**
+   * Lets the instances of an Auto Scaling group get node certificates from the issuer (node-certs.sh
+   * --issuer-url): their own IP and DNS name plus `dnsNames`. Grants the role the function URL invocation only;
+   * no instance role reads the CA secret.
+   */
+  allowNodeCertificates(props: AllowGroupProps): void {
+    this.issuer.allowGroup(props);
   }
 
-  /** For the Elasticsearch node role: read the elastic secret (es-bootstrap-password.sh). */
-  grantNodeBootstrapPassword(grantee: iam.IGrantable): iam.Grant {
-    return this.grantUserSecretRead('elastic', grantee);
+  /** For the Elasticsearch node role: the one-time bootstrap password and the node_monitor user, nothing else. */
+  grantNodeBootstrapPassword(grantee: iam.IGrantable): void {
+    this.grantSecretRead(this.bootstrapPasswordSecret, grantee);
+    this.grantUserSecretRead('node_monitor', grantee);
   }
 
   private grantSecretRead(secret: secretsmanager.ISecret, grantee: iam.IGrantable): iam.Grant {
@@ -295,6 +338,7 @@ export class ClusterSecurity extends Construct {
         ES_SERVERNAME: props.servername ?? this.serviceName,
         CA_PARAMETER_NAME: this.caCertificateParameterName,
         USER_SECRET_ARNS: Stack.of(scope).toJsonString(userSecretArns),
+        BOOTSTRAP_SECRET_ARN: this.bootstrapPasswordSecret.secretArn,
         REQUEST_TIMEOUT_MS: '10000',
       },
     };
@@ -311,6 +355,7 @@ export class ClusterSecurity extends Construct {
     for (const fn of [onEventFunction, isCompleteFunction]) {
       // The bootstrap sets every user's password, so it reads every user secret: the only role that does.
       for (const u of SERVICE_USERS) this.grantUserSecretRead(u, fn);
+      this.grantSecretRead(this.bootstrapPasswordSecret, fn);
       this.grantCaCertificateRead(fn);
     }
 
@@ -343,59 +388,11 @@ export class ClusterSecurity extends Construct {
   }
 
   private logGroup(scope: Construct, id: string): logs.LogGroup {
-    return new logs.LogGroup(scope, id, {
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    return securityLogGroup(scope, id);
   }
 
-  /** A NodejsFunction with its own role that may only write its own log group (no managed policy). */
   private lambda(scope: Construct, id: string, props: NodejsFunctionProps): NodejsFunction {
-    const logGroup = this.logGroup(scope, `${id}Logs`);
-    const role = new iam.Role(scope, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `${props.description ?? id}`.slice(0, 1000),
-    });
-    if (props.vpc) {
-      // ENI management for a VPC Lambda; these EC2 actions do not support resource-level permissions.
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          actions: [
-            'ec2:CreateNetworkInterface',
-            'ec2:DescribeNetworkInterfaces',
-            'ec2:DeleteNetworkInterface',
-            'ec2:AssignPrivateIpAddresses',
-            'ec2:UnassignPrivateIpAddresses',
-          ],
-          resources: ['*'],
-        }),
-      );
-    }
-    const fn = new NodejsFunction(scope, id, {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      role,
-      logGroup,
-      ...props,
-      // Bundled once per process (same esbuild options as NodejsFunction's bundling), shared by every stack.
-      entry: undefined,
-      code: prebundledCode(scope, props.entry!, {
-        minify: true,
-        sourceMap: false,
-        target: 'node22',
-        externalModules: ['@aws-sdk/*'],
-      }),
-      handler: `index.${props.handler ?? 'handler'}`,
-    });
-    logGroup.grantWrite(role);
-    if (props.vpc) {
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'The EC2 network-interface actions a VPC Lambda needs have no resource-level permissions.',
-      });
-    }
-    return fn;
+    return securityLambda(scope, id, props);
   }
 }
 

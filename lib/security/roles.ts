@@ -20,7 +20,14 @@ export interface RoleDescriptor {
 }
 
 /** Users whose passwords the stack generates, one Secrets Manager secret each. */
-export const SERVICE_USERS = ['elastic', 'kibana_system', 'logstash_writer', 'elastalert', 'orchestrator'] as const;
+export const SERVICE_USERS = [
+  'elastic',
+  'kibana_system',
+  'logstash_writer',
+  'elastalert',
+  'orchestrator',
+  'node_monitor',
+] as const;
 export type ServiceUser = (typeof SERVICE_USERS)[number];
 
 /** Built-in users of Elasticsearch: only their password is set, never their roles. */
@@ -89,6 +96,15 @@ export const ROLES: Readonly<Record<string, RoleDescriptor>> = {
     indices: [{ names: ['*'], privileges: ['monitor'], allow_restricted_indices: true }],
     metadata: MANAGED,
   },
+  /**
+   * What an Elasticsearch node's own boot scripts may do over HTTP: `GET /` (cluster uuid, to write the formation
+   * marker) and nothing else. Nodes hold this user's password instead of elastic's.
+   */
+  node_monitor: {
+    cluster: ['cluster:monitor/main'],
+    indices: [],
+    metadata: MANAGED,
+  },
 };
 
 export interface NativeUser {
@@ -101,6 +117,7 @@ export const NATIVE_USERS: Readonly<Record<Exclude<ServiceUser, 'elastic' | 'kib
   logstash_writer: { roles: ['logstash_writer'], full_name: 'Logstash writer (elk-cdk)' },
   elastalert: { roles: ['elastalert'], full_name: 'ElastAlert (elk-cdk)' },
   orchestrator: { roles: ['orchestrator'], full_name: 'Rolling-replacement orchestrator (elk-cdk)' },
+  node_monitor: { roles: ['node_monitor'], full_name: 'Elasticsearch node boot scripts (elk-cdk)' },
 };
 
 /** Stable JSON (sorted keys) so the hash only changes when a definition does. */

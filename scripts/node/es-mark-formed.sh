@@ -6,7 +6,8 @@
 #   2. removes cluster.initial_master_nodes from elasticsearch.yml (Elastic: remove it once the cluster formed).
 #
 # Inputs (environment): ELK_REGION, ELK_MARKER_PARAMETER, ELK_STACK_ID,
-#   ELK_ELASTIC_SECRET_ID (optional: with it, HTTPS + the elastic user; without it, plain HTTP),
+#   ELK_MONITOR_SECRET_ID (optional: with it, HTTPS + the node_monitor user, which may only GET /; without it,
+#   plain HTTP),
 #   ELK_ES_URL (default https://localhost:9200 or http://localhost:9200), ELK_ES_CA (default /etc/elasticsearch/certs/ca.crt),
 #   ELK_ES_CONF_DIR (default /etc/elasticsearch), ELK_FORMED_ATTEMPTS (default 180), ELK_FORMED_SLEEP (default 10)
 set -euo pipefail
@@ -20,13 +21,13 @@ ATTEMPTS="${ELK_FORMED_ATTEMPTS:-180}"
 SLEEP="${ELK_FORMED_SLEEP:-10}"
 
 curl_args=(-s --max-time 10)
-if [ -n "${ELK_ELASTIC_SECRET_ID:-}" ]; then
+if [ -n "${ELK_MONITOR_SECRET_ID:-}" ]; then
   URL="${ELK_ES_URL:-https://localhost:9200}"
   curl_args+=(--cacert "${ELK_ES_CA:-/etc/elasticsearch/certs/ca.crt}")
   umask 077
   CURLRC="$(mktemp)"
   trap 'rm -f "$CURLRC"' EXIT
-  aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$ELK_ELASTIC_SECRET_ID" \
+  aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$ELK_MONITOR_SECRET_ID" \
     --query SecretString --output text |
     python3 -c 'import json,sys; s=json.load(sys.stdin); print("user = \"%s:%s\"" % (s["username"], s["password"]))' >"$CURLRC"
   curl_args+=(-K "$CURLRC")

@@ -31,11 +31,13 @@ fi
 chown -R elasticsearch:elasticsearch "$ELK_DATA_PATH"
 
 # Node certificate step (ClusterSecurity): TLS for 9200/9300 and the elastic bootstrap password.
-if [ -n "${ELK_CA_SECRET_ID:-}" ]; then
-  "$BIN/node-certs.sh" --ca-secret-id "$ELK_CA_SECRET_ID" --service-name "$ELK_SERVICE_NAME" --region "$ELK_REGION"
+# The certificate comes from the environment's issuer; the keystore gets the one-time bootstrap password, not
+# elastic's real one.
+if [ -n "${ELK_CERT_ISSUER_URL:-}" ]; then
+  "$BIN/node-certs.sh" --issuer-url "$ELK_CERT_ISSUER_URL" --service-name "$ELK_SERVICE_NAME" --region "$ELK_REGION"
   "$BIN/node-certs.sh" --print-settings >/etc/elk-cdk/security.yml
   export ELK_EXTRA_SETTINGS_FILE=/etc/elk-cdk/security.yml
-  "$BIN/es-bootstrap-password.sh" --secret-id "$ELK_ELASTIC_SECRET_ID" --region "$ELK_REGION"
+  "$BIN/es-bootstrap-password.sh" --secret-id "$ELK_BOOTSTRAP_SECRET_ID" --region "$ELK_REGION"
 fi
 
 config_args=()

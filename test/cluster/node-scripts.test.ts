@@ -263,11 +263,11 @@ describe('es-mark-formed.sh: the formation marker', () => {
     expect(calls().find((c) => c.startsWith('aws ssm put-parameter'))).toContain('--overwrite');
   });
 
-  test('with security, authenticates as elastic over HTTPS without the password on the command line', () => {
+  test('with security, authenticates as node_monitor over HTTPS without the password on the command line', () => {
     mark({
       STUB_ES_ROOT: '{"cluster_uuid":"Yx3kq9"}',
-      ELK_ELASTIC_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:elk/dev/users/elastic',
-      STUB_SECRET: '{"username":"elastic","password":"s3cretPassw0rd"}',
+      ELK_MONITOR_SECRET_ID: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:elk/dev/users/node_monitor',
+      STUB_SECRET: '{"username":"node_monitor","password":"s3cretPassw0rd"}',
     });
     const curl = calls().find((c) => c.startsWith('curl'))!;
     expect(curl).toContain('https://localhost:9200/');

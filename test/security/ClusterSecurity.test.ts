@@ -85,7 +85,9 @@ const id = {
     logstash_writer: 'SecurityUserLogstashWriter95445777',
     elastalert: 'SecurityUserElastalert6D5A0E92',
     orchestrator: 'SecurityUserOrchestratorDB82CBBE',
+    node_monitor: 'SecurityUserNodeMonitor1FF8CAE3',
   },
+  bootstrapPassword: 'SecurityBootstrapPassword0C7DD69C',
 };
 const secretIdWithPrefix = (lid: string) => lid;
 
@@ -94,11 +96,14 @@ describe('ClusterSecurity', () => {
   // contract: a change replaces the KMS key, the CA (every node certificate) or a password.
   it('keeps the logical ids of its stateful resources (renaming them would replace the CA and every password)', () => {
     expect(resources[id.key]?.Type).toBe('AWS::KMS::Key');
-    for (const lid of [id.caSecret, ...Object.values(id.users)]) {
+    for (const lid of [id.caSecret, id.bootstrapPassword, ...Object.values(id.users)]) {
       expect([lid, resources[lid]?.Type]).toEqual([lid, 'AWS::SecretsManager::Secret']);
     }
     expect(Object.keys(template.findResources('Custom::ElkClusterCa'))).toEqual(['SecurityClusterCaC749B2E5']);
-    expect(Object.keys(template.findResources('AWS::SSM::Parameter'))).toEqual(['SecurityCaCertificate07D29BFE']);
+    expect(Object.keys(template.findResources('AWS::SSM::Parameter')).sort()).toEqual([
+      'SecurityCaCertificate07D29BFE',
+      'SecurityIssuerPolicyB2DAC247',
+    ]);
   });
 
   it('turns on rotation for the KMS key and retains it, the CA secret and every user secret on update and delete, not on a rolled-back first create', () => {
@@ -117,7 +122,7 @@ describe('ClusterSecurity', () => {
 
   it('encrypts every Secrets Manager secret with the security KMS key', () => {
     const secrets = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SecretsManager::Secret');
-    expect(secrets).toHaveLength(6);
+    expect(secrets).toHaveLength(8);
     for (const [lid, r] of secrets) {
       expect([lid, r.Properties?.KmsKeyId]).toEqual([lid, { 'Fn::GetAtt': [id.key, 'Arn'] }]);
     }
@@ -145,18 +150,22 @@ describe('ClusterSecurity', () => {
     const u = (name: keyof typeof id.users) => secretIdWithPrefix(id.users[name]);
     const ca = secretIdWithPrefix(id.caSecret);
     const expected: Record<string, string[]> = {
-      [logicalIdOf('NodeRole/Resource')]: [ca, u('elastic')].sort(),
+      // Elasticsearch nodes: the one-time bootstrap password and node_monitor; never the CA key, never elastic.
+      [logicalIdOf('NodeRole/Resource')]: [id.bootstrapPassword, u('node_monitor')].sort(),
       [logicalIdOf('OrchestratorRole/Resource')]: [u('orchestrator')],
       [logicalIdOf('AlerterRole/Resource')]: [u('elastalert')],
       [logicalIdOf('LogstashRole/Resource')]: [u('logstash_writer')],
       [logicalIdOf('KibanaRole/Resource')]: [u('kibana_system')],
       [logicalIdOf('Security/CaFunctionRole/Resource')]: [ca],
-      [logicalIdOf('SecurityBootstrap/OnEventRole/Resource')]: Object.keys(id.users)
-        .map((n) => u(n as keyof typeof id.users))
-        .sort(),
-      [logicalIdOf('SecurityBootstrap/IsCompleteRole/Resource')]: Object.keys(id.users)
-        .map((n) => u(n as keyof typeof id.users))
-        .sort(),
+      [logicalIdOf('Security/Issuer/FunctionRole/Resource')]: [ca],
+      [logicalIdOf('SecurityBootstrap/OnEventRole/Resource')]: [
+        id.bootstrapPassword,
+        ...Object.keys(id.users).map((n) => u(n as keyof typeof id.users)),
+      ].sort(),
+      [logicalIdOf('SecurityBootstrap/IsCompleteRole/Resource')]: [
+        id.bootstrapPassword,
+        ...Object.keys(id.users).map((n) => u(n as keyof typeof id.users)),
+      ].sort(),
     };
     expect(Object.fromEntries(readers)).toEqual(expected);
   });
@@ -201,13 +210,21 @@ describe('ClusterSecurity', () => {
     });
   });
 
-  it('runs the Lambdas on Node.js 24 with the CA secret ARN in the CA function environment only', () => {
+  it('runs the Lambdas on Node.js 24 with the CA secret ARN in the CA and issuer function environments only', () => {
     const fns = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     const ours = fns.filter((f) => String(f.Properties?.Description ?? '').startsWith('elk-cdk'));
-    expect(ours).toHaveLength(3);
+    expect(ours).toHaveLength(4);
     for (const f of ours) expect(f.Properties?.Runtime).toBe('nodejs24.x');
     const withCa = ours.filter((f) => JSON.stringify(f.Properties?.Environment ?? {}).includes('CA_SECRET_ARN'));
-    expect(withCa).toHaveLength(1);
+    expect(withCa.map((f) => f.Properties?.Description).sort()).toEqual([
+      'elk-cdk test: creates the cluster CA once',
+      "elk-cdk test: issues short-lived node certificates to this environment's instances",
+    ]);
+  });
+
+  it('puts the issuer behind a function URL with AWS_IAM auth (never NONE)', () => {
+    const urls = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Url');
+    expect(urls.map((r) => r.Properties?.AuthType)).toEqual(['AWS_IAM']);
   });
 
   it('sends the role definitions and their hash to the bootstrap, within the 1 h custom-resource limit', () => {

@@ -1,19 +1,21 @@
-import { execFileSync, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as https from 'https';
 import * as path from 'path';
 import { AddressInfo } from 'net';
-import { X509Certificate } from 'crypto';
+import { createPrivateKey, X509Certificate } from 'crypto';
 import { caSecretString, createCa } from '../../lambda/cluster-ca/ca';
+import type { IssuerPolicy } from '../../lambda/cert-issuer/contract';
 import { createEsClient } from '../../lambda/shared/es-client';
 import { ClusterSecurity } from '../../lib/security/ClusterSecurity';
+import { FakeIssuer, ISSUER_ACCOUNT, NodeIdentity, startFakeIssuer } from './helpers/issuer';
 import { openssl, tempDir } from './helpers/pki';
 
 const NODE_CERTS = ClusterSecurity.nodeCertificateScriptPath;
 const BOOTSTRAP_PW = ClusterSecurity.bootstrapPasswordScriptPath;
 
-/** Writes executable stubs for `aws` and `curl` (IMDSv2) into `bin`. The aws stub logs its argv. */
-function writeStubs(bin: string, secretFile: string, argvLog: string): void {
+/** Writes an executable stub for `aws` into `bin` (es-bootstrap-password.sh). It logs its argv. */
+function writeAwsStub(bin: string, secretFile: string, argvLog: string): void {
   fs.mkdirSync(bin, { recursive: true });
   fs.writeFileSync(
     path.join(bin, 'aws'),
@@ -25,19 +27,49 @@ cat ${JSON.stringify(secretFile)}
 `,
     { mode: 0o755 },
   );
+}
+
+const NODE: NodeIdentity = {
+  accessKeyId: 'ASIATESTNODEKEY00001',
+  secretAccessKey: 'node-secret-access-key-never-in-argv',
+  token: 'node-session-token-never-in-argv',
+  roleName: 'test-cluster-MasterInstanceRole',
+  instanceId: 'i-0abc1234def567890',
+  privateIp: '10.1.2.3',
+  privateDnsName: 'ip-10-1-2-3.eu-west-1.compute.internal',
+  autoScalingGroup: 'test-cluster-MasterGroup-AAA',
+};
+
+/**
+ * A `curl` stub that answers IMDSv2 (token, identity, role credentials) and hands every other request (the issuer
+ * on 127.0.0.1) to the real curl, so the SigV4 signing is curl's own. It logs its argv.
+ */
+function writeCurlStub(bin: string, argvLog: string): void {
+  fs.mkdirSync(bin, { recursive: true });
+  const realCurl = execFileSync('bash', ['-c', 'command -v curl'], { encoding: 'utf8' }).trim();
+  const creds = JSON.stringify({
+    Code: 'Success',
+    AccessKeyId: NODE.accessKeyId,
+    SecretAccessKey: NODE.secretAccessKey,
+    Token: NODE.token,
+  });
   fs.writeFileSync(
     path.join(bin, 'curl'),
     `#!/usr/bin/env bash
+echo "curl $*" >> ${JSON.stringify(argvLog)}
 url="\${!#}"
+case "$url" in http://127.0.0.1:*) exec ${JSON.stringify(realCurl)} "$@" ;; esac
 case "$*" in
   *"-X PUT"*latest/api/token*) printf 'tok-123'; exit 0 ;;
 esac
 case "$*" in *"X-aws-ec2-metadata-token: tok-123"*) ;; *) exit 22 ;; esac
 case "$url" in
-  */meta-data/local-ipv4) printf '10.1.2.3' ;;
-  */meta-data/local-hostname) printf 'ip-10-1-2-3.eu-west-1.compute.internal' ;;
-  */meta-data/instance-id) printf 'i-0abc1234def567890' ;;
+  */meta-data/local-ipv4) printf '${NODE.privateIp}' ;;
+  */meta-data/local-hostname) printf '${NODE.privateDnsName}' ;;
+  */meta-data/instance-id) printf '${NODE.instanceId}' ;;
   */meta-data/placement/region) printf 'eu-west-1' ;;
+  */meta-data/iam/security-credentials/) printf '${NODE.roleName}' ;;
+  */meta-data/iam/security-credentials/${NODE.roleName}) printf '%s' '${creds}' ;;
   *) exit 22 ;;
 esac
 `,
@@ -45,62 +77,90 @@ esac
   );
 }
 
+/** Runs a script without blocking the event loop (the fake issuer answers in this process). */
+function runAsync(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', args, { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 function sans(certPem: string): string {
   return new X509Certificate(certPem).subjectAltName ?? '';
 }
 
-describe('node-certs.sh with stubbed aws/curl and the real openssl', () => {
+describe('node-certs.sh against the real issuer handler (stubbed IMDS, real curl SigV4, real openssl)', () => {
   const tmp = tempDir('node-certs-');
   const bin = path.join(tmp.dir, 'bin');
-  const secretFile = path.join(tmp.dir, 'ca-secret.txt');
-  const argvLog = path.join(tmp.dir, 'aws-argv.log');
+  const argvLog = path.join(tmp.dir, 'argv.log');
   const certDir = path.join(tmp.dir, 'etc-es-certs');
-  // The CA exactly as the cluster-CA Lambda stores it.
+  // The CA exactly as the cluster-CA Lambda stores it; the node never sees this secret.
   const ca = createCa({
     commonName: 'elk-cdk test cluster CA',
     organization: 'elk-cdk',
     validityDays: 30,
     now: new Date(),
   });
-  const secretId = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:elk/test/security/cluster-ca-AbCdEf';
-
+  const SERVICE = 'elasticsearch.test.elk.internal';
+  const policy: IssuerPolicy = {
+    environment: 'test',
+    validityDays: 7,
+    groups: [
+      {
+        autoScalingGroup: NODE.autoScalingGroup,
+        profile: 'elasticsearch-master',
+        roleArn: `arn:aws:iam::${ISSUER_ACCOUNT}:role/${NODE.roleName}`,
+        dnsNames: [SERVICE],
+      },
+    ],
+  };
+  let issuer: FakeIssuer;
   const run = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync('bash', [NODE_CERTS, ...args], {
-      encoding: 'utf8',
-      env: { PATH: `${bin}:${process.env.PATH}`, EXPECTED_SECRET_ID: secretId, HOME: tmp.dir, ...env },
-    });
+    runAsync([NODE_CERTS, ...args], { PATH: `${bin}:${process.env.PATH}`, HOME: tmp.dir, ...env });
 
-  beforeAll(() => {
-    fs.writeFileSync(secretFile, caSecretString(ca));
-    writeStubs(bin, secretFile, argvLog);
+  let result: Awaited<ReturnType<typeof run>>;
+  beforeAll(async () => {
+    writeCurlStub(bin, argvLog);
+    issuer = await startFakeIssuer({ node: NODE, region: 'eu-west-1', caSecret: caSecretString(ca), policy });
+    result = await run(['--issuer-url', issuer.url, '--service-name', SERVICE, '--cert-dir', certDir]);
   });
-  afterAll(() => tmp.cleanup());
-
-  let result: ReturnType<typeof run>;
-  beforeAll(() => {
-    result = run([
-      '--ca-secret-id',
-      secretId,
-      '--service-name',
-      'elasticsearch.test.elk.internal',
-      '--cert-dir',
-      certDir,
-    ]);
+  afterAll(async () => {
+    await issuer.close();
+    tmp.cleanup();
   });
 
-  it('succeeds and reads the CA secret in the region from IMDS', () => {
+  it('succeeds with a request that curl signed (SigV4, service lambda, region from IMDS, token signed too)', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(fs.readFileSync(argvLog, 'utf8')).toContain(`--region eu-west-1 --secret-id ${secretId}`);
+    expect(result.stdout).toMatch(/node-certs: certificate for i-0abc1234def567890 .* valid until \d{4}-/);
+    expect(issuer.signedHeaders[0]).toEqual(expect.arrayContaining(['host', 'x-amz-date', 'x-amz-security-token']));
   });
 
-  it('issues a node certificate that verifies against the cluster CA', () => {
+  it('never puts the role credentials on a command line', () => {
+    const argv = fs.readFileSync(argvLog, 'utf8');
+    expect(argv).toContain('--aws-sigv4 aws:amz:eu-west-1:lambda');
+    expect(argv).not.toContain(NODE.secretAccessKey);
+    expect(argv).not.toContain(NODE.token);
+  });
+
+  it('installs a short-lived certificate that verifies against the cluster CA, for the node key', () => {
     const out = openssl(['verify', '-CAfile', path.join(certDir, 'ca.crt'), path.join(certDir, 'node.crt')], certDir);
     expect(out).toContain('OK');
     expect(fs.readFileSync(path.join(certDir, 'ca.crt'), 'utf8').trim()).toBe(ca.certPem.trim());
     const node = new X509Certificate(fs.readFileSync(path.join(certDir, 'node.crt')));
     expect(node.ca).toBe(false);
     expect(node.subject).toContain('CN=i-0abc1234def567890');
+    expect(node.checkPrivateKey(createPrivateKey(fs.readFileSync(path.join(certDir, 'node.key'))))).toBe(true);
+    const days = (new Date(node.validTo).getTime() - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(6.9);
+    expect(days).toBeLessThanOrEqual(7);
   });
 
   it('puts the private IP, private DNS, service name and localhost in the SANs', () => {
@@ -121,7 +181,7 @@ describe('node-certs.sh with stubbed aws/curl and the real openssl', () => {
     expect(ext).toMatch(/TLS Web Server Authentication, TLS Web Client Authentication/);
   });
 
-  it('leaves no CA key on disk and keeps the node key private', () => {
+  it('leaves only its three files, keeps the node key private, and never holds the CA key', () => {
     const files = fs.readdirSync(certDir);
     expect(files.sort()).toEqual(['ca.crt', 'node.crt', 'node.key']);
     const caKeyBody = ca.keyPem.split('\n').slice(1, 3).join('');
@@ -146,7 +206,7 @@ describe('node-certs.sh with stubbed aws/curl and the real openssl', () => {
         caPem: ca.certPem,
         username: 'u',
         password: 'p',
-        servername: 'elasticsearch.test.elk.internal',
+        servername: SERVICE,
       });
       await expect(client.cluster.health()).resolves.toMatchObject({ status: 'green' });
       await client.close();
@@ -156,54 +216,74 @@ describe('node-certs.sh with stubbed aws/curl and the real openssl', () => {
     }
   });
 
-  it('issues a different key at every run (a replacement node never reuses a key)', () => {
+  it('renews with the same command: a new key and certificate every run', async () => {
     const before = fs.readFileSync(path.join(certDir, 'node.key'), 'utf8');
-    const again = run(['--ca-secret-id', secretId, '--service-name', 'es.x', '--cert-dir', certDir]);
+    const again = await run(['--issuer-url', issuer.url, '--service-name', SERVICE, '--cert-dir', certDir]);
     expect(again.status).toBe(0);
     expect(fs.readFileSync(path.join(certDir, 'node.key'), 'utf8')).not.toBe(before);
   });
 
-  it('during a CA rotation, signs with the first CA and trusts every CA in the secret', () => {
-    const newCa = createCa({ commonName: 'new CA', organization: 'elk-cdk', validityDays: 30, now: new Date() });
-    const rotating = path.join(tmp.dir, 'rotating-secret.txt');
-    const rotBin = path.join(tmp.dir, 'bin-rot');
-    writeStubs(rotBin, rotating, argvLog);
-    fs.writeFileSync(rotating, newCa.certPem + newCa.keyPem + ca.certPem);
-    const dir = path.join(tmp.dir, 'rot-certs');
-    const r = spawnSync('bash', [NODE_CERTS, '--ca-secret-id', secretId, '--service-name', 'es.x', '--cert-dir', dir], {
-      encoding: 'utf8',
-      env: { PATH: `${rotBin}:${process.env.PATH}`, EXPECTED_SECRET_ID: secretId, HOME: tmp.dir },
-    });
-    expect(r.status).toBe(0);
-    const trust = fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8');
-    expect(trust.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
-    const node = new X509Certificate(fs.readFileSync(path.join(dir, 'node.crt')));
-    expect(node.verify(new X509Certificate(newCa.certPem).publicKey)).toBe(true);
-    // An old node's certificate (signed by the old CA) verifies against the new trust bundle too.
-    const oldNode = fs.readFileSync(path.join(certDir, 'node.crt'), 'utf8');
-    fs.writeFileSync(path.join(dir, 'old-node.crt'), oldNode);
-    expect(openssl(['verify', '-CAfile', path.join(dir, 'ca.crt'), path.join(dir, 'old-node.crt')], dir)).toContain(
-      'OK',
-    );
-    expect(trust).not.toMatch(/PRIVATE KEY/);
-  });
-
-  it('fails with a clear message, and leaves no work files, when the secret cannot be read', () => {
-    const dir = path.join(tmp.dir, 'fail-certs');
-    const r = run(['--ca-secret-id', 'wrong-secret', '--service-name', 'es.x', '--cert-dir', dir]);
+  it("fails with the issuer's reason, and installs nothing, when it asks for a name it may not have", async () => {
+    const dir = path.join(tmp.dir, 'refused-certs');
+    const r = await run(['--issuer-url', issuer.url, '--service-name', 'kibana.test.elk.internal', '--cert-dir', dir]);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('cannot read the CA secret wrong-secret');
+    expect(r.stderr).toMatch(/the issuer refused \(HTTP 403\): DNS name\(s\) kibana\.test\.elk\.internal not allowed/);
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
-  it('refuses to run without the CA secret id or the service name', () => {
-    expect(run(['--service-name', 'x']).stderr).toContain('--ca-secret-id (or CA_SECRET_ID) is required');
-    expect(run(['--ca-secret-id', 'x']).stderr).toContain('--service-name (or SERVICE_NAME) is required');
-    expect(run(['--bogus']).stderr).toContain("unknown argument '--bogus'");
+  it('fails when its instance is not in a group of the environment', async () => {
+    issuer.setInstance({ autoScalingGroup: 'another-env-MasterGroup' });
+    try {
+      const dir = path.join(tmp.dir, 'foreign-certs');
+      const r = await run(['--issuer-url', issuer.url, '--service-name', SERVICE, '--cert-dir', dir]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/HTTP 403.*not in a group of environment test/);
+    } finally {
+      issuer.setInstance({ autoScalingGroup: NODE.autoScalingGroup });
+    }
   });
 
-  it('prints the elasticsearch.yml TLS settings for the files it writes', () => {
-    const r = run(['--print-settings', '--cert-dir', '/etc/elasticsearch/certs']);
+  it('during a CA rotation, gets a certificate of the first CA and trusts every CA in the secret', async () => {
+    const newCa = createCa({ commonName: 'new CA', organization: 'elk-cdk', validityDays: 30, now: new Date() });
+    issuer.setCaSecret(newCa.certPem + newCa.keyPem + ca.certPem);
+    const dir = path.join(tmp.dir, 'rot-certs');
+    try {
+      const r = await run(['--issuer-url', issuer.url, '--service-name', SERVICE, '--cert-dir', dir]);
+      expect(r.stderr).toBe('');
+      const trust = fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8');
+      expect(trust.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+      const node = new X509Certificate(fs.readFileSync(path.join(dir, 'node.crt')));
+      expect(node.verify(new X509Certificate(newCa.certPem).publicKey)).toBe(true);
+      // An old node's certificate (signed by the old CA) verifies against the new trust bundle too.
+      fs.copyFileSync(path.join(certDir, 'node.crt'), path.join(dir, 'old-node.crt'));
+      expect(openssl(['verify', '-CAfile', path.join(dir, 'ca.crt'), path.join(dir, 'old-node.crt')], dir)).toContain(
+        'OK',
+      );
+      expect(trust).not.toMatch(/PRIVATE KEY/);
+    } finally {
+      issuer.setCaSecret(caSecretString(ca));
+    }
+  });
+
+  it('fails with a clear message when the issuer is not reachable', async () => {
+    const dir = path.join(tmp.dir, 'unreachable-certs');
+    const r = await run(['--issuer-url', 'http://127.0.0.1:1/', '--service-name', SERVICE, '--cert-dir', dir]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('the issuer http://127.0.0.1:1/ is not reachable');
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses to run without the issuer URL or the service name, or with a plain-http issuer', async () => {
+    expect((await run(['--service-name', 'x'])).stderr).toContain('--issuer-url (or CERT_ISSUER_URL) is required');
+    expect((await run(['--issuer-url', 'https://x'])).stderr).toContain('--service-name (or SERVICE_NAME) is required');
+    expect((await run(['--issuer-url', 'http://issuer.example', '--service-name', 'x'])).stderr).toContain(
+      'must be https://',
+    );
+    expect((await run(['--bogus'])).stderr).toContain("unknown argument '--bogus'");
+  });
+
+  it('prints the elasticsearch.yml TLS settings for the files it writes', async () => {
+    const r = await run(['--print-settings', '--cert-dir', '/etc/elasticsearch/certs']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('xpack.security.transport.ssl.verification_mode: full');
     expect(r.stdout).toContain('xpack.security.http.ssl.certificate: /etc/elasticsearch/certs/node.crt');
@@ -222,7 +302,8 @@ describe('es-bootstrap-password.sh', () => {
     const secretFile = path.join(tmp.dir, 'elastic.json');
     const argvLog = path.join(tmp.dir, 'aws-argv.log');
     fs.writeFileSync(secretFile, JSON.stringify({ username: 'elastic', password: 'Gen3ratedPassw0rd' }));
-    writeStubs(bin, secretFile, argvLog);
+    writeAwsStub(bin, secretFile, argvLog);
+    writeCurlStub(bin, path.join(tmp.dir, 'curl-argv.log'));
     const esHome = path.join(tmp.dir, 'es');
     fs.mkdirSync(path.join(esHome, 'bin'), { recursive: true });
     fs.mkdirSync(path.join(esHome, 'config'));

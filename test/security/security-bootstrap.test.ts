@@ -19,9 +19,11 @@ describe('planSecurityRequests', () => {
       'POST /_security/user/elastic/_password',
       'PUT /_security/role/elastalert',
       'PUT /_security/role/logstash_writer',
+      'PUT /_security/role/node_monitor',
       'PUT /_security/role/orchestrator',
       'PUT /_security/user/elastalert',
       'PUT /_security/user/logstash_writer',
+      'PUT /_security/user/node_monitor',
       'PUT /_security/user/orchestrator',
       'POST /_security/user/kibana_system/_password',
     ]);
@@ -204,9 +206,11 @@ describe('security-bootstrap handlers against a loopback HTTPS Elasticsearch', (
       'POST /_security/user/elastic/_password',
       'PUT /_security/role/elastalert',
       'PUT /_security/role/logstash_writer',
+      'PUT /_security/role/node_monitor',
       'PUT /_security/role/orchestrator',
       'PUT /_security/user/elastalert',
       'PUT /_security/user/logstash_writer',
+      'PUT /_security/user/node_monitor',
       'PUT /_security/user/orchestrator',
       'POST /_security/user/kibana_system/_password',
     ]);
@@ -259,6 +263,23 @@ describe('security-bootstrap handlers against a loopback HTTPS Elasticsearch', (
       '/_cluster/health',
       '/_security/user/elastic/_password',
     ]);
+  });
+
+  it("first formation: sets elastic's real password with the nodes' one-time bootstrap password, then applies everything", async () => {
+    const bootstrapArn = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:elk/test/security/bootstrap-password-X';
+    esElasticPassword = 'one-time-bootstrap-pw';
+    sm.on(GetSecretValueCommand, { SecretId: bootstrapArn }).resolves({
+      SecretString: JSON.stringify({ username: 'elastic', password: 'one-time-bootstrap-pw' }),
+    });
+    const d = deps();
+    const withBootstrap: Deps = { ...d, env: { ...d.env, BOOTSTRAP_SECRET_ARN: bootstrapArn } };
+    await expect(isComplete(cfnEvent('Create'), withBootstrap)).resolves.toMatchObject({ IsComplete: true });
+    expect(esElasticPassword).toBe(PASSWORDS.elastic);
+    const first = seen.find((s) => s.url === '/_security/user/elastic/_password')!;
+    expect(first.auth).toBe('Basic ' + Buffer.from('elastic:one-time-bootstrap-pw').toString('base64'));
+    expect(JSON.parse(first.body)).toEqual({ password: PASSWORDS.elastic });
+    expect(logs.join('\n')).toMatch(/one-time bootstrap password/);
+    expect(logs.join('\n')).not.toContain('one-time-bootstrap-pw');
   });
 
   it('keeps waiting on 401 when the previous elastic password does not work either', async () => {

@@ -1,4 +1,5 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ClusterSecurity } from '../../../lib/security/ClusterSecurity';
@@ -39,8 +40,13 @@ export function securityTestStack(options: { bundle?: boolean; outdir?: string }
     logstash: role('LogstashRole', 'ec2.amazonaws.com'),
     kibana: role('KibanaRole', 'ec2.amazonaws.com'),
   };
-  security.grantNodeCertificates(roles.node);
   security.grantNodeBootstrapPassword(roles.node);
+  security.allowNodeCertificates({
+    profile: 'elasticsearch',
+    group: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(stack, 'NodeGroup', 'test-node-group'),
+    role: roles.node,
+    dnsNames: [security.serviceName],
+  });
   security.grantClient('orchestrator', roles.orchestrator);
   security.grantClient('elastalert', roles.alerter);
   security.grantClient('logstash_writer', roles.logstash);
