@@ -9,6 +9,8 @@ const base = require('./jest.config');
 module.exports = {
   ...base,
   roots: ['<rootDir>/test/rolling-replacement'],
+  testSequencer: '<rootDir>/jest.mutation.sequencer.js',
+  testEnvironment: '<rootDir>/jest.mutation.environment.js',
   testPathIgnorePatterns: [
     '/node_modules/',
     '/construct\\.test\\.ts$',

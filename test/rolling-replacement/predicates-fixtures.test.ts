@@ -360,3 +360,104 @@ describe('boundaries', () => {
     expect(status(P.joinedWithTargetVersion, w, { step: 'exclude' })).toBe('block');
   });
 });
+
+describe('reasons name what blocks', () => {
+  test('strictly-drained counts the copies and bytes still held', () => {
+    const r = run(P.strictlyDrained, base, { step: 'terminate', node: data(base, 0) });
+    expect(r).toEqual({ status: 'block', reason: `${data(base, 0)} still holds 2 shard copies (2000 bytes)` });
+  });
+
+  test('a refusal by other deciders names them, sorted, without a version decider involved', () => {
+    const w = unassignedReplica(base, {
+      canAllocate: 'no',
+      nodeDecisions: [
+        { nodeName: data(base, 1), decision: 'no', noDeciders: ['filter', 'awareness'] },
+        { nodeName: data(base, 2), decision: 'no', noDeciders: ['disk_threshold', 'same_shard'] },
+      ],
+    });
+    const c = P.classifyUnassigned(ctxIn(w));
+    expect(c.map((x) => [x.klass, x.detail])).toEqual([['blocked', 'awareness, disk_threshold, filter']]);
+  });
+
+  test('a long list of unassigned shards names three and counts the rest', () => {
+    const w = withEs(base, (es) => ({
+      ...es,
+      health: { ...es.health, status: 'yellow' },
+      shards: [
+        ...es.shards,
+        ...[1, 2, 3, 4, 5].map((k) => ({
+          index: 'more',
+          shard: k,
+          primary: false,
+          state: 'UNASSIGNED' as const,
+          bytes: 1,
+        })),
+      ],
+      explanations: [],
+    }));
+    const r = run(P.clusterGreenOrVersionYellow, w, { step: 'surge' });
+    expect(r.status === 'block' && r.reason).toBe(
+      'yellow and replicas are still being allocated: [more][1] replica (no allocation explanation); ' +
+        '[more][2] replica (no allocation explanation); [more][3] replica (no allocation explanation); and 2 more',
+    );
+  });
+
+  test('three unassigned shards are all named', () => {
+    const w = withEs(base, (es) => ({
+      ...es,
+      health: { ...es.health, status: 'red' },
+      shards: [
+        ...es.shards,
+        ...[1, 2, 3].map((k) => ({ index: 'more', shard: k, primary: true, state: 'UNASSIGNED' as const, bytes: 1 })),
+      ],
+    }));
+    const r = run(P.clusterGreenOrVersionYellow, w, { step: 'surge' });
+    expect(r.status === 'block' && r.reason).toBe(
+      'cluster is red: [more][1] primary (primary unassigned); [more][2] primary (primary unassigned); ' +
+        '[more][3] primary (primary unassigned)',
+    );
+  });
+
+  test('a red cluster that lists no shard says only that it is red', () => {
+    expect(run(P.clusterGreenOrVersionYellow, withHealth(base, { status: 'red' }), { step: 'surge' })).toEqual({
+      status: 'block',
+      reason: 'cluster is red',
+    });
+  });
+
+  test('an explanation of another shard number does not explain the replica', () => {
+    const w = withEs(
+      unassignedReplica(base, { canAllocate: 'no', nodeDecisions: versionNo([data(base, 1)]) }),
+      (es) => ({
+        ...es,
+        explanations: es.explanations.map((e) => ({ ...e, shard: 7 })),
+      }),
+    );
+    expect(P.classifyUnassigned(ctxIn(w)).map((c) => c.klass)).toEqual(['unexplained']);
+  });
+});
+
+describe('not applicable without what they judge', () => {
+  test('data-nodes-first and all-masters-healthy without a group', () => {
+    expect(status(P.dataNodesFirst, base, { step: 'surge' })).toBe('not-applicable');
+    expect(status(P.allMastersHealthy, base, { step: 'terminate' })).toBe('not-applicable');
+  });
+
+  test('disk-headroom when a data node reports its total but not its use', () => {
+    const w = withEs(base, (es) => ({
+      ...es,
+      nodes: es.nodes.map((n) =>
+        n.name === data(base, 2) ? { ...n, diskTotalBytes: 100 } : { ...n, diskUsedBytes: 1, diskTotalBytes: 100 },
+      ),
+    }));
+    expect(status(P.diskHeadroom, w, { step: 'exclude', node: data(base, 0) })).toBe('not-applicable');
+  });
+
+  test('disk-headroom blocks when the other data nodes report no capacity at all', () => {
+    const w = withEs(base, (es) => ({
+      ...es,
+      nodes: es.nodes.map((n) => ({ ...n, diskUsedBytes: 0, diskTotalBytes: 0 })),
+    }));
+    expect(status(P.diskHeadroom, w, { step: 'exclude', node: data(base, 0) })).toBe('block');
+  });
+});

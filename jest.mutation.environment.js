@@ -1,0 +1,26 @@
+/**
+ * Test environment for mutation testing: once a test has failed for the active mutant, every later test of that
+ * mutant's run fails at once instead of running. Jest cannot bail on the first failing test when run programmatically
+ * (Stryker's jest runner), and a mutant that stops a roll from progressing makes each whole-roll test run to its step
+ * limit. The mutant is killed either way; only the time spent differs. Outside Stryker nothing changes.
+ */
+const { TestEnvironment } = require('jest-environment-node');
+
+/** Stryker's instrumented code reads the active mutant from this environment variable. */
+const ACTIVE_MUTANT = '__STRYKER_ACTIVE_MUTANT__';
+let killed;
+
+class MutationEnvironment extends TestEnvironment {
+  async handleTestEvent(event) {
+    const active = process.env[ACTIVE_MUTANT];
+    if (active === undefined) return;
+    if (event.name === 'test_fn_failure' || event.name === 'hook_failure') killed = active;
+    if (event.name === 'test_start' && killed === active) {
+      event.test.fn = () => {
+        throw new Error(`mutant ${active} is already killed by an earlier test`);
+      };
+    }
+  }
+}
+
+module.exports = MutationEnvironment;
