@@ -25,6 +25,8 @@ export const DeploymentPropertiesSchema = z.object({
   CaParameterName: z.string().regex(/^\/[\w./-]+$/),
   /** Upper bound of the on-instance script, seconds (SSM executionTimeout). */
   CommandTimeoutSeconds: z.coerce.number().int().min(60).max(3000),
+  /** CloudWatch Logs group that receives the full output of the command (CloudWatchOutputConfig); empty = none. */
+  CommandLogGroupName: z.string().default(''),
   /** How long onEvent waits for an instance to be online in SSM, seconds. */
   InstanceWaitSeconds: z.coerce.number().int().min(0).max(780),
 });

@@ -10,9 +10,18 @@ export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The AWS-RunShellScript lines: refresh the deploy script (keep the installed one if that fails), then run it. */
+/** Seconds the on-instance script keeps for itself below the SSM execution timeout (its own deadline). */
+export const SCRIPT_DEADLINE_MARGIN_SECONDS = 120;
+
+/**
+ * The AWS-RunShellScript lines: refresh the deploy script (keep the installed one if that fails; fail clearly when
+ * there is none), run it with a deadline below the command's timeout, then print its final `DEPLOY FAILED` and
+ * `STATE:` lines FIRST and its whole output after them (GetCommandInvocation keeps only the first 24,000
+ * characters; CloudWatch Logs gets everything).
+ */
 export function deployCommands(p: DeploymentProperties, region: string): string[] {
   const bin = `${ALERTER_ROOT}/bin/deploy-rules.sh`;
+  const log = `${ALERTER_ROOT}/last-deploy.log`;
   const args = [
     '--bundle',
     shellQuote(p.BundleS3Url),
@@ -26,13 +35,19 @@ export function deployCommands(p: DeploymentProperties, region: string): string[
     shellQuote(region),
     ...(p.CredentialsSecretArn ? ['--credentials-secret', shellQuote(p.CredentialsSecretArn)] : []),
   ];
+  const deadline = Math.max(60, p.CommandTimeoutSeconds - SCRIPT_DEADLINE_MARGIN_SECONDS);
   return [
-    'set -euo pipefail',
+    'set -uo pipefail',
     // a fresh instance may still be in its user data (installing Docker)
     'cloud-init status --wait >/dev/null 2>&1 || true',
     `mkdir -p ${ALERTER_ROOT}/bin`,
-    `if aws --region ${shellQuote(region)} s3 cp --only-show-errors ${shellQuote(p.ScriptS3Url)} ${bin}.new; then chmod 755 ${bin}.new && mv -f ${bin}.new ${bin}; else echo "keeping the installed deploy script"; fi`,
-    `${bin} ${args.join(' ')}`,
+    `if aws --region ${shellQuote(region)} s3 cp --only-show-errors ${shellQuote(p.ScriptS3Url)} ${bin}.new; then chmod 755 ${bin}.new && mv -f ${bin}.new ${bin}; elif [ -x ${bin} ]; then echo "keeping the installed deploy script (download failed)"; else echo "DEPLOY FAILED: cannot download the deploy script ${p.ScriptS3Url.replace(/["$`\\]/g, '')} and none is installed"; echo "STATE: unchanged: nothing was changed on the instance"; exit 1; fi`,
+    `if ! : >${log} 2>/dev/null; then ELK_DEADLINE_SECONDS=${deadline} ${bin} ${args.join(' ')}; exit $?; fi`,
+    `ELK_DEADLINE_SECONDS=${deadline} ${bin} ${args.join(' ')} >${log} 2>&1; rc=$?`,
+    `grep -E 'DEPLOY FAILED: |NOT VERIFIED YET: |^STATE: ' ${log} | tail -n 2`,
+    'echo "--- full output ---"',
+    `cat ${log}`,
+    'exit $rc',
   ];
 }
 
@@ -58,16 +73,53 @@ export type Verdict =
   | { readonly kind: 'success'; readonly reason: string }
   | { readonly kind: 'failed'; readonly reason: string };
 
+/** At most this many bytes of reason: CloudFormation's response is 4 KB and the reason appears twice in it. */
+export const MAX_REASON_BYTES = 1500;
+
+/** The last line of `text` that contains `marker`, from the marker on, on one line. */
+function lastLineWith(text: string, marker: string): string | undefined {
+  const lines = text.split('\n').filter((l) => l.includes(marker));
+  const line = lines[lines.length - 1];
+  return line === undefined ? undefined : line.slice(line.indexOf(marker)).replace(/\s+/g, ' ').trim();
+}
+
+/** Cuts a text to at most `max` bytes (UTF-8), marking the cut. */
+function cut(text: string, max: number): string {
+  if (Buffer.byteLength(text) <= max) return text;
+  const mark = ' […]';
+  let out = Buffer.from(text)
+    .subarray(0, Math.max(0, max - Buffer.byteLength(mark)))
+    .toString('utf8');
+  out = out.replace(/\uFFFD+$/, '');
+  return out + mark;
+}
+
+/**
+ * One line of at most MAX_REASON_BYTES: which instance, how the command ended, the script's `DEPLOY FAILED`
+ * reason and its final `STATE:` line quoted (what runs now), or that the state is unknown.
+ */
+export function failureReason(view: InvocationView, logGroup = ''): string {
+  const what = view.status === 'TimedOut' ? 'timed out' : `ended ${view.status ?? 'unknown'}`;
+  const details = view.statusDetails && view.statusDetails !== view.status ? ` (${view.statusDetails})` : '';
+  const output = [view.stdout ?? '', view.stderr ?? ''].join('\n');
+  const failed = lastLineWith(output, 'DEPLOY FAILED: ') ?? lastLineWith(output, 'NOT VERIFIED YET: ');
+  const state = lastLineWith(output, 'STATE: ');
+  const where = logGroup ? ` Full output: CloudWatch Logs ${logGroup}.` : '';
+  const stateText = state
+    ? `"${state}"`
+    : 'STATE unknown: the script printed no final state (stopped or timed out before its end); check which release the instance runs';
+  const head = `rule deployment on ${view.instanceId} ${what}${details}: `;
+  const tailText = ` ${stateText}.${where}`;
+  const budget = MAX_REASON_BYTES - Buffer.byteLength(head) - Buffer.byteLength(cut(tailText, 700));
+  const body = cut(failed ?? 'no DEPLOY FAILED line in the output', Math.max(100, budget));
+  return cut(`${head}${body}${cut(tailText, 700)}`.replace(/\s+/g, ' '), MAX_REASON_BYTES);
+}
+
 /** The deployment is done when every instance succeeded; it failed as soon as one instance failed. */
-export function judgeInvocations(invocations: readonly InvocationView[], maxReasonBytes = 3000): Verdict {
+export function judgeInvocations(invocations: readonly InvocationView[], logGroup = ''): Verdict {
   if (invocations.length === 0) return { kind: 'failed', reason: 'no instance received the deployment command' };
   const failed = invocations.find((i) => i.status !== undefined && !PENDING.has(i.status) && !SUCCESS.has(i.status));
-  if (failed) {
-    const what = failed.status === 'TimedOut' ? 'timed out' : `ended ${failed.status}`;
-    const head = `rule deployment on ${failed.instanceId} ${what}${failed.statusDetails && failed.statusDetails !== failed.status ? ` (${failed.statusDetails})` : ''}; the alerter runs the previous rules. Output:\n`;
-    const output = [failed.stdout ?? '', failed.stderr ?? ''].filter((s) => s.trim() !== '').join('\n');
-    return { kind: 'failed', reason: head + tail(output, maxReasonBytes - Buffer.byteLength(head)) };
-  }
+  if (failed) return { kind: 'failed', reason: failureReason(failed, logGroup) };
   const waiting = invocations.filter((i) => i.status === undefined || PENDING.has(i.status));
   if (waiting.length > 0) {
     return {
@@ -76,6 +128,25 @@ export function judgeInvocations(invocations: readonly InvocationView[], maxReas
     };
   }
   return { kind: 'success', reason: `deployed on ${invocations.map((i) => i.instanceId).join(', ')}` };
+}
+
+/**
+ * An instance that left the group or SSM while its command is pending never answers (the invocation stays
+ * InProgress until the command's timeout): the reason to fail at once, or undefined while it is still there.
+ */
+export function goneReason(
+  instanceId: string,
+  lifecycle: string | undefined,
+  ping: string | undefined,
+  group: string,
+): string | undefined {
+  if (lifecycle !== 'InService') {
+    return `rule deployment on ${instanceId} cannot finish: the instance ${lifecycle ? `is ${lifecycle} in` : 'is no longer in'} ${group} (replaced or healed while the command ran). A new instance deploys the last verified bundle at boot; deploy again to roll out this bundle.`;
+  }
+  if (ping !== 'Online') {
+    return `rule deployment on ${instanceId} cannot finish: the instance is ${ping ?? 'unknown'} in SSM (stopped, or its agent lost its connection). Check the instance; deploy again when it is back.`;
+  }
+  return undefined;
 }
 
 /** The last bytes of a text (the end of a script's output says why it failed), marked when cut. */

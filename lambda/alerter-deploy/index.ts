@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { DeploymentProperties, DeploymentPropertiesSchema } from './contract';
-import { currentBundleValue, deployCommands, InvocationView, judgeInvocations } from './core';
+import { currentBundleValue, deployCommands, goneReason, InvocationView, judgeInvocations } from './core';
 
 /**
  * Custom::AlerterRuleDeployment handlers (Provider framework). onEvent sends the deploy command to the alerter
@@ -93,6 +93,15 @@ export async function onEvent(event: Event): Promise<Record<string, unknown>> {
         commands: deployCommands(props, region()),
         executionTimeout: [String(props.CommandTimeoutSeconds)],
       },
+      // the whole output (GetCommandInvocation keeps only its first 24,000 characters)
+      ...(props.CommandLogGroupName
+        ? {
+            CloudWatchOutputConfig: {
+              CloudWatchOutputEnabled: true,
+              CloudWatchLogGroupName: props.CommandLogGroupName,
+            },
+          }
+        : {}),
     }),
   );
   const commandId = sent.Command?.CommandId;
@@ -118,6 +127,25 @@ async function invocation(commandId: string, instanceId: string): Promise<Invoca
   }
 }
 
+/** The reason a pending instance will never answer (left the group, or offline in SSM), if one did. */
+async function goneInstance(group: string, pending: readonly InvocationView[]): Promise<string | undefined> {
+  if (pending.length === 0) return undefined;
+  const groups = await autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }));
+  const members = new Map(
+    (groups.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => [i.InstanceId ?? '', i.LifecycleState]),
+  );
+  const ids = pending.map((v) => v.instanceId);
+  const info = await ssm.send(
+    new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: ids }] }),
+  );
+  const pings = new Map((info.InstanceInformationList ?? []).map((i) => [i.InstanceId ?? '', i.PingStatus]));
+  for (const id of ids) {
+    const reason = goneReason(id, members.get(id), pings.get(id), group);
+    if (reason) return reason;
+  }
+  return undefined;
+}
+
 export async function isComplete(event: Event): Promise<{ IsComplete: boolean; Data?: Record<string, string> }> {
   if (event.RequestType === 'Delete') return { IsComplete: true };
   const props = parseProps(event);
@@ -125,8 +153,18 @@ export async function isComplete(event: Event): Promise<{ IsComplete: boolean; D
   const instanceIds = (event.Data?.InstanceIds ?? '').split(',').filter((s) => s !== '');
   if (!commandId) throw new Error('isComplete received no CommandId from onEvent');
   const views = await Promise.all(instanceIds.map((id) => invocation(commandId, id)));
-  const verdict = judgeInvocations(views);
-  log({ decision: verdict.kind, reason: verdict.kind === 'failed' ? verdict.reason.split('\n')[0] : verdict.reason });
+  const verdict = judgeInvocations(views, props.CommandLogGroupName);
+  if (verdict.kind === 'pending') {
+    const gone = await goneInstance(
+      props.AutoScalingGroupName,
+      views.filter((v) => v.status !== 'Success'),
+    );
+    if (gone) {
+      log({ decision: 'failed', reason: gone });
+      throw new Error(gone);
+    }
+  }
+  log({ decision: verdict.kind, reason: verdict.reason });
   if (verdict.kind === 'pending') return { IsComplete: false };
   if (verdict.kind === 'failed') throw new Error(verdict.reason);
   await ssm.send(

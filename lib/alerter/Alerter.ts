@@ -5,6 +5,7 @@ import {
   CfnOutput,
   CustomResource,
   Duration,
+  Lazy,
   RemovalPolicy,
   Stack,
   Tags,
@@ -176,6 +177,25 @@ export class Alerter extends Construct {
       reason: `kms:Decrypt is limited by conditions to SSM (kms:ViaService) and to parameters under /elk/${env}/alerter/ (encryption context); the key of a SecureString is not known by ARN in advance.`,
     });
 
+    // ---- the full output of every deploy command (SSM CloudWatchOutputConfig, written by the instance's agent) ----
+    const commandLogs = this.logGroup('DeployCommandLogs');
+    commandLogs.grantWrite(this.role);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'SsmAgentFindsTheCommandLogGroup',
+        actions: ['logs:DescribeLogGroups', 'logs:DescribeLogStreams'],
+        resources: ['*'],
+      }),
+    );
+    // ---- boot.sh tells CloudFormation when the rules run and are verified (creation and rolling update wait) ----
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'SignalRulesVerifiedAtBoot',
+        actions: ['cloudformation:SignalResource'],
+        resources: [stack.stackId],
+      }),
+    );
+
     // ---- network ----
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -193,6 +213,9 @@ export class Alerter extends Construct {
       `--region ${stack.region}`,
       `--ca-parameter ${caParameterName}`,
       ...(props.credentialsSecret ? [`--credentials-secret ${props.credentialsSecret.secretArn}`] : []),
+      `--signal-stack ${stack.stackName}`,
+      // the group's logical id, known once the group exists (below)
+      `--signal-resource ${Lazy.string({ produce: () => stack.getLogicalId(this.group.node.defaultChild as autoscaling.CfnAutoScalingGroup) })}`,
     ];
     userData.addCommands(
       'set -euo pipefail',
@@ -223,6 +246,8 @@ export class Alerter extends Construct {
     if (props.clientSecurityGroup) launchTemplate.connections.addSecurityGroup(props.clientSecurityGroup);
 
     this.group = new autoscaling.AutoScalingGroup(this, 'Group', {
+      // creation and every replacement wait until boot.sh has verified the rules (or found none recorded yet)
+      signals: autoscaling.Signals.waitForAll({ timeout: Duration.minutes(30) }),
       autoScalingGroupName: `elk-${env}-alerter`,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -320,6 +345,7 @@ export class Alerter extends Construct {
       CredentialsSecretArn: props.credentialsSecret?.secretArn ?? '',
       CaParameterName: caParameterName,
       CommandTimeoutSeconds: 1500,
+      CommandLogGroupName: commandLogs.logGroupName,
       InstanceWaitSeconds: 600,
     };
     this.deployment = new CustomResource(this, 'RuleDeployment', {
