@@ -415,6 +415,16 @@ const CASES: readonly Case[] = [
     alsoBlocks: ['all-masters-healthy'],
   },
   {
+    name: 'does not terminate a master while its id is still in the last committed voting configuration',
+    base: 'masterTerminate',
+    gate: 'out-of-voting-configuration',
+    edit: (w) =>
+      withEs(w, (es) => ({
+        ...es,
+        lastCommittedConfig: es.nodes.filter((n) => n.roles.includes('master')).map((n) => n.id),
+      })),
+  },
+  {
     name: 'does not terminate the elected master before it has abdicated',
     base: 'masterTerminate',
     gate: 'not-elected-master',

@@ -66,10 +66,16 @@ function fakeEs(overrides: Record<string, { status: number; body: unknown }> = {
         defaults: { 'cluster.routing.allocation.disk.watermark.low': '85%' },
       },
     }),
-    'GET /_cluster/state/metadata': () => ({
+    'GET /_cluster/state/metadata,nodes': () => ({
       status: 200,
       body: {
-        metadata: { cluster_coordination: { voting_config_exclusions: [{ node_id: 'x', node_name: 'i-old' }] } },
+        metadata: {
+          cluster_coordination: {
+            last_committed_config: ['mmm', 'x'],
+            voting_config_exclusions: [{ node_id: 'x', node_name: 'i-old' }],
+          },
+        },
+        nodes: { aaa: { name: 'i-a' }, bbb: { name: 'i-b' }, mmm: { name: 'i-m' } },
       },
     }),
     'POST /_cluster/allocation/explain': () => ({
@@ -102,7 +108,9 @@ function fakeEs(overrides: Record<string, { status: number; body: unknown }> = {
     'POST /_cluster/voting_config_exclusions': () => ({ status: 200, body: {} }),
     'DELETE /_cluster/voting_config_exclusions': () => ({ status: 200, body: {} }),
   };
+  const urls: string[] = [];
   const server = http.createServer((req, res) => {
+    urls.push(`${req.method} ${req.url}`);
     let raw = '';
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
@@ -122,7 +130,7 @@ function fakeEs(overrides: Record<string, { status: number; body: unknown }> = {
       res.end(JSON.stringify(r.body));
     });
   });
-  return { server, writes, settings: () => persistent };
+  return { server, writes, urls, settings: () => persistent };
 }
 
 async function withServer<T>(
@@ -229,5 +237,58 @@ describe('Elasticsearch adapter over HTTP (real client, loopback)', () => {
     const view = (await withServer(f, (a) => a.observe())) as EsView;
     expect(view.shards.filter((s) => s.state === 'UNASSIGNED')).toHaveLength(301);
     expect(f.writes.filter((w) => w.url.startsWith('/_cluster/allocation/explain'))).toHaveLength(1);
+  });
+
+  test('reads only the coordination metadata and the member names of the cluster state (filter_path)', async () => {
+    const f = fakeEs();
+    const view = (await withServer(f, (a) => a.observe())) as EsView;
+    const state = f.urls.find((u) => u.startsWith('GET /_cluster/state'))!;
+    expect(decodeURIComponent(state)).toContain('filter_path=metadata.cluster_coordination,nodes.*.name');
+    expect(view.lastCommittedConfig).toEqual(['mmm', 'x']);
+  });
+
+  test('a node that did not answer _nodes makes the view unknown', async () => {
+    const f = fakeEs({
+      'GET /_nodes': {
+        status: 200,
+        body: {
+          _nodes: { total: 3, successful: 2, failed: 1 },
+          nodes: { aaa: { name: 'i-a', version: '8.18.2', roles: ['data'] } },
+        },
+      },
+    });
+    const view = await withServer(f, (a) => a.observe());
+    expect(isUnknown(view) && view.unknown).toMatch(/did not answer/);
+  });
+
+  test('membership is the cluster state: a node _nodes still lists but that has left is not a member', async () => {
+    const f = fakeEs({
+      'GET /_cluster/state/metadata,nodes': {
+        status: 200,
+        body: { metadata: { cluster_coordination: {} }, nodes: { aaa: { name: 'i-a' }, mmm: { name: 'i-m' } } },
+      },
+    });
+    const view = (await withServer(f, (a) => a.observe())) as EsView;
+    expect(view.nodes.map((n) => n.name).sort()).toEqual(['i-a', 'i-m']);
+    expect(view.lastCommittedConfig).toBeUndefined();
+  });
+
+  test("the voting exclusion's server timeout is below the client's, without client retries", async () => {
+    const f = fakeEs();
+    const seen: Array<{ url: string; options: { requestTimeout?: number; maxRetries?: number } }> = [];
+    await withServer(f, async (a) => {
+      const transport = (a as unknown as { client: Client }).client.transport;
+      const original = transport.request.bind(transport);
+      jest.spyOn(transport, 'request').mockImplementation(((params: { path: string }, options: object) => {
+        seen.push({ url: params.path, options: options as never });
+        return original(params as never, options as never);
+      }) as never);
+      await a.addVotingExclusion('i-m');
+    });
+    const post = f.writes.find((w) => w.url.startsWith('/_cluster/voting_config_exclusions'))!;
+    const server = Number(/timeout=(\d+)s/.exec(post.url)![1]) * 1000;
+    const options = seen.find((s) => s.url === '/_cluster/voting_config_exclusions')!.options;
+    expect(server).toBeLessThan(options.requestTimeout!);
+    expect(options.maxRetries).toBe(0);
   });
 });

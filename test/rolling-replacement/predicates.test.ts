@@ -440,6 +440,38 @@ const rows: Row[] = [
     subject: (w) => ({ step: 'terminate', node: data(w) }),
     expect: 'not-applicable',
   },
+  // out-of-voting-configuration
+  {
+    name: 'a master still in the last committed voting configuration is not terminated',
+    predicate: P.outOfVotingConfiguration,
+    subject: (w) => ({ step: 'terminate', node: w.group('master-asg').instances[1]!.id }),
+    edit: (es, w) => ({
+      ...es,
+      votingExclusions: [w.group('master-asg').instances[1]!.id],
+      lastCommittedConfig: w.group('master-asg').instances.map((i) => `id-${i.id}`),
+    }),
+    expect: 'block',
+    reason: /still in the last committed voting configuration/,
+  },
+  {
+    name: 'a master the cluster has reconfigured without may be terminated',
+    predicate: P.outOfVotingConfiguration,
+    subject: (w) => ({ step: 'terminate', node: w.group('master-asg').instances[1]!.id }),
+    edit: (es, w) => ({
+      ...es,
+      lastCommittedConfig: w
+        .group('master-asg')
+        .instances.filter((_, k) => k !== 1)
+        .map((i) => `id-${i.id}`),
+    }),
+    expect: 'pass',
+  },
+  {
+    name: 'a data node is not applicable to the voting configuration',
+    predicate: P.outOfVotingConfiguration,
+    subject: (w) => ({ step: 'terminate', node: data(w) }),
+    expect: 'not-applicable',
+  },
   // surge-capacity-available
   {
     name: 'room for one more passes',

@@ -31,6 +31,17 @@ export interface ElasticsearchAdapterOptions {
   readonly maxExplanations?: number;
   /** Server-side timeout of the languid health wait. @default "5s" */
   readonly healthTimeout?: string;
+  /**
+   * Server-side timeout of POST _cluster/voting_config_exclusions, in seconds; the client waits 10 s longer and does
+   * not retry, so the server's answer (success, or a timeout while the exclusion stays) always arrives. @default 20
+   */
+  readonly votingExclusionTimeoutSeconds?: number;
+}
+
+interface CallOptions {
+  readonly ignore?: number[];
+  readonly requestTimeout?: number;
+  readonly maxRetries?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -78,6 +89,7 @@ export class ElasticsearchAdapter implements EsPort {
   requests = 0;
   private readonly maxExplanations: number;
   private readonly healthTimeout: string;
+  private readonly votingTimeout: number;
 
   constructor(
     private readonly client: Client,
@@ -85,6 +97,7 @@ export class ElasticsearchAdapter implements EsPort {
   ) {
     this.maxExplanations = options.maxExplanations ?? 20;
     this.healthTimeout = options.healthTimeout ?? '5s';
+    this.votingTimeout = options.votingExclusionTimeoutSeconds ?? 20;
   }
 
   private async call<T = Json>(
@@ -92,12 +105,12 @@ export class ElasticsearchAdapter implements EsPort {
     path: string,
     querystring?: Record<string, string | boolean>,
     body?: Json,
-    ignore?: number[],
+    options: CallOptions = {},
   ): Promise<T> {
     this.requests++;
     return (await this.client.transport.request(
       { method, path, ...(querystring ? { querystring } : {}), ...(body ? { body } : {}) },
-      ignore ? { ignore } : {},
+      options,
     )) as T;
   }
 
@@ -116,16 +129,22 @@ export class ElasticsearchAdapter implements EsPort {
       '/_cluster/health',
       { wait_for_events: 'languid', timeout: this.healthTimeout },
       undefined,
-      [408],
+      { ignore: [408] },
     );
-    const [nodesInfo, catNodes, allocation, catShards, settings, metadata] = await Promise.all([
+    const [nodesInfo, catNodes, allocation, catShards, settings, state] = await Promise.all([
       this.call<Json>('GET', '/_nodes'),
       this.call<Json[]>('GET', '/_cat/nodes', { format: 'json', h: 'name,id,master,node.role', full_id: true }),
       this.call<Json[]>('GET', '/_cat/allocation', { format: 'json', bytes: 'b' }),
       this.call<Json[]>('GET', '/_cat/shards', { format: 'json', bytes: 'b' }),
       this.call<Json>('GET', '/_cluster/settings', { flat_settings: true, include_defaults: true }),
-      this.call<Json>('GET', '/_cluster/state/metadata'),
+      // Only the few fields needed: a real cluster's metadata (mappings, templates) can be tens of MB.
+      this.call<Json>('GET', '/_cluster/state/metadata,nodes', {
+        filter_path: 'metadata.cluster_coordination,nodes.*.name',
+      }),
     ]);
+    // A node that did not answer _nodes is missing from it, yet a member: the view would be wrong, so it is unknown.
+    const failed = num((nodesInfo._nodes as Json | undefined)?.failed);
+    if (failed > 0) throw new Error(`_nodes: ${failed} node(s) did not answer; membership unknown`);
     const health: ClusterHealthView = {
       status: (h.status as ClusterHealthView['status']) ?? 'red',
       timedOut: h.timed_out === true,
@@ -145,16 +164,23 @@ export class ElasticsearchAdapter implements EsPort {
       }
     }
     const infos = (nodesInfo.nodes ?? {}) as Record<string, Json>;
-    const nodes: EsNodeView[] = Object.entries(infos).map(([id, n]) => {
+    // Membership is the cluster state's: _nodes may still list a node that has left, or miss one that is slow.
+    const members = (state.nodes ?? {}) as Record<string, Json>;
+    const missing = Object.keys(members).filter((id) => !infos[id]);
+    if (missing.length) throw new Error(`_nodes: no information for member ${missing[0]}; membership unknown`);
+    const nodes: EsNodeView[] = Object.entries(infos).flatMap(([id, n]) => {
+      if (!members[id]) return [];
       const name = String(n.name);
       const d = disk.get(name);
-      return {
-        name,
-        id,
-        version: String(n.version),
-        roles: (n.roles as string[] | undefined) ?? [],
-        ...(d ? { diskUsedBytes: d.used, diskTotalBytes: d.total } : {}),
-      };
+      return [
+        {
+          name,
+          id,
+          version: String(n.version),
+          roles: (n.roles as string[] | undefined) ?? [],
+          ...(d ? { diskUsedBytes: d.used, diskTotalBytes: d.total } : {}),
+        },
+      ];
     });
     const elected = (catNodes ?? []).find((r) => r.master === '*');
     const shards: ShardCopy[] = (catShards ?? []).map((r) => {
@@ -174,9 +200,9 @@ export class ElasticsearchAdapter implements EsPort {
     const persistent = flattenSettings(settings.persistent);
     const transient = flattenSettings(settings.transient);
     const defaults = flattenSettings(settings.defaults);
-    const exclusions =
-      (((metadata.metadata as Json | undefined)?.cluster_coordination as Json | undefined)?.voting_config_exclusions as
-        Json[] | undefined) ?? [];
+    const coordination = (state.metadata as Json | undefined)?.cluster_coordination as Json | undefined;
+    const exclusions = (coordination?.voting_config_exclusions as Json[] | undefined) ?? [];
+    const committed = coordination?.last_committed_config as string[] | undefined;
     const view: EsView = {
       health,
       nodes,
@@ -185,6 +211,7 @@ export class ElasticsearchAdapter implements EsPort {
       explanations: [],
       allocationExcludeNames: splitList(transient[EXCLUDE_KEY] ?? persistent[EXCLUDE_KEY]),
       votingExclusions: exclusions.map((x) => String(x.node_name)),
+      ...(committed ? { lastCommittedConfig: committed.map(String) } : {}),
       rebalanceEnable: {
         persistent: persistent[REBALANCE_KEY] ?? null,
         transient: transient[REBALANCE_KEY] ?? null,
@@ -216,7 +243,7 @@ export class ElasticsearchAdapter implements EsPort {
         '/_cluster/allocation/explain',
         {},
         { index: s.index, shard: s.shard, primary: s.primary },
-        [400],
+        { ignore: [400] },
       );
       if (r.can_allocate === undefined) continue; // 400: assigned meanwhile
       const decisions = (r.node_allocation_decisions as Json[] | undefined) ?? [];
@@ -265,7 +292,15 @@ export class ElasticsearchAdapter implements EsPort {
   }
 
   async addVotingExclusion(node: string): Promise<void> {
-    await this.call('POST', '/_cluster/voting_config_exclusions', { node_names: node, timeout: '30s' });
+    // The server's timeout below the client's: a slow reconfiguration answers 408 (the exclusion stays) instead of
+    // the client giving up first and not knowing. Terminating waits for last_committed_config anyway.
+    await this.call(
+      'POST',
+      '/_cluster/voting_config_exclusions',
+      { node_names: node, timeout: `${this.votingTimeout}s` },
+      undefined,
+      { requestTimeout: (this.votingTimeout + 10) * 1000, maxRetries: 0 },
+    );
   }
 
   async clearVotingExclusions(): Promise<void> {

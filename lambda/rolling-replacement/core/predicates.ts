@@ -372,6 +372,27 @@ export const notElectedMaster: Predicate = {
   },
 };
 
+export const outOfVotingConfiguration: Predicate = {
+  name: 'out-of-voting-configuration',
+  checks:
+    "a master-eligible node's id is absent from the last committed voting configuration " +
+    '(metadata.cluster_coordination.last_committed_config), not only listed in the voting exclusions',
+  why:
+    'a voting exclusion that timed out (or is still being applied) leaves the node a voter: terminating it then ' +
+    'removes a vote, and with one more failure the quorum',
+  source: 'checklist 17 [DOC voting configuration exclusions, ES Coordinator; issue 12 finding 10]',
+  evaluate(ctx, subject) {
+    const node = subject.node;
+    const view = node ? ctx.nodesByName.get(node) : undefined;
+    if (!node || !isMasterEligible(view)) return na('not master-eligible');
+    const committed = ctx.es.lastCommittedConfig;
+    if (committed === undefined) return na('the voting configuration is not reported');
+    return committed.includes(view!.id)
+      ? block(`${node} (${view!.id}) is still in the last committed voting configuration`)
+      : pass;
+  },
+};
+
 export const versionPathAllowed: Predicate = {
   name: 'version-path-allowed',
   checks: 'no downgrade and no skipped major (8.x → 9.x only from 8.19, or 8.18 → 9.0), checked before any change',
@@ -438,6 +459,7 @@ export const PREDICATES: readonly Predicate[] = [
   strictlyDrained,
   noLastCopyOnNode,
   notElectedMaster,
+  outOfVotingConfiguration,
 ];
 
 /** The gates of each step, in evaluation order. */
@@ -480,6 +502,7 @@ export const GATES: Readonly<Record<StepKind, readonly Predicate[]>> = {
     everyExpectedNodePresent,
     allMastersHealthy,
     notElectedMaster,
+    outOfVotingConfiguration,
   ],
 };
 

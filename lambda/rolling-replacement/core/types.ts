@@ -85,6 +85,11 @@ export interface EsView {
   readonly allocationExcludeNames: readonly string[];
   /** Node names in the voting configuration exclusions. */
   readonly votingExclusions: readonly string[];
+  /**
+   * Node ids of the last committed voting configuration (`metadata.cluster_coordination.last_committed_config`);
+   * absent when not reported. A master may leave only once its id is no longer in it.
+   */
+  readonly lastCommittedConfig?: readonly string[];
   /** `cluster.routing.rebalance.enable`; null when not set at that level. */
   readonly rebalanceEnable: { readonly persistent: string | null; readonly transient: string | null };
   /** Low disk watermark as a fraction (0.85 by default). */
