@@ -13,6 +13,7 @@ import { ElasticsearchNodeGroup } from './ElasticsearchNodeGroup';
 import { KibanaService } from './KibanaService';
 import { LogstashService } from './LogstashService';
 import { RollingReplacement } from '../rolling-replacement/RollingReplacement';
+import { compileIndexDefinitions, IndexManagement } from '../indices';
 import { NodeScripts } from './NodeScripts';
 
 export interface ClusterStackProps extends StackProps {
@@ -52,6 +53,8 @@ export class ClusterStack extends Stack {
   readonly esUrl: string;
   readonly security: ClusterSecurity;
   readonly securityBootstrap: SecurityBootstrap;
+  /** Applies indices/ (index templates, component templates, ILM policies) after the security bootstrap. */
+  readonly indexManagement: IndexManagement;
   readonly kibana?: KibanaService;
   readonly logstash?: LogstashService;
   /** SSM parameter of the first-formation marker (see docs/cluster.md, first bootstrap). */
@@ -133,6 +136,26 @@ export class ClusterStack extends Stack {
       securityKey: this.security.key,
       elastalertSecret: this.security.userSecret('elastalert'),
     });
+
+    // Index templates, component templates and ILM policies of indices/, applied once the users exist.
+    const indexDefinitions = compileIndexDefinitions({
+      environment: config.name,
+      tokens: config.indices.tokens,
+      version: config.elasticsearch.version,
+      dataNodes: config.elasticsearch.dataNodes.count,
+    });
+    this.indexManagement = new IndexManagement(this, 'IndexManagement', {
+      environment: config.name,
+      definitions: indexDefinitions,
+      vpc: this.vpc,
+      clientSecurityGroup: this.clientSecurityGroup,
+      esEndpoint: this.esUrl,
+      credentialsSecret: this.security.userSecret('index_manager'),
+      grantCredentialsRead: (grantee) => this.security.grantUserSecretRead('index_manager', grantee),
+      caParameterName: this.security.caCertificateParameterName,
+    });
+    this.indexManagement.resource.node.addDependency(this.securityBootstrap.resource);
+    component(this.indexManagement, 'elasticsearch');
 
     // Rolling replacement: drives every node replacement after a launch template change (docs/rollout.md).
     this.rollingReplacement = new RollingReplacement(this, 'RollingReplacement', {

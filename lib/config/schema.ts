@@ -34,19 +34,6 @@ function roleSized(role: keyof typeof MIN_MEMORY_GIB) {
 
 const tagMap = z.record(z.string().min(1).max(128), z.string().max(256));
 
-export const IndexTemplateSchema = z
-  .object({
-    /** Template name (also the Elasticsearch index template name). */
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'lowercase letters, digits, "-" and "_"' }),
-    /** Index patterns the template applies to. */
-    patterns: z.array(z.string().min(1)).min(1),
-    /** Primary shards per index. */
-    shards: z.number().int().min(1).max(1024),
-    /** Replicas per primary. */
-    replicas: z.number().int().min(0).max(10),
-  })
-  .strict();
-
 export const EnvironmentConfigSchema = z
   .object({
     /** 12-digit AWS account id. Optional: without it the stacks are environment-agnostic. */
@@ -103,8 +90,6 @@ export const EnvironmentConfigSchema = z
             volumeGb: z.number().int().min(10).max(16384),
           })
           .strict(),
-        /** Index templates the environment declares (installed by the bootstrap step). */
-        indexTemplates: z.array(IndexTemplateSchema),
         /** indices.recovery.max_bytes_per_sec, in bytes per second (Elasticsearch default 40 MiB/s). */
         recoveryBytesPerSec: z.number().int().min(1048576),
       })
@@ -123,6 +108,15 @@ export const EnvironmentConfigSchema = z
          * Must be set explicitly when certificateArn is absent and count > 0.
          */
         allowPlainHttp: z.boolean(),
+      })
+      .strict(),
+    /**
+     * Values for the @@KEY@@ tokens of `indices/` (index templates, component templates, ILM policies): shards,
+     * replicas, retention per environment. The definitions themselves are checked at synth (lib/indices).
+     */
+    indices: z
+      .object({
+        tokens: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])),
       })
       .strict(),
     logstash: z.object({ count: z.number().int().min(0).max(50), instanceType: roleSized('logstash') }).strict(),
@@ -170,14 +164,6 @@ export const EnvironmentConfigSchema = z
         code: 'custom',
         path: ['elasticsearch', 'masterNodes', 'count'],
         message: `is ${m}: must be an odd number of at least 3 (3, 5, 7) so a majority survives losing a master`,
-      });
-    }
-    const maxReplicas = Math.max(0, ...c.elasticsearch.indexTemplates.map((t) => t.replicas));
-    if (c.elasticsearch.dataNodes.count < maxReplicas + 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['elasticsearch', 'dataNodes', 'count'],
-        message: `is ${c.elasticsearch.dataNodes.count}: an index template declares ${maxReplicas} replicas, so at least ${maxReplicas + 1} data nodes are needed`,
       });
     }
     if ((c.account === undefined) !== (c.region === undefined)) {

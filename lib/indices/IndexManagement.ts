@@ -70,7 +70,11 @@ export class IndexManagement extends Construct {
         sid: 'ReadClusterCa',
         actions: ['ssm:GetParameter'],
         resources: [
-          stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: props.caParameterName.replace(/^\//, '') }),
+          stack.formatArn({
+            service: 'ssm',
+            resource: 'parameter',
+            resourceName: props.caParameterName.replace(/^\//, ''),
+          }),
         ],
       }),
     );

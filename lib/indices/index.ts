@@ -5,6 +5,7 @@ import { structureProblems } from './structure';
 import { IndexDefinition, IndexDefinitionError, IndexProblem } from './types';
 
 export * from './types';
+export { IndexManagement, IndexManagementProps } from './IndexManagement';
 export { patternsOverlap } from './patterns';
 export { flatSettings } from './checks';
 

@@ -27,6 +27,7 @@ export const SERVICE_USERS = [
   'elastalert',
   'orchestrator',
   'node_monitor',
+  'index_manager',
 ] as const;
 export type ServiceUser = (typeof SERVICE_USERS)[number];
 
@@ -105,6 +106,16 @@ export const ROLES: Readonly<Record<string, RoleDescriptor>> = {
     indices: [],
     metadata: MANAGED,
   },
+  /**
+   * Index definitions as code (lib/indices, lambda/index-management): puts and deletes index templates, component
+   * templates and ILM policies, and reads cluster health to know the cluster is up. No index privilege: it never
+   * reads, writes or deletes an index or a document.
+   */
+  index_manager: {
+    cluster: ['monitor', 'manage_index_templates', 'manage_ilm'],
+    indices: [],
+    metadata: MANAGED,
+  },
 };
 
 export interface NativeUser {
@@ -118,6 +129,7 @@ export const NATIVE_USERS: Readonly<Record<Exclude<ServiceUser, 'elastic' | 'kib
   elastalert: { roles: ['elastalert'], full_name: 'ElastAlert (elk-cdk)' },
   orchestrator: { roles: ['orchestrator'], full_name: 'Rolling-replacement orchestrator (elk-cdk)' },
   node_monitor: { roles: ['node_monitor'], full_name: 'Elasticsearch node boot scripts (elk-cdk)' },
+  index_manager: { roles: ['index_manager'], full_name: 'Index templates and ILM policies (elk-cdk)' },
 };
 
 /** Stable JSON (sorted keys) so the hash only changes when a definition does. */

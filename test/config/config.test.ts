@@ -59,18 +59,6 @@ describe('bad values fail with the file, the key and what is allowed', () => {
       allowed: /odd number of at least 3/,
     },
     {
-      what: 'fewer data nodes than the largest replicas + 1',
-      set: {
-        elasticsearch: {
-          dataNodes: { count: 2 },
-          indexTemplates: [{ name: 'audit', patterns: ['audit-*'], shards: 1, replicas: 2 }],
-        },
-      },
-      file: envFile,
-      key: 'elasticsearch.dataNodes.count',
-      allowed: /declares 2 replicas, so at least 3 data nodes/,
-    },
-    {
       what: 'a version that is not a release',
       set: { elasticsearch: { version: '8.19.3-SNAPSHOT' } },
       file: envFile,

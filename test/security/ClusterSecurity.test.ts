@@ -86,6 +86,7 @@ const id = {
     elastalert: 'SecurityUserElastalert6D5A0E92',
     orchestrator: 'SecurityUserOrchestratorDB82CBBE',
     node_monitor: 'SecurityUserNodeMonitor1FF8CAE3',
+    index_manager: 'SecurityUserIndexManager5D553347',
   },
   bootstrapPassword: 'SecurityBootstrapPassword0C7DD69C',
 };
@@ -122,7 +123,7 @@ describe('ClusterSecurity', () => {
 
   it('encrypts every Secrets Manager secret with the security KMS key', () => {
     const secrets = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SecretsManager::Secret');
-    expect(secrets).toHaveLength(8);
+    expect(secrets).toHaveLength(9);
     for (const [lid, r] of secrets) {
       expect([lid, r.Properties?.KmsKeyId]).toEqual([lid, { 'Fn::GetAtt': [id.key, 'Arn'] }]);
     }
