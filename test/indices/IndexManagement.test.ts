@@ -16,8 +16,8 @@ describe('IndexManagement in the cluster stack', () => {
     const defs = JSON.parse(resource!.Properties!.DefinitionsJson as string) as {
       kind: string;
       name: string;
-      body: any;
-    }[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+      body: { template: { settings: { index: unknown } } };
+    }[];
     expect(defs.map((d) => `${d.kind}/${d.name}`).sort()).toEqual([
       'component-template/elk-logs-mappings',
       'component-template/elk-logs-settings',
