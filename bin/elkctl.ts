@@ -1,13 +1,19 @@
 #!/usr/bin/env -S npx tsx
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerCommands } from '../lib/cli';
+import { describeFailure, EXIT_BAD_INPUT } from '../lib/cli/errors';
+
+// The SDK's Node.js support notice is not the operator's concern at every call.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const program = new Command()
   .name('elkctl')
   .description(
     'Operator CLI of elk-cdk: simulate, drive and watch rolling replacements, check alert rules, diff assemblies',
   )
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors (unknown option or command, missing or invalid value) end with exit code 2, not commander's 1.
+  .exitOverride();
 registerCommands(program);
 // `elkctl diff … | head`: the reader left, so stop writing; no stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -15,6 +21,11 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.exit(process.exitCode ?? 0);
 });
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`elkctl: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(2);
+  if (err instanceof CommanderError) {
+    // commander printed the message (and the help) already; help and --version are not errors.
+    process.exit(err.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
+  }
+  const { code, message } = describeFailure(err);
+  process.stderr.write(`elkctl: ${message}\n`);
+  process.exit(code);
 });

@@ -30,7 +30,10 @@ export function register(program: Command): void {
       )
       .option('--master-group <name>', 'master Auto Scaling group (default: found by its tags)')
       .option('--es-url <url>', 'Elasticsearch URL (default https://elasticsearch.<env>.elk.internal:9200)')
-      .option('--secret-id <id>', 'orchestrator user secret (default elk/<env>/orchestrator)')
+      .option(
+        '--secret-id <id>',
+        'orchestrator user secret (default elk/<env>/users/orchestrator, as the stack names it)',
+      )
       .addOption(new Command().createOption('--sim <file>', 'run against a simulator scenario').hideHelp())
       .addOption(
         new Command()
@@ -54,14 +57,22 @@ export function register(program: Command): void {
   withTarget(roll.command('plan').description('the steps that would run from here, with estimates')).action(
     (o: TargetOptions) => run(o, rollPlan),
   );
-  withTarget(roll.command('wait').description('wait for the end: exit 0 completed, 1 failed/aborted, 3 timeout'))
+  // wait, pause, resume and abort read or write Auto Scaling tags only: no Elasticsearch credentials needed.
+  withTarget(
+    roll
+      .command('wait')
+      .description('wait for the end, printing progress: exit 0 completed, 1 failed/aborted, 3 timeout'),
+  )
     .option('--timeout <seconds>', 'give up after this long', nonNegative, 43200)
-    .action((o: TargetOptions & { timeout: number }) =>
-      run(o, (t) => rollWait(t, { timeoutSeconds: o.timeout, out: (s) => process.stdout.write(s) })),
+    .option('--rollout-id <id>', 'wait for this rollout (default: the one in progress when the wait starts)')
+    .action((o: TargetOptions & { timeout: number; rolloutId?: string }) =>
+      run({ ...o, elasticsearch: false }, (t) =>
+        rollWait(t, { timeoutSeconds: o.timeout, rolloutId: o.rolloutId, out: (s) => process.stdout.write(s) }),
+      ),
     );
   for (const what of ['pause', 'resume', 'abort'] as const) {
     withTarget(roll.command(what).description(`${what} the rollout in progress (a tag on the data group)`)).action(
-      (o: TargetOptions) => run(o, (t) => rollMark(t, what)),
+      (o: TargetOptions) => run({ ...o, elasticsearch: false }, (t) => rollMark(t, what)),
     );
   }
 }

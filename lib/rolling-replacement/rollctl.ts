@@ -4,6 +4,8 @@
  * which is how the commands are tested.
  */
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { Client } from '@elastic/elasticsearch';
 import { createEsClientFromAws } from '../../lambda/shared/es-client';
 import { AutoScalingFleet } from '../../lambda/rolling-replacement/adapters/autoscaling';
@@ -17,6 +19,7 @@ import { observe } from '../../lambda/rolling-replacement/reconcile';
 import { createSimulation } from '../../sim/runner';
 import { loadScenario } from '../../sim/scenario';
 import { clientFor, orchestratorStrategy, simSpec } from '../../sim/strategies/orchestrator';
+import { isCredentialsError } from '../cli/errors';
 import { loadEnvironment } from '../config';
 import { TAG_ENVIRONMENT, TAG_ROLE } from '../cluster/contract';
 
@@ -43,7 +46,29 @@ export interface TargetOptions {
   readonly masterGroup?: string;
   /** Secrets Manager id of the orchestrator user (AWS mode). */
   readonly secretId?: string;
+  /**
+   * False for commands that only read or write Auto Scaling groups (pause, resume, abort, wait): no Elasticsearch
+   * client, so no Elasticsearch credentials are needed. Default true.
+   */
+  readonly elasticsearch?: boolean;
 }
+
+/** The orchestrator user's secret, as the cluster stack names it (lib/security: elk/<env>/users/<user>). */
+export function orchestratorSecretId(env: string): string {
+  return `elk/${env}/users/orchestrator`;
+}
+
+/** The cluster CA certificate's SSM parameter, as the cluster stack names it. */
+export function caParameterName(env: string): string {
+  return `/elk/${env}/security/ca-cert`;
+}
+
+/** An EsPort for commands that must not touch Elasticsearch: using it is a bug. */
+const NO_ES = new Proxy({} as EsPort, {
+  get(_t, prop) {
+    throw new Error(`internal: this command reads no Elasticsearch state (EsPort.${String(prop)} called)`);
+  },
+});
 
 export async function simTarget(file: string, at = 0): Promise<RollTarget> {
   const scenario = loadScenario(file);
@@ -105,9 +130,22 @@ export async function findGroups(asg: AutoScalingClient, env: string): Promise<{
   return found;
 }
 
+/** The environment's configured region, else the SDK's (AWS_REGION, the profile); an error when there is none. */
+export function regionOf(env: string, configured: string | undefined, sdkEnv = process.env): string {
+  const region = configured ?? sdkEnv.AWS_REGION ?? sdkEnv.AWS_DEFAULT_REGION;
+  if (!region) {
+    throw new Error(
+      `environment ${env} has no region in its config (region:) and AWS_REGION is not set: set one of them`,
+    );
+  }
+  return region;
+}
+
 export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
   const config = loadEnvironment(o.env);
-  const asg = new AutoScalingClient({ region: config.region });
+  // Every client in the environment's region: a secret or a group looked up elsewhere is not found.
+  const region = regionOf(o.env, config.region);
+  const asg = new AutoScalingClient({ region });
   const tagged = o.dataGroup && o.masterGroup ? {} : await findGroups(asg, o.env);
   const data = o.dataGroup ?? tagged.data;
   const master = o.masterGroup ?? tagged.master;
@@ -119,19 +157,24 @@ export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
   }
   const groups = { data, master };
   const esUrl = o.esUrl ?? `https://elasticsearch.${o.env}.elk.internal:9200`;
-  const client = /^http:\/\/127\.0\.0\.1/.test(esUrl)
-    ? new Client({ node: esUrl, maxRetries: 0 })
-    : await createEsClientFromAws({
-        node: esUrl,
-        credentialsSecretId: o.secretId ?? `elk/${o.env}/orchestrator`,
-        ca: { ssmParameterName: `/elk/${o.env}/security/ca-cert` },
-      });
+  const client =
+    o.elasticsearch === false
+      ? undefined
+      : /^http:\/\/127\.0\.0\.1/.test(esUrl)
+        ? new Client({ node: esUrl, maxRetries: 0 })
+        : await createEsClientFromAws({
+            node: esUrl,
+            credentialsSecretId: o.secretId ?? orchestratorSecretId(o.env),
+            ca: { ssmParameterName: caParameterName(o.env) },
+            secretsManager: new SecretsManagerClient({ region }),
+            ssm: new SSMClient({ region }),
+          });
   const fleet = new AutoScalingFleet(asg, {
     [groups.data]: 'data',
     [groups.master]: 'master',
   });
   return {
-    es: new ElasticsearchAdapter(client),
+    es: client ? new ElasticsearchAdapter(client) : NO_ES,
     fleet,
     spec: {
       rolloutId: 'elkctl',
@@ -147,7 +190,10 @@ export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
     },
     now: () => Math.floor(Date.now() / 1000),
     sleep: (s) => new Promise((r) => setTimeout(r, s * 1000)),
-    close: () => client.close(),
+    close: async () => {
+      await client?.close();
+      asg.destroy();
+    },
   };
 }
 
@@ -226,29 +272,79 @@ export async function rollPlan(t: RollTarget): Promise<string> {
   return [...lines, `estimated total: ${duration(total)}`, ''].join('\n');
 }
 
-/** Exit code: 0 completed, 1 failed or aborted, 3 timed out. */
-export async function rollWait(
-  t: RollTarget,
-  o: { timeoutSeconds: number; out: (s: string) => void },
-): Promise<number> {
+export interface WaitOptions {
+  readonly timeoutSeconds: number;
+  readonly out: (s: string) => void;
+  /** Wait for this rollout (default: the one in progress when the wait starts). */
+  readonly rolloutId?: string;
+  /** Consecutive failed describe calls tolerated (network hiccups) before the error ends the wait. Default 3. */
+  readonly maxDescribeFailures?: number;
+}
+
+function elapsed(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return `+${h > 0 ? `${h} h ` : ''}${m} min`;
+}
+
+/**
+ * Waits for the end of a rollout, reading only the Auto Scaling groups (no Elasticsearch credentials needed).
+ * Prints a line whenever the progress changes. Describe errors are retried a few times, never taken for "still
+ * running": credentials that expire during a long wait end it with the error. A result tag names its rollout
+ * (`<outcome>:<rolloutId>`); only the awaited rollout's result counts.
+ * Exit code: 0 completed, 1 failed or aborted, 3 timed out.
+ */
+export async function rollWait(t: RollTarget, o: WaitOptions): Promise<number> {
   const start = t.now();
+  const names = [t.spec.groups.data, t.spec.groups.master];
+  let expected = o.rolloutId;
+  let failures = 0;
+  let last = '';
+  const say = (line: string) => {
+    if (line === last) return;
+    last = line;
+    o.out(`${elapsed(t.now() - start)}  ${line}\n`);
+  };
   for (;;) {
-    const groups = await t.fleet.describeGroups([t.spec.groups.data, t.spec.groups.master]).catch(() => undefined);
-    const data = groups?.find((g) => g.name === t.spec.groups.data);
-    if (data && data.tags[TAG.rollout] === undefined) {
-      const outdated = (groups ?? []).some((g) =>
-        g.instances.some(
-          (i) => i.launchTemplateVersion !== g.targetLaunchTemplateVersion && !i.lifecycleState.startsWith('Termin'),
-        ),
+    let groups: Awaited<ReturnType<FleetPort['describeGroups']>> | undefined;
+    try {
+      groups = await t.fleet.describeGroups(names);
+      failures = 0;
+    } catch (e) {
+      failures++;
+      if (isCredentialsError(e) || failures >= (o.maxDescribeFailures ?? 3)) throw e;
+      say(`describing ${names.join(', ')} failed (${e instanceof Error ? e.message : String(e)}); retrying`);
+    }
+    if (groups) {
+      const data = groups.find((g) => g.name === t.spec.groups.data);
+      if (!data) throw new Error(`Auto Scaling group ${t.spec.groups.data} not found (set --data-group)`);
+      const lock = data.tags[TAG.rollout];
+      if (lock !== undefined && expected === undefined) expected = lock;
+      const live = groups.flatMap((g) =>
+        g.instances
+          .filter((i) => !i.lifecycleState.startsWith('Termin'))
+          .map((i) => i.launchTemplateVersion === g.targetLaunchTemplateVersion),
       );
-      const result = data.tags[TAG.result] ?? '';
-      if (result.startsWith('completed:') || (!outdated && result === '')) {
-        o.out(`rollout completed (${result || 'nothing to replace'})\n`);
-        return 0;
-      }
-      if (result.startsWith('failed:') || result.startsWith('aborted:')) {
-        o.out(`rollout ${result.split(':')[0]} (${result})\n`);
-        return 1;
+      const outdated = live.filter((current) => !current).length;
+      if (lock !== undefined) {
+        const paused = data.tags[TAG.paused] === 'true' ? ', paused' : '';
+        say(`rollout ${lock}: ${live.length - outdated}/${live.length} nodes on the new launch template${paused}`);
+      } else {
+        const result = data.tags[TAG.result] ?? '';
+        const colon = result.indexOf(':');
+        const outcome = colon >= 0 ? result.slice(0, colon) : result;
+        const id = colon >= 0 ? result.slice(colon + 1) : undefined;
+        if (expected !== undefined && id !== expected) {
+          say(`waiting for rollout ${expected} (no rollout in progress; last result: ${result || 'none'})`);
+        } else if (outcome === 'completed' || (expected === undefined && result === '' && outdated === 0)) {
+          o.out(`rollout completed (${result || 'nothing to replace'})\n`);
+          return 0;
+        } else if (outcome === 'failed' || outcome === 'aborted') {
+          o.out(`rollout ${outcome} (${result})\n`);
+          return 1;
+        } else {
+          say(`no rollout in progress; ${outdated} node(s) not on the new launch template yet`);
+        }
       }
     }
     if (t.now() - start >= o.timeoutSeconds) {

@@ -1,0 +1,71 @@
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { describeFailure, EXIT_BAD_INPUT, EXIT_SERVICE, NO_CREDENTIALS } from '../../lib/cli/errors';
+import { PROJECT_ROOT } from '../helpers/app';
+
+const named = (name: string, message: string, extra: object = {}) =>
+  Object.assign(Object.assign(new Error(message), { name }), extra);
+
+describe('describeFailure', () => {
+  test('missing AWS credentials: one line that says where it looked and how to set AWS_PROFILE', () => {
+    const r = describeFailure(named('CredentialsProviderError', 'Could not load credentials from any providers'));
+    expect(r).toEqual({ code: EXIT_SERVICE, message: NO_CREDENTIALS });
+    expect(r.message).toContain('AWS_PROFILE');
+    expect(r.message).not.toContain('\n');
+  });
+
+  test('expired credentials say so', () => {
+    const r = describeFailure(named('ExpiredTokenException', 'The security token included in the request is expired'));
+    expect(r.code).toBe(EXIT_SERVICE);
+    expect(r.message).toMatch(/expired/);
+  });
+
+  test.each([
+    ['connection refused', Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:9200'), { code: 'ECONNREFUSED' })],
+    ['DNS', Object.assign(new Error('getaddrinfo ENOTFOUND es.internal'), { code: 'ENOTFOUND' })],
+    ['Elasticsearch client', named('ConnectionError', 'connect ETIMEDOUT')],
+    ['AWS service error', named('AccessDeniedException', 'not authorized', { $metadata: { httpStatusCode: 403 } })],
+    [
+      'wrapped',
+      Object.assign(new Error('lookup failed'), { cause: Object.assign(new Error('x'), { code: 'EAI_AGAIN' }) }),
+    ],
+  ])('%s is a service failure (exit 4), not bad input', (_what, err) => {
+    expect(describeFailure(err).code).toBe(EXIT_SERVICE);
+  });
+
+  test('anything else is bad input (exit 2) with its message', () => {
+    expect(describeFailure(new Error('config/environments/x.yaml: not found'))).toEqual({
+      code: EXIT_BAD_INPUT,
+      message: 'config/environments/x.yaml: not found',
+    });
+  });
+});
+
+describe('elkctl usage errors exit 2', () => {
+  const elkctl = (...args: string[]) =>
+    spawnSync(
+      path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'),
+      [path.join(PROJECT_ROOT, 'bin', 'elkctl.ts'), ...args],
+      {
+        encoding: 'utf8',
+        cwd: PROJECT_ROOT,
+      },
+    );
+
+  test.each([
+    [['rules', 'check'], /required option '--env <name>'/],
+    [['sim', 'run', '--scenario', 'x.json', '--seed', 'abc'], /must be an integer/],
+    [['diff', '--base', 'a', '--head', 'b', '--no-such-option'], /unknown option '--no-such-option'/],
+    [['roll', 'no-such-command', '--env', 'staging'], /unknown command 'no-such-command'/],
+  ])('elkctl %j', (args, message) => {
+    const r = elkctl(...args);
+    expect(r.stderr).toMatch(message);
+    expect(r.status).toBe(2);
+  });
+
+  test('--help is not an error', () => {
+    const r = elkctl('--help');
+    expect(r.stdout).toContain('Usage: elkctl');
+    expect(r.status).toBe(0);
+  });
+});
