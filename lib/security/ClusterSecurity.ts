@@ -13,6 +13,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { ClusterCaProperties } from '../../lambda/cluster-ca/contract';
 import { AllowGroupProps, CertificateIssuer } from './CertificateIssuer';
+import { CaKeyReadAlarm } from './CaKeyReadAlarm';
 import { securityLambda, securityLogGroup } from './functions';
 import { NATIVE_USERS, ROLES, securityDefinitionsHash, SERVICE_USERS, ServiceUser } from './roles';
 
@@ -99,6 +100,8 @@ export class ClusterSecurity extends Construct {
   readonly environmentName: string;
   /** Signs node certificates for this environment's instances; the only reader of the CA key besides the CA Lambda. */
   readonly issuer: CertificateIssuer;
+  /** Alarm and SNS topic on any access to the CA key secret by anyone but the CA and issuer Lambdas. */
+  readonly caKeyReadAlarm: CaKeyReadAlarm;
   /**
    * One-time first-boot password of `elastic` (JSON {"username":"elastic","password"}): what Elasticsearch nodes put
    * into their keystore as `bootstrap.password`. Useless once the security bootstrap has set elastic's real
@@ -188,6 +191,11 @@ export class ClusterSecurity extends Construct {
     });
     // The issuer signs with the CA from the secret, so it runs only once the CA exists.
     this.issuer.function.node.addDependency(ca);
+    this.caKeyReadAlarm = new CaKeyReadAlarm(this, 'CaKeyReadAlarm', {
+      environmentName: env,
+      caSecretName: `elk/${env}/security/cluster-ca`,
+      expectedReaders: [caFn.role!, this.issuer.function.role!],
+    });
 
     this.caCertificateParameterName = `/elk/${env}/security/ca-cert`;
     this.caCertificateParameter = new ssm.StringParameter(this, 'CaCertificate', {

@@ -172,6 +172,7 @@ describe('ClusterSecurity', () => {
   });
 
   it('grants kms:Decrypt on the grantee policies, only through Secrets Manager; the key policy names no role', () => {
+    // The security key (CA, passwords); the alarm topic has its own key.
     const key = resources[id.key].Properties as { KeyPolicy: { Statement: Array<{ Principal: unknown }> } };
     for (const st of key.KeyPolicy.Statement) expect(JSON.stringify(st.Principal)).toContain(':root');
     for (const r of Object.values(resources)) {
@@ -221,6 +222,37 @@ describe('ClusterSecurity', () => {
       'elk-cdk test: creates the cluster CA once',
       "elk-cdk test: issues short-lived node certificates to this environment's instances",
     ]);
+  });
+
+  it('alarms on any access to the CA key secret except by the CA and issuer Lambdas (CloudTrail through EventBridge)', () => {
+    const [rule] = Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    expect(rule.Properties?.State).toBe('ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
+    const pattern = rule.Properties?.EventPattern as {
+      source: string[];
+      detail: {
+        eventName: string[];
+        requestParameters: { secretId: unknown };
+        $or: Array<{ userIdentity: Record<string, unknown> }>;
+      };
+    };
+    expect(pattern.source).toEqual(['aws.secretsmanager']);
+    expect(pattern.detail.eventName).toContain('GetSecretValue');
+    expect(pattern.detail.requestParameters.secretId).toEqual([{ wildcard: '*elk/test/security/cluster-ca*' }]);
+    const excluded = JSON.stringify(pattern.detail.$or[0]);
+    for (const role of ['Security/CaFunctionRole/Resource', 'Security/Issuer/FunctionRole/Resource']) {
+      expect(excluded).toContain(logicalIdOf(role));
+    }
+    // A node role never appears as an expected reader.
+    expect(excluded).not.toContain(logicalIdOf('NodeRole/Resource'));
+    expect(JSON.stringify(pattern.detail.$or[1])).toBe('{"userIdentity":{"type":[{"anything-but":["AssumedRole"]}]}}');
+    const topicId = Object.entries(resources).find(([, r]) => r.Type === 'AWS::SNS::Topic')![0];
+    expect(JSON.stringify(rule.Properties?.Targets)).toContain(topicId);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'TriggeredRules',
+      Namespace: 'AWS/Events',
+      Threshold: 1,
+      AlarmActions: [{ Ref: topicId }],
+    });
   });
 
   it('puts the issuer behind a function URL with AWS_IAM auth (never NONE)', () => {
