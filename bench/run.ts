@@ -8,11 +8,17 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 
 const filter = process.argv[2];
-const files = fs
+const all = fs
   .readdirSync(__dirname)
   .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => !filter || f.includes(filter))
   .sort();
+const files = all.filter((f) => !filter || f.includes(filter));
+if (files.length === 0) {
+  // A typo must not pass as "nothing to measure".
+  const names = all.map((f) => f.replace(/\.bench\.ts$/, '')).join(', ');
+  process.stderr.write(`bench: no benchmark matches "${filter}"; choose one of ${names}\n`);
+  process.exit(2);
+}
 let failed = 0;
 for (const f of files) {
   process.stdout.write(`\n=== ${f} ===\n`);

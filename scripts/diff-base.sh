@@ -11,7 +11,7 @@
 #                      ci = npm ci in the worktree; auto (default) = link unless package-lock.json differs
 #   DIFF_HEAD_OUT      an existing synth of the working tree to use instead of synthesizing again (e.g. cdk.out)
 #   DIFF_KEEP          1 = keep the temporary folder (its path is printed) for a closer look
-# Exit code: that of elkctl diff (0, or 1 with --fail-on and a matching change); 2 when the setup fails.
+# Exit code: that of elkctl diff (0, or 1 with --fail-on and a matching change); 2 when the setup or a synth fails.
 set -euo pipefail
 
 root=$(git rev-parse --show-toplevel)
@@ -59,13 +59,19 @@ esac
 
 echo "diff:base: synthesizing the base" >&2
 # Without the CI's branch variables, so the base build's version names its own commit, not the pull request's branch.
-(cd "$tmp/base" && env -u GITHUB_HEAD_REF -u GITHUB_REF_NAME -u GITHUB_REF_TYPE -u CI_MERGE_REQUEST_SOURCE_BRANCH_NAME \
-  -u CI_COMMIT_BRANCH -u BRANCH_NAME -u ELK_VERSION ./node_modules/.bin/cdk synth --quiet --no-lookups --output "$tmp/base.out" >&2)
+if ! (cd "$tmp/base" && env -u GITHUB_HEAD_REF -u GITHUB_REF_NAME -u GITHUB_REF_TYPE -u CI_MERGE_REQUEST_SOURCE_BRANCH_NAME \
+  -u CI_COMMIT_BRANCH -u BRANCH_NAME -u ELK_VERSION ./node_modules/.bin/cdk synth --quiet --no-lookups --output "$tmp/base.out" >&2); then
+  echo "diff:base: synthesizing the base ($(git rev-parse --short "$base")) failed; see above" >&2
+  exit 2
+fi
 
 head_out=${DIFF_HEAD_OUT:-}
 if [ -z "$head_out" ]; then
   echo "diff:base: synthesizing the working tree" >&2
-  ./node_modules/.bin/cdk synth --quiet --no-lookups --output "$tmp/head.out" >&2
+  if ! ./node_modules/.bin/cdk synth --quiet --no-lookups --output "$tmp/head.out" >&2; then
+    echo "diff:base: synthesizing the working tree failed; see above" >&2
+    exit 2
+  fi
   head_out="$tmp/head.out"
 fi
 
