@@ -3,7 +3,7 @@ import { startEsServer } from './es/server';
 import { SimFleet } from './fleet-adapter';
 import { round3, World } from './model/world';
 import type { Scenario } from './scenario';
-import type { StrategyFactory, StrategyWorld } from './strategy';
+import type { InProcessEs, StrategyFactory, StrategyWorld } from './strategy';
 import { DEFAULT_STRATEGY, strategyByName } from './strategies';
 
 /** The report of one run (`elkctl sim run --json`). */
@@ -72,13 +72,80 @@ export function createSimulation(scenario: Scenario, seed?: number): Simulation 
   };
 }
 
+/** Thrown into a strategy's step when a crash-orchestrator fault falls between two of its calls. */
+export class OrchestratorCrashed extends Error {
+  constructor(at: number) {
+    super(`crash-orchestrator at ${at}: the process is gone`);
+    this.name = 'OrchestratorCrashed';
+  }
+}
+
+/**
+ * The strategy's view of the world with time passing: each Elasticsearch call takes `requestSeconds` and each fleet
+ * call `fleetCallSeconds` of virtual time (so the world moves between an observation and an action), and once the
+ * next crash time has passed every further call throws OrchestratorCrashed (a crash between two calls of one
+ * multi-call action leaves it half done).
+ */
+export function timedStrategyWorld(
+  sw: StrategyWorld,
+  world: World,
+  seconds: { request: number; fleetCall: number },
+  crashAt: () => number = () => Infinity,
+): StrategyWorld {
+  const gate = () => {
+    const at = crashAt();
+    if (world.now >= at) throw new OrchestratorCrashed(at);
+  };
+  const pass = (s: number) => {
+    if (s > 0) world.advanceTo(world.now + s);
+  };
+  const inner = sw.es;
+  const handle = inner?.handle;
+  const es: InProcessEs | undefined = inner && {
+    request: (method, url, body) => {
+      gate();
+      const r = inner.request(method, url, body);
+      pass(seconds.request);
+      return r;
+    },
+    ...(handle
+      ? {
+          handle: (req: Parameters<NonNullable<InProcessEs['handle']>>[0]) => {
+            gate();
+            const r = handle(req);
+            pass(seconds.request);
+            return r;
+          },
+        }
+      : {}),
+  };
+  const fleet = new Proxy(sw.fleet, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return async (...args: unknown[]) => {
+        gate();
+        const r: unknown = await (v as (...a: unknown[]) => unknown).apply(target, args);
+        pass(seconds.fleetCall);
+        return r;
+      };
+    },
+  });
+  return { ...sw, fleet, ...(es ? { es } : {}) };
+}
+
 /** Plays a scenario with a strategy until it finishes, fails or runs out of simulated time. */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<Report> {
   const factory =
     typeof options.strategy === 'object' ? options.strategy : strategyByName(options.strategy ?? DEFAULT_STRATEGY);
   const sim = createSimulation(scenario, options.seed);
   const { world } = sim;
-  const server = options.http === false ? undefined : await startEsServer(sim.api);
+  const server =
+    options.http === false
+      ? undefined
+      : await startEsServer(sim.api, {
+          afterRequest: () => world.advanceTo(world.now + scenario.model.requestSeconds),
+        });
   const strategyOptions = {
     pollSeconds: scenario.model.pollSeconds,
     pauseSeconds: scenario.model.pauseSeconds,
@@ -95,7 +162,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   let outcome: Report['outcome'] = 'timed-out';
   let reason = `still running after ${limit} simulated seconds`;
   try {
-    const sw = sim.strategyWorld(server?.url ?? '');
+    const sw = timedStrategyWorld(
+      sim.strategyWorld(server?.url ?? ''),
+      world,
+      { request: scenario.model.requestSeconds, fleetCall: scenario.model.fleetCallSeconds },
+      () => crashes[0] ?? Infinity,
+    );
     let strategy = factory.create(strategyOptions);
     let t = 0;
     for (;;) {
@@ -113,9 +185,19 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       try {
         r = await strategy.step(sw);
       } catch (e) {
+        if (e instanceof OrchestratorCrashed) {
+          // The step was cut between two calls: its actions are lost; the loop above builds a new strategy.
+          t = world.now;
+          continue;
+        }
         outcome = 'failed';
         reason = `strategy error: ${e instanceof Error ? e.message : String(e)}`;
         break;
+      }
+      if (crashes.length > 0 && world.now >= crashes[0]) {
+        // The crash fell inside the step (the strategy swallowed the refused calls): its result never happened.
+        t = world.now;
+        continue;
       }
       for (const a of r.actions ?? []) steps.push({ t: round3(world.now), ...a, seq: seq++ });
       if (r.done) {

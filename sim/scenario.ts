@@ -49,6 +49,16 @@ export const ModelSchema = z.strictObject({
   healthCheckSeconds: seconds.default(60),
   /** index.unassigned.node_left.delayed_timeout */
   delayedTimeoutSeconds: seconds.default(60),
+  /**
+   * A node whose instance dies stays in the cluster (its copies STARTED, health unchanged) this long: the master's
+   * follower checks (1 s interval, 10 s timeout, 3 retries) must fail before it is removed. A process that stops
+   * with its instance alive is noticed at once (its connections close).
+   */
+  detectionSeconds: seconds.default(30),
+  /** Virtual seconds one Elasticsearch HTTP call of a strategy takes (time passes between its observations). */
+  requestSeconds: seconds.default(0.05),
+  /** Virtual seconds one fleet (Auto Scaling API) call of a strategy takes. */
+  fleetCallSeconds: seconds.default(0.2),
   /** A new election after the elected master disappears without abdicating. */
   electionSeconds: seconds.default(3),
   /** index.allocation.max_retries */

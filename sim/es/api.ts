@@ -136,7 +136,7 @@ export class EsApi {
   coordinatingNode(): EsNode | undefined {
     return this.cluster
       .joinedNodes()
-      .filter((n) => n.state === 'joined')
+      .filter((n) => n.state === 'joined' && !n.dead)
       .sort((a, b) => compareVersions(a.version, b.version) || a.name.localeCompare(b.name))[0];
   }
 
@@ -180,7 +180,7 @@ export class EsApi {
   }
 
   private requireMaster(): void {
-    if (!this.cluster.master) {
+    if (!this.cluster.master || this.cluster.master.dead) {
       // Elasticsearch answers with a null reason here.
       throw new EsError(503, 'master_not_discovered_exception', '');
     }

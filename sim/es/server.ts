@@ -14,7 +14,7 @@ export interface EsServer {
 
 export async function startEsServer(
   api: EsApi,
-  options: { port?: number; beforeRequest?: () => void } = {},
+  options: { port?: number; beforeRequest?: () => void; afterRequest?: () => void } = {},
 ): Promise<EsServer> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -24,6 +24,7 @@ export async function startEsServer(
         options.beforeRequest?.();
         const body = chunks.length > 0 ? Buffer.concat(chunks).toString('utf8') : undefined;
         const r = api.handle({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body });
+        options.afterRequest?.();
         res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.body) });
         res.end(r.body);
       } catch (e) {

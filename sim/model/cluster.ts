@@ -30,6 +30,8 @@ export interface EsNode {
   joinedAt?: number;
   /** Set while the node has booted but may not join (no master, or the version join rule). */
   joinBlocked?: string;
+  /** The process is dead but the master has not noticed yet (failure detection): still in the cluster state. */
+  dead?: boolean;
 }
 
 /** Seconds after index creation during which a replica's first allocation copies no bytes (see startAllocation). */
@@ -359,6 +361,7 @@ export class Cluster {
     if (!node || node.state === 'gone') return;
     const wasJoined = node.state === 'joined' || node.state === 'leaving';
     node.state = 'gone';
+    node.dead = undefined;
     if (!wasJoined) return;
     this.failNodeCopies(node, keepsData);
     this.afterMembershipChange(node);
@@ -1358,7 +1361,8 @@ export class Cluster {
     for (const r of this.recoveries) {
       const s = r.source ? rate / perNode.get(r.source)! : rate;
       const t = rate / perNode.get(r.target)!;
-      r.rate = Math.min(s, t);
+      // A dead end (not yet detected) sends or receives nothing.
+      r.rate = r.source?.dead || r.target.dead ? 0 : Math.min(s, t);
     }
   }
 

@@ -27,7 +27,8 @@ type WorldEvent =
   | { kind: 'window-close'; fault: WindowFault }
   | { kind: 'es-restart'; id: string }
   | { kind: 'task-end'; task: SimTask }
-  | { kind: 'hook-timeout'; id: string };
+  | { kind: 'hook-timeout'; id: string }
+  | { kind: 'detected'; id: string };
 
 export interface WorldNote {
   readonly t: number;
@@ -246,7 +247,7 @@ export class World {
   private refreshFlags(): void {
     this.killOrphanTasks();
     this.red = this.cluster.status() === 'red';
-    this.noMaster = this.cluster.master === undefined;
+    this.noMaster = this.cluster.master === undefined || this.cluster.master.dead === true;
     this.under = this.cluster.underReplicated();
   }
 
@@ -335,6 +336,9 @@ export class World {
       }
       case 'task-end':
         if (ev.task.state === 'running') ev.task.state = 'completed';
+        return;
+      case 'detected':
+        this.cluster.leave(ev.id);
         return;
       case 'hook-timeout': {
         const inst = this.instances.get(ev.id);
@@ -502,7 +506,14 @@ export class World {
     const inst = this.instances.get(instanceId);
     if (!inst) throw new Error(`no instance ${instanceId}`);
     this.note('node-killed', instanceId, reason);
-    this.cluster.leave(instanceId);
+    const node = this.cluster.nodes.get(instanceId);
+    const detect = this.scenario.model.detectionSeconds;
+    if (node && detect > 0 && (node.state === 'joined' || node.state === 'leaving')) {
+      // Still in the cluster state until the follower checks fail; its recoveries stall.
+      node.dead = true;
+      this.cluster.updateRates();
+      this.queue.push(this.now + detect, { kind: 'detected', id: instanceId });
+    } else this.cluster.leave(instanceId);
     inst.health = 'Unhealthy';
     this.queue.push(this.now + this.scenario.model.healthCheckSeconds, { kind: 'health-replace', id: inst.id });
   }

@@ -11,7 +11,8 @@ export function scenario(overrides: DeepPartial<ScenarioInput> = {}): Scenario {
   const base: ScenarioInput = {
     name: 'test',
     seed: 1,
-    model: { bootJitterSeconds: 0 },
+    // Failure detection is off here (a killed node leaves at once); test/sim/fidelity.test.ts tests it.
+    model: { bootJitterSeconds: 0, detectionSeconds: 0 },
     cluster: {
       version: '8.18.2',
       masters: 3,

@@ -1,4 +1,6 @@
 import { World } from '../../sim/model/world';
+import { createSimulation, OrchestratorCrashed, runScenario, timedStrategyWorld } from '../../sim/runner';
+import type { StrategyFactory } from '../../sim/strategy';
 import { EsApi } from '../../sim/es/api';
 import { instanceIdOf as iid } from '../../sim/fault-schema';
 import { GIB, scenario } from './builders';
@@ -191,5 +193,81 @@ describe('balancer weight (BalancedShardsAllocator.WeightFunction)', () => {
     };
     const best = [iid(4), iid(5), iid(6)].sort((a, b) => weight(a) - weight(b) || a.localeCompare(b))[0];
     expect(target.name).toBe(best);
+  });
+});
+
+describe('failure detection (FollowersChecker: model.detectionSeconds)', () => {
+  it('a killed node stays in the cluster, its copies started and health green, until the follower checks fail', () => {
+    const w = new World(scenario({ model: { detectionSeconds: 30 }, change: { version: '8.18.2', ami: 'ami-next' } }));
+    w.advanceTo(10);
+    w.kill(iid(4));
+    w.advanceTo(39);
+    expect(w.cluster.nodes.get(iid(4))!.state).toBe('joined');
+    expect(w.cluster.status()).toBe('green');
+    expect(copies(w).filter((c) => c.node?.name === iid(4) && c.state === 'STARTED').length).toBeGreaterThan(0);
+    w.advanceTo(40);
+    expect(w.cluster.nodes.get(iid(4))!.state).toBe('gone');
+    expect(w.cluster.status()).toBe('yellow');
+  });
+
+  it('a killed master: no usable master until detection, counted as time without master', () => {
+    const w = new World(scenario({ model: { detectionSeconds: 30 }, change: { version: '8.18.2', ami: 'ami-next' } }));
+    const master = w.cluster.master!;
+    w.kill(master.name);
+    const api = new EsApi(w);
+    expect(api.request('GET', '/_cat/nodes?format=json').status).toBe(503);
+    w.advanceTo(100);
+    expect(w.secondsWithoutMaster).toBeGreaterThanOrEqual(30);
+    expect(w.cluster.master).toBeDefined();
+    expect(w.cluster.master).not.toBe(master);
+  });
+});
+
+describe('time between a strategy observation and its action', () => {
+  it('each Elasticsearch call takes requestSeconds and each fleet call fleetCallSeconds of virtual time', async () => {
+    const sc = scenario({ model: { requestSeconds: 0.5, fleetCallSeconds: 2 } });
+    const sim = createSimulation(sc);
+    const sw = timedStrategyWorld(sim.strategyWorld(), sim.world, { request: 0.5, fleetCall: 2 });
+    sw.es!.request('GET', '/_cluster/health');
+    sw.es!.request('GET', '/_cat/shards?format=json');
+    await sw.fleet.describeGroups([sw.groups.data]);
+    expect(sim.world.now).toBe(3);
+  });
+
+  it('a crash between two calls of one action leaves it half done: the first call happened, the second never', async () => {
+    const sim = createSimulation(scenario());
+    const sw = timedStrategyWorld(sim.strategyWorld(), sim.world, { request: 1, fleetCall: 1 }, () => 0.5);
+    await sw.fleet.setDesiredCapacity(sw.groups.data, 4);
+    await expect(sw.fleet.terminateInstance(iid(4), true)).rejects.toBeInstanceOf(OrchestratorCrashed);
+    expect(sim.world.group(sw.groups.data).desired).toBe(4);
+    expect(sim.world.instances.get(iid(4))!.lifecycle).toBe('InService');
+  });
+
+  it('the runner plays a crash that falls inside a step: the new strategy finds the half-done state', async () => {
+    const calls: string[] = [];
+    const factory: StrategyFactory = {
+      name: 'two-calls',
+      description: 'raises desired capacity, then terminates an old instance, in one step',
+      create: () => ({
+        step: async (world) => {
+          const [g] = await world.fleet.describeGroups([world.groups.data]);
+          calls.push(`desired=${g.desiredCapacity}`);
+          if (g.desiredCapacity === 3) {
+            await world.fleet.setDesiredCapacity(world.groups.data, 4);
+            await world.fleet.terminateInstance(iid(4), true);
+            return { wakeAfterSeconds: 30 };
+          }
+          return { wakeAfterSeconds: 0, done: { outcome: 'completed', reason: 'saw the half-done surge' } };
+        },
+      }),
+    };
+    const r = await runScenario(
+      scenario({ faults: [{ kind: 'crash-orchestrator', at: 0.3 }], model: { fleetCallSeconds: 0.2 } }),
+      { strategy: factory, http: false },
+    );
+    expect(r.outcome).toBe('completed');
+    expect(calls).toEqual(['desired=3', 'desired=4']);
+    expect(r.steps.map((s) => s.action)).toContain('sim:crash-orchestrator');
+    expect(r.terminatedInstances).toEqual([]);
   });
 });
