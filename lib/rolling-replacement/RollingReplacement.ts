@@ -76,7 +76,8 @@ export interface RollingReplacementProps {
   readonly joinTimeout?: Duration;
   /**
    * Identity of a rollout: a new value creates a new WaitCondition (a WaitCondition waits only when created).
-   * @default a hash of both launch templates' data (as resolved when this construct is created) and targetVersion
+   * @default a hash of both launch templates' data (as resolved when this construct is created), targetVersion and
+   * rollout.timeoutHours
    */
   readonly rolloutKey?: string;
 }
@@ -130,6 +131,9 @@ export class RollingReplacement extends Construct {
             stack.resolve((props.dataLaunchTemplate.node.defaultChild as ec2.CfnLaunchTemplate).launchTemplateData),
             stack.resolve((props.masterLaunchTemplate.node.defaultChild as ec2.CfnLaunchTemplate).launchTemplateData),
             props.targetVersion,
+            // A WaitCondition's timeout cannot be updated in place: a new timeout is a new WaitCondition (and a
+            // rollout that finds nothing to replace and signals it at once).
+            rollout.timeoutHours,
           ]),
         )
         .digest('hex')
