@@ -66,7 +66,12 @@ export class ClusterStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     this.config = config;
-    for (const [k, v] of Object.entries(config.tags)) Tags.of(this).add(k, v);
+    // The environment's tags reach instances through their groups (PropagateAtLaunch), never a launch template: a tag
+    // change is then an in-place update of the groups, not a new launch template version (a roll of every node, that
+    // the rollout key, computed from the launch templates before tags are applied, would not even see).
+    for (const [k, v] of Object.entries(config.tags)) {
+      Tags.of(this).add(k, v, { excludeResourceTypes: ['AWS::EC2::LaunchTemplate'] });
+    }
     Tags.of(this).add(TAG_ENVIRONMENT, config.name);
     Tags.of(this).add(TAG_COMPONENT, 'cluster');
 

@@ -10,6 +10,7 @@ import { DATA_DEVICE, DATA_PATH, TAG_CLUSTER, TAG_ROLE } from './contract';
 import { dataPerNodeBytes, nodeLaunchTemplate } from './launch-template';
 import { nodeInstanceRole } from './NodeRole';
 import { nodeUserData } from './user-data';
+import { groupInputs, launchTemplateInputs, recordInputs } from './config-inputs';
 
 export interface ElasticsearchNodeGroupProps {
   readonly config: EnvironmentConfig;
@@ -59,7 +60,7 @@ export class ElasticsearchNodeGroup extends Construct {
       reason:
         'ec2:DescribeInstances (discovery-ec2 seed hosts, first-bootstrap decision) supports no resource-level permissions; it is read-only and the only wildcard action.',
     });
-    props.scripts.grantRead(this.instanceRole);
+    props.scripts.grantRead(this.instanceRole, role);
     if (role === 'master') {
       const stack = Stack.of(this);
       this.instanceRole.addToPolicy(
@@ -81,7 +82,6 @@ export class ElasticsearchNodeGroup extends Construct {
       ELK_ES_VERSION: es.version,
       ELK_CLUSTER_NAME: es.clusterName,
       ELK_DISCOVERY_TAG: props.discoveryTag,
-      ELK_MASTER_COUNT: String(es.masterNodes.count),
       ELK_HEAP_MIB: String(heapMiB(nodes.instanceType)),
       ELK_RECOVERY_BYTES_PER_SEC: String(es.recoveryBytesPerSec),
       ELK_REGION: Stack.of(this).region,
@@ -91,6 +91,9 @@ export class ElasticsearchNodeGroup extends Construct {
       ELK_DATA_DEVICE: DATA_DEVICE,
       ELK_DATA_PATH: DATA_PATH,
     };
+    // Only what the role needs reaches its launch template: the master count feeds the masters' first-formation
+    // decision only, so a new master count replaces no data node.
+    if (role === 'master') env.ELK_MASTER_COUNT = String(es.masterNodes.count);
     if (props.security) {
       env.ELK_CERT_ISSUER_URL = props.security.issuer.url;
       env.ELK_SERVICE_NAME = props.security.serviceName;
@@ -109,6 +112,16 @@ export class ElasticsearchNodeGroup extends Construct {
       extraVolumes: [{ deviceName: DATA_DEVICE, sizeGb: volumeGb }],
       dataPerNodeBytes: role === 'data' ? dataPerNodeBytes(config) : 0,
     });
+
+    recordInputs(
+      this.launchTemplate,
+      launchTemplateInputs(
+        config,
+        role,
+        Stack.of(this).region,
+        Object.fromEntries(props.scripts.assetsFor(role).map((a) => [`scripts:${a.node.id}`, a.assetHash])),
+      ),
+    );
 
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Group', {
       vpc: props.vpc,
@@ -130,6 +143,7 @@ export class ElasticsearchNodeGroup extends Construct {
       role: this.instanceRole,
       dnsNames: [props.security.serviceName],
     });
+    recordInputs(this.autoScalingGroup, groupInputs(config, role));
     Tags.of(this).add(TAG_CLUSTER, props.discoveryTag);
     Tags.of(this).add(TAG_ROLE, role);
     Validations.of(this.autoScalingGroup).acknowledge({

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
+import { NodeRole } from './contract';
 
 export const PROJECT_ROOT = path.join(__dirname, '..', '..');
 /** On-instance scripts of the ES/Kibana/Logstash nodes. */
@@ -12,43 +13,80 @@ export const SECURITY_SCRIPTS_DIR = path.join(PROJECT_ROOT, 'scripts', 'security
 /** Where the scripts land on an instance. */
 export const INSTANCE_BIN_DIR = '/opt/elk-cdk/bin';
 
+/** The script families of scripts/node; every role gets the shared ones (elastic-install.sh) and its own. */
+export type ScriptFamily = 'elasticsearch' | 'kibana' | 'logstash';
+const FAMILY_OF_ROLE: Readonly<Record<NodeRole, ScriptFamily>> = {
+  master: 'elasticsearch',
+  data: 'elasticsearch',
+  kibana: 'kibana',
+  logstash: 'logstash',
+};
+/** Files of scripts/node that belong to one family only (the rest is shared). */
+const FAMILY_FILES: Readonly<Record<ScriptFamily, string>> = {
+  elasticsearch: 'es-*.sh',
+  kibana: 'kibana-*.sh',
+  logstash: 'logstash-*.sh',
+};
+
+export interface NodeScriptsProps {
+  /** Folder of the node scripts. @default scripts/node */
+  readonly nodeScriptsDir?: string;
+  /** Folder of the security scripts. @default scripts/security */
+  readonly securityScriptsDir?: string;
+}
+
 /**
- * The boot scripts as S3 assets (zips of scripts/node and scripts/security). The user data downloads and unpacks
- * them; their content hash is part of the launch template, so a changed boot script is a new launch template
- * version (and a rolling replacement), never a silent drift.
+ * The boot scripts as S3 assets: per script family, a zip of scripts/node without the other families' files, plus
+ * scripts/security. The user data downloads and unpacks the role's assets; their content hash is part of the role's
+ * launch template, so a changed boot script is a new launch template version (and a rolling replacement) of the
+ * roles that run it, and of no other: a comment in kibana-boot.sh replaces no Elasticsearch node.
  */
 export class NodeScripts extends Construct {
+  /** Every asset (all families). */
   readonly assets: readonly Asset[];
+  private readonly byFamily: Readonly<Record<ScriptFamily, Asset>>;
+  private readonly security: Asset;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: NodeScriptsProps = {}) {
     super(scope, id);
-    this.assets = [
-      new Asset(this, 'Node', { path: NODE_SCRIPTS_DIR }),
-      new Asset(this, 'Security', { path: SECURITY_SCRIPTS_DIR }),
-    ];
+    const dir = props.nodeScriptsDir ?? NODE_SCRIPTS_DIR;
+    const families = Object.keys(FAMILY_FILES) as ScriptFamily[];
+    const asset = (family: ScriptFamily) =>
+      new Asset(this, `Node${family[0]!.toUpperCase()}${family.slice(1)}`, {
+        path: dir,
+        exclude: families.filter((f) => f !== family).map((f) => FAMILY_FILES[f]),
+      });
+    this.byFamily = { elasticsearch: asset('elasticsearch'), kibana: asset('kibana'), logstash: asset('logstash') };
+    this.security = new Asset(this, 'Security', { path: props.securityScriptsDir ?? SECURITY_SCRIPTS_DIR });
+    this.assets = [...families.map((f) => this.byFamily[f]), this.security];
+  }
+
+  /** The assets a role's user data installs: its family's node scripts and the security scripts. */
+  assetsFor(role: NodeRole): readonly Asset[] {
+    return [this.byFamily[FAMILY_OF_ROLE[role]], this.security];
   }
 
   /**
-   * s3:GetObject on exactly these asset objects (Asset.grantRead would allow s3:GetObject*, s3:List* and
+   * s3:GetObject on exactly the role's asset objects (Asset.grantRead would allow s3:GetObject*, s3:List* and
    * s3:GetBucket* on the whole asset bucket).
    */
-  grantRead(grantee: iam.IGrantable): void {
+  grantRead(grantee: iam.IGrantable, role: NodeRole): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: this.assets.map((a) => a.bucket.arnForObjects(a.s3ObjectKey)),
+        resources: this.assetsFor(role).map((a) => a.bucket.arnForObjects(a.s3ObjectKey)),
       }),
     );
   }
 
-  /** Commands that fetch and unpack every asset into INSTANCE_BIN_DIR. */
-  addInstallCommands(userData: ec2.UserData): void {
+  /** Commands that fetch and unpack the role's assets into INSTANCE_BIN_DIR. */
+  addInstallCommands(userData: ec2.UserData, role: NodeRole): void {
     userData.addCommands(`mkdir -p ${INSTANCE_BIN_DIR}`);
-    for (const asset of this.assets) {
+    for (const asset of this.assetsFor(role)) {
       const local = userData.addS3DownloadCommand({
         bucket: asset.bucket,
         bucketKey: asset.s3ObjectKey,
-        localFile: `/tmp/elk-cdk/${asset.node.id.toLowerCase()}.zip`,
+        localFile: `/tmp/elk-cdk/${asset.node.id === 'Security' ? 'security' : 'node'}.zip`,
       });
       userData.addCommands(`python3 -m zipfile -e ${local} ${INSTANCE_BIN_DIR}/`);
     }

@@ -43,7 +43,7 @@ export function serviceGroup(scope: Construct, props: ServiceGroupProps): Servic
   const { config } = props;
   const label = props.role === 'kibana' ? 'Kibana' : 'Logstash';
   const instanceRole = nodeInstanceRole(scope, 'InstanceRole', `elk-cdk ${config.name}: ${label} node`);
-  props.scripts.grantRead(instanceRole);
+  props.scripts.grantRead(instanceRole, props.role);
   const env: Record<string, string> = {
     ELK_ENVIRONMENT: config.name,
     ELK_ES_VERSION: config.elasticsearch.version,

@@ -54,7 +54,7 @@ export function nodeUserData(props: NodeUserDataProps): ec2.UserData {
     'ELK_CDK_NODE_ENV',
     `chmod 0644 ${NODE_ENV_FILE}`,
   );
-  props.scripts.addInstallCommands(userData);
+  props.scripts.addInstallCommands(userData, props.role);
   userData.addCommands(`${INSTANCE_BIN_DIR}/${BOOT_SCRIPT[props.role]}`);
   return userData;
 }

@@ -49,6 +49,8 @@ export interface RoleTemplate {
   readonly recoveryBytesPerSec?: number;
   readonly bootSeconds?: number;
   readonly launchTemplateData: unknown;
+  /** Metadata `elk-cdk:inputs`: config key (or script asset) → value at synth, when the template records it. */
+  readonly inputs?: Readonly<Record<string, unknown>>;
 }
 
 export type RollKind = 'replace' | 'launch' | 'remove';
@@ -82,6 +84,24 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+function inputsOf(r: TemplateResource | undefined): Readonly<Record<string, unknown>> | undefined {
+  const v = r?.Metadata?.['elk-cdk:inputs'];
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/**
+ * The recorded inputs (config keys, script assets) whose value differs between two resources, sorted; undefined
+ * when either side records none.
+ */
+export function changedInputs(
+  before: Readonly<Record<string, unknown>> | undefined,
+  after: Readonly<Record<string, unknown>> | undefined,
+): string[] | undefined {
+  if (!before || !after) return undefined;
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  return keys.filter((k) => canonical(before[k]) !== canonical(after[k])).sort();
+}
+
 /** Launch templates that declare an elk-cdk role, by logical id. */
 export function roleTemplates(template: Template): RoleTemplate[] {
   const out: RoleTemplate[] = [];
@@ -99,6 +119,7 @@ export function roleTemplates(template: Template): RoleTemplate[] {
       recoveryBytesPerSec: num(m['elk-cdk:recoveryBytesPerSec']),
       bootSeconds: num(m['elk-cdk:bootSeconds']),
       launchTemplateData: r.Properties?.LaunchTemplateData,
+      inputs: inputsOf(r),
     });
   }
   return out;
@@ -176,9 +197,15 @@ export function nodeRolls(base: Template, head: Template, replacedIds: ReadonlyS
     unmatched.delete(old.logicalId);
     let reason: string | undefined;
     if (old.logicalId !== h.logicalId) reason = `launch template replaced (${old.logicalId} → ${h.logicalId})`;
-    else if (canonical(old.launchTemplateData) !== canonical(h.launchTemplateData))
-      reason = 'launch template data changed';
-    else if (replacedIds.has(h.logicalId)) reason = 'launch template replaced';
+    else if (canonical(old.launchTemplateData) !== canonical(h.launchTemplateData)) {
+      const keys = changedInputs(old.inputs, h.inputs);
+      reason =
+        keys === undefined
+          ? 'launch template data changed'
+          : keys.length > 0
+            ? `caused by ${keys.join(', ')}`
+            : 'launch template data changed, by no config key (a construct, CDK or script change)';
+    } else if (replacedIds.has(h.logicalId)) reason = 'launch template replaced';
     else {
       const refs = [...referencedIds(h.launchTemplateData)].filter((id) => replacedIds.has(id));
       if (refs.length > 0) reason = `referenced resource replaced (${refs.join(', ')})`;
@@ -304,7 +331,9 @@ export function groupRisks(base: Template, head: Template, replacedIds: Readonly
     if (!role || !(ES_ROLES as readonly string[]).includes(role)) continue;
     const hp = h.Properties ?? {};
     const bp = b.Properties ?? {};
-    const add = (reason: string) => out.push({ logicalId: id, role, reason });
+    const keys = changedInputs(inputsOf(b), inputsOf(h));
+    const cause = keys && keys.length > 0 ? ` (caused by ${keys.join(', ')})` : '';
+    const add = (reason: string) => out.push({ logicalId: id, role, reason: reason + cause });
     for (const prop of ['VPCZoneIdentifier', 'AvailabilityZones']) {
       const replaced = [...referencedIds(hp[prop])].filter((r) => replacedIds.has(r));
       if (canonical(hp[prop]) !== canonical(bp[prop])) {

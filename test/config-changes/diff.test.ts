@@ -31,6 +31,10 @@ describe('elkctl diff on config changes that terminate Elasticsearch nodes witho
         expect.stringMatching(/^Data\/Group\/ASG: cluster split: the data nodes' security group is replaced/),
       ]),
     );
+    expect(reasons.filter((r) => r.includes('instances replaced without a drain'))).toEqual([
+      expect.stringContaining('(caused by vpc.cidr)'),
+      expect.stringContaining('(caused by vpc.cidr)'),
+    ]);
     expect(result.output).toMatch(/DATA AT RISK/);
     expect(result.output).toContain('instances replaced without a drain');
   });
@@ -40,7 +44,28 @@ describe('elkctl diff on config changes that terminate Elasticsearch nodes witho
     const result = runDiff({ base, head, failOn: ['replacement'] });
     expect(result.exitCode).toBe(1);
     expect(result.report.risks.map((r) => `${r.path}: ${r.reason}`)).toEqual([
-      'Data/Group/ASG: node count lowered (MinSize 3 → 2): Auto Scaling terminates 1 data node of its choosing without a drain',
+      'Data/Group/ASG: node count lowered (MinSize 3 → 2): Auto Scaling terminates 1 data node of its choosing without a drain (caused by elasticsearch.dataNodes.count)',
+    ]);
+  });
+
+  test('names the config key that causes each node replacement, and a change for one role rolls no other', () => {
+    const head = ws.synth(
+      'dev',
+      ws.configDir({
+        'dev.yaml': (t) =>
+          threeDataNodes(t)
+            .replace(
+              /dataNodes:\n {4}count: 3\n {4}instanceType: t3.medium/,
+              'dataNodes:\n    count: 3\n    instanceType: t3.large',
+            )
+            .replace(/masterNodes:\n/, 'masterNodes:\n    count: 5\n'),
+      }),
+    );
+    const { report } = runDiff({ base, head });
+    const rolls = report.stacks.flatMap((s) => s.nodes).filter((n) => n.kind === 'replace');
+    expect(rolls.map((r) => [r.role, r.reason]).sort()).toEqual([
+      ['data', 'caused by elasticsearch.dataNodes.instanceType'],
+      ['master', 'caused by elasticsearch.masterNodes.count'],
     ]);
   });
 });

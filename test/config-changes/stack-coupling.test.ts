@@ -55,3 +55,25 @@ describe('no CloudFormation export ties the cluster and alerter stacks', () => {
     expect(without.cluster).toEqual(stacks('staging').cluster);
   });
 });
+
+describe('tags', () => {
+  test('a tags change modifies no launch template and keeps the rollout id (instances get tags from their groups)', () => {
+    const retagged = ws.configDir({ 'staging.yaml': (t) => t.replace(/^tags:\n/m, 'tags:\n  cost-centre: logs-42\n') });
+    const a = stacks('staging');
+    const b = stacks('staging', retagged);
+    const lts = (j: Json) =>
+      Object.entries(j.Resources).filter(
+        ([, r]) => r.Type === 'AWS::EC2::LaunchTemplate' || r.Type === 'Custom::RollingReplacement',
+      );
+    expect(lts(b.cluster)).toEqual(lts(a.cluster));
+    expect(b.stage.cluster.rollingReplacement.rolloutId).toBe(a.stage.cluster.rollingReplacement.rolloutId);
+    const dataGroup = Object.values(b.cluster.Resources).find(
+      (r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup' && JSON.stringify(r.Properties?.Tags).includes('"data"'),
+    );
+    expect(dataGroup?.Properties?.Tags).toContainEqual({
+      Key: 'cost-centre',
+      PropagateAtLaunch: true,
+      Value: 'logs-42',
+    });
+  });
+});

@@ -99,7 +99,9 @@ describe('the real app with two configs', () => {
     const data = staging.elasticsearch.dataNodes.count;
     const masters = staging.elasticsearch.masterNodes.count;
     const impact = r.stacks.find((s) => s.name === 'staging/cluster')!.impact;
-    expect(impact[0]).toContain(`(Elasticsearch ${staging.elasticsearch.version} → ${next})`);
+    expect(impact[0]).toContain(
+      `(Elasticsearch ${staging.elasticsearch.version} → ${next}; caused by elasticsearch.version)`,
+    );
     expect(impact[0]).toContain(`${data} data + ${masters} master nodes will be replaced one by one; estimated `);
     if (staging.kibana.count > 0) {
       expect(impact.join('\n')).toContain(`Kibana: ${staging.kibana.count} node`);
