@@ -10,6 +10,7 @@ import {
 } from '../model/cluster';
 import { compareVersions, humanBytes, majorOf, parseTimeValue } from '../model/units';
 import type { World } from '../model/world';
+import { checkParams } from './params';
 import { getTask, listTasks } from './tasks';
 
 /**
@@ -206,59 +207,74 @@ export class EsApi {
       }
     };
     const [a, b, c] = seg;
+    const path = `/${seg.join('/')}`;
+    const params = (endpoint: string) => checkParams(endpoint, path, q);
     if (seg.length === 0) {
       allow('GET', 'HEAD');
+      params('info');
       return { body: this.root(node) };
     }
     if (a === '_cluster' && b === 'health') {
       allow('GET');
+      params('cluster.health');
       return this.health(q, c);
     }
     if (a === '_cat') {
       allow('GET');
+      if (['nodes', 'shards', 'allocation', 'recovery', 'indices', 'health'].includes(b)) params(`cat.${b}`);
       this.requireMaster();
       const rows = this.cat(b, c, q);
       return formatCat(rows.rows, rows.columns, q, rows.projected);
     }
     if (a === '_nodes') {
       allow('GET');
+      params('nodes.info');
       return { body: this.nodesInfo(b, c) };
     }
     if (a === '_cluster' && b === 'settings') {
       allow('GET', 'PUT');
+      params(method === 'GET' ? 'cluster.get_settings' : 'cluster.put_settings');
       this.requireMaster();
       return { body: method === 'GET' ? this.getSettings(q) : this.putSettings(q, parseBody(body)) };
     }
     if (a === '_cluster' && b === 'allocation' && c === 'explain') {
       allow('GET', 'POST');
+      params('cluster.allocation_explain');
       this.requireMaster();
       return { body: this.explain(q, body && body.trim() ? parseBody(body) : undefined) };
     }
-    if (a === '_cluster' && b === 'voting_config_exclusions') {
+    // The 7.x path /_cluster/voting_config_exclusions/{node_name} was removed in 8.0: no handler.
+    if (a === '_cluster' && b === 'voting_config_exclusions' && c === undefined) {
       allow('POST', 'DELETE');
+      params(method === 'POST' ? 'cluster.post_voting_config_exclusions' : 'cluster.delete_voting_config_exclusions');
       this.requireMaster();
-      return method === 'POST' ? this.addExclusions(q, c) : this.clearExclusions(q);
+      return method === 'POST' ? this.addExclusions(q) : this.clearExclusions(q);
     }
     if (a === '_cluster' && b === 'state') {
       allow('GET');
+      params('cluster.state');
       this.requireMaster();
       return { body: this.state(c) };
     }
     if (a === '_cluster' && b === 'reroute') {
       allow('POST');
+      params('cluster.reroute');
       this.requireMaster();
       return { body: this.reroute(q) };
     }
     if (a === '_tasks') {
       allow('GET');
+      params(b === undefined ? 'tasks.list' : 'tasks.get');
       return { body: b === undefined ? listTasks(this.world, q) : getTask(this.world, b) };
     }
     if (a === '_count' || b === '_count') {
       allow('GET', 'POST');
+      params('count');
       return { body: this.count(a === '_count' ? undefined : a) };
     }
     if (a === '_flush' || b === '_flush') {
       allow('GET', 'POST');
+      params('indices.flush');
       const shards = this.resolveIndices(a === '_flush' ? undefined : a).flatMap((i) => i.shards);
       const total = shards.reduce((n, s) => n + 1 + s.index.replicas, 0);
       const ok = shards.reduce((n, s) => n + s.copies.filter((x) => Cluster.isActive(x)).length, 0);
@@ -1128,8 +1144,8 @@ export class EsApi {
 
   // ------------------------------------------------------------------ voting exclusions, state, reroute, count
 
-  private addExclusions(q: Query, legacy: string | undefined): { status: number; body?: unknown } {
-    const names = q.get('node_names') ?? legacy ?? null;
+  private addExclusions(q: Query): { status: number; body?: unknown } {
+    const names = q.get('node_names');
     const ids = q.get('node_ids');
     if ((names === null) === (ids === null)) {
       throw new EsError(
