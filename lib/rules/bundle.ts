@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { WRITEBACK_INDEX } from './catalog';
 import { RenderedRule, RuleValues, secretEnvVar } from './compile';
 import { tar } from './tar';
 import { stringifyYaml11 } from './yaml11';
@@ -16,8 +17,7 @@ export const CONTAINER_PATHS = {
 
 /** The ElastAlert user of the cluster (its role and password come from the security part). */
 export const ELASTALERT_ES_USER = 'elastalert';
-/** writeback_index is a prefix: `elastalert` gives elastalert_status, elastalert_error, ... (not elastalert_status_status). */
-export const WRITEBACK_INDEX = 'elastalert';
+export { WRITEBACK_INDEX };
 
 export interface AlerterSettings {
   readonly environment: string;

@@ -247,3 +247,6 @@ export const TIME_FIELDS = [
 ] as const;
 
 export const TIME_UNITS = ['weeks', 'days', 'hours', 'minutes', 'seconds', 'milliseconds'] as const;
+
+/** writeback_index is a prefix: `elastalert` gives elastalert_status, elastalert_error, ... (not elastalert_status_status). */
+export const WRITEBACK_INDEX = 'elastalert';

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isPair, isScalar, isSeq, Scalar, visit } from 'yaml';
 import { Problem } from './problem';
+import { compileEscalation } from './escalation';
 import { RuleGlobals, validateRule } from './validate';
 import {
   approximateIntegers,
@@ -131,7 +132,7 @@ export function compileRuleText(
   text: string,
   values: RuleValues,
   options: CompileOptions = {},
-): { rule?: RenderedRule; problems: Problem[] } {
+): { rule?: RenderedRule; escalations?: RenderedRule[]; problems: Problem[] } {
   const stem = path.basename(file).replace(RULE_FILE, '');
   let ruleName = stem;
   const problems: Problem[] = [];
@@ -284,7 +285,7 @@ export function compileRuleText(
   });
   if (problems.some((p) => p.severity === 'error')) return { problems };
 
-  const rendered = replaceMarks(value);
+  let rendered = replaceMarks(value);
   if (rendered && typeof rendered === 'object' && !Array.isArray(rendered)) {
     const rule = rendered as Record<string, unknown>;
     if (rule.name === undefined) {
@@ -298,33 +299,61 @@ export function compileRuleText(
     if (typeof rule.name === 'string') ruleName = rule.name;
   }
 
-  // 4. Validate what ElastAlert will read (a BigInt counts as a number of its magnitude).
-  const findings = validateRule(approximateIntegers(rendered), {
+  // 4. `escalation:` becomes ordinary rules (one per tier), validated like the rule itself.
+  const validateOptions = {
     globals: options.globals,
     allowLiteralSecrets: options.allowLiteralSecrets,
     environment: values.environment,
-    isSecretReference: (s) => /\$\{ELK_SECRET_[A-Z0-9_]+\}/.test(s),
-  });
+    isSecretReference: (s: string) => /\$\{ELK_SECRET_[A-Z0-9_]+\}/.test(s),
+  };
+  let tiers: Record<string, unknown>[] = [];
+  if (rendered && typeof rendered === 'object' && !Array.isArray(rendered) && 'escalation' in rendered) {
+    const { escalation, ...base } = rendered as Record<string, unknown>;
+    const r = compileEscalation(approximateIntegers(base) as Record<string, unknown>, escalation, options.globals);
+    for (const f of r.findings) add(f.key, f.message, f.severity);
+    tiers = r.tiers.map((t) => exactIntegers(t) as Record<string, unknown>);
+    rendered = base;
+    tiers.forEach((tier, i) => {
+      for (const f of validateRule(approximateIntegers(tier), validateOptions)) {
+        add(`escalation.${i + 1} (generated rule "${String(tier.name)}"): ${f.key}`, f.message, f.severity);
+      }
+    });
+  }
+
+  // 5. Validate what ElastAlert will read (a BigInt counts as a number of its magnitude).
+  const findings = validateRule(approximateIntegers(rendered), validateOptions);
   for (const f of findings) add(f.key, f.message, f.severity);
   if (problems.some((p) => p.severity === 'error')) return { problems };
 
-  const rule = rendered as Record<string, unknown>;
-  const content =
-    `# Rendered by elk-cdk from ${path.basename(file)} for environment ${values.environment}. Do not edit.\n` +
-    stringifyYaml11(rule);
-  return {
-    problems,
-    rule: {
+  const render = (rule: Record<string, unknown>, fileName: string, note = ''): RenderedRule => {
+    const content =
+      `# Rendered by elk-cdk from ${path.basename(file)}${note} for environment ${values.environment}. Do not edit.\n` +
+      stringifyYaml11(rule);
+    return {
       sourceFile: file,
-      fileName: `${stem}.yaml`,
-      name: ruleName,
+      fileName,
+      name: String(rule.name),
       enabled: rule.is_enabled !== false,
       limited: rule.limit_execution !== undefined,
       content,
       sha256: sha256(content),
       secrets: [...usedSecrets].sort(),
       tokens: [...usedTokens].sort(),
-    },
+    };
+  };
+  const rule = rendered as Record<string, unknown>;
+  const base = render(rule, `${stem}.yaml`);
+  const enabled = rule.is_enabled !== false;
+  return {
+    problems,
+    rule: base,
+    escalations: tiers.map((t, i) =>
+      render(
+        enabled ? t : { ...t, is_enabled: false },
+        `${stem}.escalation-${i + 1}.yaml`,
+        ` (escalation tier ${i + 1})`,
+      ),
+    ),
   };
 }
 
@@ -385,7 +414,7 @@ export function compileRules(
   for (const src of sources) {
     const r = compileRuleText(src.file, src.text, values, options);
     problems.push(...r.problems);
-    if (r.rule) rules.push(r.rule);
+    if (r.rule) rules.push(r.rule, ...(r.escalations ?? []));
   }
   const byName = new Map<string, RenderedRule>();
   const byFile = new Map<string, RenderedRule>();
