@@ -11,6 +11,7 @@ const ORDER = [
   'predicates-fixtures.test.ts',
   'decide-gates.test.ts',
   'decide-cleanup.test.ts',
+  'decide-steps.test.ts',
   'plan.test.ts',
   'zone-order.test.ts',
   'decide.test.ts',

@@ -63,7 +63,15 @@ export async function reach(
 
 /** Stages of a default roll (3 data, 3 masters, one index of 3 shards with a replica each, one zone). */
 export type Stage =
-  'idle' | 'dataSurge' | 'waitJoin' | 'exclude' | 'dataTerminate' | 'masterSurge' | 'voting' | 'masterTerminate';
+  | 'idle'
+  | 'dataSurge'
+  | 'waitJoin'
+  | 'exclude'
+  | 'dataTerminate'
+  | 'masterSurge'
+  | 'voting'
+  | 'masterTerminate'
+  | 'complete';
 
 /** The decision decide() takes at each stage, as [action type, group]. */
 export const STAGE_ACTION: Readonly<Record<Stage, readonly [string, string | undefined]>> = {
@@ -75,6 +83,7 @@ export const STAGE_ACTION: Readonly<Record<Stage, readonly [string, string | und
   masterSurge: ['surge', 'master-asg'],
   voting: ['voting-exclusion', undefined],
   masterTerminate: ['terminate', 'master-asg'],
+  complete: ['set-rebalance', undefined],
 };
 
 const hex = (n: number) => `i-${n.toString(16).padStart(8, '0')}`;
@@ -126,6 +135,17 @@ export function stageWorld(stage: Stage): FakeWorld {
     for (const s of w.shards) if (s.node === hex(k)) s.node = hex(k + 6);
   }
   if (stage === 'masterSurge') return w;
+  if (stage === 'complete') {
+    // Every master replaced too (i-4..6 by i-10..12); cleanup starts by restoring the rebalance setting.
+    masters.tags[TAG.surgeAt] = '870';
+    masters.instances = [];
+    for (let k = 4; k <= 6; k++) {
+      w.joined.delete(hex(k));
+      addInstance(w, 'master-asg', k + 6, true);
+    }
+    w.electedMaster = hex(10);
+    return w;
+  }
   masters.desired = 4;
   masters.tags[TAG.surgeAt] = '690';
   addInstance(w, 'master-asg', 10, true);
