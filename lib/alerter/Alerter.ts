@@ -23,10 +23,12 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DeploymentPropertiesInput } from '../../lambda/alerter-deploy/contract';
 import { EnvironmentConfig } from '../config';
 import { Bundle, bundleTar, environmentBundle } from '../rules';
+import { Heartbeat } from './Heartbeat';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
@@ -46,6 +48,13 @@ export interface AlerterProps {
   readonly rulesDir?: string;
   /** Subnets of the alerter instance. Default: private subnets with egress. */
   readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * No ElastAlert rule run for this long = not evaluating: the instance marks itself unhealthy (replaced) and the
+   * heartbeat alarm fires. Default: 10 minutes.
+   */
+  readonly heartbeatStaleAfter?: Duration;
+  /** Topic the heartbeat alarm notifies. Default: a new topic of this stack. */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /**
@@ -62,6 +71,8 @@ export class Alerter extends Construct {
   readonly deployment: CustomResource;
   /** Name of the SSM parameter holding the last deployed bundle. */
   readonly currentBundleParameterName: string;
+  /** The evaluation heartbeat: metric, alarm, topic. */
+  readonly heartbeat: Heartbeat;
 
   constructor(scope: Construct, id: string, props: AlerterProps) {
     super(scope, id);
@@ -217,11 +228,19 @@ export class Alerter extends Construct {
       // the group's logical id, known once the group exists (below)
       `--signal-resource ${Lazy.string({ produce: () => stack.getLogicalId(this.group.node.defaultChild as autoscaling.CfnAutoScalingGroup) })}`,
     ];
+    this.heartbeat = new Heartbeat(this, 'Heartbeat', {
+      environment: env,
+      role: this.role,
+      groupName: `elk-${env}-alerter`,
+      staleAfter: props.heartbeatStaleAfter ?? Duration.minutes(10),
+      topic: props.alarmTopic,
+    });
     userData.addCommands(
       'set -euo pipefail',
       'dnf install -y docker jq',
       'systemctl enable --now docker',
       'mkdir -p /opt/elk-alerter/bin',
+      ...this.heartbeat.userDataCommands,
       "cat > /opt/elk-alerter/bin/boot.sh <<'ELK_BOOT_EOF'",
       bootScript.trimEnd(),
       'ELK_BOOT_EOF',

@@ -54,3 +54,43 @@ test('the deploy command writes its whole output to a log group of the stack', (
   const ref = (cr.CommandLogGroupName as { Ref: string }).Ref;
   expect(t.findResources('AWS::Logs::LogGroup')[ref]).toBeDefined();
 });
+
+describe('evaluation heartbeat (issue #15, part 3)', () => {
+  test('an alarm on the heartbeat metric, missing data breaching, notifying a topic', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'elk-cdk/Alerter',
+      MetricName: 'SecondsSinceLastRuleRun',
+      Dimensions: [{ Name: 'Environment', Value: 'dev' }],
+      Statistic: 'Maximum',
+      Threshold: 600,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('HeartbeatTopic') }],
+    });
+  });
+
+  test('the instance publishes the metric and may mark itself unhealthy in its own group only', () => {
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => (p.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement,
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'PublishEvaluationHeartbeat',
+        Action: 'cloudwatch:PutMetricData',
+        Condition: { StringEquals: { 'cloudwatch:namespace': 'elk-cdk/Alerter' } },
+      }),
+    );
+    const health = statements.find((s) => s.Sid === 'MarkItselfUnhealthy')!;
+    expect(health.Action).toBe('autoscaling:SetInstanceHealth');
+    expect(JSON.stringify(health.Resource)).toContain(':autoScalingGroup:*:autoScalingGroupName/elk-dev-alerter');
+  });
+
+  test('user data installs the heartbeat timer before the boot script (which may retry for long)', () => {
+    const userData = JSON.stringify(Object.values(t.findResources('AWS::EC2::LaunchTemplate'))[0]!.Properties);
+    const timer = userData.indexOf('systemctl enable --now elk-alerter-heartbeat.timer');
+    expect(timer).toBeGreaterThan(0);
+    expect(timer).toBeLessThan(userData.indexOf('/opt/elk-alerter/bin/boot.sh --parameter'));
+    expect(userData).toContain('ExecStart=/opt/elk-alerter/bin/heartbeat.sh --environment dev --region ');
+    expect(userData).toContain('--stale-seconds 600');
+  });
+});
