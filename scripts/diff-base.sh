@@ -76,7 +76,7 @@ if [ -z "$head_out" ]; then
 fi
 
 set +e
-./node_modules/.bin/tsx bin/elkctl.ts diff --base "$tmp/base.out" --head "$head_out" \
+node bin/elkctl.js diff --base "$tmp/base.out" --head "$head_out" \
   --base-label "$ref @ $(git rev-parse --short "$base") (merge base)" \
   --head-label "${GITHUB_HEAD_REF:-$(git rev-parse --abbrev-ref HEAD)} @ $(git rev-parse --short HEAD)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')" \
   "$@"

@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import { Command, Option } from 'commander';
-import { FailKind, FAIL_KINDS, Format, parseFailOn, runDiff } from '../diff';
+import { FAIL_KINDS, parseFailOn } from '../diff/fail-on';
+import type { Format } from '../diff/render';
+import type { FailKind } from '../diff/report';
 
 /** Registers `elkctl diff`. */
 export function register(program: Command): void {
@@ -22,7 +24,7 @@ export function register(program: Command): void {
     .option('--base-label <text>', "name of the base in the report's title (default: the folder)")
     .option('--head-label <text>', "name of the head in the report's title (default: the folder)")
     .action(
-      (opts: {
+      async (opts: {
         base: string;
         head: string;
         format: Format;
@@ -31,6 +33,8 @@ export function register(program: Command): void {
         baseLabel?: string;
         headLabel?: string;
       }) => {
+        // Loaded when diff runs, not at every elkctl start (cloudformation-diff).
+        const { runDiff } = await import('../diff/command');
         const result = runDiff(opts);
         if (opts.output) fs.writeFileSync(opts.output, result.output);
         else process.stdout.write(result.output);

@@ -1,13 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
-import {
-  openTarget,
-  rollMark,
-  rollPlan,
-  rollStatus,
-  rollWait,
-  type RollTarget,
-  type TargetOptions,
-} from '../rolling-replacement/rollctl';
+import type { RollTarget, TargetOptions } from '../rolling-replacement/rollctl';
+
+// Loaded when a roll command runs, not at every elkctl start (AWS SDK, Elasticsearch client, simulator).
+const rollctl = () => import('../rolling-replacement/rollctl');
 
 function nonNegative(v: string): number {
   const n = Number(v);
@@ -42,7 +37,7 @@ export function register(program: Command): void {
           .hideHelp(),
       );
   const run = async (opts: TargetOptions, f: (t: RollTarget) => Promise<string | number>) => {
-    const t = await openTarget(opts);
+    const t = await (await rollctl()).openTarget(opts);
     try {
       const r = await f(t);
       if (typeof r === 'number') process.exitCode = r;
@@ -52,10 +47,10 @@ export function register(program: Command): void {
     }
   };
   withTarget(roll.command('status').description('each node (old/new, draining %, bytes left), the gate, ETA')).action(
-    (o: TargetOptions) => run(o, rollStatus),
+    (o: TargetOptions) => run(o, async (t) => (await rollctl()).rollStatus(t)),
   );
   withTarget(roll.command('plan').description('the steps that would run from here, with estimates')).action(
-    (o: TargetOptions) => run(o, rollPlan),
+    (o: TargetOptions) => run(o, async (t) => (await rollctl()).rollPlan(t)),
   );
   // wait, pause, resume and abort read or write Auto Scaling tags only: no Elasticsearch credentials needed.
   withTarget(
@@ -66,13 +61,17 @@ export function register(program: Command): void {
     .option('--timeout <seconds>', 'give up after this long', nonNegative, 43200)
     .option('--rollout-id <id>', 'wait for this rollout (default: the one in progress when the wait starts)')
     .action((o: TargetOptions & { timeout: number; rolloutId?: string }) =>
-      run({ ...o, elasticsearch: false }, (t) =>
-        rollWait(t, { timeoutSeconds: o.timeout, rolloutId: o.rolloutId, out: (s) => process.stdout.write(s) }),
+      run({ ...o, elasticsearch: false }, async (t) =>
+        (await rollctl()).rollWait(t, {
+          timeoutSeconds: o.timeout,
+          rolloutId: o.rolloutId,
+          out: (s) => process.stdout.write(s),
+        }),
       ),
     );
   for (const what of ['pause', 'resume', 'abort'] as const) {
     withTarget(roll.command(what).description(`${what} the rollout in progress (a tag on the data group)`)).action(
-      (o: TargetOptions) => run({ ...o, elasticsearch: false }, (t) => rollMark(t, what)),
+      (o: TargetOptions) => run({ ...o, elasticsearch: false }, async (t) => (await rollctl()).rollMark(t, what)),
     );
   }
 }

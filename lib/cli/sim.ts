@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { simRun, simServe } from '../../sim/cli';
 import { DEFAULT_STRATEGY, STRATEGIES } from '../../sim/strategies';
+
+// Loaded when a sim command runs, not at every elkctl start.
+const simCli = () => import('../../sim/cli');
 
 /**
  * `elkctl sim run` plays a scenario with a replacement strategy and prints the report (exit 0 completed, 1 failed or
@@ -19,7 +21,9 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed (overrides the scenario)', parseInteger)
     .option('--json', 'print the report as one JSON object')
     .action(async (opts: { scenario: string; strategy: string; seed?: number; json?: boolean }) => {
-      process.exitCode = await simRun(
+      process.exitCode = await (
+        await simCli()
+      ).simRun(
         opts,
         (s) => process.stdout.write(s),
         (s) => process.stderr.write(s),
@@ -35,7 +39,7 @@ export function register(program: Command): void {
     .option('--strategy <name>', 'also run this strategy live against the served cluster')
     .option('--seed <n>', 'seed (overrides the scenario)', parseInteger)
     .action(async (opts: { scenario: string; port: number; speed: number; strategy?: string; seed?: number }) => {
-      const stop = await simServe(opts, (s) => process.stdout.write(s));
+      const stop = await (await simCli()).simServe(opts, (s) => process.stdout.write(s));
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
       await stop();
     });

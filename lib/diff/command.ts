@@ -2,7 +2,7 @@ import { readElkAssembly } from './assembly';
 import { Format, renderReport } from './render';
 import { diffAssemblies, DiffReport, FailKind } from './report';
 
-export const FAIL_KINDS: readonly FailKind[] = ['any', 'replacement', 'security'];
+export { FAIL_KINDS, parseFailOn } from './fail-on';
 
 export interface DiffCommandOptions {
   readonly base: string;
@@ -22,20 +22,6 @@ export interface DiffCommandResult {
   readonly exitCode: number;
   /** The --fail-on kinds that matched. */
   readonly failed: readonly FailKind[];
-}
-
-/** Parses "replacement,security" into fail kinds, with an error naming the option and the choices. */
-export function parseFailOn(value: string): FailKind[] {
-  const kinds = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const k of kinds) {
-    if (!FAIL_KINDS.includes(k as FailKind)) {
-      throw new Error(`--fail-on: unknown kind "${k}"; use one or more of ${FAIL_KINDS.join(', ')} (comma-separated)`);
-    }
-  }
-  return kinds as FailKind[];
 }
 
 /** The diff command without process I/O: read both assemblies, compare, render, decide the exit code. */
