@@ -1,6 +1,6 @@
 import { Stage, StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { EnvironmentConfig } from './config';
+import { EnvironmentConfig, isProtected } from './config';
 import { ClusterStack } from './cluster/ClusterStack';
 import { AlerterStack } from './alerter/AlerterStack';
 
@@ -21,7 +21,12 @@ export class ElkStage extends Stage {
       ...props,
       env: config.account ? { account: config.account, region: config.region } : undefined,
     });
-    this.cluster = new ClusterStack(this, 'cluster', { config, stackName: `elk-${config.name}-cluster` });
+    this.cluster = new ClusterStack(this, 'cluster', {
+      config,
+      stackName: `elk-${config.name}-cluster`,
+      // One `cdk destroy` must not delete a cluster's data (deploy.protect; default: account-pinned environments).
+      terminationProtection: isProtected(config),
+    });
     if (config.alerter.enabled) {
       // Rules are compiled and validated here: a bad rule fails synth for this environment.
       this.alerter = new AlerterStack(this, 'alerter', {

@@ -251,7 +251,9 @@ export class Alerter extends Construct {
       machineImage: ec2.MachineImage.genericLinux(config.ami.images),
       instanceType: new ec2.InstanceType(config.alerter.instanceType),
       requireImdsv2: true,
-      httpPutResponseHopLimit: 1,
+      // 2, not 1: ElastAlert runs in a container on Docker's bridge network (one more hop), and the alerters that
+      // call AWS (SNS, SES, SQS) need the instance role's credentials from IMDSv2.
+      httpPutResponseHopLimit: 2,
       role: this.role,
       securityGroup: this.securityGroup,
       userData,

@@ -25,6 +25,8 @@ export class ClusterLoadBalancer extends Construct {
   readonly dnsName: string;
   /** The private DNS name (verified by TLS clients). */
   readonly serviceName: string;
+  /** The private hosted zone `<env>.elk.internal` (Kibana and Logstash get their names there too). */
+  readonly zone: route53.IPrivateHostedZone;
 
   constructor(scope: Construct, id: string, props: ClusterLoadBalancerProps) {
     super(scope, id);
@@ -41,7 +43,15 @@ export class ClusterLoadBalancer extends Construct {
       protocol: elbv2.Protocol.TCP,
       targets: [props.dataGroup],
       deregistrationDelay: Duration.seconds(30),
-      healthCheck: { protocol: elbv2.Protocol.TCP, interval: Duration.seconds(10), healthyThresholdCount: 2 },
+      // HTTPS, not TCP: a node whose JVM stalls or whose TLS is broken leaves rotation. Without credentials every
+      // node answers 401 (security on), so 401 counts as alive.
+      healthCheck: {
+        protocol: elbv2.Protocol.HTTPS,
+        path: '/',
+        healthyHttpCodes: '200,401',
+        interval: Duration.seconds(10),
+        healthyThresholdCount: 2,
+      },
     });
     Validations.of(this.loadBalancer).acknowledge({
       id: 'AwsSolutions-ELB2',
@@ -52,11 +62,11 @@ export class ClusterLoadBalancer extends Construct {
     this.serviceName = props.serviceName;
 
     const dot = props.serviceName.indexOf('.');
-    const zone = new route53.PrivateHostedZone(this, 'Zone', {
+    const zone = (this.zone = new route53.PrivateHostedZone(this, 'Zone', {
       zoneName: props.serviceName.slice(dot + 1),
       vpc: props.vpc,
       comment: 'elk-cdk: private names of the cluster',
-    });
+    }));
     new route53.ARecord(this, 'Record', {
       zone,
       recordName: props.serviceName.slice(0, dot),

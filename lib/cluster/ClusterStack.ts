@@ -1,6 +1,9 @@
 import { CfnOutput, Fn, Stack, StackProps, Tags, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct, IDependable } from 'constructs';
 import { EnvironmentConfig } from '../config';
 import { ClusterSecurity, SecurityBootstrap } from '../security/ClusterSecurity';
@@ -197,6 +200,8 @@ export class ClusterStack extends Stack {
       this.kibana.waitFor(this.securityBootstrap.resource);
       component(this.kibana, 'kibana');
       new CfnOutput(this, 'KibanaUrl', { value: this.kibana.url, description: 'Kibana (internal ALB)' });
+      // kibana.<env>.elk.internal: the name the alerter's KIBANA_URL and people use.
+      privateName(this, 'KibanaRecord', 'kibana', this.loadBalancer.zone, this.kibana.loadBalancer);
     }
     if (config.logstash.count > 0) {
       this.logstash = new LogstashService(this, 'Logstash', {
@@ -217,6 +222,7 @@ export class ClusterStack extends Stack {
         value: `${this.logstash.loadBalancer.loadBalancerDnsName}:5044`,
         description: 'Beats endpoint (internal NLB)',
       });
+      privateName(this, 'LogstashRecord', 'logstash', this.loadBalancer.zone, this.logstash.loadBalancer);
     }
 
     // Kibana is updated only after the roll (with rollout.waitForCompletion: false, only after it started).
@@ -246,6 +252,21 @@ export class ClusterStack extends Stack {
     }
     return super.availabilityZones;
   }
+}
+
+/** An alias record `<name>.<env>.elk.internal` → a load balancer, in the cluster's private zone. */
+function privateName(
+  scope: Construct,
+  id: string,
+  name: string,
+  zone: route53.IPrivateHostedZone,
+  loadBalancer: elbv2.ILoadBalancerV2,
+): void {
+  new route53.ARecord(scope, id, {
+    zone,
+    recordName: name,
+    target: route53.RecordTarget.fromAlias(new route53targets.LoadBalancerTarget(loadBalancer)),
+  });
 }
 
 /** Component tag of a subtree (more specific than the stack's "cluster"). */

@@ -3,7 +3,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { EnvironmentConfig, heapMiB } from '../config';
+import { EnvironmentConfig, heapMiB, isProtected } from '../config';
 import type { ClusterSecurity } from '../security/ClusterSecurity';
 import { NodeScripts } from './NodeScripts';
 import { DATA_DEVICE, DATA_PATH, TAG_CLUSTER, TAG_ROLE } from './contract';
@@ -134,6 +134,9 @@ export class ElasticsearchNodeGroup extends Construct {
       // The grace period (600 s) must stay longer than es-bootstrap-decision.sh's formation window (300 s): a
       // health replacement of a first master then always launches outside the window and joins.
       healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(10) }),
+      // deploy.protect: the group (and with it every node of the role at once) cannot be deleted, by a stack
+      // deletion, a replacement or a person, until protection is turned off in config and deployed.
+      deletionProtection: isProtected(config) ? autoscaling.DeletionProtection.PREVENT_ALL_DELETION : undefined,
       // No update policy: a launch template change never replaces a node behind the orchestrator's back.
       // (CDK renders no UpdatePolicy when neither `init` nor `updatePolicy` is given; asserted in the tests.)
     });

@@ -152,6 +152,11 @@ export const EnvironmentConfigSchema = z
       .object({
         /** Refuse to deploy a pre-release build (from a branch or dirty tree) unless forced. */
         requireRelease: z.boolean(),
+        /**
+         * Stack termination protection on the cluster stack and deletion protection (prevent-all-deletion) on the
+         * Elasticsearch groups. @default true for an environment with an account, false for an environment-agnostic one
+         */
+        protect: z.boolean().optional(),
       })
       .strict(),
     tags: tagMap,
@@ -232,3 +237,8 @@ export type EnvironmentConfigInput = z.input<typeof EnvironmentConfigSchema>;
 
 /** A validated environment: the schema's output plus the environment's name. */
 export type EnvironmentConfig = z.output<typeof EnvironmentConfigSchema> & { readonly name: string };
+
+/** Whether the environment's cluster is protected against deletion (`deploy.protect`, default: has an account). */
+export function isProtected(config: Pick<EnvironmentConfig, 'account' | 'deploy'>): boolean {
+  return config.deploy.protect ?? config.account !== undefined;
+}
