@@ -15,6 +15,7 @@ import {
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { grantSsmAgent } from '../cluster/NodeRole';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { prebundledCode, processTempDir } from '../bundling';
@@ -105,13 +106,9 @@ export class Alerter extends Construct {
     this.role = new iam.Role(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: `elk-cdk ${env}: ElastAlert instance`,
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
     });
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-      reason:
-        'The SSM agent needs AmazonSSMManagedInstanceCore: rules are deployed through Run Command, and there is no SSH.',
-    });
+    // Run Command and Session Manager only (no AmazonSSMManagedInstanceCore: it reads every parameter of the account).
+    grantSsmAgent(this.role);
     const objectArn = (a: s3assets.Asset) =>
       stack.formatArn({
         service: 's3',

@@ -55,11 +55,7 @@ export class ElasticsearchNodeGroup extends Construct {
     this.instanceRole = nodeInstanceRole(this, 'InstanceRole', `elk-cdk ${config.name}: Elasticsearch ${role} node`);
     // discovery-ec2 and the bootstrap decision list instances; DescribeInstances has no resource-level permissions.
     this.instanceRole.addToPolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }));
-    Validations.of(this.instanceRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ec2:DescribeInstances (discovery-ec2 seed hosts, first-bootstrap decision) supports no resource-level permissions; it is read-only and the only wildcard action.',
-    });
+    // (its cdk-nag IAM5[Resource::*] acknowledgement is nodeInstanceRole's)
     props.scripts.grantRead(this.instanceRole, role);
     if (role === 'master') {
       const stack = Stack.of(this);

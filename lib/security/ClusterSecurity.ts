@@ -263,7 +263,18 @@ export class ClusterSecurity extends Construct {
 
   /** ssm:GetParameter on the public CA certificate. */
   grantCaCertificateRead(grantee: iam.IGrantable): iam.Grant {
-    return this.caCertificateParameter.grantRead(grantee);
+    // The ARN from the literal name (not the parameter's Ref): every parameter grant names its path in the template.
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['ssm:DescribeParameters', 'ssm:GetParameters', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
+      resourceArns: [
+        Stack.of(this).formatArn({
+          service: 'ssm',
+          resource: 'parameter',
+          resourceName: this.caCertificateParameterName.slice(1),
+        }),
+      ],
+    });
   }
 
   /** What an Elasticsearch client (a Lambda, the alerter) needs: its own user secret and the CA certificate. */

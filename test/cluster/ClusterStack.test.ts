@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as constructs from 'constructs';
 import { heapMiB, loadEnvironment } from '../../lib/config';
 import { ENVIRONMENTS, resourcesOf, synthEnvironment, Synthesized, CfnResourceJson } from './helpers';
+import { ssmAgentStatements } from '../../lib/cluster/NodeRole';
 
 const roleTag = (r: CfnResourceJson) =>
   (r.Properties?.Tags as Array<{ Key: string; Value: string }> | undefined)?.find((t) => t.Key === 'elk-cdk:role')
@@ -237,14 +238,18 @@ describe.each(ENVIRONMENTS)('cluster stack of %s', (env) => {
     expect(listeners).toContain(9200);
   });
 
-  test('instance roles hold least privilege: one read-only wildcard action, the marker parameter only for masters', () => {
+  test('instance roles hold least privilege: the SSM agent and one read-only wildcard action, no managed policy, the marker parameter only for masters', () => {
     const policies = Object.entries(resourcesOf(s, 'AWS::IAM::Policy'));
     const policyOf = (role: string) =>
       policies.find(([id]) => id.startsWith(`${role}InstanceRoleDefaultPolicy`))![1].Properties!.PolicyDocument
         .Statement as Array<{ Action: string | string[]; Resource: unknown }>;
     for (const role of ['Master', 'Data']) {
+      // The SSM agent's actions (no resource-level permissions; lib/cluster/NodeRole.ts) and DescribeInstances.
       const wildcard = policyOf(role).filter((st) => st.Resource === '*');
-      expect(wildcard.map((st) => st.Action)).toEqual(['ec2:DescribeInstances']);
+      expect(wildcard.flatMap((st) => [st.Action].flat())).toEqual([
+        ...ssmAgentStatements().flatMap((st) => st.actions),
+        'ec2:DescribeInstances',
+      ]);
     }
     const actions = (role: string) => policyOf(role).flatMap((st) => [st.Action].flat());
     expect(actions('Master')).toEqual(expect.arrayContaining(['ssm:GetParameter', 'ssm:PutParameter']));
@@ -253,9 +258,7 @@ describe.each(ENVIRONMENTS)('cluster stack of %s', (env) => {
       AssumeRolePolicyDocument: Match.objectLike({
         Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })],
       }),
-      ManagedPolicyArns: [
-        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] },
-      ],
+      ManagedPolicyArns: Match.absent(),
     });
   });
 

@@ -98,6 +98,50 @@ describe('instance roles (staging: Elasticsearch, Kibana, Logstash, alerter)', (
     expect(hit).toBe(true);
   });
 
+  it('no instance role has a managed policy (AmazonSSMManagedInstanceCore reads every parameter of the account)', () => {
+    for (const { json } of templates) {
+      for (const r of Object.values(json.Resources)) {
+        if (r.Type !== 'AWS::IAM::Role') continue;
+        if (!JSON.stringify(r.Properties?.AssumeRolePolicyDocument).includes('ec2.amazonaws.com')) continue;
+        expect(r.Properties?.ManagedPolicyArns).toBeUndefined();
+      }
+    }
+  });
+
+  it("no instance role reads an SSM parameter outside its environment's path /elk/staging/", () => {
+    const reads: string[] = [];
+    for (const [role, statements] of roles) {
+      for (const st of statements) {
+        const actions = ([] as string[]).concat(st.Action);
+        const readsParameters = ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'].some((a) =>
+          actions.some((p) => actionMatches(p, a)),
+        );
+        if (!readsParameters) continue;
+        for (const resource of ([] as unknown[]).concat(st.Resource)) {
+          const text = JSON.stringify(resource);
+          reads.push(`${role}: ${text.includes(':parameter/elk/staging/') ? 'own path' : text}`);
+        }
+      }
+    }
+    expect(reads.length).toBeGreaterThanOrEqual(5);
+    expect(reads.filter((r) => !r.endsWith(': own path'))).toEqual([]);
+  });
+
+  it('every instance role can still register with SSM and serve Session Manager and Run Command', () => {
+    for (const [role, statements] of roles) {
+      const actions = statements.flatMap((s) => ([] as string[]).concat(s.Action));
+      for (const needed of [
+        'ssm:UpdateInstanceInformation',
+        'ssmmessages:CreateControlChannel',
+        'ssmmessages:OpenDataChannel',
+        'ec2messages:GetMessages',
+        'ec2messages:SendReply',
+      ]) {
+        expect([role, actions.includes(needed)]).toEqual([role, true]);
+      }
+    }
+  });
+
   it('only the CA Lambda and the issuer read the CA secret', () => {
     const readers: string[] = [];
     for (const [id, r] of Object.entries(cluster)) {
