@@ -1,4 +1,5 @@
 import { EsApi } from './es/api';
+import { contractProblems } from './es/contract/check';
 import { startEsServer } from './es/server';
 import { SimFleet } from './fleet-adapter';
 import { round3, World } from './model/world';
@@ -42,6 +43,11 @@ export interface RunOptions {
   readonly seed?: number;
   /** Serve the HTTP face during the run (default true; the strategy's esUrl). */
   readonly http?: boolean;
+  /**
+   * Check every in-process answer the strategy reads against the schemas generated from the official client's
+   * response types (sim/es/contract); the run rejects with the violations. Default: on under jest (NODE_ENV=test).
+   */
+  readonly checkResponses?: boolean;
 }
 
 /** A world with its two faces, for tests that step the model themselves (no socket unless `startHttp`). */
@@ -91,6 +97,7 @@ export function timedStrategyWorld(
   world: World,
   seconds: { request: number; fleetCall: number },
   crashAt: () => number = () => Infinity,
+  onAnswer?: (method: string, url: string, status: number, body: unknown) => void,
 ): StrategyWorld {
   const gate = () => {
     const at = crashAt();
@@ -105,6 +112,7 @@ export function timedStrategyWorld(
     request: (method, url, body) => {
       gate();
       const r = inner.request(method, url, body);
+      onAnswer?.(method, url, r.status, r.body);
       pass(seconds.request);
       return r;
     },
@@ -113,6 +121,9 @@ export function timedStrategyWorld(
           handle: (req: Parameters<NonNullable<InProcessEs['handle']>>[0]) => {
             gate();
             const r = handle(req);
+            if (onAnswer && r.headers['content-type']?.includes('json') && r.body !== '') {
+              onAnswer(req.method, req.url, r.status, JSON.parse(r.body) as unknown);
+            }
             pass(seconds.request);
             return r;
           },
@@ -159,6 +170,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     .filter((f) => f.kind === 'crash-orchestrator')
     .map((f) => (f as { at: number }).at)
     .sort((a, b) => a - b);
+  const check = options.checkResponses ?? process.env.NODE_ENV === 'test';
+  const violations: string[] = [];
   let outcome: Report['outcome'] = 'timed-out';
   let reason = `still running after ${limit} simulated seconds`;
   try {
@@ -167,6 +180,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       world,
       { request: scenario.model.requestSeconds, fleetCall: scenario.model.fleetCallSeconds },
       () => crashes[0] ?? Infinity,
+      check
+        ? (method, url, status, body) => {
+            if (violations.length < 20) violations.push(...contractProblems(method, url, status, body));
+          }
+        : undefined,
     );
     let strategy = factory.create(strategyOptions);
     let t = 0;
@@ -209,6 +227,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }
   } finally {
     await server?.close();
+  }
+  if (violations.length > 0) {
+    throw new Error(`simulator answers the client's types do not allow:\n  ${violations.join('\n  ')}`);
   }
   const worldSteps = world.notes.map((n) => ({ ...n, action: `sim:${n.action}`, seq: seq++ }));
   const allSteps = [...steps, ...worldSteps].sort((a, b) => a.t - b.t || a.seq - b.seq).map(({ seq: _seq, ...s }) => s);

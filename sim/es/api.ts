@@ -418,7 +418,8 @@ export class EsApi {
     if (level !== 'cluster') {
       const out: Json = {};
       for (const ix of indices) {
-        const r = counts(ix.shards);
+        // ClusterIndexHealth / ClusterShardHealth have no delayed count (only the cluster level has one).
+        const { delayed_unassigned_shards: _delayed, ...r } = counts(ix.shards);
         const entry: Json = {
           status: c.indexHealth(ix),
           number_of_shards: ix.shards.length,
@@ -431,7 +432,7 @@ export class EsApi {
             const one = counts([s]);
             sh[String(s.num)] = { status: c.shardHealth(s), primary_active: one.active_primary_shards > 0, ...one };
             delete (sh[String(s.num)] as Json).active_primary_shards;
-            delete (sh[String(s.num)] as Json).unassigned_primary_shards;
+            delete (sh[String(s.num)] as Json).delayed_unassigned_shards;
           }
           entry.shards = sh;
         }

@@ -269,6 +269,16 @@ export class Cluster {
    * itself is not set explicitly). A watermark given in bytes is the free space itself.
    */
   usedLimit(name: 'low' | 'high' | 'flood_stage', total: number): number {
+    const memoKey = `used:${name}:${total}`;
+    let v = this.memo.get(memoKey);
+    if (v === undefined) {
+      v = this.computeUsedLimit(name, total);
+      this.memo.set(memoKey, v);
+    }
+    return v;
+  }
+
+  private computeUsedLimit(name: 'low' | 'high' | 'flood_stage', total: number): number {
     const key = `cluster.routing.allocation.disk.watermark.${name}`;
     const value = this.setting(key) ?? '';
     if (watermarkFraction(value) === undefined && parseByteSize(value) !== undefined) {
