@@ -7,6 +7,7 @@ const Sequencer = require('@jest/test-sequencer').default;
 
 const ORDER = [
   'versions.test.ts',
+  'versions-fixtures.test.ts',
   'predicates.test.ts',
   'predicates-fixtures.test.ts',
   'decide-gates.test.ts',
