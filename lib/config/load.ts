@@ -147,10 +147,21 @@ export function loadEnvironment(
     let message = issue.message;
     if (issue.code === 'invalid_type' && merged !== undefined) {
       message = `${issue.message} (expected ${issue.expected})`;
+      const value = valueAt(merged, issue.path);
+      if (issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) {
+        // account: 011111111111 or version: 8.19 are YAML numbers (the leading 0, a trailing 0 are lost).
+        message = `must be a string, but YAML read the ${typeof value} ${String(value)}: quote it, e.g. '${String(value)}' (as you meant it: a leading or trailing 0 is already lost)`;
+      }
     }
     problems.push(`${fileFor(provenance, issue.path, envFile)}: ${key}: ${message}`);
   }
   throw new ConfigError(`invalid configuration for environment "${name}":\n  ${problems.join('\n  ')}`, problems);
+}
+
+function valueAt(root: unknown, p: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const k of p) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
 }
 
 /** Load every environment; collects all errors before throwing. */

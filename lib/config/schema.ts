@@ -34,6 +34,15 @@ function roleSized(role: keyof typeof MIN_MEMORY_GIB) {
 
 const tagMap = z.record(z.string().min(1).max(128), z.string().max(256));
 
+/** An IPv4 CIDR a VPC accepts: four octets 0-255 and a prefix from /16 to /28. */
+export function validCidr(cidr: string): boolean {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m) return false;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  return octets.every((o) => o <= 255) && prefix >= 16 && prefix <= 28;
+}
+
 export const EnvironmentConfigSchema = z
   .object({
     /** 12-digit AWS account id. Optional: without it the stacks are environment-agnostic. */
@@ -54,7 +63,12 @@ export const EnvironmentConfigSchema = z
           .regex(/^vpc-[0-9a-f]{8,17}$/, { message: 'must be a VPC id such as vpc-0abc12345def67890' })
           .optional(),
         /** CIDR of a created VPC. */
-        cidr: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, { message: 'must be an IPv4 CIDR such as 10.40.0.0/16' }),
+        cidr: z
+          .string()
+          .regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, { message: 'must be an IPv4 CIDR such as 10.40.0.0/16' })
+          .refine(validCidr, {
+            message: 'must be an IPv4 CIDR with octets 0-255 and a prefix of /16 to /28 (VPC limits)',
+          }),
         /** Number of AZs of a created VPC (masters spread over them). */
         maxAzs: z.number().int().min(3).max(6),
         /** NAT gateways of a created VPC (1 = cheaper, one per AZ = no cross-AZ egress dependency). @default 1 */
@@ -222,6 +236,30 @@ export const EnvironmentConfigSchema = z
           message: `${type} is ${instanceArchitecture(type)} but ami.architecture is ${c.ami.architecture}`,
         });
       }
+    }
+    for (const [i, az] of (c.vpc.availabilityZones ?? []).entries()) {
+      if (c.region !== undefined && !az.startsWith(c.region)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['vpc', 'availabilityZones', i],
+          message: `${az} is not in the environment's region ${c.region} (e.g. ${c.region}a)`,
+        });
+      }
+    }
+    const arn = c.kibana.certificateArn?.split(':');
+    if (arn && c.region !== undefined && arn[3] !== c.region) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kibana', 'certificateArn'],
+        message: `is in region ${arn[3]}, but the load balancer is in ${c.region}: use a certificate of ${c.region}`,
+      });
+    }
+    if (arn && c.account !== undefined && arn[4] !== c.account) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kibana', 'certificateArn'],
+        message: `belongs to account ${arn[4]}, not to the environment's account ${c.account}`,
+      });
     }
     if (c.kibana.count > 0 && c.kibana.certificateArn === undefined && !c.kibana.allowPlainHttp) {
       ctx.addIssue({
