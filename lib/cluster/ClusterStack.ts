@@ -17,6 +17,7 @@ import { KibanaService } from './KibanaService';
 import { LogstashService } from './LogstashService';
 import { RollingReplacement } from '../rolling-replacement/RollingReplacement';
 import { compileIndexDefinitions, IndexManagement } from '../indices';
+import { TerminationDrain } from '../termination-drain/TerminationDrain';
 import { NodeScripts } from './NodeScripts';
 
 export interface ClusterStackProps extends StackProps {
@@ -58,6 +59,8 @@ export class ClusterStack extends Stack {
   readonly securityBootstrap: SecurityBootstrap;
   /** Applies indices/ (index templates, component templates, ILM policies) after the security bootstrap. */
   readonly indexManagement: IndexManagement;
+  /** Lifecycle hooks + workflow: every termination of an Elasticsearch instance drains it first. */
+  readonly terminationDrain: TerminationDrain;
   readonly kibana?: KibanaService;
   readonly logstash?: LogstashService;
   /** SSM parameter of the first-formation marker (see docs/cluster.md, first bootstrap). */
@@ -181,6 +184,19 @@ export class ClusterStack extends Stack {
       caParameterName: this.security.caCertificateParameterName,
       rollout: config.rollout,
     });
+    // Every termination of an Elasticsearch instance, whoever starts it, drains the node first (docs/rollout.md).
+    this.terminationDrain = new TerminationDrain(this, 'TerminationDrain', {
+      environment: config.name,
+      dataGroup: this.dataGroup,
+      masterGroup: this.masterGroup,
+      vpc: this.vpc,
+      clientSecurityGroup: this.clientSecurityGroup,
+      esEndpoint: this.esUrl,
+      credentialsSecret: this.security.userSecret('orchestrator'),
+      grantCredentialsRead: (grantee) => this.security.grantUserSecretRead('orchestrator', grantee),
+      caParameterName: this.security.caCertificateParameterName,
+    });
+    component(this.terminationDrain, 'elasticsearch');
     // The orchestrator user exists only after the security bootstrap.
     this.rollingReplacement.customResource.node.addDependency(this.securityBootstrap.resource);
 
