@@ -104,17 +104,23 @@ export async function execute(
       });
       await fleet.setDesiredCapacity(action.group, action.desiredCapacity);
       return {};
+    // Ownership is recorded before a write and after a removal: a crash in between leaves a record of something
+    // absent (harmless), never an exclusion of ours that looks like someone else's.
     case 'exclude':
+      await fleet.setTags(action.record.group, { [action.record.tag]: action.record.value });
       await es.addAllocationExclusion(action.node);
       return {};
     case 'clear-exclusion':
       await es.removeAllocationExclusions(action.nodes);
+      await fleet.setTags(action.record.group, { [action.record.tag]: action.record.value });
       return {};
     case 'voting-exclusion':
+      await fleet.setTags(action.record.group, { [action.record.tag]: action.record.value });
       await es.addVotingExclusion(action.node);
       return {};
     case 'clear-voting-exclusions':
       await es.clearVotingExclusions();
+      await fleet.setTags(action.record.group, { [action.record.tag]: action.record.value });
       return {};
     case 'terminate': {
       // Terminate only the instance that was evaluated, still in the state it was evaluated in (ECK's preconditions).

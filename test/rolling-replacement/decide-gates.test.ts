@@ -26,6 +26,8 @@ import {
   withHealth,
   withInstance,
   withNode,
+  withOwnedExclusions,
+  withOwnedVoting,
   withShards,
   withoutNode,
 } from './gate-worlds';
@@ -122,10 +124,7 @@ const dataId = (w: World, i: number) => ids(w, 'data-asg')[i]!;
 /** A master that was terminated and is no longer in the group's description, but is still a cluster member. */
 const GONE = 'i-0000dead';
 const leftoverVotingExclusion = (w: World): World =>
-  withEs(withExtraNode(w, { name: GONE, id: 'id-gone', version: '8.18.2', roles: ['master'] }), (es) => ({
-    ...es,
-    votingExclusions: [GONE],
-  }));
+  withOwnedVoting(withExtraNode(w, { name: GONE, id: 'id-gone', version: '8.18.2', roles: ['master'] }), [GONE]);
 /** An instance launched from the target template that came up with the old version. */
 const oldVersionOnTarget = (w: World, id: string): World =>
   withNode(withInstance(w, id, { launchTemplateVersion: '2' }), id, { version: '8.18.2' });
@@ -151,6 +150,40 @@ const CASES: readonly Case[] = [
     edit: (w) => w,
     spec: { targetVersion: '8.17.0' },
     action: 'done',
+  },
+  {
+    name: 'refuses to begin while an allocation exclusion it did not write names a live node, changing nothing',
+    base: 'start',
+    gate: 'no-foreign-exclusions',
+    edit: (w) => withEs(w, (es) => ({ ...es, allocationExcludeNames: [dataId(w, 1)] })),
+    action: 'done',
+  },
+  {
+    name: 'refuses to begin while a voting exclusion it did not write exists, changing nothing',
+    base: 'start',
+    gate: 'no-foreign-exclusions',
+    edit: (w) => withEs(w, (es) => ({ ...es, votingExclusions: [master(w, 1)] })),
+    action: 'done',
+  },
+  {
+    name: 'does not surge while someone else excludes a live data node',
+    base: 'dataSurge',
+    gate: 'no-foreign-exclusions',
+    edit: (w) => withEs(w, (es) => ({ ...es, allocationExcludeNames: [dataId(w, 1)] })),
+  },
+  {
+    name: 'does not start a drain while someone else excludes another live data node',
+    base: 'exclude',
+    gate: 'no-foreign-exclusions',
+    edit: (w, node) =>
+      withEs(w, (es) => ({ ...es, allocationExcludeNames: [ids(w, 'data-asg').find((id) => id !== node)!] })),
+  },
+  {
+    name: 'does not voting-exclude a master while a voting exclusion it did not write exists',
+    base: 'voting',
+    gate: 'no-foreign-exclusions',
+    edit: (w, node) =>
+      withEs(w, (es) => ({ ...es, votingExclusions: [ids(w, 'master-asg').find((id) => id !== node)!] })),
   },
   {
     name: 'refuses to begin on a red cluster, changing nothing',
@@ -213,7 +246,7 @@ const CASES: readonly Case[] = [
     name: 'does not surge while an allocation exclusion of ours is left on another node',
     base: 'dataSurge',
     gate: 'previous-replacement-complete',
-    edit: (w) => withEs(w, (es) => ({ ...es, allocationExcludeNames: [master(w, 1)] })),
+    edit: (w) => withOwnedExclusions(w, [master(w, 1)]),
   },
   {
     name: 'does not surge while an earlier voting exclusion is left',

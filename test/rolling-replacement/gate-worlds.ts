@@ -106,7 +106,7 @@ export function stageWorld(stage: Stage): FakeWorld {
       [TAG.rollout]: 'r1',
       [TAG.capacity]: '3',
       [TAG.suspended]: 'AZRebalance',
-      ...(g.role === 'data' ? { [TAG.rebalance]: '-' } : {}),
+      ...(g.role === 'data' ? { [TAG.rebalance]: '-', [TAG.excluded]: '-' } : { [TAG.voting]: '-' }),
     };
     g.suspended = ['AZRebalance'];
   }
@@ -122,6 +122,7 @@ export function stageWorld(stage: Stage): FakeWorld {
     if (stage === 'waitJoin') data.tags[TAG.joinWait] = '150';
     if (stage === 'dataTerminate') {
       w.exclude = [hex(1)];
+      data.tags[TAG.excluded] = hex(1);
       for (const s of w.shards) if (s.node === hex(1)) s.node = hex(7);
     }
     return w;
@@ -149,7 +150,10 @@ export function stageWorld(stage: Stage): FakeWorld {
   masters.desired = 4;
   masters.tags[TAG.surgeAt] = '690';
   addInstance(w, 'master-asg', 10, true);
-  if (stage === 'masterTerminate') w.voting = [hex(5)];
+  if (stage === 'masterTerminate') {
+    w.voting = [hex(5)];
+    masters.tags[TAG.voting] = hex(5);
+  }
   return w;
 }
 
@@ -232,3 +236,19 @@ export const started = (index: string, shard: number, node: string, primary = fa
   node,
   bytes,
 });
+
+/** The world with these allocation exclusions written by the rollout (in Elasticsearch and in its record tag). */
+export const withOwnedExclusions = (world: World, names: readonly string[]): World =>
+  withGroup(
+    withEs(world, (es) => ({ ...es, allocationExcludeNames: [...names] })),
+    'data-asg',
+    (g) => ({ ...g, tags: { ...g.tags, [TAG.excluded]: names.join(',') || '-' } }),
+  );
+
+/** The world with these voting exclusions written by the rollout (in Elasticsearch and in its record tag). */
+export const withOwnedVoting = (world: World, names: readonly string[]): World =>
+  withGroup(
+    withEs(world, (es) => ({ ...es, votingExclusions: [...names] })),
+    'master-asg',
+    (g) => ({ ...g, tags: { ...g.tags, [TAG.voting]: names.join(',') || '-' } }),
+  );

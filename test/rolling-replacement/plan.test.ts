@@ -5,7 +5,7 @@
  */
 import { type EstimateModel, plan, progress } from '../../lambda/rolling-replacement/core/plan';
 import type { Observed } from '../../lambda/rolling-replacement/core/types';
-import { type Stage, type World, stage, withEs, withInstance } from './gate-worlds';
+import { type Stage, type World, stage, withEs, withInstance, withOwnedExclusions } from './gate-worlds';
 import { spec } from './helpers';
 
 const model: EstimateModel = { recoveryBytesPerSecond: 100, joinSeconds: 60, pollSeconds: 10 };
@@ -67,9 +67,8 @@ describe('progress', () => {
 
   test('a draining node: its percentage against the average data node, and a shorter estimate', async () => {
     // Half of i-1's data has moved: it holds 1000 bytes; the average over the 3 data nodes not excluded is 2000.
-    const w = withEs(await at('exclude'), (es) => ({
+    const w = withEs(withOwnedExclusions(await at('exclude'), ['i-00000001']), (es) => ({
       ...es,
-      allocationExcludeNames: ['i-00000001'],
       shards: es.shards.map((s) =>
         s.index === 'logs' && s.shard === 0 && s.primary ? { ...s, node: 'i-00000007' } : s,
       ),
@@ -83,9 +82,8 @@ describe('progress', () => {
   });
 
   test('the draining percentage stays within 0..100', async () => {
-    const w = withEs(await at('exclude'), (es) => ({
+    const w = withEs(withOwnedExclusions(await at('exclude'), ['i-00000001']), (es) => ({
       ...es,
-      allocationExcludeNames: ['i-00000001'],
       shards: [
         ...es.shards,
         { index: 'big', shard: 0, primary: true, state: 'STARTED', node: 'i-00000001', bytes: 9000 },

@@ -440,6 +440,41 @@ const rows: Row[] = [
     subject: (w) => ({ step: 'terminate', node: data(w) }),
     expect: 'not-applicable',
   },
+  // no-foreign-exclusions
+  {
+    name: "an operator's exclusion of a live node blocks before the rollout begins",
+    predicate: P.noForeignExclusions,
+    subject: () => ({ step: 'start' }),
+    edit: (es, w) => ({ ...es, allocationExcludeNames: [data(w, 1)] }),
+    expect: 'block',
+    reason: /did not exclude/,
+  },
+  {
+    name: 'a voting exclusion the rollout did not write blocks',
+    predicate: P.noForeignExclusions,
+    subject: () => ({ step: 'start' }),
+    edit: (es) => ({ ...es, votingExclusions: ['i-0000dead'] }),
+    expect: 'block',
+    reason: /did not write/,
+  },
+  {
+    name: 'an exclusion naming no live node (a tier name, a gone node) passes',
+    predicate: P.noForeignExclusions,
+    subject: () => ({ step: 'start' }),
+    edit: (es) => ({ ...es, allocationExcludeNames: ['hot-node-7', 'i-0000dead'] }),
+    expect: 'pass',
+  },
+  {
+    name: "the rollout's own recorded exclusion is not foreign",
+    predicate: P.noForeignExclusions,
+    subject: () => ({ step: 'exclude' }),
+    world: (w) => {
+      for (const g of w.groups)
+        g.tags = { 'elk-cdk:rollout': 'r1', 'elk-cdk:rollout-excluded': w.group('data-asg').instances[1]!.id };
+    },
+    edit: (es, w) => ({ ...es, allocationExcludeNames: [data(w, 1)] }),
+    expect: 'pass',
+  },
   // out-of-voting-configuration
   {
     name: 'a master still in the last committed voting configuration is not terminated',

@@ -4,7 +4,7 @@
  */
 import type { FleetGroup, FleetInstance, AsgRole } from './fleet-port';
 import type { EsNodeView, EsView, RolloutSpec, ShardCopy } from './types';
-import { TAG, listTag, numberTag } from './tags';
+import { TAG, formatListTag, listTag, numberTag } from './tags';
 
 const GONE_STATES = new Set(['Terminating', 'Terminating:Wait', 'Terminating:Proceed', 'Terminated']);
 
@@ -108,13 +108,52 @@ export function shardsOnNode(es: EsView, node: string): ShardCopy[] {
 }
 
 /**
- * Allocation exclusions this orchestrator owns: names that look like instance ids and are either instances of the
- * cluster's groups or no longer in the cluster. Other entries (an operator's own exclusions) are never touched.
+ * Allocation exclusions this rollout owns: the entries it recorded in the data group's tag when it wrote them. Other
+ * entries (an operator's, ILM's, another tool's) are never cleared and never taken for a drain of ours.
  */
 export function ownedExclusions(ctx: Ctx): string[] {
-  return ctx.es.allocationExcludeNames.filter(
-    (n) => /^i-[0-9a-z]+$/.test(n) && (ctx.allInstanceIds.has(n) || !ctx.nodesByName.has(n)),
-  );
+  const tag = ctx.data.group.tags[TAG.excluded];
+  if (tag === undefined) {
+    // No record (a rollout begun before ownership was recorded): instance-id names of the cluster's groups, or gone
+    // ones. Every rollout records from its first step (begin), and before it nothing is ours (foreignExclusions).
+    return ctx.es.allocationExcludeNames.filter(
+      (n) => /^i-[0-9a-z]+$/.test(n) && (ctx.allInstanceIds.has(n) || !ctx.nodesByName.has(n)),
+    );
+  }
+  const ours = listTag(tag);
+  return ctx.es.allocationExcludeNames.filter((n) => ours.includes(n));
+}
+
+/** Voting config exclusions this rollout owns (recorded in the master group's tag). */
+export function ownedVotingExclusions(ctx: Ctx): string[] {
+  const tag = ctx.master.group.tags[TAG.voting];
+  // No record (a rollout begun before ownership was recorded): every voting exclusion was taken for ours.
+  if (tag === undefined) return [...ctx.es.votingExclusions];
+  const ours = listTag(tag);
+  return ctx.es.votingExclusions.filter((n) => ours.includes(n));
+}
+
+/** Whether a name is a cluster member or a live instance of the cluster's groups. */
+const isLive = (ctx: Ctx, n: string): boolean => ctx.nodesByName.has(n) || ctx.liveInstanceIds.has(n);
+
+/**
+ * Exclusions this rollout did not write: allocation exclusions that name a live node, and every voting exclusion
+ * (they can only be cleared all together, so one of someone else's would be cleared with ours).
+ */
+export function foreignExclusions(ctx: Ctx): { readonly allocation: string[]; readonly voting: string[] } {
+  // Before the lock nothing is ours.
+  const ownA = new Set(ctx.marks.active ? ownedExclusions(ctx) : []);
+  const ownV = new Set(ctx.marks.active ? ownedVotingExclusions(ctx) : []);
+  return {
+    allocation: ctx.es.allocationExcludeNames.filter((n) => !ownA.has(n) && isLive(ctx, n)),
+    voting: ctx.es.votingExclusions.filter((n) => !ownV.has(n)),
+  };
+}
+
+/** The tag value listing `current` plus `add`, minus `remove`. */
+export function ownedList(current: string | undefined, add: readonly string[], remove: readonly string[] = []): string {
+  const next = [...new Set([...listTag(current), ...add])].filter((n) => !remove.includes(n));
+  return formatListTag(next);
 }
 
 export function suspendedByUs(g: GroupState): string[] {

@@ -17,8 +17,11 @@ import {
   type GroupState,
   buildContext,
   isDataNode,
+  foreignExclusions,
   isMasterEligible,
   ownedExclusions,
+  ownedList,
+  ownedVotingExclusions,
   shardsOnNode,
   suspendedByUs,
 } from './context';
@@ -27,17 +30,40 @@ import {
   classifyUnassigned,
   clusterGreenOrVersionYellow,
   everyExpectedNodePresent,
+  noForeignExclusions,
   runGates,
   strictlyDrained,
   versionPathAllowed,
 } from './predicates';
 import { bestRemovalZones } from './zone-order';
 import { NONE, TAG, formatListTag, numberTag, tagValue } from './tags';
-import { type Action, type Decision, type Observed, type Outcome, type RolloutSpec, isUnknown } from './types';
+import {
+  type Action,
+  type Decision,
+  type Observed,
+  type Outcome,
+  type OwnershipRecord,
+  type RolloutSpec,
+  isUnknown,
+} from './types';
 
 const act = (action: Action, reason: string, blockedBy?: string): Decision =>
   blockedBy ? { action, reason, blockedBy } : { action, reason };
 const wait = (blockedBy: string, reason: string): Decision => act({ type: 'wait' }, reason, blockedBy);
+
+/** The allocation-exclusion record after adding or removing nodes. */
+const excludedRecord = (ctx: Ctx, add: readonly string[], remove: readonly string[] = []): OwnershipRecord => ({
+  group: ctx.data.group.name,
+  tag: TAG.excluded,
+  value: ownedList(ctx.data.group.tags[TAG.excluded], add, remove),
+});
+
+/** The voting-exclusion record after adding a node, or emptied (every voting exclusion is cleared at once). */
+const votingRecord = (ctx: Ctx, add?: string): OwnershipRecord => ({
+  group: ctx.master.group.name,
+  tag: TAG.voting,
+  value: add ? ownedList(ctx.master.group.tags[TAG.voting], [add]) : NONE,
+});
 
 export function decide(observed: Observed, spec: RolloutSpec): Decision {
   if (isUnknown(observed.es))
@@ -93,7 +119,7 @@ function workLeft(ctx: Ctx): boolean {
   return (
     [ctx.data, ctx.master].some((g) => g.outdated.length > 0 || g.group.desiredCapacity !== g.baseline) ||
     ownedExclusions(ctx).length > 0 ||
-    ctx.es.votingExclusions.length > 0
+    ownedVotingExclusions(ctx).length > 0
   );
 }
 
@@ -107,6 +133,8 @@ function beginTags(ctx: Ctx, g: GroupState): Record<string, string> {
   if (g.role === 'data' && ctx.spec.options.controlRebalance) {
     tags[TAG.rebalance] = ctx.es.rebalanceEnable.persistent ?? NONE;
   }
+  // Ownership records start empty with the lock: from now on only what this rollout writes is its own.
+  tags[g.role === 'data' ? TAG.excluded : TAG.voting] = NONE;
   return tags;
 }
 
@@ -152,6 +180,14 @@ function decideIdle(ctx: Ctx): Decision {
   const version = versionPathAllowed.evaluate(ctx, { step: 'start' });
   if (version.status === 'block')
     return act({ type: 'done', outcome: 'failed' }, version.reason, versionPathAllowed.name);
+  const foreign = noForeignExclusions.evaluate(ctx, { step: 'start' });
+  if (foreign.status === 'block') {
+    return act(
+      { type: 'done', outcome: 'failed' },
+      `refusing to begin: ${foreign.reason}; nothing was changed (deploy again once it is gone)`,
+      noForeignExclusions.name,
+    );
+  }
   const health = clusterGreenOrVersionYellow.evaluate(ctx, { step: 'start' });
   if (health.status === 'block') {
     const hardBlocked = ctx.es.health.status === 'red' || classifyUnassigned(ctx).some((c) => c.klass === 'blocked');
@@ -279,16 +315,27 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
         type: 'clear-exclusion',
         nodes: finished,
         names: ctx.es.allocationExcludeNames.filter((n) => !finished.includes(n)),
+        record: excludedRecord(ctx, [], finished),
       },
       `${finished.join(', ')} left the cluster: removing its allocation exclusion`,
     );
   }
-  if (g.role === 'master' && ctx.es.votingExclusions.length) {
-    const allGone = ctx.es.votingExclusions.every((n) => !ctx.liveInstanceIds.has(n) && !ctx.nodesByName.has(n));
+  const ownVoting = ownedVotingExclusions(ctx);
+  if (g.role === 'master' && ownVoting.length) {
+    const allGone = ownVoting.every((n) => !ctx.liveInstanceIds.has(n) && !ctx.nodesByName.has(n));
     if (allGone) {
+      const foreign = foreignExclusions(ctx).voting;
+      if (foreign.length) {
+        return wait(
+          'no-foreign-exclusions',
+          `${ownVoting.join(', ')} left the cluster, but its voting exclusion can only be cleared together with ` +
+            `${foreign.join(', ')}, which this rollout did not write: remove that one (DELETE ` +
+            '_cluster/voting_config_exclusions clears all) or wait for its owner',
+        );
+      }
       return act(
-        { type: 'clear-voting-exclusions' },
-        `${ctx.es.votingExclusions.join(', ')} left the cluster: clearing voting config exclusions`,
+        { type: 'clear-voting-exclusions', record: votingRecord(ctx) },
+        `${ownVoting.join(', ')} left the cluster: clearing voting config exclusions`,
       );
     }
   }
@@ -308,7 +355,7 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
   const pfx = rebalancing ? 'zone-rebalance: ' : '';
 
   // 3. A node already on its way out.
-  const inProgress = g.live.find((i) => owned.includes(i.instanceId) || ctx.es.votingExclusions.includes(i.instanceId));
+  const inProgress = g.live.find((i) => owned.includes(i.instanceId) || ownVoting.includes(i.instanceId));
   if (inProgress) return continueCandidate(ctx, g, inProgress, pfx);
 
   // 4. Anything to replace?
@@ -364,7 +411,7 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     const names = [...new Set([...ctx.es.allocationExcludeNames, node])];
     const where = rebalancing ? ` from the fullest zone (${zoneText(zoneCounts(ctx, g))})` : '';
     return act(
-      { type: 'exclude', node, names },
+      { type: 'exclude', node, names, record: excludedRecord(ctx, [node]) },
       `${pfx}draining ${node}${where} (${shardsOnNode(ctx.es, node).length} shard copies, ${bytesOn(ctx, node)} bytes) onto the new node`,
     );
   }
@@ -382,7 +429,10 @@ function continueCandidate(ctx: Ctx, g: GroupState, inst: FleetInstance, pfx = '
   if (isDataNode(view) && !ownedExclusions(ctx).includes(node)) {
     // A master-eligible data node being voting-excluded still has to be drained first.
     const names = [...new Set([...ctx.es.allocationExcludeNames, node])];
-    return act({ type: 'exclude', node, names }, `${pfx}draining ${node} before it leaves`);
+    return act(
+      { type: 'exclude', node, names, record: excludedRecord(ctx, [node]) },
+      `${pfx}draining ${node} before it leaves`,
+    );
   }
   if (isDataNode(view)) {
     const drained = strictlyDrained.evaluate(ctx, { step: 'terminate', group: g, node });
@@ -399,7 +449,7 @@ function continueCandidate(ctx: Ctx, g: GroupState, inst: FleetInstance, pfx = '
     const gate = runGates(ctx, { step: 'voting-exclusion', group: g, node });
     if (gate) return wait(gate.blockedBy, `before the voting exclusion of ${node}: ${gate.reason}`);
     return act(
-      { type: 'voting-exclusion', node },
+      { type: 'voting-exclusion', node, record: votingRecord(ctx, node) },
       `${pfx}${node} leaves for good: removing it from the voting configuration first`,
     );
   }
@@ -429,7 +479,7 @@ function safeVictim(ctx: Ctx, g: GroupState): FleetInstance | undefined {
     const empty = shardsOnNode(ctx.es, i.instanceId).length === 0;
     if (!empty || ctx.es.health.relocatingShards > 0 || ctx.es.health.initializingShards > 0) continue;
     if (isMasterEligible(view)) {
-      if (ctx.es.votingExclusions.includes(i.instanceId)) return i;
+      if (ownedVotingExclusions(ctx).includes(i.instanceId)) return i;
       continue;
     }
     if (owned.includes(i.instanceId) || isDataNode(view)) return i;
@@ -585,18 +635,35 @@ function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
     }
   }
   const owned = ownedExclusions(ctx);
-  const leaving = [...owned, ...ctx.es.votingExclusions].find(
+  const ownVoting = ownedVotingExclusions(ctx);
+  const leaving = [...owned, ...ownVoting].find(
     (n) => ctx.allInstanceIds.has(n) && !ctx.liveInstanceIds.has(n) && ctx.nodesByName.has(n),
   );
   if (leaving) return wait('previous-replacement-complete', `cleanup: ${leaving} was terminated and is still leaving`);
   if (owned.length) {
     return act(
-      { type: 'clear-exclusion', nodes: owned, names: ctx.es.allocationExcludeNames.filter((n) => !owned.includes(n)) },
+      {
+        type: 'clear-exclusion',
+        nodes: owned,
+        names: ctx.es.allocationExcludeNames.filter((n) => !owned.includes(n)),
+        record: excludedRecord(ctx, [], owned),
+      },
       `cleanup (${outcome}): removing allocation exclusions of ${owned.join(', ')}`,
     );
   }
-  if (ctx.es.votingExclusions.length) {
-    return act({ type: 'clear-voting-exclusions' }, `cleanup (${outcome}): clearing voting config exclusions`);
+  if (ownVoting.length) {
+    // Voting exclusions are cleared all at once: someone else's would go with ours. Then ours stay, with the reason.
+    const foreign = foreignExclusions(ctx).voting;
+    if (foreign.length === 0) {
+      return act(
+        { type: 'clear-voting-exclusions', record: votingRecord(ctx) },
+        `cleanup (${outcome}): clearing voting config exclusions`,
+      );
+    }
+    leftovers.push(
+      `voting config exclusions of ${ownVoting.join(', ')} left in place: clearing them would also clear ` +
+        `${foreign.join(', ')}, which this rollout did not write (DELETE _cluster/voting_config_exclusions once both may go)`,
+    );
   }
   const prev = ctx.marks.rebalancePrev;
   if (prev !== undefined) {

@@ -3,7 +3,16 @@
  * returning pass, block (with a reason) or not-applicable. decide() runs the gate list of a step in order; the first
  * block wins and is reported by name. The catalogue in docs/rollout.md lists the same names.
  */
-import { type Ctx, type GroupState, isDataNode, isMasterEligible, ownedExclusions, shardsOnNode } from './context';
+import {
+  type Ctx,
+  type GroupState,
+  foreignExclusions,
+  isDataNode,
+  isMasterEligible,
+  ownedExclusions,
+  ownedVotingExclusions,
+  shardsOnNode,
+} from './context';
 import type { ShardCopy, UnassignedExplanation } from './types';
 import { versionBlockedByLayout } from './layout';
 import { checkUpgradePath } from './versions';
@@ -183,8 +192,36 @@ export const previousReplacementComplete: Predicate = {
     }
     const excl = ownedExclusions(ctx).filter((n) => n !== subject.node);
     if (excl.length) return block(`allocation exclusion still set for ${excl.join(', ')}`);
-    const voting = ctx.es.votingExclusions.filter((n) => n !== subject.node);
+    const voting = ownedVotingExclusions(ctx).filter((n) => n !== subject.node);
     if (voting.length) return block(`voting config exclusion still set for ${voting.join(', ')}`);
+    return pass;
+  },
+};
+
+export const noForeignExclusions: Predicate = {
+  name: 'no-foreign-exclusions',
+  checks:
+    'no allocation exclusion this rollout did not write names a live node, and no voting exclusion this rollout ' +
+    'did not write exists (ownership is recorded in the group tags elk-cdk:rollout-excluded / -voting)',
+  why:
+    'someone else is draining that node or moving masters (an operator, ILM, another tool): the rollout would wait ' +
+    "forever on it or take it for its own; voting exclusions can only be cleared all at once, so one of someone else's " +
+    'would be cleared with ours. Refuse to start with its name; mid-roll, wait; never clear it',
+  source: 'aesthetics §12 (never clear what you did not write); issue 12 finding 3',
+  evaluate(ctx) {
+    const f = foreignExclusions(ctx);
+    if (f.allocation.length) {
+      return block(
+        `cluster.routing.allocation.exclude._name names ${f.allocation.join(', ')}, which this rollout did not ` +
+          'exclude: remove it (or finish that drain) first',
+      );
+    }
+    if (f.voting.length) {
+      return block(
+        `voting config exclusions name ${f.voting.join(', ')}, which this rollout did not write: ` +
+          'remove them (DELETE _cluster/voting_config_exclusions) first',
+      );
+    }
     return pass;
   },
 };
@@ -460,11 +497,18 @@ export const PREDICATES: readonly Predicate[] = [
   noLastCopyOnNode,
   notElectedMaster,
   outOfVotingConfiguration,
+  noForeignExclusions,
 ];
 
 /** The gates of each step, in evaluation order. */
 export const GATES: Readonly<Record<StepKind, readonly Predicate[]>> = {
-  start: [versionPathAllowed, clusterGreenOrVersionYellow, noShardActivity, everyExpectedNodePresent],
+  start: [
+    versionPathAllowed,
+    noForeignExclusions,
+    clusterGreenOrVersionYellow,
+    noShardActivity,
+    everyExpectedNodePresent,
+  ],
   surge: [
     versionPathAllowed,
     dataNodesFirst,
@@ -472,6 +516,7 @@ export const GATES: Readonly<Record<StepKind, readonly Predicate[]>> = {
     noShardActivity,
     everyExpectedNodePresent,
     previousReplacementComplete,
+    noForeignExclusions,
     joinedWithTargetVersion,
     allMastersHealthy,
     surgeCapacityAvailable,
@@ -481,6 +526,7 @@ export const GATES: Readonly<Record<StepKind, readonly Predicate[]>> = {
     noShardActivity,
     everyExpectedNodePresent,
     previousReplacementComplete,
+    noForeignExclusions,
     joinedWithTargetVersion,
     replicasFitRemainingNodes,
     diskHeadroom,
@@ -490,6 +536,7 @@ export const GATES: Readonly<Record<StepKind, readonly Predicate[]>> = {
     noShardActivity,
     everyExpectedNodePresent,
     previousReplacementComplete,
+    noForeignExclusions,
     joinedWithTargetVersion,
     allMastersHealthy,
     votingExclusionsBelowLimit,

@@ -25,6 +25,13 @@ export const TAG = {
    * before that cycle's surge), or "stopped:<reason>" once rebalancing was given up.
    */
   zoneRebalance: 'elk-cdk:rollout-zone-rebalance',
+  /**
+   * Allocation exclusions this rollout wrote (data group; node names, comma-separated, "-" for none). Only these are
+   * ever cleared; any other entry is an operator's (or another tool's) and is left alone.
+   */
+  excluded: 'elk-cdk:rollout-excluded',
+  /** Voting config exclusions this rollout wrote (master group), like `excluded`. */
+  voting: 'elk-cdk:rollout-voting',
   /** Set when the rollout failed: the reason. Cleanup follows, then release. */
   failed: 'elk-cdk:rollout-failed',
   /** Set by `elkctl roll abort`: clean up and stop. */
@@ -44,6 +51,8 @@ export const ROLLOUT_TAGS: readonly string[] = [
   TAG.surgeAt,
   TAG.joinWait,
   TAG.zoneRebalance,
+  TAG.excluded,
+  TAG.voting,
   TAG.failed,
   TAG.abort,
   TAG.paused,

@@ -142,6 +142,13 @@ export interface RolloutSpec {
 
 export type Outcome = 'completed' | 'failed' | 'aborted';
 
+/** What this rollout wrote into Elasticsearch, recorded as a group tag (see tags.ts `excluded`, `voting`). */
+export interface OwnershipRecord {
+  readonly group: string;
+  readonly tag: string;
+  readonly value: string;
+}
+
 /** Exactly one action per decision. */
 export type Action =
   | { readonly type: 'wait' }
@@ -164,9 +171,15 @@ export type Action =
     }
   /** Every instance of the group has joined: the join-wait mark is removed, so a later loss starts a new clock. */
   | { readonly type: 'joined'; readonly group: string }
-  | { readonly type: 'exclude'; readonly node: string; readonly names: readonly string[] }
+  | {
+      readonly type: 'exclude';
+      readonly node: string;
+      readonly names: readonly string[];
+      /** The ownership record written first: the group tag `elk-cdk:rollout-excluded` and its new value. */
+      readonly record: OwnershipRecord;
+    }
   | { readonly type: 'wait-for-drain'; readonly node: string; readonly shardsLeft: number; readonly bytesLeft: number }
-  | { readonly type: 'voting-exclusion'; readonly node: string }
+  | { readonly type: 'voting-exclusion'; readonly node: string; readonly record: OwnershipRecord }
   | {
       readonly type: 'terminate';
       readonly group: string;
@@ -174,8 +187,14 @@ export type Action =
       /** The executor re-reads the instance and terminates only if it is still in this state. */
       readonly expectedLifecycleState: string;
     }
-  | { readonly type: 'clear-exclusion'; readonly nodes: readonly string[]; readonly names: readonly string[] }
-  | { readonly type: 'clear-voting-exclusions' }
+  | {
+      readonly type: 'clear-exclusion';
+      readonly nodes: readonly string[];
+      readonly names: readonly string[];
+      /** The ownership record written after the exclusion is removed. */
+      readonly record: OwnershipRecord;
+    }
+  | { readonly type: 'clear-voting-exclusions'; readonly record: OwnershipRecord }
   | { readonly type: 'resume-processes'; readonly group: string; readonly processes: readonly string[] }
   | { readonly type: 'mark-failed'; readonly group: string; readonly reason: string }
   /** No further zone-rebalance cycle on this group (Auto Scaling did not launch into an emptiest zone). */
