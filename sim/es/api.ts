@@ -8,9 +8,13 @@ import {
   Shard,
   wildcardMatch as wildcard,
 } from '../model/cluster';
-import { compareVersions, humanBytes, majorOf, parseTimeValue } from '../model/units';
+import { compareVersions, humanBytes, majorOf } from '../model/units';
 import type { World } from '../model/world';
 import { checkParams } from './params';
+import { BUILD_HASH, EsContext, hash, isTrue, Json, Query } from './context';
+import { health, healthBody, pendingTasks } from './health';
+import { nodesInfo } from './nodes';
+import { addExclusions, clearExclusions } from './voting';
 import { getTask, listTasks } from './tasks';
 
 /**
@@ -33,16 +37,10 @@ export interface EsResponse {
   readonly body: string;
 }
 
-type Query = URLSearchParams;
-type Json = Record<string, unknown>;
+export class EsApi implements EsContext {
+  constructor(readonly world: World) {}
 
-const PRIORITIES = ['immediate', 'urgent', 'high', 'normal', 'low', 'languid'];
-const BUILD_HASH = 'a4f2f1b7c3d5e6f708192a3b4c5d6e7f80918273';
-
-export class EsApi {
-  constructor(private readonly world: World) {}
-
-  private get cluster(): Cluster {
+  get cluster(): Cluster {
     return this.world.cluster;
   }
 
@@ -124,15 +122,6 @@ export class EsApi {
     return { status, headers, payload: filtered, pretty: q.has('pretty') };
   }
 
-  private pendingTasks(): boolean {
-    return this.world.windows.isOpen('pending-tasks', this.world.now);
-  }
-
-  private pendingMillis(): number {
-    const open = this.world.windows.open('pending-tasks', this.world.now);
-    return Math.round(1000 * Math.max(0, ...open.map((w) => this.world.now - w.from)));
-  }
-
   /** The node answering REST calls: the oldest-version joined node (name breaks ties). */
   coordinatingNode(): EsNode | undefined {
     return this.cluster
@@ -175,12 +164,12 @@ export class EsApi {
   }
 
   /** ElasticsearchTimeoutException: HTTP 500 on 8.x nodes, 429 on 9.x (where it overrides status()). */
-  private timeoutStatus(): number {
+  timeoutStatus(): number {
     const node = this.coordinatingNode();
     return node && majorOf(node.version) >= 9 ? 429 : 500;
   }
 
-  private requireMaster(): void {
+  requireMaster(): void {
     if (!this.cluster.master || this.cluster.master.dead) {
       // Elasticsearch answers with a null reason here.
       throw new EsError(503, 'master_not_discovered_exception', '');
@@ -217,7 +206,7 @@ export class EsApi {
     if (a === '_cluster' && b === 'health') {
       allow('GET');
       params('cluster.health');
-      return this.health(q, c);
+      return health(this, q, c);
     }
     if (a === '_cat') {
       allow('GET');
@@ -229,7 +218,7 @@ export class EsApi {
     if (a === '_nodes') {
       allow('GET');
       params('nodes.info');
-      return { body: this.nodesInfo(b, c) };
+      return { body: nodesInfo(this, b, c) };
     }
     if (a === '_cluster' && b === 'settings') {
       allow('GET', 'PUT');
@@ -248,7 +237,7 @@ export class EsApi {
       allow('POST', 'DELETE');
       params(method === 'POST' ? 'cluster.post_voting_config_exclusions' : 'cluster.delete_voting_config_exclusions');
       this.requireMaster();
-      return method === 'POST' ? this.addExclusions(q) : this.clearExclusions(q);
+      return method === 'POST' ? addExclusions(this, q) : clearExclusions(this, q);
     }
     if (a === '_cluster' && b === 'state') {
       allow('GET');
@@ -305,143 +294,6 @@ export class EsApi {
   }
 
   // ------------------------------------------------------------------ health
-
-  private health(q: Query, indexExpr?: string): { status: number; body: Json } {
-    for (const p of ['timeout', 'master_timeout']) {
-      const v = q.get(p);
-      if (v !== null && parseTimeValue(v) === undefined) {
-        throw new EsError(
-          400,
-          'illegal_argument_exception',
-          `failed to parse setting [${p}] with value [${v}] as a time value: unit is missing or unrecognized`,
-        );
-      }
-    }
-    const events = q.get('wait_for_events');
-    if (events !== null && !PRIORITIES.includes(events.toLowerCase())) {
-      throw new EsError(
-        400,
-        'illegal_argument_exception',
-        `No enum constant org.elasticsearch.common.Priority.${events.toUpperCase()}`,
-      );
-    }
-    const level = q.get('level') ?? 'cluster';
-    if (!['cluster', 'indices', 'shards'].includes(level)) {
-      throw new EsError(
-        400,
-        'illegal_argument_exception',
-        `level must be one of [cluster, indices, shards], got [${level}]`,
-      );
-    }
-    this.requireMaster();
-    const indices = indexExpr ? this.resolveIndices(indexExpr) : this.cluster.indices;
-    const body = this.healthBody(indices, level);
-    let timedOut = false;
-    const want = q.get('wait_for_status');
-    if (want !== null) {
-      const rank: Record<string, number> = { green: 0, yellow: 1, red: 2 };
-      if (!(want in rank))
-        throw new EsError(400, 'illegal_argument_exception', `unknown cluster health status [${want}]`);
-      if (rank[body.status as string] > rank[want]) timedOut = true;
-    }
-    const nodes = q.get('wait_for_nodes');
-    if (nodes !== null && nodes !== '' && !compareCount(body.number_of_nodes as number, nodes)) timedOut = true;
-    if (isTrue(q.get('wait_for_no_relocating_shards')) && (body.relocating_shards as number) > 0) timedOut = true;
-    if (isTrue(q.get('wait_for_no_initializing_shards')) && (body.initializing_shards as number) > 0) timedOut = true;
-    const active = q.get('wait_for_active_shards');
-    if (active !== null && active !== '0') {
-      const total =
-        (body.active_shards as number) + (body.unassigned_shards as number) + (body.initializing_shards as number);
-      const need = active === 'all' ? total : Number(active);
-      if ((body.active_shards as number) < need) timedOut = true;
-    }
-    // pending-tasks fault: a task of the lowest priority stays queued, so a wait_for_events wait never ends.
-    if (events !== null && this.pendingTasks()) timedOut = true;
-    body.timed_out = timedOut;
-    const status = timedOut && !isTrue(q.get('return_200_for_cluster_health_timeout')) ? 408 : 200;
-    return { status, body };
-  }
-
-  private healthBody(indices: readonly Index[], level: string): Json {
-    const c = this.cluster;
-    const counts = (shards: Iterable<Shard>) => {
-      const r = {
-        active_primary_shards: 0,
-        active_shards: 0,
-        relocating_shards: 0,
-        initializing_shards: 0,
-        unassigned_shards: 0,
-        unassigned_primary_shards: 0,
-        delayed_unassigned_shards: 0,
-      };
-      for (const s of shards) {
-        for (const copy of s.copies) {
-          if (Cluster.isActive(copy)) {
-            r.active_shards++;
-            if (copy.primary) r.active_primary_shards++;
-            if (copy.state === 'RELOCATING') r.relocating_shards++;
-          } else if (copy.state === 'INITIALIZING') r.initializing_shards++;
-          else {
-            r.unassigned_shards++;
-            if (copy.primary) r.unassigned_primary_shards++;
-            if (copy.unassigned?.delayedUntil !== undefined && copy.unassigned.delayedUntil > this.world.now)
-              r.delayed_unassigned_shards++;
-          }
-        }
-      }
-      return r;
-    };
-    const shards = indices.flatMap((i) => i.shards);
-    const all = counts(shards);
-    const total = all.active_shards + all.initializing_shards + all.unassigned_shards;
-    const statuses = indices.map((i) => c.indexHealth(i));
-    const status = statuses.includes('red') ? 'red' : statuses.includes('yellow') ? 'yellow' : 'green';
-    const joined = c.joinedNodes();
-    const body: Json = {
-      cluster_name: c.clusterName,
-      status,
-      timed_out: false,
-      number_of_nodes: joined.length,
-      number_of_data_nodes: joined.filter((n) => n.roles.includes('data')).length,
-      active_primary_shards: all.active_primary_shards,
-      active_shards: all.active_shards,
-      relocating_shards: all.relocating_shards,
-      initializing_shards: all.initializing_shards,
-      unassigned_shards: all.unassigned_shards,
-      unassigned_primary_shards: all.unassigned_primary_shards,
-      delayed_unassigned_shards: all.delayed_unassigned_shards,
-      number_of_pending_tasks: this.pendingTasks() ? 1 : 0,
-      number_of_in_flight_fetch: 0,
-      task_max_waiting_in_queue_millis: this.pendingTasks() ? this.pendingMillis() : 0,
-      active_shards_percent_as_number: total === 0 ? 100.0 : (100 * all.active_shards) / total,
-    };
-    if (level !== 'cluster') {
-      const out: Json = {};
-      for (const ix of indices) {
-        // ClusterIndexHealth / ClusterShardHealth have no delayed count (only the cluster level has one).
-        const { delayed_unassigned_shards: _delayed, ...r } = counts(ix.shards);
-        const entry: Json = {
-          status: c.indexHealth(ix),
-          number_of_shards: ix.shards.length,
-          number_of_replicas: ix.replicas,
-          ...r,
-        };
-        if (level === 'shards') {
-          const sh: Json = {};
-          for (const s of ix.shards) {
-            const one = counts([s]);
-            sh[String(s.num)] = { status: c.shardHealth(s), primary_active: one.active_primary_shards > 0, ...one };
-            delete (sh[String(s.num)] as Json).active_primary_shards;
-            delete (sh[String(s.num)] as Json).delayed_unassigned_shards;
-          }
-          entry.shards = sh;
-        }
-        out[ix.name] = entry;
-      }
-      body.indices = out;
-    }
-    return body;
-  }
 
   // ------------------------------------------------------------------ _cat
 
@@ -754,7 +606,7 @@ export class EsApi {
   }
 
   private catHealth(): Row {
-    const h = this.healthBody(this.cluster.indices, 'cluster');
+    const h = healthBody(this, this.cluster.indices, 'cluster');
     const t = this.world.startEpochMs / 1000 + this.world.now;
     return {
       epoch: String(Math.floor(t)),
@@ -769,97 +621,13 @@ export class EsApi {
       init: String(h.initializing_shards),
       'unassign.pri': String(h.unassigned_primary_shards),
       unassign: String(h.unassigned_shards),
-      pending_tasks: this.pendingTasks() ? '1' : '0',
+      pending_tasks: pendingTasks(this) ? '1' : '0',
       max_task_wait_time: '-',
       active_shards_percent: `${(h.active_shards_percent_as_number as number).toFixed(1)}%`,
     };
   }
 
   // ------------------------------------------------------------------ _nodes
-
-  private nodesInfo(first: string | undefined, second: string | undefined): Json {
-    const metrics = new Set([
-      'settings',
-      'os',
-      'process',
-      'jvm',
-      'thread_pool',
-      'transport',
-      'http',
-      'plugins',
-      'ingest',
-      'aggregations',
-      'indices',
-      'remote_cluster_server',
-    ]);
-    let filter = '_all';
-    if (first !== undefined && !metrics.has(first.split(',')[0])) filter = first;
-    const all = this.cluster.joinedNodes().sort((a, b) => a.name.localeCompare(b.name));
-    const wanted = filter.split(',').map((s) => s.trim());
-    const selected = all.filter((n) =>
-      wanted.some(
-        (w) =>
-          w === '_all' ||
-          w === '*' ||
-          (w === '_local' && n === this.coordinatingNode()) ||
-          (w === '_master' && n === this.cluster.master) ||
-          (w === 'master:true' && n.roles.includes('master')) ||
-          (w === 'data:true' && n.roles.includes('data')) ||
-          wildcard(w, n.name) ||
-          w === n.id ||
-          w === n.ip,
-      ),
-    );
-    void second;
-    const omitted = this.world.nodesInfoOmitted();
-    const failed = selected.filter((n) => n.name === omitted);
-    const nodes: Json = {};
-    for (const n of selected) {
-      if (n.name === omitted) continue;
-      nodes[n.id] = {
-        name: n.name,
-        transport_address: `${n.ip}:9300`,
-        host: n.ip,
-        ip: n.ip,
-        version: n.version,
-        transport_version: majorOf(n.version) >= 9 ? 9112007 : 8841000,
-        index_version: majorOf(n.version) >= 9 ? 9009000 : 8525000,
-        component_versions: {},
-        build_flavor: 'default',
-        build_type: 'tar',
-        build_hash: BUILD_HASH,
-        total_indexing_buffer: 858993459,
-        roles: [...n.roles].sort(),
-        attributes: {
-          'xpack.installed': 'true',
-          aws_availability_zone: n.az,
-          instance_id: n.name,
-        },
-      };
-    }
-    return {
-      _nodes: {
-        total: selected.length,
-        successful: selected.length - failed.length,
-        failed: failed.length,
-        ...(failed.length > 0
-          ? {
-              failures: failed.map((n) => ({
-                type: 'failed_node_exception',
-                reason: `Failed node [${n.id}]`,
-                node_id: n.id,
-                caused_by: {
-                  type: 'receive_timeout_transport_exception',
-                  reason: `[${n.name}][${n.ip}:9300][cluster:monitor/nodes/info[n]] request_id [${hash(n.id) % 100000}] timed out after [15000ms]`,
-                },
-              })),
-            }
-          : {}),
-      },
-      cluster_name: this.cluster.clusterName,
-      nodes,
-    };
-  }
 
   // ------------------------------------------------------------------ settings
 
@@ -1145,50 +913,6 @@ export class EsApi {
 
   // ------------------------------------------------------------------ voting exclusions, state, reroute, count
 
-  private addExclusions(q: Query): { status: number; body?: unknown } {
-    const names = q.get('node_names');
-    const ids = q.get('node_ids');
-    if ((names === null) === (ids === null)) {
-      throw new EsError(
-        400,
-        'illegal_argument_exception',
-        'Please set node identifiers correctly. One and only one of [node_name], [node_names] and [node_ids] has to be set',
-      );
-    }
-    const wanted = (names ?? ids)!
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0);
-    const known = [...this.cluster.nodes.values()].filter((n) => n.state !== 'gone');
-    const entries = wanted.map((w) => {
-      const n = known.find((k) => (names !== null ? k.name === w : k.id === w));
-      return names !== null
-        ? { node_id: n ? n.id : '_absent_', node_name: w }
-        : { node_id: w, node_name: n ? n.name : '_absent_' };
-    });
-    const done = this.cluster.addVotingExclusions(entries);
-    if (!done) {
-      throw new EsError(
-        this.timeoutStatus(),
-        'elasticsearch_timeout_exception',
-        `timed out waiting for voting config exclusions [${entries.map((e) => `{${e.node_id}}{${e.node_name}}`).join(', ')}] to take effect`,
-      );
-    }
-    return { status: 200 };
-  }
-
-  private clearExclusions(q: Query): { status: number; body?: unknown } {
-    const wait = q.get('wait_for_removal') !== 'false';
-    if (!this.cluster.clearVotingExclusions(wait)) {
-      throw new EsError(
-        this.timeoutStatus(),
-        'elasticsearch_timeout_exception',
-        `timed out waiting for removal of nodes; if nodes should not be removed, set wait_for_removal to false. [${this.cluster.votingExclusions.map((e) => `{${e.node_id}}{${e.node_name}}`).join(', ')}]`,
-      );
-    }
-    return { status: 200 };
-  }
-
   private state(metricsArg: string | undefined): Json {
     const metrics = new Set((metricsArg ?? '_all').split(','));
     const all = metrics.has('_all');
@@ -1284,7 +1008,7 @@ export class EsApi {
   }
 
   /** Resolves an index expression (comma list, wildcards, _all). An unknown concrete name is a 404. */
-  private resolveIndices(expr: string | undefined): Index[] {
+  resolveIndices(expr: string | undefined): Index[] {
     if (expr === undefined || expr === '_all' || expr === '*') return this.cluster.indices;
     const parts = expr.split(',').map((s) => s.trim());
     const out = new Set<Index>();
@@ -1629,16 +1353,6 @@ function formatDuration(seconds: number): string {
   return `${Math.round(s * 1000)}ms`;
 }
 
-function hash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) >>> 0;
-  return h;
-}
-
-function isTrue(v: string | null): boolean {
-  return v !== null && v !== 'false';
-}
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -1654,29 +1368,6 @@ function parseBody(body: string | undefined): unknown {
 
 function indexNotFound(name: string): EsError {
   return new EsError(404, 'index_not_found_exception', `no such index [${name}]`);
-}
-
-/** `wait_for_nodes`: "N", ">=N", "<=N", ">N", "<N", "ge(N)", "le(N)", "gt(N)", "lt(N)". */
-function compareCount(actual: number, expr: string): boolean {
-  const m = /^(>=|<=|>|<|ge\(|le\(|gt\(|lt\()?\s*(\d+)\)?$/.exec(expr.trim());
-  if (!m) throw new EsError(400, 'illegal_argument_exception', `failed to parse [wait_for_nodes] value [${expr}]`);
-  const n = Number(m[2]);
-  switch (m[1]) {
-    case '>=':
-    case 'ge(':
-      return actual >= n;
-    case '<=':
-    case 'le(':
-      return actual <= n;
-    case '>':
-    case 'gt(':
-      return actual > n;
-    case '<':
-    case 'lt(':
-      return actual < n;
-    default:
-      return actual === n;
-  }
 }
 
 /** Flattens a settings object to dotted keys; arrays become comma lists; null removes. */
