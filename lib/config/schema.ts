@@ -160,6 +160,10 @@ export const EnvironmentConfigSchema = z
         tokens: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])),
         /** @@secret:NAME@@ → SSM SecureString parameter name holding the value (never the value). */
         secrets: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/), z.string().regex(/^\/[\w./-]+$/)),
+        /** Accept rules with the `command` alerter (list form, no `%(` only; lib/rules/policy.ts). Default false. */
+        allowCommandAlerter: z.boolean().optional(),
+        /** Hosts that `post`/`post2` alerters may target; absent = not restricted. */
+        allowedHttpHosts: z.array(z.string().regex(/^[a-z0-9.-]+$/i)).optional(),
       })
       .strict(),
     deploy: z

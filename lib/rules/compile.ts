@@ -13,6 +13,7 @@ import {
   resolvePlain,
   stringifyYaml11,
 } from './yaml11';
+import type { AlerterPolicy } from './policy';
 
 /** The values of one environment for the rules' tokens. */
 export interface RuleValues {
@@ -29,6 +30,8 @@ export interface CompileOptions {
   readonly allowLiteralSecrets?: boolean;
   /** config.yaml's run_every and buffer_time, which a rule inherits (default: 60 s and 15 min). */
   readonly globals?: RuleGlobals;
+  /** The environment's command-alerter and HTTP-host policy (lib/rules/policy.ts). @default command alerter refused */
+  readonly policy?: AlerterPolicy;
 }
 
 export interface RenderedRule {
@@ -304,6 +307,7 @@ export function compileRuleText(
     globals: options.globals,
     allowLiteralSecrets: options.allowLiteralSecrets,
     environment: values.environment,
+    policy: options.policy,
     isSecretReference: (s: string) => /\$\{ELK_SECRET_[A-Z0-9_]+\}/.test(s),
   };
   let tiers: Record<string, unknown>[] = [];

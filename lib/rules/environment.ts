@@ -28,6 +28,10 @@ export function environmentRules(
       runEverySeconds: config.alerter.runEverySeconds,
       bufferTimeMinutes: config.alerter.bufferTimeMinutes,
     },
+    policy: options.policy ?? {
+      allowCommandAlerter: config.alerter.allowCommandAlerter,
+      allowedHttpHosts: config.alerter.allowedHttpHosts,
+    },
   });
   if (result.problems.some(isError)) return { values, result };
   const bundle = buildBundle(result.rules, values, {

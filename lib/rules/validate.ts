@@ -3,6 +3,7 @@ import { constructorFindings, RuleGlobals } from './constructors';
 import { didYouMean } from './problem';
 import { ErrorObject, ruleSchema } from './schema';
 import { timeOptionProblem } from './timeperiod';
+import { AlerterPolicy, alerterPolicyFindings } from './policy';
 
 export type { RuleGlobals };
 
@@ -22,6 +23,8 @@ export interface ValidateOptions {
   readonly environment?: string;
   /** config.yaml's run_every and buffer_time (inherited by rules that do not set them). */
   readonly globals?: RuleGlobals;
+  /** The environment's policy on the command alerter and HTTP hosts (lib/rules/policy.ts). */
+  readonly policy?: AlerterPolicy;
 }
 
 type Rule = Record<string, unknown>;
@@ -306,6 +309,7 @@ function loadTimeFindings(rule: Rule, options: ValidateOptions): Finding[] {
     );
   }
   out.push(...secretFindings(rule, '', options));
+  out.push(...alerterPolicyFindings(rule, options.policy));
   return out;
 }
 
