@@ -169,26 +169,25 @@ export function compileRuleText(
       `unknown YAML tag${line}: ${w.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}: PyYAML stops with "could not determine a constructor" (write "!file …" entries and other text starting with "!" in quotes)`,
     );
   }
-  visit(doc, {
-    Scalar(_key, node: Scalar, ancestors) {
-      if (node.type !== 'PLAIN' || typeof node.value !== 'string' || !PY_SPECIAL_PLAIN.has(node.value)) return;
-      const parent = ancestors[ancestors.length - 1];
-      if (node.value === '<<' && isPair(parent) && parent.key === node) return; // a merge key, handled below
-      add(
-        keyPath(ancestors, node),
-        `an unquoted ${node.value} is YAML 1.1's ${node.value === '=' ? 'value' : 'merge'} tag for PyYAML, and ElastAlert stops with a ConstructorError: write '${node.value}' in quotes`,
-      );
-    },
-  });
   if (problems.some((p) => p.severity === 'error')) return { problems };
 
-  // 2. Substitute on the tree, so a value can never change the document's structure.
+  // 2. Substitute on the tree, so a value can never change the document's structure (and refuse the plain scalars
+  // PyYAML cannot construct on the way).
   const usedTokens = new Set<string>();
   const usedSecrets = new Set<string>();
   visit(doc, {
     Scalar(_key, node: Scalar, ancestors) {
       if (typeof node.value !== 'string') return;
       const source = node.value;
+      if (node.type === 'PLAIN' && PY_SPECIAL_PLAIN.has(source)) {
+        const parent = ancestors[ancestors.length - 1];
+        if (source === '<<' && isPair(parent) && parent.key === node) return; // a merge key (checked by toJS)
+        add(
+          keyPath(ancestors, node),
+          `an unquoted ${source} is YAML 1.1's ${source === '=' ? 'value' : 'merge'} tag for PyYAML, and ElastAlert stops with a ConstructorError: write '${source}' in quotes`,
+        );
+        return;
+      }
       if (!/x\d+elktokq/.test(source)) return;
       const key = keyPath(ancestors, node);
       let whole: { name: string; value: string | number | boolean } | undefined;

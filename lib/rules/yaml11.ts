@@ -39,12 +39,23 @@ export function exactIntegers(v: unknown): unknown {
   return v;
 }
 
+function hasBigInt(v: unknown): boolean {
+  if (typeof v === 'bigint') return true;
+  if (Array.isArray(v)) return v.some(hasBigInt);
+  if (v && typeof v === 'object' && !(v instanceof Date)) return Object.values(v).some(hasBigInt);
+  return false;
+}
+
 /** The same tree with every BigInt as a (rounded) number: for checks that only need the type and magnitude. */
 export function approximateIntegers(v: unknown): unknown {
+  return hasBigInt(v) ? approximate(v) : v;
+}
+
+function approximate(v: unknown): unknown {
   if (typeof v === 'bigint') return Number(v);
-  if (Array.isArray(v)) return v.map(approximateIntegers);
+  if (Array.isArray(v)) return v.map(approximate);
   if (v && typeof v === 'object' && !(v instanceof Date)) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, approximateIntegers(x)]));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, approximate(x)]));
   }
   return v;
 }
