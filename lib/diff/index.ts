@@ -5,3 +5,4 @@ export * from './render';
 export * from './command';
 export * from './intrinsics';
 export { ASSET_KEY, withoutAssetKeys, securityChanges } from './security';
+export { fieldChanges, ruleFieldChanges, untar } from './rule-fields';

@@ -17,6 +17,7 @@ import {
   ruleChanges,
   statefulReason,
 } from './impact';
+import { ruleFieldChanges } from './rule-fields';
 import { NO_SECURITY_CHANGE, SecurityChanges, securityChanges } from './security';
 
 export type { SecurityChanges } from './security';
@@ -68,6 +69,8 @@ export interface StackDiff {
   readonly security: SecurityChanges;
   readonly nodes: readonly NodeRoll[];
   readonly rules: readonly RuleChange[];
+  /** Changed rule → its field changes (`spike_height: 3 → 4`), when the rule bundles are in the assemblies. */
+  readonly ruleFields?: Readonly<Record<string, readonly string[]>>;
   readonly risks: readonly DataRisk[];
   /** Human sentences: node replacements, Kibana, rules. */
   readonly impact: readonly string[];
@@ -351,6 +354,12 @@ export function diffStack(name: string, base: AssemblyStack | undefined, head: A
 
   const other = otherChanges(diff);
   const status = !base ? 'added' : diff.isEmpty ? 'unchanged' : 'changed';
+  const ruleFields = ruleFieldChanges(
+    base,
+    head,
+    rules.filter((r) => r.change === 'changed').map((r) => r.name),
+  );
+  const fieldLines = Object.entries(ruleFields).map(([rule, f]) => `${name}: rule ${rule}: ${f.join('; ')}`);
   return {
     name,
     stage,
@@ -361,8 +370,9 @@ export function diffStack(name: string, base: AssemblyStack | undefined, head: A
     security,
     nodes,
     rules,
+    ruleFields,
     risks,
-    impact: impactSentences(name, nodes, rules),
+    impact: [...impactSentences(name, nodes, rules), ...fieldLines],
     detail: diff.isEmpty ? '' : render(diff, paths),
   };
 }
