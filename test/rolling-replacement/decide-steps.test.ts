@@ -26,47 +26,60 @@ const gated = (d: Decision) => ({ type: d.action.type, blockedBy: d.blockedBy })
 describe('which node goes next', () => {
   test('a master other than the elected one is voting-excluded first', async () => {
     const w = await at('voting');
-    expect(decideIn(w).action).toEqual({ type: 'voting-exclusion', node: 'i-00000005' });
+    expect(decideIn(w).action).toMatchObject({ type: 'voting-exclusion', node: 'i-00000005' });
     const elected5 = withEs(w, (es) => ({ ...es, electedMaster: 'i-00000005' }));
-    expect(decideIn(elected5).action).toEqual({ type: 'voting-exclusion', node: 'i-00000004' });
+    expect(decideIn(elected5).action).toMatchObject({ type: 'voting-exclusion', node: 'i-00000004' });
   });
 
   test('the data node holding the fewest bytes is drained first', async () => {
     const w = withShards(await at('exclude'), [started('big', 0, 'i-00000001', true, 5000)]);
-    expect(decideIn(w).action).toEqual({ type: 'exclude', node: 'i-00000002', names: ['i-00000002'] });
+    expect(decideIn(w).action).toMatchObject({ type: 'exclude', node: 'i-00000002', names: ['i-00000002'] });
   });
 
   test("an exclusion keeps the operator's own entries", async () => {
     const w = withEs(await at('exclude'), (es) => ({ ...es, allocationExcludeNames: ['hot-node-7'] }));
-    expect(decideIn(w).action).toEqual({ type: 'exclude', node: 'i-00000001', names: ['hot-node-7', 'i-00000001'] });
+    expect(decideIn(w).action).toMatchObject({
+      type: 'exclude',
+      node: 'i-00000001',
+      names: ['hot-node-7', 'i-00000001'],
+    });
   });
 
   test('a master+data node is drained before its voting exclusion, and voting-excluded once drained', async () => {
     const w = withNode(await at('voting'), 'i-00000005', { roles: ['master', 'data'] });
-    expect(decideIn(w).action).toEqual({ type: 'exclude', node: 'i-00000005', names: ['i-00000005'] });
-    const excluded = withEs(w, (es) => ({ ...es, allocationExcludeNames: ['i-00000005'] }));
-    expect(decideIn(excluded).action).toEqual({ type: 'voting-exclusion', node: 'i-00000005' });
+    expect(decideIn(w).action).toMatchObject({ type: 'exclude', node: 'i-00000005', names: ['i-00000005'] });
+    const excluded = withGroup(
+      withEs(w, (es) => ({ ...es, allocationExcludeNames: ['i-00000005'] })),
+      'data-asg',
+      (g) => ({ ...g, tags: { ...g.tags, [TAG.excluded]: 'i-00000005' } }),
+    );
+    expect(decideIn(excluded).action).toMatchObject({ type: 'voting-exclusion', node: 'i-00000005' });
   });
 
   test('a voting-excluded master+data node that is not excluded yet is drained first', async () => {
     const w = withNode(await at('masterTerminate'), 'i-00000005', { roles: ['master', 'data'] });
-    expect(decideIn(w).action).toEqual({ type: 'exclude', node: 'i-00000005', names: ['i-00000005'] });
+    expect(decideIn(w).action).toMatchObject({ type: 'exclude', node: 'i-00000005', names: ['i-00000005'] });
   });
 });
 
 describe('what a step carries', () => {
   test('a surge raises the desired capacity by one and records when', async () => {
     const w = { ...(await at('dataSurge')), now: 1234 };
-    expect(decideIn(w).action).toEqual({ type: 'surge', group: 'data-asg', desiredCapacity: 4, surgeAt: 1234 });
+    expect(decideIn(w).action).toMatchObject({ type: 'surge', group: 'data-asg', desiredCapacity: 4, surgeAt: 1234 });
   });
 
   test('a drain in progress reports the copies and bytes left', async () => {
     const w = withShards(await at('dataTerminate'), [started('logs', 1, 'i-00000001', false, 700)]);
-    expect(decideIn(w).action).toEqual({ type: 'wait-for-drain', node: 'i-00000001', shardsLeft: 1, bytesLeft: 700 });
+    expect(decideIn(w).action).toMatchObject({
+      type: 'wait-for-drain',
+      node: 'i-00000001',
+      shardsLeft: 1,
+      bytesLeft: 700,
+    });
   });
 
   test('a termination names the instance and the lifecycle state it must still be in', async () => {
-    expect(decideIn(await at('dataTerminate')).action).toEqual({
+    expect(decideIn(await at('dataTerminate')).action).toMatchObject({
       type: 'terminate',
       group: 'data-asg',
       instanceId: 'i-00000001',
@@ -107,7 +120,7 @@ describe('waiting for a replacement to join', () => {
 
 describe('completion', () => {
   test('cleanup first restores the balancer setting it found (unset)', async () => {
-    expect(decideIn(await at('complete')).action).toEqual({ type: 'set-rebalance', value: null });
+    expect(decideIn(await at('complete')).action).toMatchObject({ type: 'set-rebalance', value: null });
   });
 
   test('restores the rebalance value it found before the roll', async () => {
@@ -115,9 +128,9 @@ describe('completion', () => {
       ...g,
       tags: { ...g.tags, [TAG.rebalance]: 'primaries' },
     }));
-    expect(decideIn(w).action).toEqual({ type: 'set-rebalance', value: 'primaries' });
+    expect(decideIn(w).action).toMatchObject({ type: 'set-rebalance', value: 'primaries' });
     const restored = withEs(w, (es) => ({ ...es, rebalanceEnable: { persistent: 'primaries', transient: null } }));
-    expect(decideIn(restored).action).toEqual({
+    expect(decideIn(restored).action).toMatchObject({
       type: 'resume-processes',
       group: 'data-asg',
       processes: ['AZRebalance'],
@@ -128,7 +141,7 @@ describe('completion', () => {
     let w = withEs(await at('complete'), (es) => ({ ...es, rebalanceEnable: { persistent: null, transient: null } }));
     w = { ...w, fleet: w.fleet.map((g) => ({ ...g, suspendedProcesses: [] })) };
     const d = decideIn(w);
-    expect(d.action).toEqual({
+    expect(d.action).toMatchObject({
       type: 'release',
       groups: ['master-asg', 'data-asg'],
       outcome: 'completed',
@@ -147,12 +160,20 @@ describe('completion', () => {
   });
 
   test('does not complete while one of its data nodes is still excluded and holds data', async () => {
-    const w = withEs(await at('complete'), (es) => ({ ...es, allocationExcludeNames: ['i-00000008'] }));
+    const w = withGroup(
+      withEs(await at('complete'), (es) => ({ ...es, allocationExcludeNames: ['i-00000008'] })),
+      'data-asg',
+      (g) => ({ ...g, tags: { ...g.tags, [TAG.excluded]: 'i-00000008' } }),
+    );
     expect(decideIn(w).action.type).toBe('wait-for-drain');
   });
 
   test('does not complete while a live master is still voting-excluded', async () => {
-    const w = withEs(await at('complete'), (es) => ({ ...es, votingExclusions: ['i-0000000b'] }));
+    const w = withGroup(
+      withEs(await at('complete'), (es) => ({ ...es, votingExclusions: ['i-0000000b'] })),
+      'master-asg',
+      (g) => ({ ...g, tags: { ...g.tags, [TAG.voting]: 'i-0000000b' } }),
+    );
     expect(gated(decideIn(w))).toEqual({ type: 'wait', blockedBy: 'capacity-as-expected' });
   });
 
@@ -167,13 +188,13 @@ describe('completion', () => {
 describe('rollout ownership and setup', () => {
   test('a newer rollout adopts the unfinished roll, naming every locked group', async () => {
     const w = await at('exclude');
-    expect(decideIn(w, spec({ rolloutId: 'r2' })).action).toEqual({
+    expect(decideIn(w, spec({ rolloutId: 'r2' })).action).toMatchObject({
       type: 'adopt',
       groups: ['data-asg', 'master-asg'],
       rolloutId: 'r2',
     });
     const dataOnly = withGroup(w, 'master-asg', (g) => ({ ...g, tags: {} }));
-    expect(decideIn(dataOnly, spec({ rolloutId: 'r2' })).action).toEqual({
+    expect(decideIn(dataOnly, spec({ rolloutId: 'r2' })).action).toMatchObject({
       type: 'adopt',
       groups: ['data-asg'],
       rolloutId: 'r2',
@@ -184,7 +205,7 @@ describe('rollout ownership and setup', () => {
     const unlockedMaster = withGroup(await at('dataSurge'), 'master-asg', (g) => ({ ...g, tags: {} }));
     expect(decideIn(unlockedMaster).action).toMatchObject({ type: 'begin', group: 'master-asg' });
     const notSuspended = withGroup(await at('dataSurge'), 'master-asg', (g) => ({ ...g, suspendedProcesses: [] }));
-    expect(decideIn(notSuspended).action).toEqual({
+    expect(decideIn(notSuspended).action).toMatchObject({
       type: 'suspend-processes',
       group: 'master-asg',
       processes: ['AZRebalance'],
@@ -193,7 +214,7 @@ describe('rollout ownership and setup', () => {
       ...es,
       rebalanceEnable: { persistent: null, transient: null },
     }));
-    expect(decideIn(balancing).action).toEqual({ type: 'set-rebalance', value: 'none' });
+    expect(decideIn(balancing).action).toMatchObject({ type: 'set-rebalance', value: 'none' });
   });
 
   test('with controlRebalance off the roll never touches the balancer', async () => {
@@ -219,7 +240,7 @@ describe('rollout ownership and setup', () => {
       withEs(w, (es) => ({ ...es, rebalanceEnable: { persistent: 'replicas', transient: null } })),
       s,
     );
-    expect(d.action).toEqual({
+    expect(d.action).toMatchObject({
       type: 'begin',
       group: 'data-asg',
       tags: {
