@@ -89,7 +89,7 @@ export interface RollingReplacementProps {
  * deployment waits. See docs/rollout.md.
  */
 /** A resolved CloudFormation value as cdk-nag prints it in finding ids: `<LogicalId>`, `<LogicalId.Attr>`. */
-function nagText(v: unknown): string {
+export function nagText(v: unknown): string {
   if (typeof v === 'string') return v;
   if (Array.isArray(v)) return v.map(nagText).join('');
   const o = v as Record<string, unknown>;

@@ -13,7 +13,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { prebundledCode } from '../bundling';
-import { METRICS_NAMESPACE } from '../rolling-replacement/RollingReplacement';
+import { METRICS_NAMESPACE, nagText } from '../rolling-replacement/RollingReplacement';
 
 const HANDLER = path.join(__dirname, '..', '..', 'lambda', 'termination-drain', 'index.ts');
 /** The lifecycle hook's name on both Elasticsearch groups. */
@@ -235,17 +235,29 @@ export class TerminationDrain extends Construct {
       });
       suspend.node.addDependency(g);
     }
-    this.acknowledge();
+    this.acknowledge(groupArns);
   }
 
-  private acknowledge(): void {
+  private acknowledge(groupArns: string[]): void {
     const v = Validations.of(this);
+    const stack = Stack.of(this);
+    for (const arn of groupArns) {
+      v.acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagText(stack.resolve(arn))}]`,
+        reason: 'The group ARN contains a generated UUID; the name pins the statement to this cluster group only.',
+      });
+    }
+    v.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.stepFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+      reason: 'The workflow may invoke any version of its own step function (`<function arn>:*`).',
+    });
     v.acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'DescribeAutoScalingGroups, PutMetricData (limited by a cloudwatch:namespace condition), the VPC network-interface actions, X-Ray and the log delivery of the state machine have no resource-level permissions.',
     });
-    v.acknowledge({
+    // The AwsCustomResource provider is a stack-level singleton, so its finding is acknowledged on the stack.
+    Validations.of(stack).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'The AwsCustomResource Lambda (suspend AZRebalance) uses the CDK-managed AWSLambdaBasicExecutionRole.',
     });
