@@ -236,13 +236,14 @@ export class Alerter extends Construct {
       'set -euo pipefail',
       'dnf install -y docker jq',
       'systemctl enable --now docker',
-      'mkdir -p /opt/elk-alerter/bin',
+      // ${ELK_ROOT:-} is empty on the instance and a sandbox folder in the boot rehearsal (lib/boot).
+      'mkdir -p "${ELK_ROOT:-}/opt/elk-alerter/bin"',
       ...this.heartbeat.userDataCommands,
-      "cat > /opt/elk-alerter/bin/boot.sh <<'ELK_BOOT_EOF'",
+      `cat > "\${ELK_ROOT:-}/opt/elk-alerter/bin/boot.sh" <<'ELK_BOOT_EOF'`,
       bootScript.trimEnd(),
       'ELK_BOOT_EOF',
-      'chmod 755 /opt/elk-alerter/bin/boot.sh',
-      `/opt/elk-alerter/bin/boot.sh ${bootArgs.join(' ')}`,
+      'chmod 755 "${ELK_ROOT:-}/opt/elk-alerter/bin/boot.sh"',
+      `"\${ELK_ROOT:-}/opt/elk-alerter/bin/boot.sh" ${bootArgs.join(' ')}`,
     );
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: ec2.MachineImage.genericLinux(config.ami.images),

@@ -105,18 +105,19 @@ export class Heartbeat extends Construct {
     if (script.includes('ELK_HEARTBEAT_EOF')) throw new Error('heartbeat.sh must not contain ELK_HEARTBEAT_EOF');
     const args = `--environment ${props.environment} --region ${stack.region} --stale-seconds ${stale}`;
     this.userDataCommands = [
-      "cat > /opt/elk-alerter/bin/heartbeat.sh <<'ELK_HEARTBEAT_EOF'",
+      // ${ELK_ROOT:-}: empty on the instance, the node's sandbox in the boot rehearsal (lib/boot).
+      `cat > "\${ELK_ROOT:-}/opt/elk-alerter/bin/heartbeat.sh" <<'ELK_HEARTBEAT_EOF'`,
       script.trimEnd(),
       'ELK_HEARTBEAT_EOF',
-      'chmod 755 /opt/elk-alerter/bin/heartbeat.sh',
-      "cat > /etc/systemd/system/elk-alerter-heartbeat.service <<'ELK_HEARTBEAT_EOF'",
+      'chmod 755 "${ELK_ROOT:-}/opt/elk-alerter/bin/heartbeat.sh"',
+      `cat > "\${ELK_ROOT:-}/etc/systemd/system/elk-alerter-heartbeat.service" <<'ELK_HEARTBEAT_EOF'`,
       '[Unit]',
       'Description=elk-cdk alerter evaluation heartbeat',
       '[Service]',
       'Type=oneshot',
       `ExecStart=/opt/elk-alerter/bin/heartbeat.sh ${args}`,
       'ELK_HEARTBEAT_EOF',
-      "cat > /etc/systemd/system/elk-alerter-heartbeat.timer <<'ELK_HEARTBEAT_EOF'",
+      `cat > "\${ELK_ROOT:-}/etc/systemd/system/elk-alerter-heartbeat.timer" <<'ELK_HEARTBEAT_EOF'`,
       '[Unit]',
       'Description=elk-cdk alerter evaluation heartbeat, every minute',
       '[Timer]',

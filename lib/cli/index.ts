@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { register as registerConfig } from './config';
+import { register as registerBoot } from './boot';
 import { register as registerDiff } from './diff';
 import { register as registerRoll } from './roll';
 import { register as registerRules } from './rules';
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerRules(program);
   registerDiff(program);
   registerConfig(program);
+  registerBoot(program);
 }

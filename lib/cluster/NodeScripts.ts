@@ -79,17 +79,20 @@ export class NodeScripts extends Construct {
     );
   }
 
-  /** Commands that fetch and unpack the role's assets into INSTANCE_BIN_DIR. */
-  addInstallCommands(userData: ec2.UserData, role: NodeRole): void {
-    userData.addCommands(`mkdir -p ${INSTANCE_BIN_DIR}`);
+  /**
+   * Commands that fetch and unpack the role's assets into INSTANCE_BIN_DIR, every local path under `rootPrefix` (the
+   * boot rehearsal's root, empty on an instance).
+   */
+  addInstallCommands(userData: ec2.UserData, role: NodeRole, rootPrefix = ''): void {
+    const bin = `"${rootPrefix}${INSTANCE_BIN_DIR}"`;
+    userData.addCommands(`mkdir -p ${bin} "${rootPrefix}/tmp/elk-cdk"`);
     for (const asset of this.assetsFor(role)) {
-      const local = userData.addS3DownloadCommand({
-        bucket: asset.bucket,
-        bucketKey: asset.s3ObjectKey,
-        localFile: `/tmp/elk-cdk/${asset.node.id === 'Security' ? 'security' : 'node'}.zip`,
-      });
-      userData.addCommands(`python3 -m zipfile -e ${local} ${INSTANCE_BIN_DIR}/`);
+      const local = `"${rootPrefix}/tmp/elk-cdk/${asset.node.id === 'Security' ? 'security' : 'node'}.zip"`;
+      userData.addCommands(
+        `aws s3 cp 's3://${asset.s3BucketName}/${asset.s3ObjectKey}' ${local}`,
+        `python3 -m zipfile -e ${local} ${bin}/`,
+      );
     }
-    userData.addCommands(`chmod 0755 ${INSTANCE_BIN_DIR}/*.sh`);
+    userData.addCommands(`chmod 0755 ${bin}/*.sh`);
   }
 }

@@ -39,6 +39,12 @@ export interface NodeUserDataProps {
 }
 
 /**
+ * Root prefix of every path the user data writes: `${ELK_ROOT:-}` is empty on an instance (cloud-init sets no
+ * ELK_ROOT) and a per-node sandbox folder in the boot rehearsal (lib/boot), which runs this user data unchanged.
+ */
+export const ROOT_PREFIX = '${ELK_ROOT:-}';
+
+/**
  * The user data of every node role: write node.env, fetch the boot scripts, run the role's boot script.
  * One function of the settings, so a version change is one config value and one launch template version.
  */
@@ -47,14 +53,14 @@ export function nodeUserData(props: NodeUserDataProps): ec2.UserData {
   const userData = ec2.UserData.forLinux();
   userData.addCommands(
     'set -euo pipefail',
-    'exec > >(tee -a /var/log/elk-cdk-boot.log) 2>&1',
-    'mkdir -p /etc/elk-cdk && chmod 0755 /etc/elk-cdk',
-    `cat > ${NODE_ENV_FILE} <<'ELK_CDK_NODE_ENV'`,
+    `exec > >(tee -a "${ROOT_PREFIX}/var/log/elk-cdk-boot.log") 2>&1`,
+    `mkdir -p "${ROOT_PREFIX}/etc/elk-cdk" && chmod 0755 "${ROOT_PREFIX}/etc/elk-cdk"`,
+    `cat > "${ROOT_PREFIX}${NODE_ENV_FILE}" <<'ELK_CDK_NODE_ENV'`,
     ...renderNodeEnv({ ...props.env, ELK_ROLE: props.role }),
     'ELK_CDK_NODE_ENV',
-    `chmod 0644 ${NODE_ENV_FILE}`,
+    `chmod 0644 "${ROOT_PREFIX}${NODE_ENV_FILE}"`,
   );
-  props.scripts.addInstallCommands(userData, props.role);
-  userData.addCommands(`${INSTANCE_BIN_DIR}/${BOOT_SCRIPT[props.role]}`);
+  props.scripts.addInstallCommands(userData, props.role, ROOT_PREFIX);
+  userData.addCommands(`"${ROOT_PREFIX}${INSTANCE_BIN_DIR}/${BOOT_SCRIPT[props.role]}"`);
   return userData;
 }

@@ -18,7 +18,7 @@
 # ELK_INSTANCE_ID (default: from the instance metadata).
 set -euo pipefail
 
-ROOT="${ELK_ALERTER_ROOT:-/opt/elk-alerter}"
+ROOT="${ELK_ALERTER_ROOT:-${ELK_ROOT:-}/opt/elk-alerter}"
 MAX_ATTEMPTS="${ELK_BOOT_MAX_ATTEMPTS:-0}"
 BACKOFF="${ELK_BOOT_BACKOFF_SECONDS:-5}"
 PARAM="" REGION_ARGS=() PASS=() SIGNAL_STACK="" SIGNAL_RESOURCE=""
@@ -51,8 +51,8 @@ signal() {
   [ -n "$SIGNAL_STACK" ] || return 0
   local id="${ELK_INSTANCE_ID:-}" token
   if [ -z "$id" ]; then
-    token="$(curl -sS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token || true)"
-    id="$(curl -sS -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/instance-id || true)"
+    token="$(curl -sS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token || true)"
+    id="$(curl -sS --max-time 5 -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/instance-id || true)"
   fi
   if aws "${REGION_ARGS[@]}" cloudformation signal-resource --stack-name "$SIGNAL_STACK" \
     --logical-resource-id "$SIGNAL_RESOURCE" --unique-id "${id:-unknown}" --status SUCCESS; then

@@ -23,14 +23,14 @@
 # Exit codes: 0 deployed and verified; 1 failed (see STATE); 3 (--boot only) running but not verified yet.
 #
 # Waits are bounded and configurable (tests set them short):
-#   ELK_ALERTER_ROOT (/opt/elk-alerter), ELK_CONTAINER (elastalert), ELK_POLL_SECONDS (5),
+#   ELK_ALERTER_ROOT (${ELK_ROOT}/opt/elk-alerter; ELK_ROOT is set only by the boot rehearsal), ELK_CONTAINER (elastalert), ELK_POLL_SECONDS (5),
 #   ELK_WAIT_START_SECONDS (90), ELK_WAIT_RULES_SECONDS (180), ELK_WAIT_STATUS_SECONDS (run_every + 120),
 #   ELK_HOLD_SECONDS (run_every), ELK_KEEP_RELEASES (5), ELK_LOCK_WAIT_SECONDS (900),
 #   ELK_DEADLINE_SECONDS (1380: the SSM command's 1500 s less a margin; the whole run, lock wait included)
 set -euo pipefail
 umask 027
 
-ROOT="${ELK_ALERTER_ROOT:-/opt/elk-alerter}"
+ROOT="${ELK_ALERTER_ROOT:-${ELK_ROOT:-}/opt/elk-alerter}"
 CONTAINER="${ELK_CONTAINER:-elastalert}"
 POLL="${ELK_POLL_SECONDS:-5}"
 WAIT_START="${ELK_WAIT_START_SECONDS:-90}"

@@ -5,6 +5,7 @@
 #
 #   elastic-install.sh <elasticsearch|kibana|logstash> <version, e.g. 8.19.3>
 set -euo pipefail
+R="${ELK_ROOT:-}" # root prefix: empty on an instance, a sandbox in the boot rehearsal
 
 PACKAGE="${1:?usage: elastic-install.sh <package> <version>}"
 VERSION="${2:?usage: elastic-install.sh <package> <version>}"
@@ -21,7 +22,8 @@ MAJOR="${VERSION%%.*}"
 REPO="elastic-${MAJOR}.x"
 
 rpm --import https://artifacts.elastic.co/GPG-KEY-elasticsearch
-cat >"/etc/yum.repos.d/${REPO}.repo" <<REPOFILE
+mkdir -p "$R/etc/yum.repos.d"
+cat >"$R/etc/yum.repos.d/${REPO}.repo" <<REPOFILE
 [${REPO}]
 name=Elastic ${MAJOR}.x packages
 baseurl=https://artifacts.elastic.co/packages/${MAJOR}.x/yum

@@ -10,7 +10,7 @@
 #   ELK_ROLE (master|data), ELK_CLUSTER_NAME, ELK_INSTANCE_ID, ELK_PRIVATE_IP, ELK_AVAILABILITY_ZONE,
 #   ELK_REGION, ELK_DISCOVERY_TAG, ELK_ES_SECURITY_GROUP, ELK_DATA_PATH, ELK_HEAP_MIB, ELK_RECOVERY_BYTES_PER_SEC
 #   ELK_EXTRA_SETTINGS_FILE  optional file appended verbatim (the TLS settings of the node certificate step)
-#   ELK_ES_CONF_DIR          default /etc/elasticsearch
+#   ELK_ES_CONF_DIR          default /etc/elasticsearch (under ELK_ROOT, the boot rehearsal's root prefix)
 set -euo pipefail
 
 die() {
@@ -39,7 +39,7 @@ case "$ELK_HEAP_MIB" in *[!0-9]*) die "ELK_HEAP_MIB must be a number of MiB" ;; 
 if [ -n "$BOOTSTRAP" ] && [ "$ELK_ROLE" != master ]; then
   die "--bootstrap is only for master-eligible nodes"
 fi
-CONF_DIR="${ELK_ES_CONF_DIR:-/etc/elasticsearch}"
+CONF_DIR="${ELK_ES_CONF_DIR:-${ELK_ROOT:-}/etc/elasticsearch}"
 mkdir -p "$CONF_DIR/jvm.options.d"
 
 tmp="$(mktemp "$CONF_DIR/.elasticsearch.yml.XXXXXX")"

@@ -9,21 +9,21 @@
 #   ELK_MONITOR_SECRET_ID (optional: with it, HTTPS + the node_monitor user, which may only GET /; without it,
 #   plain HTTP),
 #   ELK_ES_URL (default https://localhost:9200 or http://localhost:9200), ELK_ES_CA (default /etc/elasticsearch/certs/ca.crt),
-#   ELK_ES_CONF_DIR (default /etc/elasticsearch), ELK_FORMED_ATTEMPTS (default 180), ELK_FORMED_SLEEP (default 10)
+#   ELK_ES_CONF_DIR (default /etc/elasticsearch; both under ELK_ROOT, the boot rehearsal's root prefix), ELK_FORMED_ATTEMPTS (default 180), ELK_FORMED_SLEEP (default 10)
 set -euo pipefail
 
 say() { echo "es-mark-formed: $*" >&2; }
 : "${ELK_REGION:?ELK_REGION is required}"
 : "${ELK_MARKER_PARAMETER:?ELK_MARKER_PARAMETER is required}"
 : "${ELK_STACK_ID:?ELK_STACK_ID is required}"
-CONF_DIR="${ELK_ES_CONF_DIR:-/etc/elasticsearch}"
+CONF_DIR="${ELK_ES_CONF_DIR:-${ELK_ROOT:-}/etc/elasticsearch}"
 ATTEMPTS="${ELK_FORMED_ATTEMPTS:-180}"
 SLEEP="${ELK_FORMED_SLEEP:-10}"
 
 curl_args=(-s --max-time 10)
 if [ -n "${ELK_MONITOR_SECRET_ID:-}" ]; then
   URL="${ELK_ES_URL:-https://localhost:9200}"
-  curl_args+=(--cacert "${ELK_ES_CA:-/etc/elasticsearch/certs/ca.crt}")
+  curl_args+=(--cacert "${ELK_ES_CA:-${ELK_ROOT:-}/etc/elasticsearch/certs/ca.crt}")
   umask 077
   CURLRC="$(mktemp)"
   trap 'rm -f "$CURLRC"' EXIT

@@ -1,27 +1,39 @@
 #!/usr/bin/env bash
 # First boot of a Kibana node: pinned Kibana (same version as Elasticsearch), connected to the cluster through its
 # internal DNS name over TLS (cluster CA from SSM) as kibana_system (password from Secrets Manager, into the
-# Kibana keystore, never on a command line). Reads /etc/elk-cdk/node.env.
+# Kibana keystore, never on a command line). Reads /etc/elk-cdk/node.env. Steps are named in the boot log; once
+# /api/status says "available" the boot signals SUCCESS to the group's rolling update, a failure signals FAILURE.
+#   ELK_HEALTH_ATTEMPTS (default 60), ELK_HEALTH_SLEEP (default 10): the bounded wait for /api/status
 set -euo pipefail
 
 BIN="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=/dev/null
-. "${ELK_ENV_FILE:-/etc/elk-cdk/node.env}"
+. "$BIN/elk-boot-lib.sh"
+R="$ELK_ROOT"
 
+elk_step env
+elk_load_env
+
+elk_step identity
+elk_identity
+
+elk_step install
 "$BIN/elastic-install.sh" kibana "$ELK_ES_VERSION"
 
 ssl_lines=""
 if [ -n "${ELK_CA_PARAMETER:-}" ]; then
+  elk_step ca
   aws ssm get-parameter --region "$ELK_REGION" --name "$ELK_CA_PARAMETER" --query Parameter.Value --output text \
-    >/etc/kibana/elasticsearch-ca.crt
-  chgrp kibana /etc/kibana/elasticsearch-ca.crt
-  chmod 0640 /etc/kibana/elasticsearch-ca.crt
+    >"$R/etc/kibana/elasticsearch-ca.crt"
+  chgrp kibana "$R/etc/kibana/elasticsearch-ca.crt"
+  chmod 0640 "$R/etc/kibana/elasticsearch-ca.crt"
   ssl_lines='elasticsearch.ssl.certificateAuthorities: [ "/etc/kibana/elasticsearch-ca.crt" ]
 elasticsearch.ssl.verificationMode: full
 elasticsearch.username: "kibana_system"'
 fi
 
-cat >/etc/kibana/kibana.yml <<YML
+elk_step config
+cat >"$R/etc/kibana/kibana.yml" <<YML
 # Written by elk-cdk kibana-boot.sh at first boot.
 server.host: "0.0.0.0"
 server.port: 5601
@@ -32,14 +44,32 @@ ${ssl_lines}
 YML
 
 if [ -n "${ELK_KIBANA_SECRET_ID:-}" ]; then
-  ks=/usr/share/kibana/bin/kibana-keystore
-  [ -f /etc/kibana/kibana.keystore ] || "$ks" create
+  elk_step keystore
+  ks="$R/usr/share/kibana/bin/kibana-keystore"
+  [ -f "$R/etc/kibana/kibana.keystore" ] || "$ks" create
   aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$ELK_KIBANA_SECRET_ID" \
     --query SecretString --output text |
     python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["password"])' |
     "$ks" add --stdin --force elasticsearch.password
 fi
 
+elk_step start
 systemctl daemon-reload
 systemctl enable --now kibana
-echo "kibana-boot: Kibana $ELK_ES_VERSION started"
+
+elk_step health
+attempts="${ELK_HEALTH_ATTEMPTS:-60}"
+level=""
+for ((i = 1; i <= attempts; i++)); do
+  level="$(curl -s --max-time 5 http://localhost:5601/api/status 2>/dev/null | python3 -c 'import json, sys
+try: print(json.load(sys.stdin)["status"]["overall"]["level"])
+except Exception: print("")' || true)"
+  [ "$level" = available ] && break
+  sleep "${ELK_HEALTH_SLEEP:-10}"
+done
+[ "$level" = available ] || { echo "kibana-boot: /api/status not available after $attempts checks (last: '${level}')" >&2; exit 1; }
+
+elk_step signal
+elk_signal SUCCESS
+elk_step up
+echo "kibana-boot: Kibana $ELK_ES_VERSION on $ELK_INSTANCE_ID is up"

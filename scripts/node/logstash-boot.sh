@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
 # First boot of a Logstash node: pinned Logstash (same version as Elasticsearch), a Beats input on 5044 and an
 # Elasticsearch output to the cluster's internal DNS name over TLS as logstash_writer (into logs-* data streams).
-# The password goes into a root-only environment file read by systemd, never into the pipeline file.
+# The password goes into a root-only environment file read by systemd, never into the pipeline file. Steps are named
+# in the boot log; once the pipeline runs and 5044 listens the boot signals SUCCESS to the group's rolling update,
+# a failure signals FAILURE.
+#   ELK_HEALTH_ATTEMPTS (default 60), ELK_HEALTH_SLEEP (default 10): the bounded wait for the pipeline
 set -euo pipefail
 
 BIN="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=/dev/null
-. "${ELK_ENV_FILE:-/etc/elk-cdk/node.env}"
+. "$BIN/elk-boot-lib.sh"
+R="$ELK_ROOT"
 
+elk_step env
+elk_load_env
+
+elk_step identity
+elk_identity
+
+elk_step install
 "$BIN/elastic-install.sh" logstash "$ELK_ES_VERSION"
 
 auth=""
 if [ -n "${ELK_CA_PARAMETER:-}" ]; then
+  elk_step ca
   aws ssm get-parameter --region "$ELK_REGION" --name "$ELK_CA_PARAMETER" --query Parameter.Value --output text \
-    >/etc/logstash/elasticsearch-ca.crt
-  chmod 0644 /etc/logstash/elasticsearch-ca.crt
+    >"$R/etc/logstash/elasticsearch-ca.crt"
+  chmod 0644 "$R/etc/logstash/elasticsearch-ca.crt"
   # The literal ${ELK_ES_PASSWORD} is resolved by Logstash from its environment, not by this shell.
   # shellcheck disable=SC2016
   auth='    ssl_certificate_authorities => ["/etc/logstash/elasticsearch-ca.crt"]
@@ -22,20 +34,22 @@ if [ -n "${ELK_CA_PARAMETER:-}" ]; then
     password => "${ELK_ES_PASSWORD}"'
 fi
 if [ -n "${ELK_LOGSTASH_SECRET_ID:-}" ]; then
+  elk_step credentials
   umask 077
-  mkdir -p /etc/systemd/system/logstash.service.d
+  mkdir -p "$R/etc/systemd/system/logstash.service.d"
   {
     printf 'ELK_ES_PASSWORD='
     aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$ELK_LOGSTASH_SECRET_ID" \
       --query SecretString --output text |
       python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["password"])'
     printf '\n'
-  } >/etc/elk-cdk/logstash.env
-  printf '[Service]\nEnvironmentFile=/etc/elk-cdk/logstash.env\n' >/etc/systemd/system/logstash.service.d/elk-cdk.conf
+  } >"$R/etc/elk-cdk/logstash.env"
+  printf '[Service]\nEnvironmentFile=/etc/elk-cdk/logstash.env\n' >"$R/etc/systemd/system/logstash.service.d/elk-cdk.conf"
   umask 022
 fi
 
-cat >/etc/logstash/conf.d/beats.conf <<PIPELINE
+elk_step config
+cat >"$R/etc/logstash/conf.d/beats.conf" <<PIPELINE
 # Written by elk-cdk logstash-boot.sh at first boot.
 input {
   beats { port => 5044 }
@@ -49,6 +63,24 @@ ${auth}
 }
 PIPELINE
 
+elk_step start
 systemctl daemon-reload
 systemctl enable --now logstash
-echo "logstash-boot: Logstash $ELK_ES_VERSION started"
+
+elk_step health
+attempts="${ELK_HEALTH_ATTEMPTS:-60}"
+healthy=""
+for ((i = 1; i <= attempts; i++)); do
+  if curl -sf --max-time 5 http://localhost:9600/_node/pipelines/main >/dev/null 2>&1 &&
+    [ -n "$(ss -Hltn 'sport = :5044' 2>/dev/null)" ]; then
+    healthy=yes
+    break
+  fi
+  sleep "${ELK_HEALTH_SLEEP:-10}"
+done
+[ -n "$healthy" ] || { echo "logstash-boot: pipeline main not running or 5044 not listening after $attempts checks" >&2; exit 1; }
+
+elk_step signal
+elk_signal SUCCESS
+elk_step up
+echo "logstash-boot: Logstash $ELK_ES_VERSION on $ELK_INSTANCE_ID is up"

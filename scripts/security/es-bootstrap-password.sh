@@ -12,7 +12,8 @@ set -euo pipefail
 
 SECRET_ID="${ELASTIC_SECRET_ID:-}"
 REGION="${AWS_REGION:-}"
-KEYSTORE_TOOL="${KEYSTORE_TOOL:-/usr/share/elasticsearch/bin/elasticsearch-keystore}"
+R="${ELK_ROOT:-}" # root prefix: empty on an instance, a sandbox in the boot rehearsal
+KEYSTORE_TOOL="${KEYSTORE_TOOL:-$R/usr/share/elasticsearch/bin/elasticsearch-keystore}"
 IMDS="${IMDS_ENDPOINT:-http://169.254.169.254}"
 
 die() {
@@ -41,7 +42,7 @@ if [ -z "$REGION" ]; then
 fi
 
 if [ ! -f "$(dirname "$KEYSTORE_TOOL")/../config/elasticsearch.keystore" ] &&
-  [ ! -f /etc/elasticsearch/elasticsearch.keystore ]; then
+  [ ! -f "$R/etc/elasticsearch/elasticsearch.keystore" ]; then
   "$KEYSTORE_TOOL" create >/dev/null
 fi
 

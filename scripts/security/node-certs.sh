@@ -13,6 +13,8 @@
 # {"csr": ...} to the issuer, verifies the answer (chains to the returned CA bundle, matches the key, carries the
 # private IP) and installs node.key / node.crt / ca.crt. Renewal is the same command: Elasticsearch reloads changed
 # PEM files by itself. The issuer decides the validity (days); the answer's notAfter is printed.
+# The key is mode 0600, owned by the service user (Elasticsearch reads it as that user). Files are written under
+# ELK_ROOT (the boot rehearsal's root prefix; empty on an instance); the printed settings name the instance paths.
 # Nothing secret is echoed or put on a command line: the credentials reach curl through a 0600 config file.
 set -euo pipefail
 
@@ -20,6 +22,8 @@ ISSUER_URL="${CERT_ISSUER_URL:-}"
 SERVICE_NAME="${SERVICE_NAME:-}"
 CERT_DIR="${CERT_DIR:-/etc/elasticsearch/certs}"
 OWNER_GROUP="${OWNER_GROUP:-elasticsearch}"
+OWNER_USER="${OWNER_USER:-elasticsearch}"
+R="${ELK_ROOT:-}"
 REGION="${AWS_REGION:-}"
 IMDS="${IMDS_ENDPOINT:-http://169.254.169.254}"
 PRINT_SETTINGS=0
@@ -77,8 +81,8 @@ fi
 ROLE_NAME="$(imds meta-data/iam/security-credentials/ | head -n 1)" || die "IMDS: the instance has no role"
 
 umask 077
-mkdir -p "$CERT_DIR"
-WORK="$(mktemp -d "$CERT_DIR/.issue.XXXXXX")"
+mkdir -p "$R$CERT_DIR"
+WORK="$(mktemp -d "$R$CERT_DIR/.issue.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
 # Instance role credentials -> a curl config file (user = key id:secret, the session token header). 0600, removed
@@ -121,15 +125,16 @@ openssl x509 -in "$WORK/node.crt" -noout -checkip "$PRIVATE_IP" | grep -q 'does 
 
 install_file() {
   # $1 source, $2 target name, $3 mode
-  cp "$1" "$CERT_DIR/$2.tmp"
-  chmod "$3" "$CERT_DIR/$2.tmp"
-  if getent group "$OWNER_GROUP" >/dev/null 2>&1; then chgrp "$OWNER_GROUP" "$CERT_DIR/$2.tmp"; fi
-  mv -f "$CERT_DIR/$2.tmp" "$CERT_DIR/$2"
+  cp "$1" "$R$CERT_DIR/$2.tmp"
+  chmod "$3" "$R$CERT_DIR/$2.tmp"
+  if getent group "$OWNER_GROUP" >/dev/null 2>&1; then chgrp "$OWNER_GROUP" "$R$CERT_DIR/$2.tmp"; fi
+  if [ -n "${4:-}" ] && getent passwd "$4" >/dev/null 2>&1; then chown "$4" "$R$CERT_DIR/$2.tmp"; fi
+  mv -f "$R$CERT_DIR/$2.tmp" "$R$CERT_DIR/$2"
 }
 install_file "$WORK/trust.crt" ca.crt 0644
-install_file "$WORK/node.key" node.key 0640
+install_file "$WORK/node.key" node.key 0600 "$OWNER_USER"
 install_file "$WORK/node.crt" node.crt 0644
-chmod 0750 "$CERT_DIR"
-if getent group "$OWNER_GROUP" >/dev/null 2>&1; then chgrp "$OWNER_GROUP" "$CERT_DIR"; fi
+chmod 0750 "$R$CERT_DIR"
+if getent group "$OWNER_GROUP" >/dev/null 2>&1; then chgrp "$OWNER_GROUP" "$R$CERT_DIR"; fi
 
 echo "node-certs: certificate for ${INSTANCE_ID} (${PRIVATE_IP}, ${PRIVATE_DNS}, ${SERVICE_NAME}) valid until $(cat "$WORK/not-after"), in ${CERT_DIR}"

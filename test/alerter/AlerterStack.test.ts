@@ -69,7 +69,7 @@ describe('AlerterStack', () => {
     expect(JSON.stringify(data.ImageId)).toContain('Fn::FindInMap');
     const userData = JSON.stringify(data.UserData);
     expect(userData).toContain('dnf install -y docker jq');
-    expect(userData).toContain('/opt/elk-alerter/bin/boot.sh --parameter /elk/dev/alerter/current-bundle');
+    expect(userData).toContain('/opt/elk-alerter/bin/boot.sh\\" --parameter /elk/dev/alerter/current-bundle');
     expect(JSON.stringify(t.findMappings('*'))).toContain(config.ami.images['eu-west-1']!);
   });
 

@@ -187,7 +187,7 @@ describe('node-certs.sh against the real issuer handler (stubbed IMDS, real curl
     const caKeyBody = ca.keyPem.split('\n').slice(1, 3).join('');
     for (const f of files)
       expect(fs.readFileSync(path.join(certDir, f), 'utf8').replace(/\n/g, '')).not.toContain(caKeyBody);
-    expect(fs.statSync(path.join(certDir, 'node.key')).mode & 0o777).toBe(0o640);
+    expect(fs.statSync(path.join(certDir, 'node.key')).mode & 0o777).toBe(0o600);
     expect(fs.statSync(certDir).mode & 0o777).toBe(0o750);
   });
 

@@ -1,0 +1,162 @@
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { fakeId } from './intrinsics';
+import { NodeGroup } from './fleet';
+import { STUBS_DIR } from './project';
+import { World } from './world';
+
+/** One instance of a group: its identity as IMDS and EC2 tell it. */
+export interface Instance {
+  readonly group: NodeGroup;
+  readonly id: string;
+  readonly ip: string;
+  readonly hostname: string;
+  readonly az: string;
+  /** ISO launch time as EC2 reports it. */
+  readonly launchTime: string;
+  /** Sandbox root (ELK_ROOT) of this node. */
+  readonly root: string;
+}
+
+export interface BootResult {
+  readonly instance: Instance;
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  /** Combined stdout and stderr of the user data. */
+  readonly output: string;
+  /** The step named by "<script>: FAILED at step X", or the last step started when the boot hung. */
+  readonly failedStep?: string;
+  readonly lastStep?: string;
+  readonly ok: boolean;
+}
+
+let serial = 0;
+
+/** Makes an instance of `group` (not yet launched): sandbox with an AMI-like skeleton and the IMDS identity. */
+export function makeInstance(world: World, group: NodeGroup, launchTime: Date, index: number): Instance {
+  const n = serial++;
+  const id = `i-0${fakeId(`${world.dir}/${group.groupLogicalId}/${n}`, 16)}`;
+  const ip = `10.${40 + (n % 20)}.${Math.floor(n / 250) + 1}.${(n % 250) + 4}`;
+  const az = `${world.stage.region}${'abc'[index % 3]}`;
+  const hostname = `ip-${ip.replace(/\./g, '-')}.${world.stage.region}.compute.internal`;
+  const root = path.join(world.dir, 'nodes', id);
+  const instance: Instance = {
+    group,
+    id,
+    ip,
+    hostname,
+    az,
+    launchTime: launchTime.toISOString().replace('.000Z', '+00:00'),
+    root,
+  };
+  for (const d of [
+    'etc/systemd/system',
+    'usr/lib/systemd/system',
+    'var/log',
+    'tmp',
+    'root',
+    'opt',
+    'dev',
+    '.rehearsal/identity',
+  ]) {
+    fs.mkdirSync(path.join(root, d), { recursive: true });
+  }
+  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
+  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\n');
+  fs.writeFileSync(path.join(root, 'etc/fstab'), '');
+  // The launch template's data volume appears under its device name (a plain file here).
+  if (group.role === 'master' || group.role === 'data') fs.writeFileSync(path.join(root, 'dev/sdf'), '');
+  const identity: Record<string, string> = {
+    token: `rehearsal-token-${id}`,
+    'instance-id': id,
+    'local-ipv4': ip,
+    'local-hostname': hostname,
+    'placement_availability-zone': az,
+    placement_region: world.stage.region,
+  };
+  for (const [k, v] of Object.entries(identity)) fs.writeFileSync(path.join(root, '.rehearsal/identity', k), v);
+  fs.writeFileSync(path.join(root, '.rehearsal/user-data'), group.userData);
+  return instance;
+}
+
+/** EC2 now lists the instance (pending), as the Auto Scaling group launches it. */
+export function launch(world: World, i: Instance): void {
+  const cluster = i.group.tags['elk-cdk:cluster'] ?? '-';
+  const role = i.group.role;
+  fs.appendFileSync(
+    path.join(world.dir, 'instances'),
+    `${i.id} ${role} ${cluster} pending ${i.launchTime} ${i.ip} ${i.az}\n`,
+  );
+}
+
+export function terminate(world: World, i: Instance): void {
+  const file = path.join(world.dir, 'instances');
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  fs.writeFileSync(
+    file,
+    lines.map((l) => (l.startsWith(`${i.id} `) ? l.replace(' pending ', ' terminated ') : l)).join('\n'),
+  );
+}
+
+export interface BootOptions {
+  /** Wall-clock limit of the whole user data; a boot past it hangs (killed, the last step named). */
+  readonly timeoutMs: number;
+  /** Start the boot this much later (a slow instance). @default 0 */
+  readonly delayMs?: number;
+  /** Extra environment (tests: shorter waits). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+function steps(output: string): { failedStep?: string; lastStep?: string } {
+  const failed = /: FAILED at step ([\w-]+)/.exec(output)?.[1];
+  const all = [...output.matchAll(/^[\w-]+: step ([\w-]+)$/gm)].map((m) => m[1]!);
+  return { failedStep: failed, lastStep: all[all.length - 1] };
+}
+
+/** Runs the instance's user data (as in the template) in its sandbox, stubs first on PATH. */
+export async function boot(world: World, i: Instance, options: BootOptions): Promise<BootResult> {
+  if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+  const env: Record<string, string> = {
+    PATH: `${STUBS_DIR}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    HOME: path.join(i.root, 'root'),
+    TMPDIR: path.join(i.root, 'tmp'),
+    LANG: 'C.UTF-8',
+    ELK_ROOT: i.root,
+    ELK_REHEARSAL_WORLD: world.dir,
+    ...options.env,
+  };
+  return new Promise((resolveBoot) => {
+    const child = spawn('bash', [path.join(i.root, '.rehearsal/user-data')], {
+      cwd: i.root,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, options.timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const s = steps(output);
+      resolveBoot({
+        instance: i,
+        exitCode: code,
+        timedOut,
+        output,
+        failedStep: s.failedStep ?? (timedOut ? s.lastStep : undefined),
+        lastStep: s.lastStep,
+        ok: code === 0 && !timedOut,
+      });
+    });
+  });
+}

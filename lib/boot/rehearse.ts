@@ -1,0 +1,182 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { readStage, StageAssembly, synthesize } from './assembly';
+import { checkNode } from './checks';
+import { checkFleet } from './checks/fleet';
+import { Finding } from './checks/finding';
+import { staticChecks } from './checks/static';
+import { BootRole, NodeGroup, nodeGroups } from './fleet';
+import { boot, BootResult, Instance, launch, makeInstance, terminate } from './node';
+import { createWorld, recordAlerterDeployment, World } from './world';
+
+export const SCENARIOS = ['fleet', 'slow-master'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface RehearsalOptions {
+  readonly environment: string;
+  /** A cloud assembly folder to read (e.g. the cdk.out of `npm run synth`). @default - synthesize in-process */
+  readonly cdkOut?: string;
+  /** Where sandboxes go. @default - a new temporary folder, removed afterwards unless `keep` */
+  readonly workDir?: string;
+  readonly keep?: boolean;
+  /** Wall-clock limit of one node's boot. @default 60000 */
+  readonly nodeTimeoutMs?: number;
+  /** @default every scenario */
+  readonly scenarios?: readonly ScenarioName[];
+  /** Only these roles' groups. @default every group */
+  readonly roles?: readonly BootRole[];
+  /** Extra environment for every node (tests). */
+  readonly nodeEnv?: Readonly<Record<string, string>>;
+}
+
+export interface NodeReport {
+  readonly id: string;
+  readonly role: string;
+  readonly ok: boolean;
+  readonly failedStep?: string;
+  readonly lastLine: string;
+}
+
+export interface ScenarioReport {
+  readonly name: string;
+  readonly description: string;
+  readonly nodes: readonly NodeReport[];
+  readonly findings: readonly Finding[];
+}
+
+export interface RehearsalReport {
+  readonly environment: string;
+  readonly ok: boolean;
+  readonly scenarios: readonly ScenarioReport[];
+  readonly findings: readonly Finding[];
+  /** Where the sandboxes are (only when kept). */
+  readonly workDir?: string;
+}
+
+const T0 = Date.parse('2026-01-01T10:00:00Z');
+const at = (seconds: number) => new Date(T0 + seconds * 1000);
+
+interface Run {
+  readonly world: World;
+  readonly options: RehearsalOptions;
+  readonly boots: BootResult[];
+  readonly findings: Finding[];
+}
+
+function bootFindings(r: BootResult): Finding[] {
+  if (r.ok) return [];
+  const why = r.timedOut ? 'did not finish (killed at the time limit)' : `exited ${r.exitCode}`;
+  const tail = r.output.trim().split('\n').slice(-3).join(' | ');
+  return [
+    {
+      node: r.instance.id,
+      role: r.instance.group.role,
+      step: r.failedStep ?? 'user-data',
+      check: 'boot',
+      message: `boot ${why} at step ${r.failedStep ?? '(before any named step)'}: ${tail}`,
+    },
+  ];
+}
+
+async function bootAll(run: Run, instances: readonly Instance[], delays: ReadonlyMap<Instance, number> = new Map()) {
+  for (const i of instances) launch(run.world, i);
+  const results = await Promise.all(
+    instances.map((i) =>
+      boot(run.world, i, {
+        timeoutMs: run.options.nodeTimeoutMs ?? 60_000,
+        delayMs: delays.get(i),
+        env: run.options.nodeEnv,
+      }),
+    ),
+  );
+  for (const r of results) {
+    run.boots.push(r);
+    run.findings.push(...bootFindings(r));
+    if (r.ok) run.findings.push(...checkNode(run.world, r));
+  }
+  return results;
+}
+
+function instancesOf(world: World, group: NodeGroup, startSeconds: number): Instance[] {
+  return Array.from({ length: group.count }, (_, k) => makeInstance(world, group, at(startSeconds + k * 3), k));
+}
+
+/** The whole fleet at once (first deployment), then a master and the alerter replaced after formation. */
+async function fleetScenario(run: Run, groups: readonly NodeGroup[]): Promise<string> {
+  const first = groups.flatMap((g) => instancesOf(run.world, g, 0));
+  await bootAll(run, first);
+  run.findings.push(...checkFleet(run.world, groups, 'after the first deployment'));
+  const masters = first.filter((i) => i.group.role === 'master');
+  const masterGroup = groups.find((g) => g.role === 'master');
+  if (masterGroup && masters.length > 0) {
+    terminate(run.world, masters[0]!);
+    await bootAll(run, [makeInstance(run.world, masterGroup, at(1200), 0)]);
+  }
+  const alerter = groups.find((g) => g.role === 'alerter');
+  if (alerter && recordAlerterDeployment(run.world)) {
+    for (const i of first.filter((x) => x.group.role === 'alerter')) terminate(run.world, i);
+    await bootAll(run, [makeInstance(run.world, alerter, at(1300), 0)]);
+  }
+  run.findings.push(...checkFleet(run.world, groups, 'after a master and the alerter were replaced'));
+  return 'every node of every group boots at once (first deployment); then a master and the alerter are replaced';
+}
+
+/** The masters alone, one of them booting late. */
+async function slowMasterScenario(run: Run, groups: readonly NodeGroup[]): Promise<string> {
+  const masterGroup = groups.find((g) => g.role === 'master');
+  if (!masterGroup) return 'no master group';
+  const masters = instancesOf(run.world, masterGroup, 0);
+  await bootAll(run, masters, new Map([[masters[masters.length - 1]!, 1500]]));
+  run.findings.push(...checkFleet(run.world, [masterGroup], 'with one master booting late'));
+  return 'the masters of a first deployment, the last one booting 1.5 s (150 simulated s) after the others';
+}
+
+/** Rehearses the boot of an environment's fleet from its synthesized templates. */
+export async function rehearse(options: RehearsalOptions): Promise<RehearsalReport> {
+  const cdkOut = options.cdkOut ?? synthesize([options.environment]);
+  return rehearseStage(readStage(cdkOut, options.environment), options, cdkOut !== options.cdkOut ? cdkOut : undefined);
+}
+
+export async function rehearseStage(
+  stage: StageAssembly,
+  options: RehearsalOptions,
+  ownedCdkOut?: string,
+): Promise<RehearsalReport> {
+  const workDir = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'elk-boot-'));
+  const groups = nodeGroups(stage).filter((g) => !options.roles || options.roles.includes(g.role));
+  const findings: Finding[] = [...staticChecks(stage, groups)];
+  const scenarios: ScenarioReport[] = [];
+  try {
+    for (const name of options.scenarios ?? SCENARIOS) {
+      const world = createWorld(stage, path.join(workDir, name));
+      const run: Run = { world, options, boots: [], findings: [] };
+      const description = name === 'fleet' ? await fleetScenario(run, groups) : await slowMasterScenario(run, groups);
+      scenarios.push({
+        name,
+        description,
+        nodes: run.boots.map((b) => ({
+          id: b.instance.id,
+          role: b.instance.group.role,
+          ok: b.ok,
+          failedStep: b.failedStep,
+          lastLine: b.output.trim().split('\n').pop() ?? '',
+        })),
+        findings: run.findings,
+      });
+    }
+  } finally {
+    if (!options.keep) {
+      fs.rmSync(workDir, { recursive: true, force: true });
+      if (ownedCdkOut) fs.rmSync(ownedCdkOut, { recursive: true, force: true });
+    }
+  }
+  const all = [...findings, ...scenarios.flatMap((s) => s.findings)];
+  return {
+    environment: stage.environment,
+    ok: all.length === 0,
+    scenarios,
+    findings: all,
+    workDir: options.keep ? workDir : undefined,
+  };
+}

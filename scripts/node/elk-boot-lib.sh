@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Sourced by every boot script of a node (es-node-boot.sh, kibana-boot.sh, logstash-boot.sh); not run on its own.
+#
+#   ELK_ROOT   root prefix of every file a boot script reads or writes (default: empty, i.e. /). Only the boot
+#              rehearsal (elkctl boot rehearse) sets it, to a per-node sandbox folder; paths written INTO
+#              configuration files never carry it (they are the paths on the instance).
+#
+# elk_load_env   reads /etc/elk-cdk/node.env with every variable exported (the child scripts need them)
+# elk_step NAME  names the step that runs now; a failure prints "<script>: FAILED at step NAME (exit N)" as the
+#                last line of the boot log, and calls elk_on_failure when the script defines it
+# elk_signal S   sends the CloudFormation resource signal S (SUCCESS|FAILURE) of the instance's Auto Scaling group
+#                when node.env names one (ELK_SIGNAL_RESOURCE); never fails the boot
+ELK_ROOT="${ELK_ROOT:-}"
+ELK_STEP="start"
+ELK_SCRIPT="$(basename "$0" .sh)"
+
+elk_load_env() {
+  local file="${ELK_ENV_FILE:-$ELK_ROOT/etc/elk-cdk/node.env}"
+  [ -r "$file" ] || { echo "$ELK_SCRIPT: $file is missing (written by the user data)" >&2; return 1; }
+  # node.env holds KEY='value' lines without `export`: set -a exports them to the child scripts.
+  set -a
+  # shellcheck source=/dev/null
+  . "$file"
+  set +a
+}
+
+elk_step() {
+  ELK_STEP="$1"
+  echo "$ELK_SCRIPT: step $ELK_STEP"
+}
+
+elk_signal() {
+  local status="$1"
+  [ -n "${ELK_SIGNAL_RESOURCE:-}" ] && [ -n "${ELK_STACK_NAME:-}" ] && [ -n "${ELK_INSTANCE_ID:-}" ] || return 0
+  if aws cloudformation signal-resource --region "$ELK_REGION" --stack-name "$ELK_STACK_NAME" \
+    --logical-resource-id "$ELK_SIGNAL_RESOURCE" --unique-id "$ELK_INSTANCE_ID" --status "$status" >/dev/null 2>&1; then
+    echo "$ELK_SCRIPT: signalled $status to $ELK_SIGNAL_RESOURCE"
+  else
+    # No update is waiting (first creation, or a health replacement): nothing to tell CloudFormation.
+    echo "$ELK_SCRIPT: no $status signal accepted by $ELK_SIGNAL_RESOURCE (no update waiting)"
+  fi
+}
+
+elk_exit_trap() {
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "$ELK_SCRIPT: FAILED at step $ELK_STEP (exit $rc)"
+    elk_signal FAILURE || true
+  fi
+  return "$rc"
+}
+trap elk_exit_trap EXIT
+
+# IMDSv2: one token, bounded calls.
+elk_imds_token() {
+  curl -sf --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "http://169.254.169.254/latest/api/token"
+}
+elk_imds() {
+  curl -sf --max-time 5 -H "X-aws-ec2-metadata-token: $ELK_IMDS_TOKEN" "http://169.254.169.254/latest/meta-data/$1"
+}
+
+# Reads the instance identity into ELK_INSTANCE_ID, ELK_PRIVATE_IP, ELK_AVAILABILITY_ZONE (exported).
+elk_identity() {
+  ELK_IMDS_TOKEN="$(elk_imds_token)"
+  ELK_INSTANCE_ID="$(elk_imds instance-id)"
+  ELK_PRIVATE_IP="$(elk_imds local-ipv4)"
+  ELK_AVAILABILITY_ZONE="$(elk_imds placement/availability-zone)"
+  export ELK_INSTANCE_ID ELK_PRIVATE_IP ELK_AVAILABILITY_ZONE
+}
