@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -36,16 +36,32 @@ export interface ServiceGroup {
 
 /**
  * The instance role, launch template and Auto Scaling group of a stateless client service of the cluster (Kibana,
- * Logstash), created in `scope` with fixed ids (`InstanceRole`, `LaunchTemplate`, `Group`). Stateless, so the group
- * rolls with a plain rolling update, one instance at a time.
+ * Logstash), created in `scope` with fixed ids (`InstanceRole`, `LaunchTemplate`, `Group`).
+ *
+ * A launch template change rolls the group one instance at a time and keeps the service up: MinInstancesInService =
+ * count with room for one surge instance (MaxSize = count + 1), and CloudFormation waits for each new instance's
+ * signal (WaitOnResourceSignals, PauseTime 15 min), which the boot script sends only after the service answers its
+ * health check (Kibana `/api/status` available; Logstash pipeline running and 5044 listening). A failed boot signals
+ * FAILURE (or sends nothing and times out): the update fails and CloudFormation rolls it back.
  */
 export function serviceGroup(scope: Construct, props: ServiceGroupProps): ServiceGroup {
   const { config } = props;
   const label = props.role === 'kibana' ? 'Kibana' : 'Logstash';
+  const stack = Stack.of(scope);
   const instanceRole = nodeInstanceRole(scope, 'InstanceRole', `elk-cdk ${config.name}: ${label} node`);
   props.scripts.grantRead(instanceRole, props.role);
+  instanceRole.addToPolicy(
+    new iam.PolicyStatement({ actions: ['cloudformation:SignalResource'], resources: [stack.stackId] }),
+  );
+  const created: { group?: autoscaling.AutoScalingGroup } = {};
   const env: Record<string, string> = {
     ELK_ENVIRONMENT: config.name,
+    // Where the boot script sends its health-gated signal (lib/boot rehearses it): this stack and this group.
+    ELK_STACK_NAME: stack.stackName,
+    ELK_SIGNAL_RESOURCE: Lazy.string({
+      produce: () =>
+        stack.resolve((created.group!.node.defaultChild as autoscaling.CfnAutoScalingGroup).logicalId) as string,
+    }),
     ELK_ES_VERSION: config.elasticsearch.version,
     ELK_REGION: Stack.of(scope).region,
     ELK_ES_URL: props.elasticsearchUrl,
@@ -69,10 +85,17 @@ export function serviceGroup(scope: Construct, props: ServiceGroupProps): Servic
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     launchTemplate,
     minCapacity: props.count,
-    maxCapacity: props.count,
+    // One surge slot: the rolling update adds the new instance before it removes an old one.
+    maxCapacity: props.count + 1,
     healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(10) }),
-    updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({ maxBatchSize: 1 }),
+    updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
+      maxBatchSize: 1,
+      minInstancesInService: props.count,
+      waitOnResourceSignals: true,
+      pauseTime: Duration.minutes(15),
+    }),
   });
+  created.group = autoScalingGroup;
   Validations.of(autoScalingGroup).acknowledge({ id: 'AwsSolutions-AS3', reason: props.healthCheckReason });
   return { instanceRole, launchTemplate, autoScalingGroup };
 }

@@ -1,6 +1,8 @@
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { readStage, rehearseStage, RehearsalReport, ScenarioName } from '../../lib/boot';
-import { ENVIRONMENTS, synthOnce } from './helpers';
+import { ENVIRONMENTS, patchStagedScript, synthOnce } from './helpers';
 
 // One in-process synth of every environment for the whole file (the slow part), then one rehearsal per fleet.
 let cdkOut: string;
@@ -32,5 +34,56 @@ describe.each(ENVIRONMENTS)('boot rehearsal of %s', (env) => {
     expect(roles.filter((x) => x === 'data').length).toBeGreaterThanOrEqual(2);
     expect(roles).toContain('kibana');
     expect(roles.filter((x) => x === 'alerter')).toHaveLength(2);
+  }, 120_000);
+});
+
+describe('a deliberately broken copy of the boot scripts fails the rehearsal, naming the step', () => {
+  let broken: string;
+  beforeEach(() => {
+    broken = fs.mkdtempSync(path.join(os.tmpdir(), 'elk-boot-broken-'));
+    fs.cpSync(cdkOut, broken, { recursive: true });
+  });
+  afterEach(() => fs.rmSync(broken, { recursive: true, force: true }));
+
+  test('node.env sourced without `set -a` (the export bug): every master fails at bootstrap-decision', async () => {
+    patchStagedScript(broken, 'dev', 'elk-boot-lib.sh', (t) => t.replace(/^\s*set [-+]a\n/gm, ''));
+    const r = await rehearseStage(readStage(broken, 'dev'), { environment: 'dev', scenarios: ['slow-master'] });
+    expect(r.ok).toBe(false);
+    const boots = r.findings.filter((f) => f.check === 'boot');
+    expect(boots).toHaveLength(3);
+    for (const f of boots) {
+      expect(f.step).toBe('bootstrap-decision');
+      expect(f.message).toContain('ELK_REGION is required');
+    }
+  }, 120_000);
+
+  test('a curl without --max-time is found in the script and fails the boot at its step', async () => {
+    patchStagedScript(broken, 'dev', 'es-mark-formed.sh', (t) =>
+      t.replace('curl_args=(-s --max-time 10)', 'curl_args=(-s)'),
+    );
+    const r = await rehearseStage(readStage(broken, 'dev'), { environment: 'dev', scenarios: ['slow-master'] });
+    expect(r.findings.filter((f) => f.check === 'static').map((f) => f.step)).toEqual([
+      expect.stringMatching(/^es-mark-formed\.sh:\d+$/),
+    ]);
+    const boots = r.findings.filter((f) => f.check === 'boot');
+    expect(boots.map((f) => f.step)).toEqual(['mark-formed', 'mark-formed', 'mark-formed']);
+    expect(boots[0]!.message).toContain('without --max-time');
+  }, 120_000);
+
+  test('a wait loop without a bound is cut by the sleep budget and fails at its step', async () => {
+    patchStagedScript(broken, 'dev', 'kibana-boot.sh', (t) =>
+      t
+        .replace('for ((i = 1; i <= attempts; i++))', 'for ((i = 1; ; i++))')
+        .replace('5601/api/status', '5602/api/status'),
+    );
+    const r = await rehearseStage(readStage(broken, 'dev'), {
+      environment: 'dev',
+      scenarios: ['fleet'],
+      roles: ['kibana'],
+      nodeEnv: { ELK_REHEARSAL_SLEEP_BUDGET: '60' },
+    });
+    const boots = r.findings.filter((f) => f.check === 'boot');
+    expect(boots.map((f) => f.step)).toEqual(['health']);
+    expect(boots[0]!.message).toContain('more than 60 s');
   }, 120_000);
 });
