@@ -95,11 +95,24 @@ export function readStage(cdkOut: string, environment: string): StageAssembly {
     }
     throw new Error(`Fn::ImportValue ${name}: no stack of ${environment} exports it`);
   };
+  const ssmValue = (name: string): string | undefined => {
+    for (const s of stacks) {
+      for (const r of Object.values(s.ctx.template.Resources ?? {})) {
+        if (r.Type === 'AWS::SSM::Parameter' && resolve(r.Properties?.Name, s.ctx) === name) {
+          return String(resolve(r.Properties?.Value, s.ctx));
+        }
+      }
+    }
+    return undefined;
+  };
   for (const a of stackArtifacts) {
     const props = a.properties ?? {};
     const template = readJson<Template>(path.join(directory, String(props.templateFile)));
     const stackName = String(props.stackName ?? a.displayName);
-    stacks.push({ displayName: String(a.displayName), ctx: { stackName, template, region, account, importValue } });
+    stacks.push({
+      displayName: String(a.displayName),
+      ctx: { stackName, template, region, account, importValue, ssmValue },
+    });
   }
 
   const assets: StageAsset[] = [];

@@ -8,7 +8,7 @@ import { createHash } from 'crypto';
 export interface Template {
   readonly Resources?: Record<string, { Type: string; Properties?: Record<string, unknown>; [k: string]: unknown }>;
   readonly Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
-  readonly Parameters?: Record<string, { Default?: unknown }>;
+  readonly Parameters?: Record<string, { Type?: string; Default?: unknown }>;
 }
 
 export interface StackContext {
@@ -18,6 +18,8 @@ export interface StackContext {
   readonly account: string;
   /** Resolves Fn::ImportValue (an export name of another stack of the same stage). */
   readonly importValue: (name: string) => string;
+  /** The value of an SSM parameter a stack of the stage creates (for `AWS::SSM::Parameter::Value<...>` parameters). */
+  readonly ssmValue: (name: string) => string | undefined;
 }
 
 /** A short stable hex id of a string (fake resource ids). */
@@ -55,7 +57,16 @@ function pseudo(name: string, ctx: StackContext): string {
 /** The physical id (Ref) of a resource, in the shape its type really has. */
 function ref(logicalId: string, ctx: StackContext): string {
   const param = ctx.template.Parameters?.[logicalId];
-  if (param) return String(param.Default ?? '');
+  if (param) {
+    const value = String(param.Default ?? '');
+    if (param.Type?.startsWith('AWS::SSM::Parameter::Value<') && !value.startsWith('/cdk-bootstrap/')) {
+      const resolved = ctx.ssmValue(value);
+      if (resolved === undefined)
+        throw new Error(`parameter ${logicalId}: no stack of the stage writes SSM parameter ${value}`);
+      return resolved;
+    }
+    return value;
+  }
   const res = ctx.template.Resources?.[logicalId];
   if (!res) throw new Error(`Ref to unknown resource ${logicalId} in ${ctx.stackName}`);
   const props = res.Properties ?? {};
@@ -97,6 +108,8 @@ function getAtt(logicalId: string, attr: string, ctx: StackContext): string {
     return `arn:aws:${res.Type.split('::')[1]!.toLowerCase()}:${ctx.region}:${ctx.account}:${logicalId}/${h}`;
   if (attr === 'DNSName')
     return `${logicalId.toLowerCase().slice(0, 20)}-${h.slice(0, 10)}.elb.${ctx.region}.amazonaws.com`;
+  if (attr === 'FunctionUrl')
+    return `https://${fakeId(`${ctx.stackName}/${logicalId}`, 32)}.lambda-url.${ctx.region}.on.aws/`;
   if (attr === 'LatestVersionNumber' || attr === 'DefaultVersionNumber') return '1';
   return `${logicalId}.${attr}.${h.slice(0, 8)}`;
 }

@@ -74,6 +74,14 @@ export function makeInstance(world: World, group: NodeGroup, launchTime: Date, i
     'local-hostname': hostname,
     'placement_availability-zone': az,
     placement_region: world.stage.region,
+    // The instance role's credentials (the issuer stub checks the access key).
+    'iam_security-credentials_': 'elk-rehearsal-node-role',
+    'iam_security-credentials_elk-rehearsal-node-role': JSON.stringify({
+      AccessKeyId: `ASIA${id.slice(2, 18).toUpperCase()}`,
+      SecretAccessKey: 'rehearsal-secret',
+      Token: 'rehearsal-session-token',
+    }),
+    'access-key': `ASIA${id.slice(2, 18).toUpperCase()}`,
   };
   for (const [k, v] of Object.entries(identity)) fs.writeFileSync(path.join(root, '.rehearsal/identity', k), v);
   fs.writeFileSync(path.join(root, '.rehearsal/user-data'), group.userData);

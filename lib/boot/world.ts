@@ -53,6 +53,9 @@ export function createWorld(stage: StageAssembly, dir: string): World {
   });
   const secrets = new Map<string, string>();
   const world: World = { dir, stage, ca: sharedCa, secrets };
+  // The issuer stub signs with this CA, as the issuer Lambda signs with the cluster CA.
+  fs.writeFileSync(path.join(dir, 'ca.crt'), sharedCa.certPem);
+  fs.writeFileSync(path.join(dir, 'ca.key'), sharedCa.keyPem, { mode: 0o600 });
 
   const caSecretIds = new Set(
     nodeGroups(stage).flatMap((g) => [...g.userData.matchAll(/ELK_CA_SECRET_ID='([^']+)'/g)].map((m) => m[1]!)),

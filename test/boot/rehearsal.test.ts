@@ -70,6 +70,23 @@ describe('a deliberately broken copy of the boot scripts fails the rehearsal, na
     expect(boots[0]!.message).toContain('without --max-time');
   }, 120_000);
 
+  test('a setting Elasticsearch does not know fails the config check of every node that writes it', async () => {
+    patchStagedScript(broken, 'dev', 'es-config.sh', (t) =>
+      t.replace(
+        'action.destructive_requires_name: true',
+        'action.destructive_requires_name: true\ndiscovery.zen.minimum_master_nodes: 2',
+      ),
+    );
+    const r = await rehearseStage(readStage(broken, 'dev'), { environment: 'dev', scenarios: ['slow-master'] });
+    expect(r.findings.map((f) => [f.check, f.step, f.message])).toEqual(
+      Array(3).fill([
+        'master',
+        'config',
+        "elasticsearch.yml: 'discovery.zen.minimum_master_nodes' is not a setting of Elasticsearch",
+      ]),
+    );
+  }, 120_000);
+
   test('a wait loop without a bound is cut by the sleep budget and fails at its step', async () => {
     patchStagedScript(broken, 'dev', 'kibana-boot.sh', (t) =>
       t

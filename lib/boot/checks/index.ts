@@ -1,16 +1,23 @@
-import { BootResult } from '../node';
-import { World } from '../world';
 import * as fs from 'fs';
 import * as path from 'path';
+import { BootResult } from '../node';
+import { World } from '../world';
 import { Finding } from './finding';
+import { roleChecks } from './roles';
+
+/** Whether CloudFormation waits for a signal from the group's instances (rolling update or creation policy). */
+export function waitsForSignals(g: BootResult['instance']['group']): boolean {
+  const rolling = g.updatePolicy?.AutoScalingRollingUpdate as { WaitOnResourceSignals?: boolean } | undefined;
+  return rolling?.WaitOnResourceSignals === true || g.creationPolicy?.ResourceSignal !== undefined;
+}
 
 /**
- * Kibana and Logstash: the group's rolling update waits for a signal, so a node that is up must have signalled
- * SUCCESS for its own group (ELK_STACK_NAME, ELK_SIGNAL_RESOURCE of its user data) with its instance id.
+ * A group whose update (or creation) waits for signals: a node that is up must have signalled SUCCESS for its own
+ * group with its instance id.
  */
 function checkSignal(world: World, r: BootResult): Finding[] {
   const g = r.instance.group;
-  if (g.role !== 'kibana' && g.role !== 'logstash') return [];
+  if (!waitsForSignals(g)) return [];
   const signals = fs.readFileSync(path.join(world.dir, 'signals'), 'utf8').split('\n');
   const expected = `${g.stack.ctx.stackName} ${g.groupLogicalId} ${r.instance.id} SUCCESS`;
   if (signals.includes(expected)) return [];
@@ -25,7 +32,7 @@ function checkSignal(world: World, r: BootResult): Finding[] {
   ];
 }
 
-/** The line a role's boot log ends with when the node is up. */
+/** The boot log line that says the node is up (the last line; for the alerter, before its signal line). */
 export const UP_LINE: Readonly<Record<string, RegExp>> = {
   master: /^es-node-boot: master node i-[0-9a-f]+ is up$/,
   data: /^es-node-boot: data node i-[0-9a-f]+ is up$/,
@@ -34,11 +41,12 @@ export const UP_LINE: Readonly<Record<string, RegExp>> = {
   alerter: /^\[boot [\d:]+\] (no deployed bundle recorded .*|rules deployed and verified)$/,
 };
 
-/** Checks of one node that booted: what it produced, per role. */
+/** Checks of one node that booted: the boot log's "is up" line, the signal, what it produced for its role. */
 export function checkNode(world: World, r: BootResult): Finding[] {
   const role = r.instance.group.role;
   const lines = r.output.trim().split('\n');
-  const last = lines[lines.length - 1] ?? '';
+  const up = role === 'alerter' ? lines.filter((l) => !/signalled SUCCESS|nothing to signal/.test(l)) : lines;
+  const last = up[up.length - 1] ?? '';
   const findings: Finding[] = [];
   if (!UP_LINE[role]!.test(last)) {
     findings.push({
@@ -49,6 +57,6 @@ export function checkNode(world: World, r: BootResult): Finding[] {
       message: `the boot log ends with '${last}', not the ${role} "is up" line`,
     });
   }
-  findings.push(...checkSignal(world, r));
+  findings.push(...checkSignal(world, r), ...roleChecks(world, r));
   return findings;
 }

@@ -1,0 +1,223 @@
+import { X509Certificate } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse as parseYaml } from 'yaml';
+import { instanceMemoryGib } from '../../config/instance-types';
+import { BootResult } from '../node';
+import { World } from '../world';
+import { Finding } from './finding';
+import { COMPRESSED_OOPS_LIMIT_MIB, isKnownSetting } from './settings';
+
+type Check = (message: string, step?: string) => void;
+
+/** The node's node.env as the boot scripts read it (KEY='value' lines). */
+function nodeEnv(root: string): Record<string, string> {
+  const file = path.join(root, 'etc/elk-cdk/node.env');
+  if (!fs.existsSync(file)) return {};
+  const env: Record<string, string> = {};
+  for (const m of fs.readFileSync(file, 'utf8').matchAll(/^(ELK_\w+)='(.*)'$/gm)) env[m[1]!] = m[2]!;
+  return env;
+}
+
+function read(root: string, p: string): string | undefined {
+  const f = path.join(root, p);
+  return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;
+}
+
+/** Owner recorded by the chown/chgrp stubs for the file's inode ("user:group"), root:root when never changed. */
+function owner(root: string, p: string): string {
+  const inode = String(fs.statSync(path.join(root, p)).ino);
+  const lines = (read(root, '.rehearsal/owners') ?? '').split('\n').filter((l) => l.startsWith(`${inode} `));
+  return lines.length ? lines[lines.length - 1]!.split(' ')[1]! : 'root:root';
+}
+
+function enabled(root: string, unit: string): boolean {
+  // The link names the unit's path on the instance (dangling in the sandbox): lstat, not stat.
+  try {
+    return fs
+      .lstatSync(path.join(root, 'etc/systemd/system/multi-user.target.wants', `${unit}.service`))
+      .isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+function installed(root: string): Array<{ name: string; version: string; repo: string }> {
+  return (read(root, '.rehearsal/installed') ?? '')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [name, version, repo] = l.split(' ');
+      return { name: name!, version: version!, repo: repo! };
+    });
+}
+
+function keystoreValue(root: string, file: string, name: string): string | undefined {
+  const values = (read(root, `${file}.values`) ?? '').split('\n').filter((l) => l.startsWith(`${name} `));
+  return values.length ? values[values.length - 1]!.slice(name.length + 1) : undefined;
+}
+
+function secretPassword(world: World, id: string | undefined): string | undefined {
+  const v = id ? world.secrets.get(id) : undefined;
+  return v ? (JSON.parse(v) as { password?: string }).password : undefined;
+}
+
+function checkPackage(root: string, name: string, env: Record<string, string>, fail: Check): void {
+  const v = env.ELK_ES_VERSION;
+  const p = installed(root).find((x) => x.name === name);
+  if (!p) return fail(`${name} was not installed`, 'install');
+  if (p.version !== v || p.repo !== `elastic-${v!.split('.')[0]}.x`) {
+    fail(`${name} ${p.version} from ${p.repo} installed, expected ${v} from elastic-${v!.split('.')[0]}.x`, 'install');
+  }
+  if (!enabled(root, name)) fail(`the ${name} unit is not enabled (it would not start after a reboot)`, 'start');
+}
+
+function checkElasticsearch(world: World, r: BootResult, env: Record<string, string>, fail: Check): void {
+  const { root, id, ip, hostname, group } = r.instance;
+  checkPackage(root, 'elasticsearch', env, fail);
+  const text = read(root, 'etc/elasticsearch/elasticsearch.yml') ?? '';
+  const yml = (parseYaml(text) ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(yml)) {
+    if (!isKnownSetting(key)) fail(`elasticsearch.yml: '${key}' is not a setting of Elasticsearch`, 'config');
+  }
+  if (yml['node.name'] !== id)
+    fail(`elasticsearch.yml: node.name is '${String(yml['node.name'])}', not ${id}`, 'config');
+  const roles = group.role === 'master' ? ['master'] : ['data', 'ingest'];
+  if (JSON.stringify(yml['node.roles']) !== JSON.stringify(roles)) {
+    fail(
+      `elasticsearch.yml: node.roles ${JSON.stringify(yml['node.roles'])}, expected ${JSON.stringify(roles)}`,
+      'config',
+    );
+  }
+  if (yml['network.publish_host'] !== ip) fail(`elasticsearch.yml: network.publish_host is not ${ip}`, 'config');
+  if (yml['discovery.seed_providers'] !== 'ec2')
+    fail('elasticsearch.yml: discovery.seed_providers is not ec2', 'config');
+  if (yml['cluster.initial_master_nodes'] !== undefined) {
+    fail('elasticsearch.yml still names cluster.initial_master_nodes after the cluster formed', 'mark-formed');
+  }
+  for (const [k, v] of Object.entries(yml)) {
+    if (!/ssl\.(key|certificate|certificate_authorities)$/.test(k)) continue;
+    for (const p of ([] as unknown[]).concat(v)) {
+      if (!fs.existsSync(path.join(root, String(p))))
+        fail(`elasticsearch.yml: ${k} names ${String(p)}, which does not exist`, 'certificates');
+    }
+  }
+  // Heap: Xms = Xmx, at most half the instance's memory, below the compressed-oops limit.
+  const heap = read(root, 'etc/elasticsearch/jvm.options.d/heap.options') ?? '';
+  const xms = /^-Xms(\d+)m$/m.exec(heap)?.[1];
+  const xmx = /^-Xmx(\d+)m$/m.exec(heap)?.[1];
+  const memMiB = (instanceMemoryGib(group.instanceType) ?? 0) * 1024;
+  if (!xms || xms !== xmx)
+    fail(`heap.options: -Xms and -Xmx must be equal MiB values (got '${heap.trim()}')`, 'config');
+  else if (Number(xmx) > memMiB / 2)
+    fail(`heap ${xmx} MiB is more than half of ${group.instanceType}'s ${memMiB} MiB`, 'config');
+  else if (Number(xmx) >= COMPRESSED_OOPS_LIMIT_MIB)
+    fail(`heap ${xmx} MiB is past the compressed-oops limit`, 'config');
+
+  if (!yml['xpack.security.enabled']) return;
+  const ks = 'etc/elasticsearch/elasticsearch.keystore';
+  const entries = (read(root, ks) ?? '').split('\n');
+  if (entries.some((e) => e.endsWith('.secure_password')))
+    fail('the keystore keeps the RPM auto-configuration passwords', 'certificates');
+  const expected = secretPassword(world, env.ELK_BOOTSTRAP_SECRET_ID);
+  if (!expected || keystoreValue(root, ks, 'bootstrap.password') !== expected) {
+    fail('the keystore has no bootstrap.password from the bootstrap secret', 'certificates');
+  }
+  const certDir = 'etc/elasticsearch/certs';
+  const crt = read(root, `${certDir}/node.crt`);
+  if (!crt) return fail('no node certificate', 'certificates');
+  const cert = new X509Certificate(crt);
+  const sans = cert.subjectAltName ?? '';
+  for (const san of [`IP Address:${ip}`, `DNS:${hostname}`, `DNS:${env.ELK_SERVICE_NAME}`]) {
+    if (!sans.split(', ').includes(san)) fail(`node certificate SANs '${sans}' lack ${san}`, 'certificates');
+  }
+  if (!cert.verify(new X509Certificate(world.ca.certPem).publicKey))
+    fail('node certificate is not signed by the cluster CA', 'certificates');
+  const keyMode = fs.statSync(path.join(root, certDir, 'node.key')).mode & 0o777;
+  if (keyMode !== 0o600) fail(`node.key has mode ${keyMode.toString(8)}, expected 600`, 'certificates');
+  if (!owner(root, `/${certDir}/node.key`).startsWith('elasticsearch:')) {
+    fail(`node.key is owned by ${owner(root, `/${certDir}/node.key`)}, not the elasticsearch user`, 'certificates');
+  }
+}
+
+function checkKibana(world: World, r: BootResult, env: Record<string, string>, fail: Check): void {
+  const { root } = r.instance;
+  checkPackage(root, 'kibana', env, fail);
+  const yml = (parseYaml(read(root, 'etc/kibana/kibana.yml') ?? '') ?? {}) as Record<string, unknown>;
+  if (JSON.stringify(yml['elasticsearch.hosts']) !== JSON.stringify([env.ELK_ES_URL])) {
+    fail(
+      `kibana.yml: elasticsearch.hosts ${JSON.stringify(yml['elasticsearch.hosts'])}, expected [${env.ELK_ES_URL}]`,
+      'config',
+    );
+  }
+  if (!env.ELK_CA_PARAMETER) return;
+  if (!env.ELK_ES_URL?.startsWith('https://'))
+    fail(`Kibana reaches Elasticsearch over ${env.ELK_ES_URL}, not TLS`, 'config');
+  for (const ca of ([] as unknown[]).concat(yml['elasticsearch.ssl.certificateAuthorities'] ?? [])) {
+    if (read(root, String(ca))?.trim() !== world.ca.certPem.trim())
+      fail(`kibana.yml: ${String(ca)} is not the cluster CA`, 'ca');
+  }
+  if (yml['elasticsearch.ssl.verificationMode'] !== 'full')
+    fail('kibana.yml: elasticsearch.ssl.verificationMode is not full', 'config');
+  const expected = secretPassword(world, env.ELK_KIBANA_SECRET_ID);
+  if (!expected || keystoreValue(root, 'etc/kibana/kibana.keystore', 'elasticsearch.password') !== expected) {
+    fail('the Kibana keystore has no elasticsearch.password from the kibana_system secret', 'keystore');
+  }
+}
+
+function checkLogstash(world: World, r: BootResult, env: Record<string, string>, fail: Check): void {
+  const { root } = r.instance;
+  checkPackage(root, 'logstash', env, fail);
+  const pipeline = read(root, 'etc/logstash/conf.d/beats.conf') ?? '';
+  if (!pipeline.includes(`hosts => ["${env.ELK_ES_URL}"]`))
+    fail(`the pipeline does not send to ${env.ELK_ES_URL}`, 'config');
+  if (!/beats \{ port => 5044 \}/.test(pipeline)) fail('the pipeline has no Beats input on 5044', 'config');
+  if (!env.ELK_CA_PARAMETER) return;
+  const ca = /ssl_certificate_authorities => \["([^"]+)"\]/.exec(pipeline)?.[1];
+  if (!ca || read(root, ca)?.trim() !== world.ca.certPem.trim())
+    fail('the pipeline does not trust the cluster CA', 'ca');
+  const envFile = path.join(root, 'etc/elk-cdk/logstash.env');
+  const expected = secretPassword(world, env.ELK_LOGSTASH_SECRET_ID);
+  if (!fs.existsSync(envFile) || fs.readFileSync(envFile, 'utf8').trim() !== `ELK_ES_PASSWORD=${expected}`) {
+    fail('logstash.env does not hold the logstash_writer password', 'credentials');
+  } else if ((fs.statSync(envFile).mode & 0o777) !== 0o600)
+    fail('logstash.env is readable by others than root', 'credentials');
+}
+
+function checkAlerter(world: World, r: BootResult, fail: Check): void {
+  const { root } = r.instance;
+  if (!enabled(root, 'docker')) fail('the docker unit is not enabled', 'docker');
+  const args = read(root, '.rehearsal/docker/elastalert.args');
+  if (args === undefined) return; // first deployment: the deploy command installs the rules
+  const argv = args.trimEnd().split('\n');
+  const image = argv.find((a) => /^[\w./-]+\/[\w.-]+:[\w.-]+$/.test(a));
+  if (!image || image.endsWith(':latest')) fail(`the ElastAlert image is not pinned (${image ?? 'none'})`, 'deploy');
+  if (argv[argv.length - 1] !== '--verbose')
+    fail(`the container command line ends with '${argv[argv.length - 1]}'`, 'deploy');
+  for (const [flag, value] of [
+    ['--restart', 'unless-stopped'],
+    ['--name', 'elastalert'],
+  ]) {
+    if (argv[argv.indexOf(flag) + 1] !== value) fail(`the container runs without ${flag} ${value}`, 'deploy');
+  }
+  const mounts = argv.filter((_, k) => argv[k - 1] === '-v');
+  for (const target of ['config.yaml', 'rules', 'certs']) {
+    if (!mounts.some((m) => m.endsWith(`:/opt/elastalert/${target}:ro`)))
+      fail(`the container does not mount ${target} read-only`, 'deploy');
+  }
+  void world;
+}
+
+/** What a node produced, per role. */
+export function roleChecks(world: World, r: BootResult): Finding[] {
+  const findings: Finding[] = [];
+  const { group, id } = r.instance;
+  const fail: Check = (message, step = 'up') =>
+    findings.push({ node: id, role: group.role, step, check: group.role, message });
+  const env = nodeEnv(r.instance.root);
+  if (group.role === 'master' || group.role === 'data') checkElasticsearch(world, r, env, fail);
+  else if (group.role === 'kibana') checkKibana(world, r, env, fail);
+  else if (group.role === 'logstash') checkLogstash(world, r, env, fail);
+  else checkAlerter(world, r, fail);
+  return findings;
+}
