@@ -111,8 +111,9 @@ function checkElasticsearch(world: World, r: BootResult, env: Record<string, str
     fail(`heap.options: -Xms and -Xmx must be equal MiB values (got '${heap.trim()}')`, 'config');
   else if (Number(xmx) > memMiB / 2)
     fail(`heap ${xmx} MiB is more than half of ${group.instanceType}'s ${memMiB} MiB`, 'config');
-  else if (Number(xmx) >= COMPRESSED_OOPS_LIMIT_MIB)
-    fail(`heap ${xmx} MiB is past the compressed-oops limit`, 'config');
+  else if (Number(xmx) > COMPRESSED_OOPS_LIMIT_MIB) {
+    fail(`heap ${xmx} MiB is above ${COMPRESSED_OOPS_LIMIT_MIB} MiB: no compressed object pointers`, 'config');
+  }
 
   if (!yml['xpack.security.enabled']) return;
   const ks = 'etc/elasticsearch/elasticsearch.keystore';

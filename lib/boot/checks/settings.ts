@@ -46,5 +46,8 @@ export function isKnownSetting(key: string): boolean {
   return KNOWN_SETTINGS.has(key) || KNOWN_PREFIXES.some((p) => key.startsWith(p) && key.length > p.length);
 }
 
-/** Above this heap the JVM cannot use compressed object pointers (Elastic: stay below about 32 GB; 31 GiB here). */
+/**
+ * The largest heap that keeps compressed object pointers on every JVM Elasticsearch ships (Elastic: the cut-off is
+ * near 32 GB and varies; 31 GiB is on the safe side).
+ */
 export const COMPRESSED_OOPS_LIMIT_MIB = 31 * 1024;
