@@ -77,8 +77,8 @@ if [ -n "$started" ] && [ $(((now_ms / 1000) - $(date -u -d "$started" +%s))) -l
   exit 0
 fi
 if [ -z "$INSTANCE_ID" ]; then
-  token="$(curl -sS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token || true)"
-  INSTANCE_ID="$(curl -sS -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/instance-id || true)"
+  token="$(curl -sS --max-time 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token || true)"
+  INSTANCE_ID="$(curl -sS --max-time 5 -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/instance-id || true)"
 fi
 say "no rule has run for ${age}s (limit ${STALE}s) while Elasticsearch answers: marking $INSTANCE_ID Unhealthy"
 aws "${REGION_ARGS[@]}" autoscaling set-instance-health --instance-id "$INSTANCE_ID" --health-status Unhealthy \

@@ -89,7 +89,7 @@ describe('evaluation heartbeat (issue #15, part 3)', () => {
     const userData = JSON.stringify(Object.values(t.findResources('AWS::EC2::LaunchTemplate'))[0]!.Properties);
     const timer = userData.indexOf('systemctl enable --now elk-alerter-heartbeat.timer');
     expect(timer).toBeGreaterThan(0);
-    expect(timer).toBeLessThan(userData.indexOf('/opt/elk-alerter/bin/boot.sh --parameter'));
+    expect(timer).toBeLessThan(userData.indexOf('/opt/elk-alerter/bin/boot.sh\\" --parameter'));
     expect(userData).toContain('ExecStart=/opt/elk-alerter/bin/heartbeat.sh --environment dev --region ');
     expect(userData).toContain('--stale-seconds 600');
   });

@@ -30,7 +30,11 @@ export function unboundedCurls(name: string, text: string): Finding[] {
   );
   for (const { line, text: l } of lines) {
     const code = l.replace(/^\s*#.*$/, '');
-    if (!/(^|[\s;|&(`$])curl\s/.test(code)) continue;
+    // A message that mentions curl is not a call: drop quoted text without command substitution first.
+    const unquoted = code
+      .replace(/'[^']*'/g, "''")
+      .replace(/"(?:[^"\\]|\\.)*"/g, (q) => (q.includes('$(') || q.includes('`') ? q : '""'));
+    if (!/(^|[\s;|&(`$])curl\s/.test(unquoted)) continue;
     if (/--max-time|\s-m\s?\d/.test(code)) continue;
     if ([...code.matchAll(/"\$\{(\w+)\[@\]\}"/g)].some((m) => bounded.has(m[1]!))) continue;
     findings.push({
