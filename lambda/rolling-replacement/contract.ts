@@ -27,6 +27,10 @@ export const RolloutPropertiesSchema = z
     WaitHandleUrl: z.string(),
     PollSeconds: digits,
     JoinTimeoutSeconds: digits,
+    /** rollout.method; absent in templates written before it existed (then auto). */
+    Method: z.enum(['drain', 'handoff', 'auto']).optional(),
+    /** rollout.maxSurge; absent in templates written before it existed (then 1). */
+    MaxSurge: digits.optional(),
   })
   .strict();
 export type RolloutProperties = z.infer<typeof RolloutPropertiesSchema>;
@@ -55,7 +59,12 @@ export function specFromProperties(
     targetVersion: p.TargetVersion,
     mode,
     ...(abortReason ? { abortReason } : {}),
-    options: { ...DEFAULT_OPTIONS, joinTimeoutSeconds: Number(p.JoinTimeoutSeconds) },
+    options: {
+      ...DEFAULT_OPTIONS,
+      joinTimeoutSeconds: Number(p.JoinTimeoutSeconds),
+      ...(p.Method ? { method: p.Method } : {}),
+      ...(p.MaxSurge ? { maxSurge: Math.max(1, Number(p.MaxSurge)) } : {}),
+    },
   };
 }
 

@@ -124,8 +124,9 @@ export class ElasticsearchNodeGroup extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       launchTemplate: this.launchTemplate,
       minCapacity: nodes.count,
-      // One spare slot: the rolling replacement surges one node before it drains and terminates an old one.
-      maxCapacity: nodes.count + 1,
+      // Spare slots: the rolling replacement surges before it drains and terminates; data nodes up to
+      // rollout.maxSurge at once (masters always one).
+      maxCapacity: nodes.count + (role === 'data' ? config.rollout.maxSurge : 1),
       // EC2 status checks only: an Elasticsearch node that is slow to answer HTTP is never terminated by the group.
       // The grace period (600 s) must stay longer than es-bootstrap-decision.sh's formation window (300 s): a
       // health replacement of a first master then always launches outside the window and joins.

@@ -6,6 +6,10 @@ import { ACCEPTED_FAMILIES, instanceArchitecture, instanceMemoryGib } from './in
  * Every object is strict, so a misspelled key fails validation instead of being ignored.
  */
 
+/** `rollout.method` values (docs/rollout.md, "Methods"). */
+export const ROLLOUT_METHODS = ['drain', 'handoff', 'auto'] as const;
+export type RolloutMethod = (typeof ROLLOUT_METHODS)[number];
+
 export const RELEASE_VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
 
 const releaseVersion = z
@@ -144,6 +148,14 @@ export const EnvironmentConfigSchema = z
         pollSeconds: z.number().int().min(10).max(600),
         /** Expected data held by one data node, GiB, for time estimates (default: half the volume). */
         expectedDataPerNodeGb: z.number().min(0).optional(),
+        /**
+         * How a data node is replaced: `drain` (surge, drain its shards onto new nodes, terminate), `handoff` (its
+         * data volume moves to the replacement, which replays only what changed) or `auto` (handoff where it is
+         * safe, drain otherwise). @default auto (docs/rollout.md, "Methods")
+         */
+        method: z.enum(ROLLOUT_METHODS).default('auto'),
+        /** Data nodes replaced at once by the drain method (surge k, exclude k, drain in parallel). @default 1 */
+        maxSurge: z.number().int().min(1).max(50).default(1),
       })
       .strict(),
     alerter: z
@@ -187,6 +199,25 @@ export const EnvironmentConfigSchema = z
         code: 'custom',
         path: ['elasticsearch', 'masterNodes', 'count'],
         message: `is ${m}: must be an odd number of at least 3 (3, 5, 7) so a majority survives losing a master`,
+      });
+    }
+    if (c.rollout.maxSurge > c.elasticsearch.dataNodes.count) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollout', 'maxSurge'],
+        message:
+          `is ${c.rollout.maxSurge}: at most elasticsearch.dataNodes.count (${c.elasticsearch.dataNodes.count}); ` +
+          'the roll also never drains more nodes at once than the replicas allow',
+      });
+    }
+    if (c.rollout.method === 'handoff') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollout', 'method'],
+        message:
+          'handoff needs data volumes that outlive their instances, and this stack still gives each data node a ' +
+          'launch-template volume deleted with it: use auto (handoff where safe, drain otherwise; today drain for ' +
+          'every node) or drain',
       });
     }
     if ((c.account === undefined) !== (c.region === undefined)) {

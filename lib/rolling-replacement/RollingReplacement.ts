@@ -43,6 +43,10 @@ export interface RolloutSettings {
   readonly timeoutHours: number;
   /** Seconds between reconcile steps. */
   readonly pollSeconds: number;
+  /** How data nodes are replaced (docs/rollout.md, "Methods"). @default 'auto' */
+  readonly method?: 'drain' | 'handoff' | 'auto';
+  /** Data nodes drained at once; the data group's MaxSize must allow it. @default 1 */
+  readonly maxSurge?: number;
 }
 
 export interface RollingReplacementProps {
@@ -381,6 +385,8 @@ export class RollingReplacement extends Construct {
       WaitHandleUrl: handle ? handle.ref : '',
       PollSeconds: String(rollout.pollSeconds),
       JoinTimeoutSeconds: String((props.joinTimeout ?? Duration.minutes(30)).toSeconds()),
+      Method: rollout.method ?? 'auto',
+      MaxSurge: String(rollout.maxSurge ?? 1),
     };
     this.customResource = new CustomResource(this, 'Rollout', {
       serviceToken: provider.serviceToken,

@@ -79,7 +79,8 @@ describe.each(ENVIRONMENTS)('cluster stack of %s', (env) => {
       const g = groups[role]!;
       expect(g).toBeDefined();
       expect(g.Properties!.MinSize).toBe(String(nodes.count));
-      expect(g.Properties!.MaxSize).toBe(String(nodes.count + 1));
+      // Surge room: rollout.maxSurge for data nodes, one for masters.
+      expect(g.Properties!.MaxSize).toBe(String(nodes.count + (role === 'data' ? config.rollout.maxSurge : 1)));
       expect(g.Properties!.DesiredCapacity).toBeUndefined();
       expect(launchTemplateOf(s, g).Properties!.LaunchTemplateData.InstanceType).toBe(nodes.instanceType);
     }

@@ -90,4 +90,40 @@ describe('config checks that synth used to miss', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('rollout.method and rollout.maxSurge default to auto and 1', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'elk-config-rollout-'));
+    try {
+      fs.copyFileSync(path.join(DEFAULT_CONFIG_DIR, 'default.yaml'), path.join(dir, 'default.yaml'));
+      fs.writeFileSync(path.join(dir, 't.yaml'), base);
+      const c = loadEnvironment('t', dir);
+      expect(c.rollout.method).toBe('auto');
+      expect(c.rollout.maxSurge).toBe(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('rollout.maxSurge above the data node count is refused with the count', () => {
+    const p = problemsOfYaml(`${base}elasticsearch:\n  dataNodes:\n    count: 3\nrollout:\n  maxSurge: 4\n`);
+    expect(p).toEqual([
+      expect.stringMatching(/t\.yaml: rollout\.maxSurge: is 4: at most elasticsearch\.dataNodes\.count \(3\)/),
+    ]);
+    expect(problemsOfYaml(`${base}elasticsearch:\n  dataNodes:\n    count: 3\nrollout:\n  maxSurge: 3\n`)).toEqual([]);
+  });
+
+  test.each([0, 1.5])('rollout.maxSurge %s is refused', (n) => {
+    expect(problemsOfYaml(`${base}rollout:\n  maxSurge: ${n}\n`)).toEqual([
+      expect.stringMatching(/t\.yaml: rollout\.maxSurge: /),
+    ]);
+  });
+
+  test('rollout.method handoff is refused while data volumes die with their instances; drain and auto pass', () => {
+    expect(problemsOfYaml(`${base}rollout:\n  method: handoff\n`)).toEqual([
+      expect.stringMatching(/t\.yaml: rollout\.method: handoff needs data volumes that outlive their instances/),
+    ]);
+    expect(problemsOfYaml(`${base}rollout:\n  method: drain\n`)).toEqual([]);
+    expect(problemsOfYaml(`${base}rollout:\n  method: auto\n`)).toEqual([]);
+    expect(problemsOfYaml(`${base}rollout:\n  method: fast\n`)).toEqual([expect.stringMatching(/rollout\.method/)]);
+  });
 });

@@ -10,6 +10,7 @@ import {
   RollingReplacement,
   type RolloutSettings,
 } from '../../lib/rolling-replacement/RollingReplacement';
+import { parseProperties, specFromProperties } from '../../lambda/rolling-replacement/contract';
 import { testApp } from '../helpers/app';
 
 function build(o: { version?: string; rollout?: Partial<RolloutSettings>; ami?: string } = {}) {
@@ -61,6 +62,39 @@ describe('RollingReplacement construct', () => {
     const def = JSON.stringify(waiter);
     const attempts = Number(/MaxAttempts\\":(\d+)/.exec(def)?.[1]);
     expect(attempts * PROVIDER_QUERY_INTERVAL.toSeconds()).toBe(PROVIDER_TOTAL_TIMEOUT.toSeconds());
+  });
+
+  test('rollout.method and rollout.maxSurge reach the custom resource, and the handler reads them back', () => {
+    template.hasResourceProperties('Custom::RollingReplacement', { Method: 'auto', MaxSurge: '1' });
+    const t = build({ rollout: { method: 'drain', maxSurge: 3 } }).template;
+    const [cr] = Object.values(t.findResources('Custom::RollingReplacement'));
+    expect(cr!.Properties).toMatchObject({ Method: 'drain', MaxSurge: '3' });
+    const p = parseProperties(
+      {
+        SchemaVersion: '1',
+        Environment: 'dev',
+        RolloutId: 'r-1',
+        DataGroupName: 'data',
+        MasterGroupName: 'master',
+        TargetVersion: '8.19.3',
+        DataLaunchTemplateVersion: '2',
+        MasterLaunchTemplateVersion: '2',
+        StateMachineArn: 'arn:aws:states:eu-west-1:111111111111:stateMachine:x',
+        WaitHandleUrl: '',
+        PollSeconds: '30',
+        JoinTimeoutSeconds: '1800',
+        Method: cr!.Properties.Method as string,
+        MaxSurge: cr!.Properties.MaxSurge as string,
+      },
+      'test',
+    );
+    expect(specFromProperties(p, 'roll').options).toMatchObject({ method: 'drain', maxSurge: 3 });
+    // A template written before these keys existed still parses, with the defaults.
+    const { Method: _m, MaxSurge: _s, ...old } = p;
+    expect(specFromProperties(parseProperties(old, 'test'), 'roll').options).toMatchObject({
+      method: 'auto',
+      maxSurge: 1,
+    });
   });
 
   test('the workflow is a Standard state machine: reconcile → choice → wait loop', () => {

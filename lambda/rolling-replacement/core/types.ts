@@ -112,6 +112,13 @@ export interface RolloutOptions {
   readonly controlRebalance: boolean;
   /** cluster.max_voting_config_exclusions. Default 10. */
   readonly maxVotingExclusions: number;
+  /**
+   * rollout.method: how a data node is replaced. `auto` and `handoff` fall back to drain for a node where handoff is
+   * not safe (see method.ts). Default auto.
+   */
+  readonly method: 'drain' | 'handoff' | 'auto';
+  /** rollout.maxSurge: data nodes surged and drained at once (masters always one). Default 1. */
+  readonly maxSurge: number;
 }
 
 export const DEFAULT_OPTIONS: RolloutOptions = {
@@ -119,6 +126,8 @@ export const DEFAULT_OPTIONS: RolloutOptions = {
   suspendProcesses: ['AZRebalance'],
   controlRebalance: true,
   maxVotingExclusions: 10,
+  method: 'auto',
+  maxSurge: 1,
 };
 
 export interface RolloutSpec {
