@@ -54,6 +54,10 @@ export class SimFleet implements FleetPort {
     this.world.resumeProcesses(groupName, processes);
   }
 
+  async setInstanceProtection(groupName: string, instanceIds: readonly string[], protect: boolean): Promise<void> {
+    this.world.setInstanceProtection(instanceIds, groupName, protect);
+  }
+
   async setTags(groupName: string, tags: Readonly<Record<string, string>>): Promise<void> {
     const g = this.world.group(groupName);
     for (const [k, v] of Object.entries(tags)) g.tags.set(k, v);

@@ -129,8 +129,15 @@ export async function execute(
       if (!inst || inst.lifecycleState !== action.expectedLifecycleState) {
         return { skipped: `${action.instanceId} changed (${inst?.lifecycleState ?? 'gone'}); not terminating` };
       }
-      await fleet.terminateInstance(action.instanceId, true);
+      // Scale-in protection is lifted on this instance only, right before its termination (Auto Scaling never
+      // picks a node by itself); a crash in between leaves one drained node unprotected, protected again by the core.
+      if (inst.protectedFromScaleIn) await fleet.setInstanceProtection(action.group, [action.instanceId], false);
+      await fleet.terminateInstance(action.instanceId, action.decrement ?? true);
       return { terminated: action.instanceId };
+    }
+    case 'protect': {
+      await fleet.setInstanceProtection(action.group, action.instanceIds, true);
+      return {};
     }
     case 'mark-failed':
       await fleet.setTags(action.group, { [TAG.failed]: tagValue(action.reason) });

@@ -131,6 +131,10 @@ export class ElasticsearchNodeGroup extends Construct {
       // The grace period (600 s) must stay longer than es-bootstrap-decision.sh's formation window (300 s): a
       // health replacement of a first master then always launches outside the window and joins.
       healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(10) }),
+      // Auto Scaling never picks a node by itself (a scale-in would take a node holding data, undrained): every
+      // instance is protected from scale in; the rolling replacement lifts it only on the node it has drained, right
+      // before terminating it, and protects instances launched before this setting on its first step.
+      newInstancesProtectedFromScaleIn: true,
       // deploy.protect: the group (and with it every node of the role at once) cannot be deleted, by a stack
       // deletion, a replacement or a person, until protection is turned off in config and deployed.
       deletionProtection: isProtected(config) ? autoscaling.DeletionProtection.PREVENT_ALL_DELETION : undefined,

@@ -191,6 +191,7 @@ export class RollingReplacement extends Construct {
         actions: [
           'autoscaling:SetDesiredCapacity',
           'autoscaling:TerminateInstanceInAutoScalingGroup',
+          'autoscaling:SetInstanceProtection',
           'autoscaling:SuspendProcesses',
           'autoscaling:ResumeProcesses',
           'autoscaling:CreateOrUpdateTags',

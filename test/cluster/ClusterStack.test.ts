@@ -93,6 +93,8 @@ describe.each(ENVIRONMENTS)('cluster stack of %s', (env) => {
       expect(g.UpdatePolicy?.AutoScalingReplacingUpdate).toBeUndefined();
       expect(g.UpdatePolicy?.AutoScalingInstanceRefresh).toBeUndefined();
       expect(g.Properties!.HealthCheckType).toBe('EC2');
+      // Auto Scaling never picks a node by itself (issue 12, finding 1).
+      expect(g.Properties!.NewInstancesProtectedFromScaleIn).toBe(true);
       expect(g.Properties!.TargetGroupARNs ?? []).toHaveLength(role === 'data' ? 1 : 0);
     }
   });

@@ -4,6 +4,7 @@ import {
   DeleteTagsCommand,
   DescribeAutoScalingGroupsCommand,
   SetDesiredCapacityCommand,
+  SetInstanceProtectionCommand,
   SuspendProcessesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -97,6 +98,23 @@ describe('Auto Scaling adapter', () => {
         Object.assign(new Error('Instance Id not found - No managed instance found'), { name: 'ValidationError' }),
       );
     await expect(fleet().terminateInstance('i-9', true)).resolves.toBeUndefined();
+  });
+
+  test('scale-in protection is set in calls of at most 50 instances', async () => {
+    asg.onAnyCommand().resolves({});
+    const ids = Array.from({ length: 51 }, (_, k) => `i-${k}`);
+    await fleet().setInstanceProtection('data-asg', ids, true);
+    expect(asg).toHaveReceivedCommandTimes(SetInstanceProtectionCommand, 2);
+    expect(asg).toHaveReceivedNthCommandWith(1, SetInstanceProtectionCommand, {
+      AutoScalingGroupName: 'data-asg',
+      InstanceIds: ids.slice(0, 50),
+      ProtectedFromScaleIn: true,
+    });
+    expect(asg).toHaveReceivedNthCommandWith(2, SetInstanceProtectionCommand, {
+      AutoScalingGroupName: 'data-asg',
+      InstanceIds: ['i-50'],
+      ProtectedFromScaleIn: true,
+    });
   });
 
   test('other termination errors propagate', async () => {

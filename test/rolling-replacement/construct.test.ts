@@ -146,7 +146,11 @@ describe('RollingReplacement construct', () => {
     );
     const change = statements.find((s) => s.Sid === 'ChangeOnlyThisClustersGroups')!;
     expect(change.Action).toEqual(
-      expect.arrayContaining(['autoscaling:TerminateInstanceInAutoScalingGroup', 'autoscaling:SetDesiredCapacity']),
+      expect.arrayContaining([
+        'autoscaling:TerminateInstanceInAutoScalingGroup',
+        'autoscaling:SetDesiredCapacity',
+        'autoscaling:SetInstanceProtection',
+      ]),
     );
     const resources = JSON.stringify(change.Resource);
     expect(change.Resource).toHaveLength(2);

@@ -535,39 +535,42 @@ describe('gates decide() never reaches still hold in the gate list', () => {
 });
 
 describe('capacity before a termination', () => {
-  test('does not terminate a drained data node when the group has no surge instance', async () => {
+  test('a drained data node is terminated with a decrement when the group desires its surge instance', async () => {
+    const w = await base('dataTerminate');
+    const d = decideIn(w.world);
+    expect(d.action).toMatchObject({ type: 'terminate', decrement: true });
+  });
+
+  test('someone lowered the desired capacity below the running instances (all protected, so Auto Scaling removed none): the drained node goes without a decrement', async () => {
     const w = await base('dataTerminate');
     const world = withGroup(w.world, 'data-asg', (g) => ({ ...g, desiredCapacity: 3 }));
     const d = decideIn(world);
-    expect({ type: d.action.type, blockedBy: d.blockedBy }).toEqual({
-      type: 'wait',
-      blockedBy: 'capacity-as-expected',
-    });
+    expect(d.action).toMatchObject({ type: 'terminate', decrement: false });
   });
 
-  test('does not terminate a voting-excluded master when the group has no surge instance', async () => {
+  test('a voting-excluded master: the same without a decrement when the desired capacity was lowered', async () => {
     const w = await base('masterTerminate');
-    const node = nodeOf(w.decision)!;
-    const world = withEs(
-      withGroup(w.world, 'master-asg', (g) => ({ ...g, desiredCapacity: 3 })),
-      (es) => ({ ...es, votingExclusions: [node] }),
-    );
+    const world = withGroup(w.world, 'master-asg', (g) => ({ ...g, desiredCapacity: 3 }));
+    expect(decideIn(w.world).action).toMatchObject({ type: 'terminate', decrement: true });
+    expect(decideIn(world).action).toMatchObject({ type: 'terminate', decrement: false });
+  });
+
+  test('does not terminate a drained data node when the group has no surge instance', async () => {
+    const w = await base('dataTerminate');
+    // The surge instance is gone (and not desired): only the baseline runs.
+    const surge = w.world.fleet.find((g) => g.name === 'data-asg')!.instances.at(-1)!.instanceId;
+    const world = withGroup(w.world, 'data-asg', (g) => ({
+      ...g,
+      desiredCapacity: 3,
+      instances: g.instances.filter((i) => i.instanceId !== surge),
+    }));
     const d = decideIn(world);
-    expect({ type: d.action.type, blockedBy: d.blockedBy }).toEqual({
-      type: 'wait',
-      blockedBy: 'capacity-as-expected',
-    });
+    expect(d.action.type).not.toBe('terminate');
   });
 
   test('waits when someone else raised the capacity above one surge instance', async () => {
     const w = await base('exclude');
     const world = withGroup(w.world, 'data-asg', (g) => ({ ...g, desiredCapacity: 5 }));
-    expect(decideIn(world).blockedBy).toBe('capacity-as-expected');
-  });
-
-  test('waits when someone else lowered the capacity below the baseline', async () => {
-    const w = await base('dataSurge');
-    const world = withGroup(w.world, 'data-asg', (g) => ({ ...g, desiredCapacity: 2 }));
     expect(decideIn(world).blockedBy).toBe('capacity-as-expected');
   });
 });

@@ -17,6 +17,7 @@ interface Inst {
   lt: string;
   state: LifecycleState;
   az: string;
+  protected?: boolean;
 }
 interface Group {
   name: string;
@@ -53,6 +54,11 @@ export interface FakeWorldOptions {
   placement?: { data?: string[]; master?: string[] };
   /** Launch template version of the initial instances (default "1"; "2" is the target). */
   lt?: string;
+  /**
+   * The initial instances lack scale-in protection (a group deployed before NewInstancesProtectedFromScaleIn).
+   * Default: every instance is protected, as the construct configures it.
+   */
+  unprotected?: boolean;
 }
 
 export class FakeWorld implements FleetPort, EsPort {
@@ -93,6 +99,7 @@ export class FakeWorld implements FleetPort, EsPort {
         lt,
         state: 'InService' as LifecycleState,
         az: o.placement?.[role]?.[k] ?? (zones ? zones[k % zones.length]! : 'eu-west-1a'),
+        ...(o.unprotected ? { protected: false } : {}),
       })),
       suspended: [],
       tags: {},
@@ -164,7 +171,7 @@ export class FakeWorld implements FleetPort, EsPort {
           healthStatus: 'Healthy',
           launchTemplateVersion: i.lt,
           availabilityZone: i.az,
-          protectedFromScaleIn: false,
+          protectedFromScaleIn: i.protected ?? true,
         })),
         suspendedProcesses: [...g.suspended],
         ...(g.zones ? { availabilityZones: [...g.zones] } : {}),
@@ -193,6 +200,10 @@ export class FakeWorld implements FleetPort, EsPort {
   async resumeProcesses(name: string, p: readonly string[]): Promise<void> {
     const g = this.group(name);
     g.suspended = g.suspended.filter((x) => !p.includes(x));
+  }
+  async setInstanceProtection(name: string, ids: readonly string[], protect: boolean): Promise<void> {
+    this.writes.push(`protect ${name} ${ids.join(',')} ${protect}`);
+    for (const i of this.group(name).instances) if (ids.includes(i.id)) i.protected = protect;
   }
   async setTags(name: string, tags: Readonly<Record<string, string>>): Promise<void> {
     Object.assign(this.group(name).tags, tags);

@@ -9,6 +9,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   ResumeProcessesCommand,
   SetDesiredCapacityCommand,
+  SetInstanceProtectionCommand,
   SuspendProcessesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -111,6 +112,20 @@ export class AutoScalingFleet implements FleetPort {
     await this.client.send(
       new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: [...processes] }),
     );
+  }
+
+  async setInstanceProtection(groupName: string, instanceIds: readonly string[], protect: boolean): Promise<void> {
+    // At most 50 instance ids per call.
+    for (let k = 0; k < instanceIds.length; k += 50) {
+      this.requests++;
+      await this.client.send(
+        new SetInstanceProtectionCommand({
+          AutoScalingGroupName: groupName,
+          InstanceIds: instanceIds.slice(k, k + 50),
+          ProtectedFromScaleIn: protect,
+        }),
+      );
+    }
   }
 
   async setTags(groupName: string, tags: Readonly<Record<string, string>>): Promise<void> {

@@ -15,6 +15,11 @@ export interface GroupState {
   readonly baseline: number;
   /** Instances not terminating or terminated. */
   readonly live: readonly FleetInstance[];
+  /**
+   * How many instances the group runs or is about to run: the desired capacity, or more live instances when someone
+   * lowered it below them (every instance is protected from scale in, so Auto Scaling cannot remove one by itself).
+   */
+  readonly capacity: number;
   /** Live instances launched from another launch template version than the group's target. */
   readonly outdated: readonly FleetInstance[];
   readonly surgeAt?: number;
@@ -50,11 +55,13 @@ export interface Ctx {
 export function groupState(group: FleetGroup, role: AsgRole): GroupState {
   const live = group.instances.filter((i) => !GONE_STATES.has(i.lifecycleState));
   const locked = group.tags[TAG.rollout] !== undefined;
+  const capacity = Math.max(group.desiredCapacity, live.length);
   return {
     group,
     role,
-    baseline: (locked ? numberTag(group, TAG.capacity) : undefined) ?? group.desiredCapacity,
+    baseline: (locked ? numberTag(group, TAG.capacity) : undefined) ?? capacity,
     live,
+    capacity,
     outdated: live.filter((i) => i.launchTemplateVersion !== group.targetLaunchTemplateVersion),
     surgeAt: numberTag(group, TAG.surgeAt),
     locked,
@@ -154,6 +161,11 @@ export function foreignExclusions(ctx: Ctx): { readonly allocation: string[]; re
 export function ownedList(current: string | undefined, add: readonly string[], remove: readonly string[] = []): string {
   const next = [...new Set([...listTag(current), ...add])].filter((n) => !remove.includes(n));
   return formatListTag(next);
+}
+
+/** Live InService instances of a group that Auto Scaling could pick for a scale-in by itself. */
+export function unprotected(g: GroupState): string[] {
+  return g.live.filter((i) => i.lifecycleState === 'InService' && !i.protectedFromScaleIn).map((i) => i.instanceId);
 }
 
 export function suspendedByUs(g: GroupState): string[] {

@@ -24,6 +24,7 @@ import {
   ownedVotingExclusions,
   shardsOnNode,
   suspendedByUs,
+  unprotected,
 } from './context';
 import type { FleetInstance } from './fleet-port';
 import {
@@ -64,6 +65,32 @@ const votingRecord = (ctx: Ctx, add?: string): OwnershipRecord => ({
   tag: TAG.voting,
   value: add ? ownedList(ctx.master.group.tags[TAG.voting], [add]) : NONE,
 });
+
+/** Terminates a live instance of a group (the executor lifts its scale-in protection right before). */
+function terminate(g: GroupState, inst: FleetInstance): Action {
+  return {
+    type: 'terminate',
+    group: g.group.name,
+    instanceId: inst.instanceId,
+    expectedLifecycleState: inst.lifecycleState,
+    decrement: g.live.length <= g.group.desiredCapacity,
+  };
+}
+
+/** Protects every live InService instance of the groups that lacks scale-in protection (setup and cleanup). */
+function protectAll(ctx: Ctx, why: string): Decision | undefined {
+  for (const g of [ctx.data, ctx.master]) {
+    const ids = unprotected(g);
+    if (ids.length) {
+      return act(
+        { type: 'protect', group: g.group.name, instanceIds: ids },
+        `${why}: protecting ${ids.join(', ')} from scale in, so Auto Scaling never picks a node by itself ` +
+          '(only the drained node loses it, right before its termination)',
+      );
+    }
+  }
+  return undefined;
+}
 
 export function decide(observed: Observed, spec: RolloutSpec): Decision {
   if (isUnknown(observed.es))
@@ -117,7 +144,7 @@ export function decide(observed: Observed, spec: RolloutSpec): Decision {
 /** Whether any node still has to be replaced or any step is half done. */
 function workLeft(ctx: Ctx): boolean {
   return (
-    [ctx.data, ctx.master].some((g) => g.outdated.length > 0 || g.group.desiredCapacity !== g.baseline) ||
+    [ctx.data, ctx.master].some((g) => g.outdated.length > 0 || g.capacity !== g.baseline) ||
     ownedExclusions(ctx).length > 0 ||
     ownedVotingExclusions(ctx).length > 0
   );
@@ -127,7 +154,7 @@ function beginTags(ctx: Ctx, g: GroupState): Record<string, string> {
   const toSuspend = ctx.spec.options.suspendProcesses.filter((p) => !g.group.suspendedProcesses.includes(p));
   const tags: Record<string, string> = {
     [TAG.rollout]: ctx.spec.rolloutId,
-    [TAG.capacity]: String(g.group.desiredCapacity),
+    [TAG.capacity]: String(g.capacity),
     [TAG.suspended]: formatListTag(toSuspend),
   };
   if (g.role === 'data' && ctx.spec.options.controlRebalance) {
@@ -216,6 +243,8 @@ function ensureSetup(ctx: Ctx): Decision | undefined {
       );
     }
   }
+  const protect = protectAll(ctx, 'setup');
+  if (protect) return protect;
   for (const g of [ctx.data, ctx.master]) {
     const missing = suspendedByUs(g).filter((p) => !g.group.suspendedProcesses.includes(p));
     if (missing.length) {
@@ -341,7 +370,7 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
   }
 
   // 2. Capacity must be the baseline or one surge instance above it.
-  const desired = g.group.desiredCapacity;
+  const desired = g.capacity;
   if (desired < g.baseline || desired > g.baseline + 1) {
     return wait(
       'capacity-as-expected',
@@ -453,16 +482,16 @@ function continueCandidate(ctx: Ctx, g: GroupState, inst: FleetInstance, pfx = '
       `${pfx}${node} leaves for good: removing it from the voting configuration first`,
     );
   }
-  if (g.group.desiredCapacity !== g.baseline + 1) {
+  if (g.capacity !== g.baseline + 1) {
     return wait(
       'capacity-as-expected',
-      `${node} is ready to go but ${g.group.name} has no surge instance (desired ${g.group.desiredCapacity})`,
+      `${node} is ready to go but ${g.group.name} has no surge instance (desired ${g.capacity})`,
     );
   }
   const gate = runGates(ctx, { step: 'terminate', group: g, node });
   if (gate) return wait(gate.blockedBy, `before terminating ${node}: ${gate.reason}`);
   return act(
-    { type: 'terminate', group: g.group.name, instanceId: node, expectedLifecycleState: inst.lifecycleState },
+    terminate(g, inst),
     `${pfx}${node} holds no data and its replacement has joined: terminating it (desired ${g.baseline + 1} → ${g.baseline})`,
   );
 }
@@ -571,7 +600,7 @@ function landingProblem(ctx: Ctx, g: GroupState, before: ReadonlyMap<string, num
  * (or, after a crash between the tag and the capacity write, start again) a zone-rebalance cycle with a surge.
  */
 function startZoneRebalance(ctx: Ctx, g: GroupState): Decision | undefined {
-  if (!g.locked || g.outdated.length > 0 || g.group.desiredCapacity !== g.baseline) return undefined;
+  if (!g.locked || g.outdated.length > 0 || g.capacity !== g.baseline) return undefined;
   // With AZRebalance active, Auto Scaling balances the group itself; a surge of ours would race with it.
   if (!g.group.suspendedProcesses.includes('AZRebalance')) return undefined;
   const zones = zoneImbalance(ctx, g);
@@ -615,23 +644,16 @@ function rebalanceStopText(g: GroupState): string {
 function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
   const leftovers: string[] = [];
   for (const g of [ctx.data, ctx.master]) {
-    if (g.locked && g.group.desiredCapacity > g.baseline) {
+    if (g.locked && g.capacity > g.baseline) {
       const victim = safeVictim(ctx, g);
       if (victim) {
         return act(
-          {
-            type: 'terminate',
-            group: g.group.name,
-            instanceId: victim.instanceId,
-            expectedLifecycleState: victim.lifecycleState,
-          },
+          terminate(g, victim),
           `${outcome === 'completed' ? 'finishing' : `stopping (${why})`}: removing surge capacity of ${g.group.name} ` +
             `with ${victim.instanceId}, which holds no data`,
         );
       }
-      leftovers.push(
-        `${g.group.name} left at ${g.group.desiredCapacity} instances (baseline ${g.baseline}): every node holds data`,
-      );
+      leftovers.push(`${g.group.name} left at ${g.capacity} instances (baseline ${g.baseline}): every node holds data`);
     }
   }
   const owned = ownedExclusions(ctx);
@@ -693,6 +715,8 @@ function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
       );
     }
   }
+  const protect = protectAll(ctx, `cleanup (${outcome})`);
+  if (protect) return protect;
   const groups = [ctx.master, ctx.data].filter((g) => g.locked).map((g) => g.group.name);
   const result = tagValue(formatResult(outcome, ctx.spec));
   const note = leftovers.length ? `; ${leftovers.join('; ')}` : '';

@@ -54,6 +54,11 @@ export interface FleetPort {
   terminateInstance(instanceId: string, shouldDecrementDesiredCapacity: boolean): Promise<void>;
   suspendProcesses(groupName: string, processes: readonly string[]): Promise<void>;
   resumeProcesses(groupName: string, processes: readonly string[]): Promise<void>;
+  /**
+   * SetInstanceProtection (scale-in protection) on instances of one group. The Elasticsearch groups protect every
+   * instance; the orchestrator lifts it only on the instance it is about to terminate. Idempotent.
+   */
+  setInstanceProtection(groupName: string, instanceIds: readonly string[], protect: boolean): Promise<void>;
   /** Create or overwrite group tags. */
   setTags(groupName: string, tags: Readonly<Record<string, string>>): Promise<void>;
   deleteTags(groupName: string, keys: readonly string[]): Promise<void>;

@@ -152,7 +152,7 @@ export const noShardActivity: Predicate = {
 };
 
 function groupPresence(ctx: Ctx, g: GroupState): string | undefined {
-  const desired = g.group.desiredCapacity;
+  const desired = g.capacity;
   if (g.live.length !== desired) return `${g.group.name} has ${g.live.length} live instances, desired ${desired}`;
   for (const i of g.live) {
     if (i.lifecycleState !== 'InService') return `${i.instanceId} is ${i.lifecycleState}`;
@@ -273,7 +273,7 @@ export const dataNodesFirst: Predicate = {
     if (subject.group?.role !== 'master') return na('not a master step');
     const d = ctx.data;
     if (d.outdated.length) return block(`${d.outdated.length} data node(s) still outdated`);
-    if (d.group.desiredCapacity !== d.baseline) return block('the data group still has surge capacity');
+    if (d.capacity !== d.baseline) return block('the data group still has surge capacity');
     return pass;
   },
 };
@@ -459,8 +459,21 @@ export const DECISION_RULES: ReadonlyArray<Pick<Predicate, 'name' | 'checks' | '
     source: 'checklist 16',
   },
   {
+    name: 'scale-in-protected',
+    checks:
+      'every live InService instance of both groups is protected from scale in (protected with the lock, again in ' +
+      'the cleanup); the executor lifts it only on the instance it terminates, right before the termination',
+    why:
+      'a scale-in by Auto Scaling (a lowered desired capacity, AZRebalance) terminates a node of its own choice, ' +
+      'undrained, possibly the half-drained one: documents lost',
+    source: 'issue 12 finding 1',
+  },
+  {
     name: 'capacity-as-expected',
-    checks: 'desired capacity is the baseline or the baseline + 1 (one surge instance)',
+    checks:
+      'the group runs the baseline or the baseline + 1 (one surge instance): the desired capacity, or more live ' +
+      'instances when someone lowered it (protected instances stay; the extra one is removed like a surge, drained, ' +
+      'without a decrement)',
     why: 'anything else was changed by someone else; never guess which instance to remove',
     source: 'checklist 9, 10',
   },

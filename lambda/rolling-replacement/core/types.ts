@@ -195,7 +195,15 @@ export type Action =
       readonly instanceId: string;
       /** The executor re-reads the instance and terminates only if it is still in this state. */
       readonly expectedLifecycleState: string;
+      /**
+       * Lower the desired capacity with it (ShouldDecrementDesiredCapacity). False when the group already runs more
+       * instances than it desires (someone lowered it; protection kept Auto Scaling from picking one): Auto Scaling
+       * then launches no replacement, and the decrement would go below what the group desires. Default true.
+       */
+      readonly decrement?: boolean;
     }
+  /** Scale-in protection on live instances that lack it (the executor lifts it only on an instance it terminates). */
+  | { readonly type: 'protect'; readonly group: string; readonly instanceIds: readonly string[] }
   | {
       readonly type: 'clear-exclusion';
       readonly nodes: readonly string[];

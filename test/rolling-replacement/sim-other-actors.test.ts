@@ -1,0 +1,61 @@
+/**
+ * End to end in the simulator: the orchestrator among other actors (issue 12), with the simulator's fault kinds.
+ */
+import { parseScenario, runScenario } from '../../sim';
+import type { Report } from '../../sim';
+
+const GiB = 1024 ** 3;
+
+function scenario(name: string, extra: Record<string, unknown> = {}, cluster: Record<string, unknown> = {}) {
+  return parseScenario(
+    {
+      name,
+      seed: 3,
+      model: { bootSeconds: 120, joinSeconds: 20, pollSeconds: 30 },
+      cluster: {
+        version: '8.18.2',
+        masters: 3,
+        dataNodes: 3,
+        diskBytesPerDataNode: 200 * GiB,
+        indices: [{ name: 'logs-2026.11.19', shards: 3, replicas: 1, docs: 3_000_000, bytes: 24 * GiB }],
+        ...cluster,
+      },
+      change: { version: '8.19.3' },
+      limits: { maxSimulatedSeconds: 172800 },
+      ...extra,
+    },
+    name,
+  );
+}
+
+const sim = (r: Report, kind: string) => r.steps.filter((s) => s.action === `sim:${kind}`);
+
+describe('Auto Scaling never picks a node by itself (finding 1)', () => {
+  test.each([300, 900])(
+    'someone lowers the data group by one at %i s: every instance is protected, nothing holding data is scaled in, the roll completes',
+    async (at) => {
+      // Without replicas a node picked by Auto Scaling takes its documents with it.
+      const r = await runScenario(
+        scenario(
+          'scale-in',
+          { faults: [{ kind: 'scale-in', at, role: 'data', count: 1 }] },
+          {
+            indices: [{ name: 'logs-2026.11.19', shards: 3, replicas: 0, docs: 3_000_000, bytes: 24 * GiB }],
+          },
+        ),
+        { http: false },
+      );
+      expect({ outcome: r.outcome, documentsLost: r.documentsLost, secondsRed: r.secondsRed }).toEqual({
+        outcome: 'completed',
+        documentsLost: 0,
+        secondsRed: 0,
+      });
+      // The only instance Auto Scaling may pick is one still booting (protection starts once InService): never an
+      // initial node, which holds data.
+      const initial = new Set(['i-00000000000000004', 'i-00000000000000005', 'i-00000000000000006']);
+      for (const s of sim(r, 'asg-scale-in')) expect(initial.has(s.node!)).toBe(false);
+      expect(r.finalVersions).toEqual({ '8.19.3': 6 });
+      expect(r.steps.some((s) => s.action === 'protect')).toBe(true);
+    },
+  );
+});
