@@ -77,7 +77,10 @@ export const FaultSchema = z.discriminatedUnion('kind', [
     kind: z.literal('task'),
     at: seconds,
     node: instanceId,
-    action: z.string().regex(/^[a-z_]+:[a-z_/\][*]+$/, 'must be a task action like "indices:data/write/reindex"'),
+    /** A transport action (`indices:data/write/reindex`) or a persistent task's (`xpack/transform[c]`, no colon). */
+    action: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]*(:|\/)[a-z0-9_/\][*-]+$/, 'must be a task action like "indices:data/write/reindex"'),
     seconds: z.number().positive(),
   }),
 ]);

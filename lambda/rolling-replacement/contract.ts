@@ -31,6 +31,8 @@ export const RolloutPropertiesSchema = z
     Method: z.enum(['drain', 'handoff', 'auto']).optional(),
     /** rollout.maxSurge; absent in templates written before it existed (then 1). */
     MaxSurge: digits.optional(),
+    /** Bound of the wait for long-running tasks on a node before it is terminated (in-flight-tasks); absent: 3600. */
+    InFlightTaskTimeoutSeconds: digits.optional(),
   })
   .strict();
 export type RolloutProperties = z.infer<typeof RolloutPropertiesSchema>;
@@ -64,6 +66,9 @@ export function specFromProperties(
       joinTimeoutSeconds: Number(p.JoinTimeoutSeconds),
       ...(p.Method ? { method: p.Method } : {}),
       ...(p.MaxSurge ? { maxSurge: Math.max(1, Number(p.MaxSurge)) } : {}),
+      ...(p.InFlightTaskTimeoutSeconds !== undefined
+        ? { inFlightTaskTimeoutSeconds: Number(p.InFlightTaskTimeoutSeconds) }
+        : {}),
     },
   };
 }

@@ -77,6 +77,11 @@ export async function execute(
     case 'wait-for-join':
       if (action.since !== undefined) await fleet.setTags(action.group, { [TAG.joinWait]: String(action.since) });
       return {};
+    case 'wait-for-tasks':
+      if (action.since !== undefined) {
+        await fleet.setTags(action.group, { [TAG.tasksWait]: `${action.node}@${Math.floor(action.since)}` });
+      }
+      return {};
     case 'joined':
       await fleet.deleteTags(action.group, [TAG.joinWait]);
       return {};
@@ -186,7 +191,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
   if (!input.dryRun) {
     try {
       const r = await execute(a, es, fleet);
-      executed = !r.skipped && !['wait', 'wait-for-join', 'wait-for-drain', 'done'].includes(a.type);
+      executed = !r.skipped && !['wait', 'wait-for-join', 'wait-for-drain', 'wait-for-tasks', 'done'].includes(a.type);
       terminated = r.terminated;
       if (r.skipped) reason = `${reason}; ${r.skipped}`;
     } catch (e) {

@@ -79,6 +79,12 @@ export interface RollingReplacementProps {
   /** A replacement must join within this time or the rollout fails and cleans up. @default 30 minutes */
   readonly joinTimeout?: Duration;
   /**
+   * Longest wait for long-running tasks (reindex, update/delete by query, force merge) on a node before the roll
+   * terminates it; after it, the roll proceeds only for tasks Elasticsearch resumes by itself (in-flight-tasks).
+   * @default 1 hour
+   */
+  readonly inFlightTaskTimeout?: Duration;
+  /**
    * Identity of a rollout: a new value creates a new WaitCondition (a WaitCondition waits only when created).
    * @default a hash of both launch templates' data (as resolved when this construct is created), targetVersion and
    * rollout.timeoutHours
@@ -388,6 +394,7 @@ export class RollingReplacement extends Construct {
       JoinTimeoutSeconds: String((props.joinTimeout ?? Duration.minutes(30)).toSeconds()),
       Method: rollout.method ?? 'auto',
       MaxSurge: String(rollout.maxSurge ?? 1),
+      InFlightTaskTimeoutSeconds: String((props.inFlightTaskTimeout ?? Duration.hours(1)).toSeconds()),
     };
     this.customResource = new CustomResource(this, 'Rollout', {
       serviceToken: provider.serviceToken,

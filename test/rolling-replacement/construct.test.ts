@@ -97,6 +97,29 @@ describe('RollingReplacement construct', () => {
     });
   });
 
+  test('the in-flight task bound reaches the handlers (1 h by default), and older properties without it still parse', () => {
+    template.hasResourceProperties('Custom::RollingReplacement', { InFlightTaskTimeoutSeconds: '3600' });
+    const props = Object.values(template.findResources('Custom::RollingReplacement'))[0]!.Properties as Record<
+      string,
+      unknown
+    >;
+    // As CloudFormation passes them: tokens resolved, every value a string.
+    const { ServiceToken: _token, ServiceTimeout: _timeout, ...own } = props;
+    const plain: Record<string, unknown> = {
+      ...own,
+      StateMachineArn: 'arn:aws:states:x',
+      WaitHandleUrl: '',
+      DataGroupName: 'data-asg',
+      MasterGroupName: 'master-asg',
+      DataLaunchTemplateVersion: '2',
+    };
+    const parse = (p: Record<string, unknown>) =>
+      specFromProperties(parseProperties({ ...p, MasterLaunchTemplateVersion: '2' }, 'test'), 'roll').options;
+    expect(parse({ ...plain, InFlightTaskTimeoutSeconds: '600' }).inFlightTaskTimeoutSeconds).toBe(600);
+    const { InFlightTaskTimeoutSeconds: _omitted, ...older } = plain;
+    expect(parse(older).inFlightTaskTimeoutSeconds).toBe(3600);
+  });
+
   test('the workflow is a Standard state machine: reconcile → choice → wait loop', () => {
     const machines = template.findResources('AWS::StepFunctions::StateMachine', {
       Properties: { StateMachineType: 'STANDARD' },

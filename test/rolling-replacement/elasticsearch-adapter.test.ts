@@ -104,6 +104,24 @@ function fakeEs(overrides: Record<string, { status: number; body: unknown }> = {
         ],
       },
     }),
+    'GET /_tasks': () => ({
+      status: 200,
+      body: {
+        tasks: [
+          {
+            node: 'aaa',
+            id: 1001,
+            type: 'transport',
+            action: 'indices:data/write/reindex',
+            start_time_in_millis: 1764633600000,
+            running_time_in_nanos: 120_500_000_000,
+            cancellable: true,
+            cancelled: false,
+            headers: {},
+          },
+        ],
+      },
+    }),
     'PUT /_cluster/settings': () => ({ status: 200, body: { acknowledged: true } }),
     'POST /_cluster/voting_config_exclusions': () => ({ status: 200, body: {} }),
     'DELETE /_cluster/voting_config_exclusions': () => ({ status: 200, body: {} }),
@@ -180,6 +198,17 @@ describe('Elasticsearch adapter over HTTP (real client, loopback)', () => {
     expect(view.votingExclusions).toEqual(['i-old']);
     expect(view.rebalanceEnable).toEqual({ persistent: 'none', transient: null });
     expect(view.lowWatermark).toBeCloseTo(0.85);
+  });
+
+  test('long-running tasks come from _tasks filtered to the in-flight actions, each on its node by name', async () => {
+    const f = fakeEs();
+    const view = (await withServer(f, (a) => a.observe())) as EsView;
+    expect(view.tasks).toEqual([
+      { id: 'aaa:1001', node: 'i-a', action: 'indices:data/write/reindex', runningSeconds: 120.5 },
+    ]);
+    const url = decodeURIComponent(f.urls.find((u) => u.startsWith('GET /_tasks'))!);
+    expect(url).toContain('actions=indices:data/write/reindex*,indices:data/write/update/byquery*');
+    expect(url).toContain('group_by=none');
   });
 
   test('a 503 during a master failover becomes unknown, not an exception', async () => {

@@ -4,16 +4,18 @@
  * lambda/shared/es-client.ts; tests pass a plain client to the simulator on 127.0.0.1).
  *
  * Endpoints: GET _cluster/health (wait_for_events=languid), _nodes, _cat/nodes, _cat/allocation, _cat/shards,
- * _cluster/settings, _cluster/state/metadata; POST _cluster/allocation/explain; PUT _cluster/settings;
+ * _cluster/settings, _cluster/state/metadata, _tasks (long-running actions only); POST _cluster/allocation/explain; PUT _cluster/settings;
  * POST/DELETE _cluster/voting_config_exclusions. Transient failures (timeouts, connection errors, 503, 5xx, 408
  * outside health) become Unknown, never an exception the caller has to classify.
  */
 import type { Client } from '@elastic/elasticsearch';
 import type { EsPort } from '../core/es-port';
+import { IN_FLIGHT_TASK_ACTIONS } from '../core/in-flight-tasks';
 import { versionBlockedByLayout } from '../core/layout';
 import type {
   ClusterHealthView,
   EsNodeView,
+  EsTaskView,
   EsView,
   NodeDecision,
   ShardCopy,
@@ -131,7 +133,7 @@ export class ElasticsearchAdapter implements EsPort {
       undefined,
       { ignore: [408] },
     );
-    const [nodesInfo, catNodes, allocation, catShards, settings, state] = await Promise.all([
+    const [nodesInfo, catNodes, allocation, catShards, settings, state, tasks] = await Promise.all([
       this.call<Json>('GET', '/_nodes'),
       this.call<Json[]>('GET', '/_cat/nodes', { format: 'json', h: 'name,id,master,node.role', full_id: true }),
       this.call<Json[]>('GET', '/_cat/allocation', { format: 'json', bytes: 'b' }),
@@ -140,6 +142,11 @@ export class ElasticsearchAdapter implements EsPort {
       // Only the few fields needed: a real cluster's metadata (mappings, templates) can be tens of MB.
       this.call<Json>('GET', '/_cluster/state/metadata,nodes', {
         filter_path: 'metadata.cluster_coordination,nodes.*.name',
+      }),
+      this.call<Json>('GET', '/_tasks', {
+        actions: IN_FLIGHT_TASK_ACTIONS.join(','),
+        group_by: 'none',
+        detailed: false,
       }),
     ]);
     // A node that did not answer _nodes is missing from it, yet a member: the view would be wrong, so it is unknown.
@@ -203,6 +210,14 @@ export class ElasticsearchAdapter implements EsPort {
     const coordination = (state.metadata as Json | undefined)?.cluster_coordination as Json | undefined;
     const exclusions = (coordination?.voting_config_exclusions as Json[] | undefined) ?? [];
     const committed = coordination?.last_committed_config as string[] | undefined;
+    const nameOf = new Map(nodes.map((n) => [n.id, n.name]));
+    const taskViews: EsTaskView[] = ((tasks.tasks as Json[] | undefined) ?? []).map((t) => ({
+      id: `${String(t.node)}:${String(t.id)}`,
+      // A task on a node that is not a member (it just left) keeps its id: it matches no node to terminate.
+      node: nameOf.get(String(t.node)) ?? String(t.node),
+      action: String(t.action),
+      runningSeconds: num(t.running_time_in_nanos) / 1e9,
+    }));
     const view: EsView = {
       health,
       nodes,
@@ -219,6 +234,7 @@ export class ElasticsearchAdapter implements EsPort {
       lowWatermark: parseWatermark(
         transient[LOW_WATERMARK_KEY] ?? persistent[LOW_WATERMARK_KEY] ?? defaults[LOW_WATERMARK_KEY],
       ),
+      tasks: taskViews,
     };
     return { ...view, explanations: await this.explain(view) };
   }

@@ -36,6 +36,7 @@ import {
   strictlyDrained,
   versionPathAllowed,
 } from './predicates';
+import { inFlightTasks } from './in-flight-tasks';
 import { bestRemovalZones } from './zone-order';
 import { NONE, TAG, formatListTag, numberTag, tagValue } from './tags';
 import {
@@ -285,8 +286,8 @@ function bytesOn(ctx: Ctx, node: string): number {
 /**
  * Next candidate: for outdated nodes, in a zone from which the roll ends balanced for any zone Auto Scaling picks
  * among the emptiest on the next surges (zone-order.ts; no zone-rebalance cycle, and AZRebalance has nothing to "fix"
- * by terminating a node that holds data); then in the Availability Zone with the most live instances; then masters
- * other than the elected one; then fewest bytes; then id.
+ * by terminating a node that holds data); then one running no long task (in-flight-tasks); then in the Availability
+ * Zone with the most live instances; then masters other than the elected one; then fewest bytes; then id.
  */
 function pickCandidate(ctx: Ctx, g: GroupState, candidates: readonly FleetInstance[]): string | undefined {
   const perZone = new Map<string, number>();
@@ -295,6 +296,8 @@ function pickCandidate(ctx: Ctx, g: GroupState, candidates: readonly FleetInstan
   const preferred = candidates === g.outdated ? removalZones(ctx, g, joined) : undefined;
   const key = (i: FleetInstance) => [
     preferred && !preferred.has(i.availabilityZone) ? 1 : 0,
+    // A node running a long task goes later: the task may have ended by then (in-flight-tasks).
+    (ctx.es.tasks ?? []).some((t) => t.node === i.instanceId) ? 1 : 0,
     -(perZone.get(i.availabilityZone) ?? 0),
     i.instanceId === ctx.es.electedMaster ? 1 : 0,
     bytesOn(ctx, i.instanceId),
@@ -307,6 +310,7 @@ function pickCandidate(ctx: Ctx, g: GroupState, candidates: readonly FleetInstan
         a.k[1]! - b.k[1]! ||
         a.k[2]! - b.k[2]! ||
         a.k[3]! - b.k[3]! ||
+        a.k[4]! - b.k[4]! ||
         a.i.instanceId.localeCompare(b.i.instanceId),
     )[0]?.i.instanceId;
 }
@@ -488,11 +492,14 @@ function continueCandidate(ctx: Ctx, g: GroupState, inst: FleetInstance, pfx = '
       `${node} is ready to go but ${g.group.name} has no surge instance (desired ${g.capacity})`,
     );
   }
+  const tasks = inFlightTasks(ctx, g, node);
+  if (tasks.decision) return tasks.decision;
   const gate = runGates(ctx, { step: 'terminate', group: g, node });
   if (gate) return wait(gate.blockedBy, `before terminating ${node}: ${gate.reason}`);
   return act(
     terminate(g, inst),
-    `${pfx}${node} holds no data and its replacement has joined: terminating it (desired ${g.baseline + 1} → ${g.baseline})`,
+    `${pfx}${node} holds no data and its replacement has joined: terminating it (desired ${g.baseline + 1} → ${g.baseline})` +
+      (tasks.note ?? ''),
   );
 }
 
@@ -647,10 +654,12 @@ function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
     if (g.locked && g.capacity > g.baseline) {
       const victim = safeVictim(ctx, g);
       if (victim) {
+        const tasks = inFlightTasks(ctx, g, victim.instanceId);
+        if (tasks.decision) return tasks.decision;
         return act(
           terminate(g, victim),
           `${outcome === 'completed' ? 'finishing' : `stopping (${why})`}: removing surge capacity of ${g.group.name} ` +
-            `with ${victim.instanceId}, which holds no data`,
+            `with ${victim.instanceId}, which holds no data${tasks.note ?? ''}`,
         );
       }
       leftovers.push(`${g.group.name} left at ${g.capacity} instances (baseline ${g.baseline}): every node holds data`);

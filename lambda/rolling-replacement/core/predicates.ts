@@ -486,6 +486,15 @@ export const DECISION_RULES: ReadonlyArray<Pick<Predicate, 'name' | 'checks' | '
     source: 'checklist 16, 23 [IH ABANDON on timeout]',
   },
   {
+    name: 'in-flight-tasks',
+    checks:
+      'the node about to be terminated runs no long-running task (_tasks: reindex, update/delete by query, force ' +
+      'merge); the wait is bounded by inFlightTaskTimeoutSeconds, counted from when it began, after which the roll ' +
+      'proceeds only if every task left is one Elasticsearch resumes or retries by itself (persistent tasks, recoveries)',
+    why: 'a terminated node kills the tasks it runs: a reindex or update by query stops half done and is not resumed',
+    source: 'issue 23',
+  },
+  {
     name: 'one-rollout-at-a-time',
     checks: 'a cluster holds one rollout lock (tag elk-cdk:rollout); a newer rollout adopts it',
     why: 'two workflows acting on one cluster could remove two nodes at once',

@@ -26,6 +26,11 @@ export const TAG = {
    */
   zoneRebalance: 'elk-cdk:rollout-zone-rebalance',
   /**
+   * When the wait for long-running tasks on the node about to be terminated began: "<node>@<seconds>" (in-flight-tasks;
+   * a mark naming another node is stale, so each node gets its own bound).
+   */
+  tasksWait: 'elk-cdk:rollout-tasks-wait',
+  /**
    * Allocation exclusions this rollout wrote (data group; node names, comma-separated, "-" for none). Only these are
    * ever cleared; any other entry is an operator's (or another tool's) and is left alone.
    */
@@ -51,6 +56,7 @@ export const ROLLOUT_TAGS: readonly string[] = [
   TAG.surgeAt,
   TAG.joinWait,
   TAG.zoneRebalance,
+  TAG.tasksWait,
   TAG.excluded,
   TAG.voting,
   TAG.failed,

@@ -74,6 +74,17 @@ export interface UnassignedExplanation {
   readonly nodeDecisions: readonly NodeDecision[];
 }
 
+/** One running task from `_tasks` (issue #23): work a node's termination would kill. */
+export interface EsTaskView {
+  /** `<node id>:<number>`, as `_tasks` names it. */
+  readonly id: string;
+  /** Name of the node the task runs on (= instance id). */
+  readonly node: string;
+  /** Transport action, e.g. `indices:data/write/reindex`. */
+  readonly action: string;
+  readonly runningSeconds: number;
+}
+
 export interface EsView {
   readonly health: ClusterHealthView;
   readonly nodes: readonly EsNodeView[];
@@ -94,6 +105,11 @@ export interface EsView {
   readonly rebalanceEnable: { readonly persistent: string | null; readonly transient: string | null };
   /** Low disk watermark as a fraction (0.85 by default). */
   readonly lowWatermark: number;
+  /**
+   * Running long-running tasks (`_tasks` filtered to IN_FLIGHT_TASK_ACTIONS, see in-flight-tasks.ts); absent when not
+   * observed (then the roll does not wait for tasks).
+   */
+  readonly tasks?: readonly EsTaskView[];
 }
 
 export interface Observed {
@@ -119,6 +135,11 @@ export interface RolloutOptions {
   readonly method: 'drain' | 'handoff' | 'auto';
   /** rollout.maxSurge: data nodes surged and drained at once (masters always one). Default 1. */
   readonly maxSurge: number;
+  /**
+   * Seconds the roll waits for long-running tasks on a node before terminating it (in-flight-tasks); after that it
+   * proceeds only when every task left is one Elasticsearch resumes or retries by itself. Default 3600.
+   */
+  readonly inFlightTaskTimeoutSeconds: number;
 }
 
 export const DEFAULT_OPTIONS: RolloutOptions = {
@@ -128,6 +149,7 @@ export const DEFAULT_OPTIONS: RolloutOptions = {
   maxVotingExclusions: 10,
   method: 'auto',
   maxSurge: 1,
+  inFlightTaskTimeoutSeconds: 3600,
 };
 
 export interface RolloutSpec {
@@ -188,6 +210,15 @@ export type Action =
       readonly record: OwnershipRecord;
     }
   | { readonly type: 'wait-for-drain'; readonly node: string; readonly shardsLeft: number; readonly bytesLeft: number }
+  | {
+      readonly type: 'wait-for-tasks';
+      readonly group: string;
+      readonly node: string;
+      /** The tasks waited for, e.g. "indices:data/write/reindex (i-…:1001, running 120 s)". */
+      readonly tasks: readonly string[];
+      /** Set when this wait just began: written as the group's task-wait mark (the bound counts from it). */
+      readonly since?: number;
+    }
   | { readonly type: 'voting-exclusion'; readonly node: string; readonly record: OwnershipRecord }
   | {
       readonly type: 'terminate';
