@@ -29,6 +29,8 @@ export interface StepResult {
   readonly state: DrainState;
   readonly done: boolean;
   readonly decision: DrainDecision;
+  /** Whether this step sent a heartbeat (before its decision, which then still acts). */
+  readonly heartbeat?: boolean;
 }
 
 export async function drainStep(s: DrainState, ports: StepPorts, now: number): Promise<StepResult> {
@@ -51,24 +53,33 @@ export async function drainStep(s: DrainState, ports: StepPorts, now: number): P
   } catch (e) {
     observed = (e as Error).message || String(e);
   }
-  const d = decideDrain(observed, s, now);
-  ports.log({
-    component: 'termination-drain',
-    instanceId: s.instanceId,
-    group: s.groupName,
-    decision: d.action.kind,
-    reason: d.reason,
-    ...(d.blockedBy ? { blockedBy: d.blockedBy } : {}),
-    ...(d.impossible ? { drainImpossible: d.impossible } : {}),
-  });
-  if (d.impossible) await ports.putMetric('DrainImpossible', 1);
+  const logLine = (d: DrainDecision) =>
+    ports.log({
+      component: 'termination-drain',
+      instanceId: s.instanceId,
+      group: s.groupName,
+      decision: d.action.kind,
+      reason: d.reason,
+      ...(d.blockedBy ? { blockedBy: d.blockedBy } : {}),
+      ...(d.impossible ? { drainImpossible: d.impossible } : {}),
+    });
+  let d = decideDrain(observed, s, now);
   let next = s;
+  let heartbeat = false;
+  if (d.action.kind === 'heartbeat') {
+    // The heartbeat does not use up the step: with a short heartbeat timeout every step would be one, and the drain
+    // would never be completed. Decide again with the new heartbeat time and act on that too.
+    logLine(d);
+    await ports.hook.heartbeat(s);
+    next = { ...s, lastHeartbeatAt: now };
+    heartbeat = true;
+    d = decideDrain(observed, next, now);
+    if (d.action.kind === 'heartbeat') return { state: next, done: false, decision: d, heartbeat };
+  }
+  logLine(d);
+  if (d.impossible) await ports.putMetric('DrainImpossible', 1);
   const a = d.action;
   switch (a.kind) {
-    case 'heartbeat':
-      await ports.hook.heartbeat(s);
-      next = { ...s, lastHeartbeatAt: now };
-      break;
     case 'exclude':
       await ports.es.addAllocationExclusion(s.instanceId);
       break;
@@ -88,5 +99,5 @@ export async function drainStep(s: DrainState, ports: StepPorts, now: number): P
     case 'done':
       break;
   }
-  return { state: next, done: a.kind === 'done', decision: d };
+  return { state: next, done: a.kind === 'done', decision: d, ...(heartbeat ? { heartbeat } : {}) };
 }

@@ -42,7 +42,7 @@ export interface TerminationDrainProps {
 /**
  * Every termination of an Elasticsearch instance drains it first, whoever starts it: a termination lifecycle hook on
  * the master and data groups holds the instance (Terminating:Wait, still in the cluster); EventBridge starts a Step
- * Functions workflow per lifecycle action that calls the drain step (lambda/termination-drain) until the node is
+ * Functions workflow per lifecycle action (one execution, named after the instance and the action) that calls the drain step (lambda/termination-drain) until the node is
  * drained, continues the termination, and cleans up its exclusions once the node has left. Terminations by the
  * rolling replacement (already drained) pass at once. AZRebalance stays suspended on both groups: a rebalance would
  * terminate a node only to launch one in another zone.
@@ -210,7 +210,7 @@ export class TerminationDrain extends Construct {
           LifecycleHookName: [DRAIN_HOOK_NAME],
         },
       },
-      targets: [new targets.SfnStateMachine(this.stateMachine)],
+      targets: [new targets.SfnStateMachine(this.starter(poll))],
     });
 
     // AZRebalance stays suspended (CloudFormation has no property for it): a rebalance terminates to relaunch.
@@ -236,6 +236,41 @@ export class TerminationDrain extends Construct {
       suspend.node.addDependency(g);
     }
     this.acknowledge(groupArns);
+  }
+
+  /**
+   * One drain per lifecycle action: EventBridge delivers at least once, so its target is a one-step state machine
+   * that starts the drain workflow under the name "<instance id>-<lifecycle action token>". A repeated delivery
+   * finds that execution (running: the same one is returned; finished: ExecutionAlreadyExists, caught) and starts
+   * nothing; a new lifecycle action of the same instance (a later termination) gets its own drain.
+   */
+  private starter(poll: Duration): sfn.StateMachine {
+    const start = new tasks.StepFunctionsStartExecution(this, 'StartDrainOncePerAction', {
+      stateMachine: this.stateMachine,
+      name: sfn.JsonPath.format(
+        '{}-{}',
+        sfn.JsonPath.stringAt('$.detail.EC2InstanceId'),
+        sfn.JsonPath.stringAt('$.detail.LifecycleActionToken'),
+      ),
+      input: sfn.TaskInput.fromJsonPathAt('$'),
+      integrationPattern: sfn.IntegrationPattern.REQUEST_RESPONSE,
+    });
+    start.addRetry({ errors: ['StepFunctions.SfnException'], interval: poll, maxAttempts: 3 });
+    start.addCatch(new sfn.Succeed(this, 'AlreadyDraining'), {
+      errors: ['StepFunctions.ExecutionAlreadyExistsException'],
+    });
+    return new sfn.StateMachine(this, 'Starter', {
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
+      timeout: Duration.minutes(15),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'StarterLogs', {
+          retention: logs.RetentionDays.THREE_MONTHS,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        level: sfn.LogLevel.ALL,
+      },
+    });
   }
 
   private acknowledge(groupArns: string[]): void {

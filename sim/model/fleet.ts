@@ -21,6 +21,8 @@ export interface Instance {
   terminatedAt?: number;
   /** Launched by AZRebalance (one extra instance before one in a crowded zone is terminated). */
   rebalanceLaunch?: boolean;
+  /** While a termination hook holds the instance: when its lifecycle action began and when it times out. */
+  hookAction?: { readonly startedAt: number; timeoutAt: number };
 }
 
 export interface Group {

@@ -342,7 +342,11 @@ export class World {
         return;
       case 'hook-timeout': {
         const inst = this.instances.get(ev.id);
-        if (inst?.lifecycle === 'Terminating:Wait') this.proceedTermination(inst);
+        // A heartbeat moved the timeout: this event is stale (a later one is queued).
+        if (inst?.lifecycle === 'Terminating:Wait' && this.now >= (inst.hookAction?.timeoutAt ?? 0)) {
+          this.note('hook-timeout', inst.id, 'the termination lifecycle action timed out: the instance terminates');
+          this.proceedTermination(inst);
+        }
         return;
       }
     }
@@ -583,6 +587,7 @@ export class World {
       // The termination lifecycle hook holds the instance (still running, still in the cluster) until it is
       // completed or its heartbeat timeout passes.
       inst.lifecycle = 'Terminating:Wait';
+      inst.hookAction = { startedAt: this.now, timeoutAt: this.now + hook.heartbeatTimeoutSeconds };
       this.queue.push(this.now + hook.heartbeatTimeoutSeconds, { kind: 'hook-timeout', id: inst.id });
       this.terminated.push(inst.id);
       return;
@@ -590,6 +595,21 @@ export class World {
     inst.lifecycle = 'Terminating';
     this.terminated.push(inst.id);
     this.stopInstance(inst);
+  }
+
+  /**
+   * RecordLifecycleActionHeartbeat: the held instance waits another heartbeat timeout, but never past Auto Scaling's
+   * limit for one lifecycle action (48 h, or 100 × the heartbeat timeout when that is shorter).
+   */
+  recordLifecycleActionHeartbeat(instanceId: string): void {
+    const inst = this.instances.get(instanceId);
+    const hook = inst?.group.terminationHook;
+    if (inst?.lifecycle !== 'Terminating:Wait' || !inst.hookAction || !hook) {
+      throw new FleetError('ValidationError', `No active Lifecycle Action found with instance ID ${instanceId}`);
+    }
+    const limit = inst.hookAction.startedAt + Math.min(48 * 3600, 100 * hook.heartbeatTimeoutSeconds);
+    inst.hookAction.timeoutAt = Math.min(limit, this.now + hook.heartbeatTimeoutSeconds);
+    this.queue.push(inst.hookAction.timeoutAt, { kind: 'hook-timeout', id: inst.id });
   }
 
   /** CompleteLifecycleAction (CONTINUE) on an instance held by a termination hook. */

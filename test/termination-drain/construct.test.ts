@@ -33,8 +33,22 @@ describe('TerminationDrain in the cluster stack', () => {
         'detail-type': ['EC2 Instance-terminate Lifecycle Action'],
         detail: { LifecycleHookName: [DRAIN_HOOK_NAME], AutoScalingGroupName: Match.anyValue() },
       },
-      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('TerminationDrainWorkflow') } })],
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('TerminationDrainStarter') } })],
     });
+  });
+
+  it('starts one drain execution per lifecycle action: named after the instance and the token, a repeat caught', () => {
+    const [starter] = Object.entries(resourcesOf(s, 'AWS::StepFunctions::StateMachine')).filter(([id]) =>
+      id.includes('TerminationDrainStarter'),
+    );
+    const def = JSON.stringify(starter![1].Properties!.DefinitionString);
+    expect(def).toContain('states:::states:startExecution');
+    expect(def).not.toContain('startExecution.sync');
+    expect(def).toContain(
+      String.raw`\"Name.$\":\"States.Format('{}-{}', $.detail.EC2InstanceId, $.detail.LifecycleActionToken)\"`,
+    );
+    expect(def).toContain('StepFunctions.ExecutionAlreadyExistsException');
+    expect(def).toMatch(/TerminationDrainWorkflow/);
   });
 
   it('lets the step complete and heartbeat lifecycle actions of these two groups only', () => {
