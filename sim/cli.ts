@@ -1,7 +1,9 @@
 import { EsApi } from './es/api';
 import { startEsServer } from './es/server';
 import { createSimulation, Report, runScenario } from './runner';
-import { loadScenario, ScenarioError } from './scenario';
+import { loadScenario, type RolloutChoice, ScenarioError } from './scenario';
+
+const ROLLOUT_METHODS = ['drain', 'handoff', 'auto'] as const;
 import { DEFAULT_STRATEGY, STRATEGIES } from './strategies';
 
 /**
@@ -11,7 +13,7 @@ import { DEFAULT_STRATEGY, STRATEGIES } from './strategies';
 
 /** `sim run` without the process: returns the exit code. */
 export async function simRun(
-  opts: { scenario: string; strategy?: string; seed?: number; json?: boolean },
+  opts: { scenario: string; strategy?: string; seed?: number; json?: boolean; method?: string; maxSurge?: number },
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
@@ -23,7 +25,21 @@ export async function simRun(
       err(`elkctl sim run: unknown strategy "${name}": allowed ${Object.keys(STRATEGIES).join(', ')}\n`);
       return 2;
     }
-    report = await runScenario(scenario, { strategy: name, seed: opts.seed });
+    if (opts.method !== undefined && !(ROLLOUT_METHODS as readonly string[]).includes(opts.method)) {
+      err(`elkctl sim run: --method ${opts.method}: allowed ${ROLLOUT_METHODS.join(', ')}\n`);
+      return 2;
+    }
+    if (opts.maxSurge !== undefined && (opts.maxSurge < 1 || opts.maxSurge > scenario.cluster.dataNodes)) {
+      err(
+        `elkctl sim run: --max-surge ${opts.maxSurge}: allowed 1..${scenario.cluster.dataNodes} (cluster.dataNodes)\n`,
+      );
+      return 2;
+    }
+    const rollout = {
+      ...(opts.method !== undefined ? { method: opts.method as RolloutChoice['method'] } : {}),
+      ...(opts.maxSurge !== undefined ? { maxSurge: opts.maxSurge } : {}),
+    };
+    report = await runScenario(scenario, { strategy: name, seed: opts.seed, rollout });
   } catch (e) {
     if (e instanceof ScenarioError) {
       err(`elkctl sim run: ${e.message}\n`);
@@ -50,6 +66,8 @@ export function formatReport(r: Report): string {
     ['under-replicated', h(r.secondsUnderReplicated)],
     ['bytes recovered', gib(r.bytesRecovered)],
     ['nodes replaced', `${r.nodesReplaced.master} master, ${r.nodesReplaced.data} data`],
+    ['methods', methodSummary(r.method)],
+    ['volumes orphaned', String(r.volumesOrphaned)],
     [
       'final versions',
       Object.entries(r.finalVersions)
@@ -65,6 +83,13 @@ export function formatReport(r: Report): string {
   }
   if (r.documentsLost > 0) s += `\nWARNING: ${r.documentsLost} documents lost.\n`;
   return s;
+}
+
+/** "drain × 14, handoff × 1" */
+function methodSummary(m: Readonly<Record<string, string>>): string {
+  const counts = new Map<string, number>();
+  for (const v of Object.values(m)) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()].map(([k, n]) => `${k} × ${n}`).join(', ') || '-';
 }
 
 /** `sim serve` without the process: returns a function that stops the server. */
@@ -90,6 +115,7 @@ export async function simServe(
       pauseSeconds: scenario.model.pauseSeconds,
       greenTimeoutSeconds: scenario.model.greenTimeoutSeconds,
       nodeTimeoutSeconds: scenario.model.nodeTimeoutSeconds,
+      rollout: scenario.rollout,
     });
     const sw = sim.strategyWorld(server.url);
     const tick = async () => {

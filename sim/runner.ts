@@ -3,7 +3,7 @@ import { contractProblems } from './es/contract/check';
 import { startEsServer } from './es/server';
 import { SimFleet } from './fleet-adapter';
 import { round3, World } from './model/world';
-import type { Scenario } from './scenario';
+import type { RolloutChoice, Scenario } from './scenario';
 import type { InProcessEs, StrategyFactory, StrategyWorld } from './strategy';
 import { DEFAULT_STRATEGY, strategyByName } from './strategies';
 
@@ -27,6 +27,13 @@ export interface Report {
   readonly bytesRecovered: number;
   readonly nodesReplaced: { readonly master: number; readonly data: number };
   readonly terminatedInstances: readonly string[];
+  /**
+   * Per replaced node (instance id): the method it got, `drain` or `handoff` for the orchestrator, the strategy's
+   * name for the others.
+   */
+  readonly method: Readonly<Record<string, string>>;
+  /** Data volumes left detached at the end with no instance to take them (none may be orphaned silently). */
+  readonly volumesOrphaned: number;
   readonly finalVersions: Readonly<Record<string, number>>;
   readonly steps: readonly {
     readonly t: number;
@@ -48,6 +55,8 @@ export interface RunOptions {
    * response types (sim/es/contract); the run rejects with the violations. Default: on under jest (NODE_ENV=test).
    */
   readonly checkResponses?: boolean;
+  /** Overrides the scenario's `rollout` (sim run --method / --max-surge). */
+  readonly rollout?: Partial<RolloutChoice>;
 }
 
 /** A world with its two faces, for tests that step the model themselves (no socket unless `startHttp`). */
@@ -162,6 +171,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     pauseSeconds: scenario.model.pauseSeconds,
     greenTimeoutSeconds: scenario.model.greenTimeoutSeconds,
     nodeTimeoutSeconds: scenario.model.nodeTimeoutSeconds,
+    rollout: { ...scenario.rollout, ...options.rollout },
   };
   const steps: { t: number; action: string; node?: string; reason: string; seq: number }[] = [];
   let seq = 0;
@@ -251,7 +261,28 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     bytesRecovered: Math.round(c.bytesRecovered),
     nodesReplaced: world.replaced(),
     terminatedInstances: [...world.terminated],
+    method: methodsOf(world, factory.name, allSteps),
+    volumesOrphaned: world.volumesOrphaned(),
     finalVersions: world.versions(),
     steps: allSteps,
   };
+}
+
+/** The method each replaced initial node got: from the orchestrator's actions on it, else the strategy's name. */
+function methodsOf(
+  world: World,
+  strategy: string,
+  steps: readonly { action: string; node?: string }[],
+): Record<string, string> {
+  const replaced = [...world.instances.values()].filter((i) => i.initial && world.terminated.includes(i.id));
+  const out: Record<string, string> = {};
+  for (const i of replaced.sort((a, b) => a.id.localeCompare(b.id))) {
+    if (!strategy.startsWith('orchestrator')) {
+      out[i.id] = strategy;
+      continue;
+    }
+    const mine = steps.filter((s) => s.node === i.id).map((s) => s.action);
+    out[i.id] = mine.some((a) => a.startsWith('handoff')) ? 'handoff' : 'drain';
+  }
+  return out;
 }

@@ -69,6 +69,14 @@ export const ModelSchema = z.strictObject({
   nodeTimeoutSeconds: z.number().positive().default(86400),
 });
 
+/** The environment config's `rollout.method` / `rollout.maxSurge`, with the same names and defaults. */
+export const RolloutSchema = z.strictObject({
+  /** drain: surge and drain; handoff: the data volume moves to the replacement; auto: handoff where safe. */
+  method: z.enum(['drain', 'handoff', 'auto']).default('auto'),
+  /** Data nodes the drain method replaces at once (masters one at a time). */
+  maxSurge: posInt.max(50).default(1),
+});
+
 const IndexSchema = z.strictObject({
   name: z
     .string()
@@ -114,10 +122,19 @@ export const ScenarioSchema = z
       .refine((c) => c.version !== undefined || c.ami !== undefined, {
         message: 'needs "version" (a new Elasticsearch version) and/or "ami" (a new image, same version)',
       }),
+    /** How the orchestrator replaces nodes (`sim run --method/--max-surge` override it). */
+    rollout: RolloutSchema.prefault({}),
     faults: z.array(FaultSchema).default([]),
     limits: z.strictObject({ maxSimulatedSeconds: z.number().positive().default(172800) }).prefault({}),
   })
   .superRefine((s, ctx) => {
+    if (s.rollout.maxSurge > s.cluster.dataNodes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollout', 'maxSurge'],
+        message: `is ${s.rollout.maxSurge}: at most cluster.dataNodes (${s.cluster.dataNodes})`,
+      });
+    }
     const names = new Set<string>();
     s.cluster.indices.forEach((ix, i) => {
       if (names.has(ix.name)) {
@@ -211,6 +228,7 @@ export type Scenario = z.output<typeof ScenarioSchema>;
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
 export type ModelParams = Scenario['model'];
 export type Fault = Scenario['faults'][number];
+export type RolloutChoice = Scenario['rollout'];
 
 export class ScenarioError extends Error {
   constructor(

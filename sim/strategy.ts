@@ -61,6 +61,8 @@ export interface StrategyOptions {
   readonly greenTimeoutSeconds?: number;
   /** terminate-and-wait-green: give up when one node takes longer than this. */
   readonly nodeTimeoutSeconds?: number;
+  /** The orchestrator's rollout.method and rollout.maxSurge (the scenario's `rollout`). @default auto, 1 */
+  readonly rollout?: { readonly method: 'drain' | 'handoff' | 'auto'; readonly maxSurge: number };
 }
 
 export interface StrategyFactory {

@@ -20,15 +20,26 @@ export function register(program: Command): void {
     .option('--strategy <name>', `one of ${Object.keys(STRATEGIES).join(', ')}`, DEFAULT_STRATEGY)
     .option('--seed <n>', 'seed (overrides the scenario)', parseInteger)
     .option('--json', 'print the report as one JSON object')
-    .action(async (opts: { scenario: string; strategy: string; seed?: number; json?: boolean }) => {
-      process.exitCode = await (
-        await simCli()
-      ).simRun(
-        opts,
-        (s) => process.stdout.write(s),
-        (s) => process.stderr.write(s),
-      );
-    });
+    .option('--method <method>', "the orchestrator's rollout.method: drain, handoff or auto (overrides the scenario)")
+    .option('--max-surge <k>', "the orchestrator's rollout.maxSurge (overrides the scenario)", parseInteger)
+    .action(
+      async (opts: {
+        scenario: string;
+        strategy: string;
+        seed?: number;
+        json?: boolean;
+        method?: string;
+        maxSurge?: number;
+      }) => {
+        process.exitCode = await (
+          await simCli()
+        ).simRun(
+          opts,
+          (s) => process.stdout.write(s),
+          (s) => process.stderr.write(s),
+        );
+      },
+    );
 
   sim
     .command('serve')

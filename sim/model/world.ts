@@ -750,6 +750,14 @@ export class World {
     return r;
   }
 
+  /**
+   * Data volumes left without an instance at the end. Today every data volume is a launch-template device deleted
+   * with its instance, so none can be left over.
+   */
+  volumesOrphaned(): number {
+    return 0;
+  }
+
   /** True when every group runs desired instances from its target template and each has joined the cluster. */
   allAtTarget(): boolean {
     for (const g of this.groups.values()) {

@@ -81,7 +81,7 @@ class Orchestrator implements Strategy {
     const r = await reconcile({
       es: this.adapter,
       fleet: world.fleet,
-      spec: simSpec(world, this.tuning),
+      spec: simSpec(world, { ...this.options.rollout, ...this.tuning }),
       now: world.now(),
       log: () => undefined,
     });

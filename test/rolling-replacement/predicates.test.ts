@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as P from '../../lambda/rolling-replacement/core/predicates';
 import type { Predicate, Subject } from '../../lambda/rolling-replacement/core/predicates';
-import type { EsView, UnassignedExplanation } from '../../lambda/rolling-replacement/core/types';
+import type { EsView, ShardCopy, UnassignedExplanation } from '../../lambda/rolling-replacement/core/types';
 import { FakeWorld } from './fake-world';
 import { ctxOf, spec } from './helpers';
 
@@ -19,6 +19,14 @@ interface Row {
 }
 
 const data = (w: FakeWorld, i = 0) => w.group('data-asg').instances[i]!.id;
+const copy = (index: string, node: string, primary = false): ShardCopy => ({
+  index,
+  shard: 0,
+  primary,
+  state: 'STARTED',
+  node,
+  bytes: 100,
+});
 const masterGroup = async (w: FakeWorld) => (await ctxOf(w)).master;
 
 /** A yellow cluster: one replica of logs[0] is unassigned, explained by `decisions`. */
@@ -291,6 +299,50 @@ const rows: Row[] = [
     edit: (es) => ({ ...es, nodes: es.nodes.map((n) => ({ ...n, diskUsedBytes: 3000, diskTotalBytes: 3800 })) }),
     expect: 'block',
     reason: /% full \(low watermark 85 %\)/,
+  },
+  // one-copy-per-shard-draining
+  {
+    name: 'a joining node whose shards have no copy on a draining node passes',
+    predicate: P.oneCopyPerShardDraining,
+    subject: (w) => ({ step: 'exclude', node: data(w, 0), joining: true }),
+    edit: (es, w) => ({
+      ...es,
+      allocationExcludeNames: [data(w, 1)],
+      shards: [copy('a', data(w, 0), true), copy('a', data(w, 2)), copy('b', data(w, 1), true), copy('b', data(w, 2))],
+    }),
+    expect: 'pass',
+  },
+  {
+    name: 'a joining node holding a shard whose other copy is on a draining node blocks',
+    predicate: P.oneCopyPerShardDraining,
+    subject: (w) => ({ step: 'exclude', node: data(w, 0), joining: true }),
+    edit: (es, w) => ({
+      ...es,
+      allocationExcludeNames: [data(w, 1)],
+      shards: [copy('a', data(w, 0), true), copy('a', data(w, 1))],
+    }),
+    expect: 'block',
+    reason: /holds \[a\]\[0\] \(a copy on i-/,
+  },
+  {
+    name: 'a copy relocating off the draining node still counts until it has moved',
+    predicate: P.oneCopyPerShardDraining,
+    subject: (w) => ({ step: 'exclude', node: data(w, 0), joining: true }),
+    edit: (es, w) => ({
+      ...es,
+      allocationExcludeNames: [data(w, 1)],
+      shards: [
+        copy('a', data(w, 0), true),
+        { ...copy('a', data(w, 1)), state: 'RELOCATING', relocatingTo: data(w, 2) },
+      ],
+    }),
+    expect: 'block',
+  },
+  {
+    name: 'the first drain of a batch (not joining) is not applicable',
+    predicate: P.oneCopyPerShardDraining,
+    subject: (w) => ({ step: 'exclude', node: data(w, 0) }),
+    expect: 'not-applicable',
   },
   // strictly-drained
   {

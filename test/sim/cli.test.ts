@@ -55,10 +55,35 @@ describe('elkctl sim run', () => {
       'bytesRecovered',
       'nodesReplaced',
       'terminatedInstances',
+      'method',
+      'volumesOrphaned',
       'finalVersions',
       'steps',
     ]);
     expect(report).toMatchObject({ scenario: 'cli-small', outcome: 'completed', documentsLost: 0 });
+    expect(Object.values(report.method)).toEqual(Array(6).fill('terminate-and-wait-green'));
+  });
+
+  it('--method and --max-surge override the scenario: drains in one batch of 3, every node drained', async () => {
+    const f = scenarioFile('surge.json', { ...small, rollout: { method: 'drain', maxSurge: 1 } });
+    const r = await run({ scenario: f, json: true, method: 'drain', maxSurge: 3 });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(Object.values(report.method)).toEqual(Array(6).fill('drain'));
+    expect(report.volumesOrphaned).toBe(0);
+    const dataSurges = report.steps.filter(
+      (s: { action: string; node?: string }) => s.action === 'surge' && s.node === 'elk-data',
+    );
+    expect(dataSurges.map((s: { reason: string }) => /desired \d+ → (\d+)/.exec(s.reason)?.[1])).toEqual(['6']);
+  });
+
+  it.each([
+    [{ method: 'fast' }, /--method fast: allowed drain, handoff, auto/],
+    [{ maxSurge: 4 }, /--max-surge 4: allowed 1\.\.3 \(cluster\.dataNodes\)/],
+  ])('refuses %j with exit 2', async (extra, message) => {
+    const r = await run({ scenario: scenarioFile('bad-flags.json', small), ...extra });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
   });
 
   it('prints a human table that warns about lost documents', async () => {

@@ -37,6 +37,7 @@ import {
   versionPathAllowed,
 } from './predicates';
 import { inFlightTasks } from './in-flight-tasks';
+import { nextBatchMember, surgeLimit, surgeSize } from './parallel';
 import { bestRemovalZones } from './zone-order';
 import { NONE, TAG, formatListTag, numberTag, tagValue } from './tags';
 import {
@@ -373,12 +374,14 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     }
   }
 
-  // 2. Capacity must be the baseline or one surge instance above it.
+  // 2. Capacity must be the baseline or up to the surge limit above it (1, or maxSurge for data nodes).
   const desired = g.capacity;
-  if (desired < g.baseline || desired > g.baseline + 1) {
+  const limit = surgeLimit(ctx, g);
+  if (desired < g.baseline || desired > g.baseline + limit) {
+    const expected = limit === 1 ? `${g.baseline} or ${g.baseline + 1}` : `${g.baseline} to ${g.baseline + limit}`;
     return wait(
       'capacity-as-expected',
-      `${name} desired capacity is ${desired}, expected ${g.baseline} or ${g.baseline + 1}; someone else changed it`,
+      `${name} desired capacity is ${desired}, expected ${expected}; someone else changed it`,
     );
   }
 
@@ -387,9 +390,14 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
   const rebalancing = g.outdated.length === 0 && desired === g.baseline + 1 && mark.kind === 'cycle' ? mark : undefined;
   const pfx = rebalancing ? 'zone-rebalance: ' : '';
 
-  // 3. A node already on its way out.
+  // 3. A node already on its way out (with maxSurge, first one more outdated node joins the running drains).
   const inProgress = g.live.find((i) => owned.includes(i.instanceId) || ownVoting.includes(i.instanceId));
-  if (inProgress) return continueCandidate(ctx, g, inProgress, pfx);
+  if (inProgress) {
+    const d = continueCandidate(ctx, g, inProgress, pfx);
+    // While it waits for its drain, one more outdated node may join the drains (maxSurge).
+    const waiting = d.action.type === 'wait-for-drain' || d.action.type === 'wait';
+    return (waiting && !rebalancing && joinDrains(ctx, g, owned)) || d;
+  }
 
   // 4. Anything to replace?
   let candidates = g.outdated;
@@ -401,9 +409,11 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
   if (desired === g.baseline) {
     const gate = runGates(ctx, { step: 'surge', group: g });
     if (gate) return wait(gate.blockedBy, `before surging ${name}: ${gate.reason}`);
+    const k = surgeSize(ctx, g);
+    const what = k === 1 ? 'one replacement' : `${k} replacements (maxSurge ${limit}, balanced over the zones)`;
     return act(
-      { type: 'surge', group: name, desiredCapacity: g.baseline + 1, surgeAt: ctx.now },
-      `${g.outdated.length} outdated in ${name}: launching one replacement first (desired ${g.baseline} → ${g.baseline + 1})`,
+      { type: 'surge', group: name, desiredCapacity: g.baseline + k, surgeAt: ctx.now },
+      `${g.outdated.length} outdated in ${name}: launching ${what} first (desired ${g.baseline} → ${g.baseline + k})`,
     );
   }
   const problem = joinProblem(ctx, g);
@@ -486,7 +496,7 @@ function continueCandidate(ctx: Ctx, g: GroupState, inst: FleetInstance, pfx = '
       `${pfx}${node} leaves for good: removing it from the voting configuration first`,
     );
   }
-  if (g.capacity !== g.baseline + 1) {
+  if (g.capacity <= g.baseline) {
     return wait(
       'capacity-as-expected',
       `${node} is ready to go but ${g.group.name} has no surge instance (desired ${g.capacity})`,
@@ -496,10 +506,30 @@ function continueCandidate(ctx: Ctx, g: GroupState, inst: FleetInstance, pfx = '
   if (tasks.decision) return tasks.decision;
   const gate = runGates(ctx, { step: 'terminate', group: g, node });
   if (gate) return wait(gate.blockedBy, `before terminating ${node}: ${gate.reason}`);
+  const desired = g.capacity;
   return act(
     terminate(g, inst),
-    `${pfx}${node} holds no data and its replacement has joined: terminating it (desired ${g.baseline + 1} → ${g.baseline})` +
+    `${pfx}${node} holds no data and its replacement has joined: terminating it (desired ${desired} → ${desired - 1})` +
       (tasks.note ?? ''),
+  );
+}
+
+/**
+ * maxSurge: while drains run and a surge slot is free, one more outdated node joins them (parallel.ts), behind the
+ * add-to-drain gates. Undefined when none may join now: the running drains continue.
+ */
+function joinDrains(ctx: Ctx, g: GroupState, owned: readonly string[]): Decision | undefined {
+  if (surgeLimit(ctx, g) <= 1) return undefined;
+  const draining = g.live.filter((i) => owned.includes(i.instanceId)).map((i) => i.instanceId);
+  const next = nextBatchMember(ctx, g, draining);
+  if (!next) return undefined;
+  const gate = runGates(ctx, { step: 'exclude', group: g, node: next.node, joining: true });
+  if (gate) return undefined;
+  const names = [...new Set([...ctx.es.allocationExcludeNames, next.node])];
+  return act(
+    { type: 'exclude', node: next.node, names, record: excludedRecord(ctx, [next.node]) },
+    `draining ${next.node} (${next.zone}) beside ${draining.join(', ')} (maxSurge ${surgeLimit(ctx, g)}): no shard ` +
+      'has another copy on a draining node',
   );
 }
 

@@ -15,6 +15,7 @@ import {
 } from './context';
 import type { ShardCopy, UnassignedExplanation } from './types';
 import { versionBlockedByLayout } from './layout';
+import { sharedDrainingShard } from './parallel';
 import { checkUpgradePath } from './versions';
 
 export type PredicateResult =
@@ -29,6 +30,8 @@ export interface Subject {
   readonly group?: GroupState;
   /** Node name (= instance id) the step acts on. */
   readonly node?: string;
+  /** An exclude that adds the node to drains already running (maxSurge > 1): ADD_TO_DRAIN_GATES apply. */
+  readonly joining?: boolean;
 }
 
 export interface Predicate {
@@ -190,7 +193,9 @@ export const previousReplacementComplete: Predicate = {
         return block(`${n.name} is terminating but still a cluster member`);
       }
     }
-    const excl = ownedExclusions(ctx).filter((n) => n !== subject.node);
+    // A node joining running drains (maxSurge): those drains are the current step, not a previous one.
+    const running = (n: string) => subject.joining === true && ctx.liveInstanceIds.has(n);
+    const excl = ownedExclusions(ctx).filter((n) => n !== subject.node && !running(n));
     if (excl.length) return block(`allocation exclusion still set for ${excl.join(', ')}`);
     const voting = ownedVotingExclusions(ctx).filter((n) => n !== subject.node);
     if (voting.length) return block(`voting config exclusion still set for ${voting.join(', ')}`);
@@ -339,11 +344,13 @@ export const diskHeadroom: Predicate = {
   evaluate(ctx, subject) {
     const node = subject.node;
     if (!node || !isDataNode(ctx.nodesByName.get(node))) return na('the node holds no data role');
-    const others = ctx.es.nodes.filter((n) => isDataNode(n) && n.name !== node);
+    // Every node this rollout drains (one, or several with maxSurge) gives its bytes to the others.
+    const leaving = new Set([...ownedExclusions(ctx), node]);
+    const others = ctx.es.nodes.filter((n) => isDataNode(n) && !leaving.has(n.name));
     if (others.some((n) => n.diskTotalBytes === undefined || n.diskUsedBytes === undefined)) {
       return na('disk usage not reported');
     }
-    const moving = shardsOnNode(ctx.es, node).reduce((a, s) => a + s.bytes, 0);
+    const moving = [...leaving].reduce((a, n) => a + shardsOnNode(ctx.es, n).reduce((b, s) => b + s.bytes, 0), 0);
     const used = others.reduce((a, n) => a + (n.diskUsedBytes ?? 0), 0) + moving;
     const total = others.reduce((a, n) => a + (n.diskTotalBytes ?? 0), 0);
     const projected = total > 0 ? used / total : 1;
@@ -353,6 +360,20 @@ export const diskHeadroom: Predicate = {
           `remaining data nodes would be ${(projected * 100).toFixed(1)} % full (low watermark ` +
             `${(ctx.es.lowWatermark * 100).toFixed(0)} %)`,
         );
+  },
+};
+
+export const oneCopyPerShardDraining: Predicate = {
+  name: 'one-copy-per-shard-draining',
+  checks:
+    'a node joining running drains (rollout.maxSurge > 1) holds no shard that still has another copy on a draining ' +
+    'node (a copy that finished relocating no longer counts)',
+  why: 'parallel drains never put two copies of one shard at risk at once: at least one copy stays on a node that stays',
+  source: 'issue 17 (parallel surge for drains); checklist 13 [ECK downscale]',
+  evaluate(ctx, subject) {
+    if (!subject.joining || !subject.node) return na('not joining running drains');
+    const shared = sharedDrainingShard(ctx, subject.node);
+    return shared ? block(`${subject.node} holds ${shared}`) : pass;
   },
 };
 
@@ -471,9 +492,9 @@ export const DECISION_RULES: ReadonlyArray<Pick<Predicate, 'name' | 'checks' | '
   {
     name: 'capacity-as-expected',
     checks:
-      'the group runs the baseline or the baseline + 1 (one surge instance): the desired capacity, or more live ' +
-      'instances when someone lowered it (protected instances stay; the extra one is removed like a surge, drained, ' +
-      'without a decrement)',
+      'the group runs the baseline or up to rollout.maxSurge above it (data; one for masters): the desired capacity, ' +
+      'or more live instances when someone lowered it (protected instances stay; the extra one is removed like a ' +
+      'surge, drained, without a decrement)',
     why: 'anything else was changed by someone else; never guess which instance to remove',
     source: 'checklist 9, 10',
   },
@@ -520,6 +541,23 @@ export const PREDICATES: readonly Predicate[] = [
   notElectedMaster,
   outOfVotingConfiguration,
   noForeignExclusions,
+  oneCopyPerShardDraining,
+];
+
+/**
+ * The gates of one more node joining running drains (maxSurge > 1): the exclude gates without no-shard-activity (the
+ * running drains move shards), with one-copy-per-shard-draining. Not a step of its own: when a gate blocks, decide()
+ * goes on with the running drains and the node waits (parallel.ts).
+ */
+export const ADD_TO_DRAIN_GATES: readonly Predicate[] = [
+  clusterGreenOrVersionYellow,
+  everyExpectedNodePresent,
+  previousReplacementComplete,
+  noForeignExclusions,
+  joinedWithTargetVersion,
+  oneCopyPerShardDraining,
+  replicasFitRemainingNodes,
+  diskHeadroom,
 ];
 
 /** The gates of each step, in evaluation order. */
@@ -582,7 +620,7 @@ export interface GateOutcome {
 
 /** Runs a step's gates in order; the first block wins. */
 export function runGates(ctx: Ctx, subject: Subject): GateOutcome | undefined {
-  for (const p of GATES[subject.step]) {
+  for (const p of subject.joining ? ADD_TO_DRAIN_GATES : GATES[subject.step]) {
     const r = p.evaluate(ctx, subject);
     if (r.status === 'block') return { blockedBy: p.name, reason: r.reason };
   }
