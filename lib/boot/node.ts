@@ -125,17 +125,32 @@ function steps(output: string): { failedStep?: string; lastStep?: string } {
 /** Runs the instance's user data (as in the template) in its sandbox, stubs first on PATH. */
 export async function boot(world: World, i: Instance, options: BootOptions): Promise<BootResult> {
   if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
-  const env: Record<string, string> = {
+  return runInSandbox(world, i, [path.join(i.root, '.rehearsal/user-data')], options);
+}
+
+/** The environment of a process on the node: the stubs first on PATH, its sandbox as ELK_ROOT. */
+function sandboxEnv(world: World, i: Instance, extra?: Readonly<Record<string, string>>): Record<string, string> {
+  return {
     PATH: `${STUBS_DIR}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     HOME: path.join(i.root, 'root'),
     TMPDIR: path.join(i.root, 'tmp'),
     LANG: 'C.UTF-8',
     ELK_ROOT: i.root,
     ELK_REHEARSAL_WORLD: world.dir,
-    ...options.env,
+    ...extra,
   };
+}
+
+/** Runs `bash argv…` on the node (its sandbox), killed at the time limit; steps read from its output. */
+export function runInSandbox(
+  world: World,
+  i: Instance,
+  argv: readonly string[],
+  options: Pick<BootOptions, 'timeoutMs' | 'env'>,
+): Promise<BootResult> {
+  const env = sandboxEnv(world, i, options.env);
   return new Promise((resolveBoot) => {
-    const child = spawn('bash', [path.join(i.root, '.rehearsal/user-data')], {
+    const child = spawn('bash', [...argv], {
       cwd: i.root,
       env,
       detached: true,

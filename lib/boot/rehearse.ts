@@ -8,6 +8,7 @@ import { Finding } from './checks/finding';
 import { staticChecks } from './checks/static';
 import { BootRole, NodeGroup, nodeGroups } from './fleet';
 import { boot, BootResult, Instance, launch, makeInstance, terminate } from './node';
+import { rehearseRenewal } from './renewal';
 import { createWorld, recordAlerterDeployment, World } from './world';
 
 export const SCENARIOS = ['fleet', 'slow-master'] as const;
@@ -107,6 +108,14 @@ async function fleetScenario(run: Run, groups: readonly NodeGroup[]): Promise<st
   const first = groups.flatMap((g) => instancesOf(run.world, g, 0));
   await bootAll(run, first);
   run.findings.push(...checkFleet(run.world, groups, 'after the first deployment'));
+  // The certificate renewal timer fires once on every Elasticsearch node, a day before expiry.
+  const esNodes = run.boots.filter(
+    (b) => b.ok && (b.instance.group.role === 'master' || b.instance.group.role === 'data'),
+  );
+  const renewals = await Promise.all(
+    esNodes.map((b) => rehearseRenewal(run.world, b, run.options.nodeTimeoutMs ?? 60_000)),
+  );
+  run.findings.push(...renewals.flat());
   const masters = first.filter((i) => i.group.role === 'master');
   const masterGroup = groups.find((g) => g.role === 'master');
   if (masterGroup && masters.length > 0) {
@@ -119,7 +128,7 @@ async function fleetScenario(run: Run, groups: readonly NodeGroup[]): Promise<st
     await bootAll(run, [makeInstance(run.world, alerter, at(1300), 0)]);
   }
   run.findings.push(...checkFleet(run.world, groups, 'after a master and the alerter were replaced'));
-  return 'every node of every group boots at once (first deployment); then a master and the alerter are replaced';
+  return 'every node of every group boots at once (first deployment); every Elasticsearch node renews its certificate once (a day before expiry); then a master and the alerter are replaced';
 }
 
 /** The masters alone, one of them booting late. */

@@ -71,7 +71,10 @@ export class ElasticsearchNodeGroup extends Construct {
         }),
       );
     }
-    if (props.security) props.security.grantNodeBootstrapPassword(this.instanceRole);
+    if (props.security) {
+      props.security.grantNodeBootstrapPassword(this.instanceRole);
+      props.security.grantNodeCertificateMetric(this.instanceRole);
+    }
 
     const env: Record<string, string> = {
       ELK_ENVIRONMENT: config.name,

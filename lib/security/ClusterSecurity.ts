@@ -20,6 +20,12 @@ import { NATIVE_USERS, ROLES, securityDefinitionsHash, SERVICE_USERS, ServiceUse
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
 const LAMBDA_DIR = path.join(PROJECT_ROOT, 'lambda');
 
+/**
+ * CloudWatch namespace of what the nodes publish themselves: `CertificateDaysToExpiry` {Environment, Role} from
+ * node-cert-renew.sh (the certificate renewal timer).
+ */
+export const NODE_METRICS_NAMESPACE = 'elk-cdk/Nodes';
+
 export interface ClusterSecurityProps {
   /** Environment name (dev, staging, ...): part of every secret, parameter and DNS name. */
   readonly environmentName: string;
@@ -290,6 +296,20 @@ export class ClusterSecurity extends Construct {
    */
   allowNodeCertificates(props: AllowGroupProps): void {
     this.issuer.allowGroup(props);
+  }
+
+  /**
+   * For the Elasticsearch node role: publish the certificate's days to expiry (node-cert-renew.sh), in the nodes'
+   * own namespace only (PutMetricData has no resource-level permissions; the namespace condition limits it).
+   */
+  grantNodeCertificateMetric(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': NODE_METRICS_NAMESPACE } },
+      }),
+    );
   }
 
   /** For the Elasticsearch node role: the one-time bootstrap password and the node_monitor user, nothing else. */

@@ -103,4 +103,33 @@ describe('a deliberately broken copy of the boot scripts fails the rehearsal, na
     expect(boots.map((f) => f.step)).toEqual(['health']);
     expect(boots[0]!.message).toContain('more than 60 s');
   }, 120_000);
+  test('a renewal that waits until the certificate has expired is caught a day before expiry', async () => {
+    patchStagedScript(broken, 'dev', 'node-cert-renew.sh', (t) =>
+      t.replace('[ "$left" -lt "$half" ]', '[ "$left" -lt 0 ]'),
+    );
+    const r = await rehearseStage(readStage(broken, 'dev'), {
+      environment: 'dev',
+      scenarios: ['fleet'],
+      roles: ['master'],
+    });
+    const renewals = r.findings.filter((f) => f.check === 'cert-renewal');
+    expect(renewals.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(renewals.map((f) => f.message))).toEqual(
+      new Set(['a day before expiry, the renewal kept the old certificate']),
+    );
+  }, 120_000);
+
+  test('a boot that installs no renewal timer fails the renewal check of every Elasticsearch node', async () => {
+    patchStagedScript(broken, 'dev', 'es-node-boot.sh', (t) =>
+      t.replace('systemctl enable --now elk-cdk-cert-renew.timer', 'true'),
+    );
+    const r = await rehearseStage(readStage(broken, 'dev'), {
+      environment: 'dev',
+      scenarios: ['fleet'],
+      roles: ['data'],
+    });
+    const renewals = r.findings.filter((f) => f.check === 'cert-renewal');
+    expect(renewals.length).toBeGreaterThanOrEqual(2);
+    for (const f of renewals) expect(f.message).toMatch(/renewal timer .* is not enabled/);
+  }, 120_000);
 });

@@ -247,11 +247,20 @@ describe.each(ENVIRONMENTS)('cluster stack of %s', (env) => {
       policies.find(([id]) => id.startsWith(`${role}InstanceRoleDefaultPolicy`))![1].Properties!.PolicyDocument
         .Statement as Array<{ Action: string | string[]; Resource: unknown }>;
     for (const role of ['Master', 'Data']) {
-      // The SSM agent's actions (no resource-level permissions; lib/cluster/NodeRole.ts) and DescribeInstances.
+      // The SSM agent's actions (no resource-level permissions; lib/cluster/NodeRole.ts), DescribeInstances, and
+      // PutMetricData in the nodes' own namespace only (the certificate's days to expiry).
       const wildcard = policyOf(role).filter((st) => st.Resource === '*');
-      expect(wildcard.flatMap((st) => [st.Action].flat())).toEqual([
+      const unconditioned = wildcard.filter((st) => !(st as { Condition?: unknown }).Condition);
+      expect(unconditioned.flatMap((st) => [st.Action].flat())).toEqual([
         ...ssmAgentStatements().flatMap((st) => st.actions),
         'ec2:DescribeInstances',
+      ]);
+      const conditioned = wildcard.filter((st) => (st as { Condition?: unknown }).Condition);
+      expect(conditioned).toEqual([
+        expect.objectContaining({
+          Action: 'cloudwatch:PutMetricData',
+          Condition: { StringEquals: { 'cloudwatch:namespace': 'elk-cdk/Nodes' } },
+        }),
       ]);
     }
     const actions = (role: string) => policyOf(role).flatMap((st) => [st.Action].flat());

@@ -11,7 +11,7 @@ import { COMPRESSED_OOPS_LIMIT_MIB, isKnownSetting } from './settings';
 type Check = (message: string, step?: string) => void;
 
 /** The node's node.env as the boot scripts read it (KEY='value' lines). */
-function nodeEnv(root: string): Record<string, string> {
+export function nodeEnv(root: string): Record<string, string> {
   const file = path.join(root, 'etc/elk-cdk/node.env');
   if (!fs.existsSync(file)) return {};
   const env: Record<string, string> = {};
@@ -25,7 +25,7 @@ function read(root: string, p: string): string | undefined {
 }
 
 /** Owner recorded by the chown/chgrp stubs for the file's inode ("user:group"), root:root when never changed. */
-function owner(root: string, p: string): string {
+export function owner(root: string, p: string): string {
   const inode = String(fs.statSync(path.join(root, p)).ino);
   const lines = (read(root, '.rehearsal/owners') ?? '').split('\n').filter((l) => l.startsWith(`${inode} `));
   return lines.length ? lines[lines.length - 1]!.split(' ')[1]! : 'root:root';

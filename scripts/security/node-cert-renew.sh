@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Keeps this node's TLS certificate valid: run by elk-cdk-cert-renew.timer (installed by es-node-boot.sh) every few
+# hours. User data runs once per instance, so without this a node that lives longer than its certificate's validity
+# (days, set by the issuer) would drop out of the cluster.
+#
+#   node-cert-renew.sh [--force]
+#
+# 1. Renews when less than half of the installed certificate's validity remains (or with --force), with the same
+#    request as at boot (node-certs.sh: a fresh key, the issuer checks who asks). Elasticsearch watches its PEM files
+#    and reloads changed ones by itself (no restart, no dropped connection).
+# 2. Publishes the days left on the installed certificate, renewed or not, as the CloudWatch metric
+#    elk-cdk/Nodes CertificateDaysToExpiry {Environment, Role}: a node whose renewals keep failing shows its days
+#    falling, and the environment's alarm fires well before the certificate expires.
+# Exits non-zero when the renewal or the metric failed (systemd shows the unit failed; the next run tries again).
+#
+# Reads /etc/elk-cdk/node.env (ELK_CERT_ISSUER_URL, ELK_SERVICE_NAME, ELK_REGION, ELK_ENVIRONMENT, ELK_ROLE) under
+# ELK_ROOT (the boot rehearsal's root prefix; empty on an instance). ELK_NOW_EPOCH, when set, is the time the "is a
+# renewal due" decision is made at (the rehearsal travels to a day before expiry); the metric always uses the clock.
+set -euo pipefail
+
+BIN="$(cd "$(dirname "$0")" && pwd)"
+R="${ELK_ROOT:-}"
+ENV_FILE="${ELK_ENV_FILE:-$R/etc/elk-cdk/node.env}"
+CERT_DIR="${CERT_DIR:-/etc/elasticsearch/certs}"
+NAMESPACE="elk-cdk/Nodes"
+FORCE=0
+
+log() { echo "node-cert-renew: $*"; }
+die() {
+  echo "node-cert-renew: $*" >&2
+  exit 1
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --force) FORCE=1; shift ;;
+    *) die "unknown argument '$1' (usage: node-cert-renew.sh [--force])" ;;
+  esac
+done
+
+[ -r "$ENV_FILE" ] || die "$ENV_FILE is missing (written by the user data)"
+set -a
+# shellcheck source=/dev/null
+. "$ENV_FILE"
+set +a
+for v in ELK_CERT_ISSUER_URL ELK_SERVICE_NAME ELK_REGION ELK_ENVIRONMENT ELK_ROLE; do
+  [ -n "${!v:-}" ] || die "$v is not set in $ENV_FILE"
+done
+
+CRT="$R$CERT_DIR/node.crt"
+[ -f "$CRT" ] || die "no certificate at $CERT_DIR/node.crt (the boot's certificates step did not run)"
+cert_epoch() { date -u -d "$(openssl x509 -in "$CRT" -noout "-$1" | cut -d= -f2)" +%s; }
+
+rc=0
+not_before="$(cert_epoch startdate)"
+not_after="$(cert_epoch enddate)"
+decide_at="${ELK_NOW_EPOCH:-$(date -u +%s)}"
+left=$((not_after - decide_at))
+half=$(((not_after - not_before) / 2))
+if [ "$FORCE" = 1 ] || [ "$left" -lt "$half" ]; then
+  log "renewing: $((left / 3600)) h left of $(((not_after - not_before) / 3600)) h (renewal is due below half)"
+  if "$BIN/node-certs.sh" --issuer-url "$ELK_CERT_ISSUER_URL" --service-name "$ELK_SERVICE_NAME" \
+    --region "$ELK_REGION" --cert-dir "$CERT_DIR"; then
+    log "renewed; Elasticsearch reloads the PEM files by itself"
+  else
+    rc=1
+    log "RENEWAL FAILED: the installed certificate stays; the next run tries again"
+  fi
+else
+  log "not due: $((left / 3600)) h left of $(((not_after - not_before) / 3600)) h"
+fi
+
+days="$(awk -v s="$(($(cert_epoch enddate) - $(date -u +%s)))" 'BEGIN { printf "%.2f", s / 86400 }')"
+if aws cloudwatch put-metric-data --region "$ELK_REGION" --namespace "$NAMESPACE" \
+  --metric-name CertificateDaysToExpiry --dimensions "Environment=$ELK_ENVIRONMENT,Role=$ELK_ROLE" \
+  --value "$days" --unit None; then
+  log "published CertificateDaysToExpiry=$days"
+else
+  rc=1
+  log "could not publish CertificateDaysToExpiry (days left: $days)"
+fi
+exit "$rc"
