@@ -83,6 +83,16 @@ export const FaultSchema = z.discriminatedUnion('kind', [
       .regex(/^[a-z_][a-z0-9_-]*(:|\/)[a-z0-9_/\][*-]+$/, 'must be a task action like "indices:data/write/reindex"'),
     seconds: z.number().positive(),
   }),
+  /** The next `count` `_reindex` tasks started at or after `at` (from `index`) fail after `fraction` of each slice. */
+  z.strictObject({
+    kind: z.literal('reindex-failure'),
+    at: seconds.default(0),
+    fraction: z.number().gt(0).lt(1).default(0.5),
+    count: posInt.default(1),
+    index: z.string().min(1).optional(),
+  }),
+  /** Searches and counts see every index as it was `seconds` ago, even after a refresh. */
+  z.strictObject({ kind: z.literal('count-lag'), from: seconds, to: seconds, seconds: z.number().positive() }),
 ]);
 
 export type Fault = z.output<typeof FaultSchema>;
@@ -143,7 +153,10 @@ export function faultProblems(f: Fault, ctx: FaultContext): FaultProblem[] {
       out.push({ path: ['count'], message: `the ${f.role} group has ${count} instances: allowed 1..${count - 1}` });
     }
   }
-  if ((f.kind === 'index-setting' || f.kind === 'write-load') && f.index !== undefined) {
+  if (
+    (f.kind === 'index-setting' || f.kind === 'write-load' || f.kind === 'reindex-failure') &&
+    f.index !== undefined
+  ) {
     const hourly = ctx.hourlyPrefix !== undefined && f.index.startsWith(ctx.hourlyPrefix);
     if (!ctx.indexNames.includes(f.index) && !hourly) {
       out.push({

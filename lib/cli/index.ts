@@ -3,6 +3,7 @@ import { register as registerConfig } from './config';
 import { register as registerBoot } from './boot';
 import { register as registerDiff } from './diff';
 import { register as registerRoll } from './roll';
+import { register as registerReindex } from './reindex';
 import { register as registerRules } from './rules';
 import { register as registerSim } from './sim';
 
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerDiff(program);
   registerConfig(program);
   registerBoot(program);
+  registerReindex(program);
 }

@@ -12,6 +12,7 @@ import { count, getSettings, putSettings, reroute, state } from './settings';
 import { nodesInfo } from './nodes';
 import { addExclusions, clearExclusions } from './voting';
 import { getTask, listTasks } from './tasks';
+import { routeIndexApis } from './index-router';
 
 /**
  * The Elasticsearch REST API of the simulated cluster, as a pure request → response function over the world. The
@@ -194,6 +195,8 @@ export class EsApi implements EsContext {
     const [a, b, c] = seg;
     const path = `/${seg.join('/')}`;
     const params = (endpoint: string) => checkParams(endpoint, path, q);
+    const indexApi = routeIndexApis(this, method, seg, q, body);
+    if (indexApi) return indexApi;
     if (seg.length === 0) {
       allow('GET', 'HEAD');
       params('info');

@@ -7,6 +7,7 @@ import { EsError } from '../model/cluster';
  */
 
 const COMMON = ['pretty', 'human', 'error_trace', 'source', 'filter_path'];
+const INDEX_OPTS = ['allow_no_indices', 'expand_wildcards', 'ignore_unavailable'];
 const CAT = ['format', 'h', 'help', 's', 'v', 'local', 'master_timeout'];
 
 export const ENDPOINT_PARAMS: Readonly<Record<string, readonly string[]>> = {
@@ -76,6 +77,67 @@ export const ENDPOINT_PARAMS: Readonly<Record<string, readonly string[]>> = {
     'terminate_after',
   ],
   'indices.flush': ['allow_no_indices', 'expand_wildcards', 'force', 'ignore_unavailable', 'wait_if_ongoing'],
+  // elkctl reindex (sim/es/indices.ts, aliases.ts, reindex.ts)
+  reindex: [
+    'refresh',
+    'requests_per_second',
+    'scroll',
+    'slices',
+    'max_docs',
+    'timeout',
+    'wait_for_active_shards',
+    'wait_for_completion',
+    'require_alias',
+  ],
+  'indices.create': ['master_timeout', 'timeout', 'wait_for_active_shards'],
+  'indices.get': [...INDEX_OPTS, 'features', 'flat_settings', 'include_defaults', 'local', 'master_timeout'],
+  'indices.exists': [...INDEX_OPTS, 'flat_settings', 'include_defaults', 'local'],
+  'indices.delete': [...INDEX_OPTS, 'master_timeout', 'timeout'],
+  'indices.put_settings': [...INDEX_OPTS, 'flat_settings', 'master_timeout', 'preserve_existing', 'reopen', 'timeout'],
+  'indices.put_mapping': [...INDEX_OPTS, 'master_timeout', 'timeout', 'write_index_only'],
+  'indices.stats': [
+    'completion_fields',
+    'expand_wildcards',
+    'fielddata_fields',
+    'fields',
+    'forbid_closed_indices',
+    'groups',
+    'include_segment_file_sizes',
+    'include_unloaded_segments',
+    'level',
+  ],
+  'indices.refresh': INDEX_OPTS,
+  'indices.resolve_index': ['expand_wildcards', 'ignore_unavailable', 'allow_no_indices', 'mode'],
+  'indices.update_aliases': ['master_timeout', 'timeout'],
+  'indices.get_alias': [...INDEX_OPTS, 'local', 'master_timeout'],
+  search: [
+    ...INDEX_OPTS,
+    'allow_partial_search_results',
+    'preference',
+    'request_cache',
+    'routing',
+    'scroll',
+    'search_type',
+    'seq_no_primary_term',
+    'size',
+    'from',
+    'sort',
+    '_source',
+    'timeout',
+    'track_total_hits',
+    'typed_keys',
+    'version',
+  ],
+  mget: [
+    'preference',
+    'realtime',
+    'refresh',
+    'routing',
+    'stored_fields',
+    '_source',
+    '_source_excludes',
+    '_source_includes',
+  ],
 };
 
 /** Throws Elasticsearch's 400 when the query has a parameter the endpoint does not know. */

@@ -1,6 +1,8 @@
 import { EsError, EsNode, wildcardMatch } from '../model/cluster';
 import type { World } from '../model/world';
 import type { SimTask } from '../model/windows';
+import { settle } from '../model/reindex-tasks';
+import { reindexTaskAnswer, reindexTaskFields } from './reindex';
 
 /**
  * The task management API (`GET /_tasks`, `GET /_tasks/<node_id>:<num>`), over the world's long-running tasks
@@ -29,10 +31,10 @@ function taskInfo(world: World, t: SimTask, node: EsNode, detailed: boolean): Js
     type: 'transport',
     action: t.action,
     ...(detailed
-      ? {
+      ? (reindexTaskFields(world, t) ?? {
           status: { total: 0, updated: 0, created: 0, deleted: 0, batches: 0 },
           description: `simulated ${t.action} (fault "task")`,
-        }
+        })
       : {}),
     start_time_in_millis: world.startEpochMs + Math.round(t.startedAt * 1000),
     running_time_in_nanos: Math.round(running * 1e9),
@@ -44,6 +46,7 @@ function taskInfo(world: World, t: SimTask, node: EsNode, detailed: boolean): Js
 
 /** GET /_tasks */
 export function listTasks(world: World, q: URLSearchParams): Json {
+  settle(world);
   const nodeSpecs = (q.get('nodes') ?? '_all')
     .split(',')
     .map((s) => s.trim())
@@ -98,5 +101,7 @@ export function getTask(world: World, id: string): Json {
   if (!node || !task) {
     throw new EsError(404, 'resource_not_found_exception', `task [${id}] isn't running and hasn't stored its results`);
   }
+  const reindexAnswer = reindexTaskAnswer(world, task, node.id, id);
+  if (reindexAnswer) return reindexAnswer;
   return { completed: task.state !== 'running', task: taskInfo(world, task, node, true) };
 }

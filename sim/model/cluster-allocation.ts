@@ -45,6 +45,16 @@ export abstract class ClusterAllocation extends ClusterRecoveries {
     return index;
   }
 
+  /** DELETE /<index> (sim/es/indices.ts): the index and its copies (recoveries included) are gone. */
+  deleteIndex(index: Index): void {
+    const i = this.indices.indexOf(index);
+    if (i < 0) return;
+    this.indices.splice(i, 1);
+    this.shardCache = undefined;
+    this.memo.clear();
+    this.reroute();
+  }
+
   /** Places an existing index's copies at start (the balancer's result, with no recovery traffic). */
   placeInitially(index: Index): void {
     const loads = this.loads();

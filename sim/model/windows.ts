@@ -2,7 +2,7 @@ import type { Fault } from '../fault-schema';
 
 /**
  * The world's time-window faults (slow-es, pending-tasks, nodes-info-partial, voting-exclusion-timeout, write-load,
- * es-timeouts) and the long-running tasks of `task` faults: data and questions about "now", no behaviour.
+ * es-timeouts, count-lag) and the long-running tasks of `task` faults: data and questions about "now", no behaviour.
  */
 
 export type WindowFault = Extract<Fault, { from: number; to: number }>;
@@ -17,6 +17,8 @@ export interface SimTask {
   readonly startedAt: number;
   readonly endsAt: number;
   state: 'running' | 'completed' | 'killed';
+  /** When the task died with its node. */
+  killedAt?: number;
 }
 
 export class Windows {

@@ -4,6 +4,7 @@ import { EventQueue } from '../event-queue';
 import { Random } from '../random';
 import { Cluster, ClusterHost, EsError, EsNode } from './cluster';
 import { Group, Instance, isActive, SCALING_PROCESSES, scaleInVictim, zoneForLaunch } from './fleet';
+import { recordWrites } from './indices-data';
 import { SimTask, WindowFault, Windows } from './windows';
 
 /**
@@ -234,11 +235,12 @@ export class World {
             (newest, i) => (newest === undefined || i.createdAt >= newest.createdAt ? i : newest),
             undefined,
           );
-      if (!index || !this.cluster.master) {
+      if (!index || !this.cluster.master || index.settings.get('index.blocks.write') === 'true') {
         this.writesRejected += count;
         continue;
       }
       const r = this.cluster.write(index, count);
+      recordWrites(index, r.acked, this.now);
       this.documentsIndexed += r.acked;
       this.writesRejected += r.rejected;
     }
@@ -368,6 +370,7 @@ export class World {
       const n = this.cluster.nodes.get(t.node);
       if (n && (n.state === 'joined' || n.state === 'leaving')) continue;
       t.state = 'killed';
+      t.killedAt = this.now;
       this.tasksKilled++;
       this.note(
         'task-killed',
