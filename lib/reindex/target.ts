@@ -28,8 +28,8 @@ export interface ReindexTargetOptions {
   readonly sim?: string;
 }
 
-export async function simReindexTarget(world: World): Promise<ReindexTarget> {
-  const server = await startEsServer(new EsApi(world));
+export async function simReindexTarget(world: World, api = new EsApi(world)): Promise<ReindexTarget> {
+  const server = await startEsServer(api);
   const client = new Client({ node: server.url, maxRetries: 0 });
   return {
     client,

@@ -79,5 +79,5 @@ export function updateAliases(ctx: EsContext, body: string | undefined): Answer 
   }
   settle(ctx.world);
   for (const step of steps) step();
-  return { body: { acknowledged: true, errors: false } };
+  return { body: { acknowledged: true } };
 }

@@ -1,7 +1,11 @@
+import { contractProblems, endpointOf } from '../../sim/es/contract/check';
 import { dataOf } from '../../sim/model/indices-data';
-import { elkctl, lostDocuments, reindexTasksStarted, reindexWorld } from './world';
+import { elkctl, takeViolations, lostDocuments, reindexTasksStarted, reindexWorld } from './world';
 
 jest.setTimeout(30_000);
+
+// Every answer the simulator gave conforms to the official client's response types.
+afterEach(() => expect(takeViolations()).toEqual([]));
 
 describe('elkctl reindex against the simulator', () => {
   it('reindexes every matching index, verifies, swaps the name to an alias and deletes the source', async () => {
@@ -98,5 +102,26 @@ describe('elkctl reindex against the simulator', () => {
     } finally {
       await target.close();
     }
+  });
+});
+
+describe('contract of the reindex endpoints', () => {
+  it.each([
+    ['GET', '/_tasks/abc:12', 'tasks.get'],
+    ['POST', '/_reindex?wait_for_completion=false', 'reindex'],
+    ['POST', '/_aliases', 'indices.update_aliases'],
+    ['GET', '/_resolve/index/logs-*', 'indices.resolve_index'],
+    ['GET', '/_alias/logs', 'indices.get_alias'],
+    ['POST', '/logs-a/_count', 'count'],
+    ['POST', '/logs-a,logs-a-r/_refresh', 'indices.refresh'],
+    ['GET', '/logs-a/_stats/indexing', 'indices.stats'],
+    ['POST', '/logs-a-r/_mget', 'mget'],
+    ['PUT', '/logs-a/_settings', 'indices.put_settings'],
+    ['PUT', '/logs-a-r/_mapping', 'indices.put_mapping'],
+    ['PUT', '/logs-a-r', 'indices.create'],
+    ['DELETE', '/logs-a', 'indices.delete'],
+  ])('%s %s is checked as %s', (method, url, endpoint) => {
+    expect(endpointOf(method, url)).toBe(endpoint);
+    expect(contractProblems(method, url, 200, { unexpected: true }).length).toBeGreaterThan(0);
   });
 });

@@ -1,8 +1,11 @@
 import { dataOf } from '../../sim/model/indices-data';
 import { EXIT_INTERRUPTED } from '../../lib/reindex/run';
-import { elkctl, lostDocuments, reindexTasksStarted, reindexWorld } from './world';
+import { elkctl, takeViolations, lostDocuments, reindexTasksStarted, reindexWorld } from './world';
 
 jest.setTimeout(30_000);
+
+// Every answer the simulator gave conforms to the official client's response types.
+afterEach(() => expect(takeViolations()).toEqual([]));
 
 describe('elkctl reindex loses no document under faults', () => {
   it('a task that fails half-way: the next attempt copies only what is missing', async () => {

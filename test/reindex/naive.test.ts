@@ -1,8 +1,11 @@
 import { LB_IDLE_TIMEOUT_SECONDS } from '../../sim/es/reindex';
 import { DOCS_PER_SECOND_PER_SLICE } from '../../sim/model/reindex-tasks';
-import { elkctl, lostDocuments, reindexWorld } from './world';
+import { elkctl, takeViolations, lostDocuments, reindexWorld } from './world';
 
 jest.setTimeout(30_000);
+
+// Every answer the simulator gave conforms to the official client's response types.
+afterEach(() => expect(takeViolations()).toEqual([]));
 
 /**
  * The order that loses documents: a synchronous `_reindex` through the load balancer, and the source deleted as soon

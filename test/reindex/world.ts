@@ -1,4 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
+import { EsApi, type EsRequest, type EsResponse } from '../../sim/es/api';
+import { contractProblems } from '../../sim/es/contract/check';
 import { dataOf } from '../../sim/model/indices-data';
 import { IdSet, piecesSize } from '../../sim/model/id-set';
 import { REINDEX_ACTION } from '../../sim/model/reindex-tasks';
@@ -7,6 +9,24 @@ import type { ScenarioInput } from '../../sim/scenario';
 import { DEFAULT_RUN, runReindex, type ReindexRunOptions, type ReindexTarget } from '../../lib/reindex/run';
 import { simReindexTarget } from '../../lib/reindex/target';
 import { scenario } from '../sim/builders';
+
+const violations: string[] = [];
+
+/** Answers the official client's types do not allow, since the last call (sim/es/contract/check.ts). */
+export function takeViolations(): string[] {
+  return violations.splice(0);
+}
+
+/** The simulator's HTTP face, checking every answer against the client's response types. */
+class CheckedApi extends EsApi {
+  handle(req: EsRequest): EsResponse {
+    const r = super.handle(req);
+    if (r.body && r.headers['content-type']?.includes('json')) {
+      violations.push(...contractProblems(req.method, req.url, r.status, JSON.parse(r.body)));
+    }
+    return r;
+  }
+}
 
 /** A simulated cluster with the given indices (3 masters, 3 data nodes), served over HTTP, with its clock. */
 export async function reindexWorld(
@@ -22,7 +42,7 @@ export async function reindexWorld(
     } as never),
   );
   const before = new Map(world.cluster.indices.map((i) => [i.name, dataOf(i).ids.clone()]));
-  const target = await simReindexTarget(world);
+  const target = await simReindexTarget(world, new CheckedApi(world));
   return { world, target, client: target.client, before };
 }
 

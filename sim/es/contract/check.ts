@@ -39,6 +39,23 @@ export function endpointOf(method: string, url: string): Endpoint | undefined {
   if (p === '/_cluster/settings') return m === 'GET' ? 'cluster.get_settings' : 'cluster.put_settings';
   if (p === '/_cluster/allocation/explain') return 'cluster.allocation_explain';
   if (m === 'GET' && p === '/_tasks') return 'tasks.list';
+  return indexEndpointOf(m, p);
+}
+
+/** The index and reindex APIs (sim/es/index-router.ts) whose answers are covered. */
+function indexEndpointOf(m: string, p: string): Endpoint | undefined {
+  if (m === 'GET' && /^\/_tasks\/[^/]+$/.test(p)) return 'tasks.get';
+  if (m === 'POST' && p === '/_reindex') return 'reindex';
+  if (m === 'POST' && p === '/_aliases') return 'indices.update_aliases';
+  if (m === 'GET' && p.startsWith('/_resolve/index/')) return 'indices.resolve_index';
+  if (m === 'GET' && /^(\/[^_/][^/]*)?\/_alias(\/[^/]+)?$/.test(p)) return 'indices.get_alias';
+  if (/^(\/[^_/][^/]*)?\/_count$/.test(p)) return 'count';
+  if (/^(\/[^_/][^/]*)?\/_refresh$/.test(p)) return 'indices.refresh';
+  if (m === 'GET' && /^(\/[^_/][^/]*)?\/_stats(\/indexing)?$/.test(p)) return 'indices.stats';
+  if (/^\/[^_/][^/]*\/_mget$/.test(p)) return 'mget';
+  if (m === 'PUT' && /^\/[^_/][^/]*\/_settings$/.test(p)) return 'indices.put_settings';
+  if (m === 'PUT' && /^\/[^_/][^/]*\/_mapping$/.test(p)) return 'indices.put_mapping';
+  if (/^\/[^_/][^/]*$/.test(p)) return m === 'PUT' ? 'indices.create' : m === 'DELETE' ? 'indices.delete' : undefined;
   return undefined;
 }
 

@@ -1,7 +1,9 @@
 import type * as T from '@elastic/elasticsearch/lib/api/types';
 
 /**
- * The official client's response types of the endpoints the orchestrator's Elasticsearch adapter reads. The JSON
+ * The official client's response types of the endpoints the orchestrator's Elasticsearch adapter and `elkctl reindex`
+ * read (`_search` and `GET /<index>` are left out: their types, with every aggregation and mapping type, would
+ * multiply the schema's size). The JSON
  * schema next to this file is generated from them (`npm run gen:sim-schemas`, ts-json-schema-generator); the
  * simulator's answers are checked against it during end-to-end runs (sim/es/contract/check.ts).
  */
@@ -15,4 +17,18 @@ export interface SimResponses {
   'cluster.put_settings': T.ClusterPutSettingsResponse;
   'cluster.allocation_explain': T.ClusterAllocationExplainResponse;
   'tasks.list': T.TasksListResponse;
+  // elkctl reindex (lib/reindex/es.ts)
+  'tasks.get': T.TasksGetResponse;
+  reindex: T.ReindexResponse;
+  count: T.CountResponse;
+  mget: T.MgetResponse;
+  'indices.create': T.IndicesCreateResponse;
+  'indices.delete': T.IndicesDeleteResponse;
+  'indices.put_settings': T.IndicesPutSettingsResponse;
+  'indices.put_mapping': T.IndicesPutMappingResponse;
+  'indices.refresh': T.IndicesRefreshResponse;
+  'indices.stats': T.IndicesStatsResponse;
+  'indices.resolve_index': T.IndicesResolveIndexResponse;
+  'indices.update_aliases': T.IndicesUpdateAliasesResponse;
+  'indices.get_alias': T.IndicesGetAliasResponse;
 }
