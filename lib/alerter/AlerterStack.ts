@@ -1,7 +1,9 @@
-import { Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { Duration, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { clusterReferences } from '../cluster/ClusterParameters';
+import { alarmTopicArn } from '../monitoring/topic';
 import { Alerter, AlerterProps } from './Alerter';
 
 export type AlerterStackProps = StackProps &
@@ -37,6 +39,13 @@ export class AlerterStack extends Stack {
         credentialsSecret: props.credentialsSecret ?? cluster.elastalertSecret,
       };
     }
+    // The heartbeat alarm notifies the environment's alarm topic (alarms.topicArn, or the cluster stack's, by name).
+    const alarms = props.config.alarms;
+    alerterProps = {
+      ...alerterProps,
+      alarmTopic: props.alarmTopic ?? sns.Topic.fromTopicArn(this, 'AlarmTopic', alarmTopicArn(this, props.config)),
+      heartbeatStaleAfter: props.heartbeatStaleAfter ?? Duration.minutes(alarms.alerterStaleMinutes),
+    };
     this.alerter = new Alerter(this, 'Alerter', alerterProps);
   }
 }

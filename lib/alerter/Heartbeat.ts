@@ -83,6 +83,7 @@ export class Heartbeat extends Construct {
       });
     }
     this.alarm = new cloudwatch.Alarm(this, 'NotEvaluating', {
+      alarmName: `elk-cdk-${props.environment}-alerter-not-evaluating`,
       alarmDescription: `elk-cdk ${props.environment}: no ElastAlert rule has run for ${stale}s (or the alerter publishes no heartbeat): alerts are not being evaluated. The instance marks itself unhealthy and is replaced; check the alerter if this stays.`,
       metric: new cloudwatch.Metric({
         namespace: HEARTBEAT_NAMESPACE,

@@ -19,6 +19,7 @@ import { RollingReplacement } from '../rolling-replacement/RollingReplacement';
 import { compileIndexDefinitions, IndexManagement } from '../indices';
 import { TerminationDrain } from '../termination-drain/TerminationDrain';
 import { NodeScripts } from './NodeScripts';
+import { Monitoring } from '../monitoring/Monitoring';
 
 export interface ClusterStackProps extends StackProps {
   /** The validated environment configuration. */
@@ -67,6 +68,8 @@ export class ClusterStack extends Stack {
   readonly formationMarkerParameter: string;
   /** Node-by-node replacement of the Elasticsearch groups on a launch template change (lib/rolling-replacement). */
   readonly rollingReplacement: RollingReplacement;
+  /** Metrics collector, alarms, dashboard and alarm topic of the environment (lib/monitoring). */
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: ClusterStackProps) {
     super(scope, id, props);
@@ -199,6 +202,18 @@ export class ClusterStack extends Stack {
     component(this.terminationDrain, 'elasticsearch');
     // The orchestrator user exists only after the security bootstrap.
     this.rollingReplacement.customResource.node.addDependency(this.securityBootstrap.resource);
+
+    // Alarms and the dashboard; the collector reads the cluster as metrics_collector (docs/monitoring.md).
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      config,
+      vpc: this.vpc,
+      clientSecurityGroup: this.clientSecurityGroup,
+      esEndpoint: this.esUrl,
+      credentialsSecret: this.security.userSecret('metrics_collector'),
+      grantCredentialsRead: (grantee) => this.security.grantUserSecretRead('metrics_collector', grantee),
+      caParameterName: this.security.caCertificateParameterName,
+    });
+    component(this.monitoring, 'monitoring');
 
     if (config.kibana.count > 0) {
       this.kibana = new KibanaService(this, 'Kibana', {

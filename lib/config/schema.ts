@@ -178,6 +178,33 @@ export const EnvironmentConfigSchema = z
         allowedHttpHosts: z.array(z.string().regex(/^[a-z0-9.-]+$/i)).optional(),
       })
       .strict(),
+    /**
+     * Alarms and the dashboard of the environment (lib/monitoring, docs/monitoring.md). Thresholds are read by the
+     * cluster stack's alarms; the collector publishes every `collectEveryMinutes`.
+     */
+    alarms: z
+      .object({
+        /** Existing SNS topic the alarms notify; absent = the cluster stack creates `elk-cdk-<env>-alarms`. */
+        topicArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, {
+            message: 'must be an SNS topic ARN such as arn:aws:sns:eu-west-1:111111111111:pager',
+          })
+          .optional(),
+        /** Minutes between two collections of the cluster metrics (the schedule of the collector). */
+        collectEveryMinutes: z.number().int().min(1).max(15),
+        /** Yellow for this many minutes in a row alarms (red alarms at once). */
+        yellowMinutes: z.number().int().min(1).max(1440),
+        /** A data node's disk used above this percentage alarms (Elasticsearch's high watermark: 90). */
+        diskHighWatermarkPercent: z.number().min(50).max(99),
+        /** A node or CA certificate that expires within this many days alarms. */
+        certificateExpiryDays: z.number().int().min(1).max(89),
+        /** A rolling replacement that makes no progress (blocked by a gate, or a drain that moves no bytes) for this long alarms. */
+        rollBlockedMinutes: z.number().int().min(5).max(1440),
+        /** The alerter's evaluation heartbeat older than this alarms (the alerter marks itself unhealthy then too). */
+        alerterStaleMinutes: z.number().int().min(2).max(1440),
+      })
+      .strict(),
     deploy: z
       .object({
         /** Refuse to deploy a pre-release build (from a branch or dirty tree) unless forced. */

@@ -28,6 +28,7 @@ export const SERVICE_USERS = [
   'orchestrator',
   'node_monitor',
   'index_manager',
+  'metrics_collector',
 ] as const;
 export type ServiceUser = (typeof SERVICE_USERS)[number];
 
@@ -116,6 +117,16 @@ export const ROLES: Readonly<Record<string, RoleDescriptor>> = {
     indices: [],
     metadata: MANAGED,
   },
+  /**
+   * The cluster metrics collector (lambda/cluster-metrics, every minute): cluster health, node stats (heap, disk)
+   * and node info (HTTP addresses, to read each node's certificate dates). Three read-only cluster actions, no
+   * index privilege: it never sees a document, a setting or a mapping.
+   */
+  metrics_collector: {
+    cluster: ['cluster:monitor/health', 'cluster:monitor/nodes/stats', 'cluster:monitor/nodes/info'],
+    indices: [],
+    metadata: MANAGED,
+  },
 };
 
 export interface NativeUser {
@@ -130,6 +141,7 @@ export const NATIVE_USERS: Readonly<Record<Exclude<ServiceUser, 'elastic' | 'kib
   orchestrator: { roles: ['orchestrator'], full_name: 'Rolling-replacement orchestrator (elk-cdk)' },
   node_monitor: { roles: ['node_monitor'], full_name: 'Elasticsearch node boot scripts (elk-cdk)' },
   index_manager: { roles: ['index_manager'], full_name: 'Index templates and ILM policies (elk-cdk)' },
+  metrics_collector: { roles: ['metrics_collector'], full_name: 'Cluster metrics collector (elk-cdk)' },
 };
 
 /** Stable JSON (sorted keys) so the hash only changes when a definition does. */

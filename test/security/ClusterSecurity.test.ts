@@ -87,6 +87,7 @@ const id = {
     orchestrator: 'SecurityUserOrchestratorDB82CBBE',
     node_monitor: 'SecurityUserNodeMonitor1FF8CAE3',
     index_manager: 'SecurityUserIndexManager5D553347',
+    metrics_collector: 'SecurityUserMetricsCollector07208B57',
   },
   bootstrapPassword: 'SecurityBootstrapPassword0C7DD69C',
 };
@@ -123,7 +124,7 @@ describe('ClusterSecurity', () => {
 
   it('encrypts every Secrets Manager secret with the security KMS key', () => {
     const secrets = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SecretsManager::Secret');
-    expect(secrets).toHaveLength(9);
+    expect(secrets).toHaveLength(10);
     for (const [lid, r] of secrets) {
       expect([lid, r.Properties?.KmsKeyId]).toEqual([lid, { 'Fn::GetAtt': [id.key, 'Arn'] }]);
     }

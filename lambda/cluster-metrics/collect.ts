@@ -1,0 +1,121 @@
+/**
+ * Pure: what the collector saw → the metric data it publishes. No SDK, no clock (the caller passes `now`).
+ * Every collection publishes the cluster-level metrics whatever Elasticsearch answered, so a dead cluster, a cluster
+ * without a master or an unreachable one still produces data points the alarms can judge.
+ */
+import { METRIC, NODE_DIMENSION } from './contract';
+
+export type HealthStatus = 'green' | 'yellow' | 'red';
+
+/** Cluster health as answered, or why it was not. */
+export type HealthObservation =
+  | { readonly kind: 'answered'; readonly status: HealthStatus; readonly unassignedShards: number }
+  /** Elasticsearch answered, but no master is elected (503 / master_not_discovered_exception). */
+  | { readonly kind: 'no-master'; readonly reason: string }
+  /** Elasticsearch answered with another error (401, 403, 500, ...). */
+  | { readonly kind: 'error'; readonly reason: string }
+  /** No answer at all (connection refused, timeout, DNS). */
+  | { readonly kind: 'unreachable'; readonly reason: string };
+
+export interface NodeObservation {
+  readonly name: string;
+  readonly roles: readonly string[];
+  readonly heapUsedPercent?: number;
+  readonly diskTotalBytes?: number;
+  readonly diskAvailableBytes?: number;
+}
+
+/** A certificate's end of validity, or a node whose certificate failed verification because it has expired. */
+export type CertificateObservation =
+  /** `subject`: node name, or `ca` for the cluster CA. */
+  { readonly subject: string; readonly notAfter: Date } | { readonly subject: string; readonly expired: true };
+
+export interface Observation {
+  readonly health: HealthObservation;
+  /** Nodes that answered node stats; empty when the call failed. */
+  readonly nodes: readonly NodeObservation[];
+  /** Certificates read (the CA and each node's TLS handshake that succeeded). */
+  readonly certificates: readonly CertificateObservation[];
+}
+
+export interface Datum {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: 'None' | 'Count' | 'Percent';
+  /** Extra dimensions besides `Environment`. */
+  readonly dimensions?: Readonly<Record<string, string>>;
+}
+
+const STATUS_VALUE: Record<HealthStatus, number> = { green: 0, yellow: 1, red: 2 };
+const DAY_MS = 86_400_000;
+
+/** Disk used percent of a node, or undefined when node stats lack the figures. */
+export function diskUsedPercent(n: NodeObservation): number | undefined {
+  if (n.diskTotalBytes === undefined || n.diskAvailableBytes === undefined || n.diskTotalBytes <= 0) return undefined;
+  return round2(((n.diskTotalBytes - n.diskAvailableBytes) / n.diskTotalBytes) * 100);
+}
+
+export function isDataNode(n: NodeObservation): boolean {
+  return n.roles.some((r) => r === 'data' || r.startsWith('data_'));
+}
+
+/** The data points of one collection. */
+export function metricsFrom(o: Observation, now: Date): Datum[] {
+  const out: Datum[] = [];
+  const h = o.health;
+  out.push({ name: METRIC.reachable, value: h.kind === 'unreachable' ? 0 : 1, unit: 'None' });
+  // Not knowing is not green: a cluster nobody can read counts as red, so the red alarm pages for it too.
+  out.push({ name: METRIC.status, value: h.kind === 'answered' ? STATUS_VALUE[h.status] : 2, unit: 'None' });
+  out.push({ name: METRIC.masterPresent, value: h.kind === 'answered' ? 1 : 0, unit: 'None' });
+  if (h.kind === 'answered') out.push({ name: METRIC.unassignedShards, value: h.unassignedShards, unit: 'Count' });
+
+  out.push({
+    name: METRIC.masterNodes,
+    value: o.nodes.filter((n) => n.roles.includes('master')).length,
+    unit: 'Count',
+  });
+  out.push({ name: METRIC.dataNodes, value: o.nodes.filter(isDataNode).length, unit: 'Count' });
+
+  const heaps = o.nodes.filter((n) => n.heapUsedPercent !== undefined);
+  for (const n of heaps) {
+    out.push({
+      name: METRIC.heapUsed,
+      value: n.heapUsedPercent!,
+      unit: 'Percent',
+      dimensions: { [NODE_DIMENSION]: n.name },
+    });
+  }
+  if (heaps.length > 0) {
+    out.push({ name: METRIC.heapUsedMax, value: Math.max(...heaps.map((n) => n.heapUsedPercent!)), unit: 'Percent' });
+  }
+  const disks = o.nodes.filter(isDataNode).flatMap((n) => {
+    const used = diskUsedPercent(n);
+    return used === undefined ? [] : [{ node: n.name, used }];
+  });
+  for (const d of disks) {
+    out.push({ name: METRIC.diskUsed, value: d.used, unit: 'Percent', dimensions: { [NODE_DIMENSION]: d.node } });
+  }
+  if (disks.length > 0)
+    out.push({ name: METRIC.diskUsedMax, value: Math.max(...disks.map((d) => d.used)), unit: 'Percent' });
+
+  const days = soonestExpiry(o.certificates, now);
+  if (days) out.push({ name: METRIC.certificateDays, value: days.days, unit: 'None' });
+  return out;
+}
+
+/** The certificate that expires first and its days left (fractional; 0 or less once expired). */
+export function soonestExpiry(
+  certs: readonly CertificateObservation[],
+  now: Date,
+): { subject: string; days: number } | undefined {
+  let best: { subject: string; days: number } | undefined;
+  for (const c of certs) {
+    const days = 'expired' in c ? 0 : round2((c.notAfter.getTime() - now.getTime()) / DAY_MS);
+    if (!best || days < best.days) best = { subject: c.subject, days };
+  }
+  return best;
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

@@ -1,0 +1,131 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config';
+import { METRIC } from '../../lambda/cluster-metrics/contract';
+import { EnvironmentMetrics } from './metrics';
+
+export interface ClusterAlarmsProps {
+  readonly metrics: EnvironmentMetrics;
+  readonly thresholds: EnvironmentConfig['alarms'];
+  /** Notified when an alarm fires and when it clears. */
+  readonly topic: sns.ITopic;
+}
+
+/** Periods needed to cover `minutes` at the collection period (at least one). */
+export function periodsFor(minutes: number, period: Duration): number {
+  return Math.max(1, Math.ceil((minutes * 60) / period.toSeconds()));
+}
+
+/**
+ * The environment's alarms on the cluster and its roll (docs/monitoring.md). Each notifies the topic on ALARM and
+ * on OK. An alarm whose collector metric stops arriving fires where silence itself is the danger (red, no master):
+ * a cluster nobody can observe pages.
+ */
+export class ClusterAlarms extends Construct {
+  readonly red: cloudwatch.Alarm;
+  readonly yellow: cloudwatch.Alarm;
+  readonly noMaster: cloudwatch.Alarm;
+  readonly diskHighWatermark: cloudwatch.Alarm;
+  readonly certificateExpiry: cloudwatch.Alarm;
+  readonly rollBlocked: cloudwatch.Alarm;
+  readonly all: cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: ClusterAlarmsProps) {
+    super(scope, id);
+    const { metrics: m, thresholds: t } = props;
+    const env = m.environment;
+    const period = m.period;
+
+    this.red = new cloudwatch.Alarm(this, 'ClusterRed', {
+      alarmName: `elk-cdk-${env}-cluster-red`,
+      alarmDescription: `elk-cdk ${env}: the cluster is red (a primary shard is unassigned), has no elected master, does not answer, or the collector publishes nothing. Check _cluster/health and the collector's log.`,
+      metric: m.cluster(METRIC.status, 'Maximum'),
+      threshold: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    const yellowPeriods = periodsFor(t.yellowMinutes, period);
+    this.yellow = new cloudwatch.Alarm(this, 'ClusterYellow', {
+      alarmName: `elk-cdk-${env}-cluster-yellow`,
+      alarmDescription: `elk-cdk ${env}: the cluster has not been green for ${t.yellowMinutes} minutes (replicas unassigned: one more node loss can lose data). During a roll, replicas of upgraded primaries may stay unassigned by design (docs/rollout.md).`,
+      metric: m.cluster(METRIC.status, 'Minimum'),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: yellowPeriods,
+      datapointsToAlarm: yellowPeriods,
+      // silence is the red alarm's business
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const masterPeriods = periodsFor(2, period);
+    this.noMaster = new cloudwatch.Alarm(this, 'NoMaster', {
+      alarmName: `elk-cdk-${env}-no-master`,
+      alarmDescription: `elk-cdk ${env}: no elected master for ${masterPeriods * period.toMinutes()} minutes (an election takes seconds): the cluster accepts no change. Check the master group and the master nodes' logs.`,
+      metric: m.cluster(METRIC.masterPresent, 'Maximum'),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: masterPeriods,
+      datapointsToAlarm: masterPeriods,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    const diskPeriods = periodsFor(5, period);
+    this.diskHighWatermark = new cloudwatch.Alarm(this, 'DiskHighWatermark', {
+      alarmName: `elk-cdk-${env}-disk-high-watermark`,
+      alarmDescription: `elk-cdk ${env}: a data node's disk is above ${t.diskHighWatermarkPercent}% used (the high watermark: Elasticsearch moves shards away, and at 95% makes indices read-only). Add data nodes or volume, or delete old indices.`,
+      metric: m.cluster(METRIC.diskUsedMax, 'Maximum'),
+      threshold: t.diskHighWatermarkPercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: diskPeriods,
+      datapointsToAlarm: diskPeriods,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.certificateExpiry = new cloudwatch.Alarm(this, 'CertificateExpiry', {
+      alarmName: `elk-cdk-${env}-certificate-expiry`,
+      alarmDescription: `elk-cdk ${env}: a node certificate or the cluster CA expires within ${t.certificateExpiryDays} days (nodes renew theirs well before: a node that does not is failing to renew; see the collector's log line for which, and docs/security.md for rotation).`,
+      metric: m.cluster(METRIC.certificateDays, 'Minimum'),
+      threshold: t.certificateExpiryDays,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+    });
+    this.rollBlocked = rollBlockedAlarm(this, m, t.rollBlockedMinutes);
+
+    this.all = [this.red, this.yellow, this.noMaster, this.diskHighWatermark, this.certificateExpiry, this.rollBlocked];
+    for (const a of this.all) {
+      a.addAlarmAction(new actions.SnsAction(props.topic));
+      a.addOkAction(new actions.SnsAction(props.topic));
+    }
+  }
+}
+
+/**
+ * A roll that makes no progress for `minutes`: every reconcile step of the window was blocked by a gate
+ * (`RolloutBlocked` minimum 1) and the draining node's bytes did not change (a drain that moves data is progress,
+ * even though its step reports `strictly-drained`). Evaluated over one window of `minutes` (CloudWatch aligns it to
+ * the clock, so it fires between `minutes` and twice that after the roll stops moving). No roll, no data: OK.
+ */
+function rollBlockedAlarm(scope: Construct, m: EnvironmentMetrics, minutes: number): cloudwatch.Alarm {
+  const window = Duration.minutes(minutes);
+  const expression = new cloudwatch.MathExpression({
+    expression: 'IF(blocked >= 1 AND (bytesMax - bytesMin) == 0, 1, 0)',
+    usingMetrics: {
+      blocked: m.rollout('RolloutBlocked', 'Minimum', window),
+      bytesMax: m.rollout('RolloutBytesLeftOnDrainingNode', 'Maximum', window),
+      bytesMin: m.rollout('RolloutBytesLeftOnDrainingNode', 'Minimum', window),
+    },
+    period: window,
+    label: 'roll without progress',
+  });
+  return new cloudwatch.Alarm(scope, 'RollBlocked', {
+    alarmName: `elk-cdk-${m.environment}-roll-blocked`,
+    alarmDescription: `elk-cdk ${m.environment}: the rolling replacement has made no progress for ${minutes} minutes (blocked by a safety gate, or a drain that moves no data). \`elkctl roll status --env ${m.environment}\` names the blocking predicate (README, safety predicates catalogue).`,
+    metric: expression,
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
