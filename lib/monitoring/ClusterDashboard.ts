@@ -11,8 +11,6 @@ export interface ClusterDashboardProps {
   readonly alarms: ClusterAlarms;
   /** The alarm thresholds, drawn on their graphs. */
   readonly thresholds: EnvironmentConfig['alarms'];
-  /** Whether the environment has an alerter (its heartbeat graph). */
-  readonly alerter: boolean;
 }
 
 /** Elasticsearch's default disk watermarks, drawn beside the configured high one. */
@@ -140,16 +138,13 @@ export class ClusterDashboard extends Construct {
         leftYAxis: { min: 0 },
         width: 12,
       }),
-      ...(props.alerter
-        ? [
-            new cloudwatch.GraphWidget({
-              title: 'Alerter: seconds since the last rule run',
-              left: [m.alerterHeartbeat()],
-              leftYAxis: { min: 0 },
-              width: 12,
-            }),
-          ]
-        : []),
+      // always drawn: the cluster template must not depend on alerter.enabled (test/config-changes/stack-coupling)
+      new cloudwatch.GraphWidget({
+        title: 'Alerter: seconds since the last rule run',
+        left: [m.alerterHeartbeat()],
+        leftYAxis: { min: 0 },
+        width: 12,
+      }),
     );
   }
 }

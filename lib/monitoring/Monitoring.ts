@@ -68,7 +68,6 @@ export class Monitoring extends Construct {
       metrics,
       alarms: this.alarms,
       thresholds,
-      alerter: config.alerter.enabled,
     });
   }
 }
