@@ -15,6 +15,8 @@ export const DeploymentPropertiesSchema = z.object({
   RuleHashes: z.record(z.string(), z.string()),
   /** s3://bucket/key of scripts/alerter/deploy-rules.sh. */
   ScriptS3Url: z.string().regex(/^s3:\/\/[^/]+\/.+$/),
+  /** sha256 of that deploy script (pinned at synth): the instance runs it only when the download matches. */
+  ScriptSha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** SSM parameter recording the last successfully deployed bundle (read by user data at boot). */
   CurrentBundleParameter: z.string().regex(/^\/[\w./-]+$/),
   /** Elasticsearch host name for ElastAlert. */
@@ -42,5 +44,7 @@ export interface CurrentBundle {
   readonly bundle: string;
   readonly sha256: string;
   readonly script: string;
+  /** sha256 of the deploy script; the alerter's boot verifies the download against it. */
+  readonly scriptSha256: string;
   readonly esHost: string;
 }

@@ -14,8 +14,8 @@ export function shellQuote(s: string): string {
 export const SCRIPT_DEADLINE_MARGIN_SECONDS = 120;
 
 /**
- * The AWS-RunShellScript lines: refresh the deploy script (keep the installed one if that fails; fail clearly when
- * there is none), run it with a deadline below the command's timeout, then print its final `DEPLOY FAILED` and
+ * The AWS-RunShellScript lines: download the deploy script and check it against its pinned sha256 (a failed download
+ * or a mismatch fails the command: an older installed script is never used instead), run it with a deadline below the command's timeout, then print its final `DEPLOY FAILED` and
  * `STATE:` lines FIRST and its whole output after them (GetCommandInvocation keeps only the first 24,000
  * characters; CloudWatch Logs gets everything).
  */
@@ -41,7 +41,7 @@ export function deployCommands(p: DeploymentProperties, region: string): string[
     // a fresh instance may still be in its user data (installing Docker)
     'cloud-init status --wait >/dev/null 2>&1 || true',
     `mkdir -p ${ALERTER_ROOT}/bin`,
-    `if aws --region ${shellQuote(region)} s3 cp --only-show-errors ${shellQuote(p.ScriptS3Url)} ${bin}.new; then chmod 755 ${bin}.new && mv -f ${bin}.new ${bin}; elif [ -x ${bin} ]; then echo "keeping the installed deploy script (download failed)"; else echo "DEPLOY FAILED: cannot download the deploy script ${p.ScriptS3Url.replace(/["$`\\]/g, '')} and none is installed"; echo "STATE: unchanged: nothing was changed on the instance"; exit 1; fi`,
+    `if aws --region ${shellQuote(region)} s3 cp --only-show-errors ${shellQuote(p.ScriptS3Url)} ${bin}.new && echo '${p.ScriptSha256}  ${bin}.new' | sha256sum --check --strict --quiet; then chmod 755 ${bin}.new && mv -f ${bin}.new ${bin}; else rm -f ${bin}.new; echo "DEPLOY FAILED: the deploy script ${p.ScriptS3Url.replace(/["$`\\]/g, '')} could not be downloaded or does not match its pinned sha256 ${p.ScriptSha256} (the installed one is not used)"; echo "STATE: unchanged: nothing was changed on the instance"; exit 1; fi`,
     `if ! : >${log} 2>/dev/null; then ELK_DEADLINE_SECONDS=${deadline} ${bin} ${args.join(' ')}; exit $?; fi`,
     `ELK_DEADLINE_SECONDS=${deadline} ${bin} ${args.join(' ')} >${log} 2>&1; rc=$?`,
     `grep -E 'DEPLOY FAILED: |NOT VERIFIED YET: |^STATE: ' ${log} | tail -n 2`,
@@ -52,7 +52,13 @@ export function deployCommands(p: DeploymentProperties, region: string): string[
 }
 
 export function currentBundleValue(p: DeploymentProperties): CurrentBundle {
-  return { bundle: p.BundleS3Url, sha256: p.BundleHash, script: p.ScriptS3Url, esHost: p.EsHost };
+  return {
+    bundle: p.BundleS3Url,
+    sha256: p.BundleHash,
+    script: p.ScriptS3Url,
+    scriptSha256: p.ScriptSha256,
+    esHost: p.EsHost,
+  };
 }
 
 /** Statuses of SSM GetCommandInvocation. */

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
@@ -98,9 +99,8 @@ export class Alerter extends Construct {
     const bundleFile = path.join(bundleDir, `rules-${this.bundle.hash.slice(0, 16)}.tar`);
     fs.writeFileSync(bundleFile, bundleTar(this.bundle));
     const bundleAsset = new s3assets.Asset(this, 'RuleBundle', { path: bundleFile });
-    const scriptAsset = new s3assets.Asset(this, 'DeployScript', {
-      path: path.join(PROJECT_ROOT, 'scripts', 'alerter', 'deploy-rules.sh'),
-    });
+    const scriptPath = path.join(PROJECT_ROOT, 'scripts', 'alerter', 'deploy-rules.sh');
+    const scriptAsset = new s3assets.Asset(this, 'DeployScript', { path: scriptPath });
 
     // ---- instance role: this environment's bundle, secrets, CA and user secret; nothing else ----
     this.role = new iam.Role(this, 'InstanceRole', {
@@ -359,6 +359,7 @@ export class Alerter extends Construct {
       BundleHash: this.bundle.hash,
       RuleHashes: { ...this.bundle.ruleHashes },
       ScriptS3Url: scriptAsset.s3ObjectUrl,
+      ScriptSha256: createHash('sha256').update(fs.readFileSync(scriptPath)).digest('hex'),
       CurrentBundleParameter: this.currentBundleParameterName,
       EsHost: props.esEndpoint,
       CredentialsSecretArn: props.credentialsSecret?.secretArn ?? '',

@@ -1,3 +1,5 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
 import * as path from 'path';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -57,9 +59,18 @@ export class NodeScripts extends Construct {
         exclude: families.filter((f) => f !== family).map((f) => FAMILY_FILES[f]),
       });
     this.byFamily = { elasticsearch: asset('elasticsearch'), kibana: asset('kibana'), logstash: asset('logstash') };
-    this.security = new Asset(this, 'Security', { path: props.securityScriptsDir ?? SECURITY_SCRIPTS_DIR });
+    const securityDir = props.securityScriptsDir ?? SECURITY_SCRIPTS_DIR;
+    this.security = new Asset(this, 'Security', { path: securityDir });
     this.assets = [...families.map((f) => this.byFamily[f]), this.security];
+    const exclude = (family: ScriptFamily) => families.filter((f) => f !== family).map((f) => FAMILY_FILES[f]);
+    this.sums = new Map([
+      ...families.map((f) => [this.byFamily[f], fileSums(dir, exclude(f))] as const),
+      [this.security, fileSums(securityDir, [])] as const,
+    ]);
   }
+
+  /** SHA-256 of every file of an asset, by name: what the user data pins. */
+  private readonly sums: ReadonlyMap<Asset, ReadonlyMap<string, string>>;
 
   /** The assets a role's user data installs: its family's node scripts and the security scripts. */
   assetsFor(role: NodeRole): readonly Asset[] {
@@ -80,19 +91,62 @@ export class NodeScripts extends Construct {
   }
 
   /**
-   * Commands that fetch and unpack the role's assets into INSTANCE_BIN_DIR, every local path under `rootPrefix` (the
-   * boot rehearsal's root, empty on an instance).
+   * Commands that fetch the role's assets, unpack them into a staging folder, check every file against the SHA-256
+   * pinned here at synth (and that no other file came with them), and only then install them into INSTANCE_BIN_DIR.
+   * A download that fails or does not match fails the boot: nothing unverified ever runs. Every local path is under
+   * `rootPrefix` (the boot rehearsal's root, empty on an instance).
    */
   addInstallCommands(userData: ec2.UserData, role: NodeRole, rootPrefix = ''): void {
     const bin = `"${rootPrefix}${INSTANCE_BIN_DIR}"`;
-    userData.addCommands(`mkdir -p ${bin} "${rootPrefix}/tmp/elk-cdk"`);
+    const work = `"${rootPrefix}/tmp/elk-cdk"`;
+    const stage = `"${rootPrefix}/tmp/elk-cdk/stage"`;
+    userData.addCommands(`mkdir -p ${bin} ${work}`, `rm -rf ${stage} && mkdir -p ${stage}`);
+    const pinned = new Map<string, string>();
     for (const asset of this.assetsFor(role)) {
       const local = `"${rootPrefix}/tmp/elk-cdk/${asset.node.id === 'Security' ? 'security' : 'node'}.zip"`;
       userData.addCommands(
         `aws s3 cp 's3://${asset.s3BucketName}/${asset.s3ObjectKey}' ${local}`,
-        `python3 -m zipfile -e ${local} ${bin}/`,
+        `python3 -m zipfile -e ${local} ${stage}/`,
       );
+      for (const [name, sum] of this.sums.get(asset)!) {
+        if (pinned.has(name) && pinned.get(name) !== sum) throw new Error(`two script assets hold different ${name}`);
+        pinned.set(name, sum);
+      }
     }
-    userData.addCommands(`chmod 0755 ${bin}/*.sh`);
+    const sums = [...pinned].sort(([a], [b]) => a.localeCompare(b)).map(([name, sum]) => `${sum}  ${name}`);
+    userData.addCommands(
+      `cat > ${work}/SHA256SUMS <<'ELK_CDK_SCRIPT_SUMS'`,
+      ...sums,
+      'ELK_CDK_SCRIPT_SUMS',
+      `(cd ${stage} && sha256sum --check --strict --quiet ../SHA256SUMS) || { echo "elk-cdk: the boot scripts do not match the SHA-256 pinned in this launch template (altered or wrong asset); nothing was run"; exit 1; }`,
+      `[ "$(find ${stage} -mindepth 1 | wc -l)" = ${sums.length} ] || { echo "elk-cdk: the boot script assets hold files that are not pinned; nothing was run"; exit 1; }`,
+      `cp ${stage}/* ${bin}/`,
+      `chmod 0755 ${bin}/*.sh`,
+    );
   }
+}
+
+/** SHA-256 of every file of a flat script folder, minus the `exclude` patterns (`*` wildcards, like the asset's). */
+function fileSums(dir: string, exclude: readonly string[]): ReadonlyMap<string, string> {
+  const patterns = exclude.map(
+    (g) =>
+      new RegExp(
+        `^${g
+          .split('*')
+          .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ),
+  );
+  const out = new Map<string, string>();
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (patterns.some((p) => p.test(e.name))) continue;
+    if (!e.isFile()) throw new Error(`${path.join(dir, e.name)}: script folders hold files only (no folders or links)`);
+    out.set(
+      e.name,
+      createHash('sha256')
+        .update(fs.readFileSync(path.join(dir, e.name)))
+        .digest('hex'),
+    );
+  }
+  return out;
 }

@@ -7,7 +7,7 @@
 #           [--signal-stack STACK --signal-resource LOGICAL_ID]
 #
 # NAME is the SSM parameter the rule-deploy custom resource writes after every successful deployment:
-#   {"bundle":"s3://…","sha256":"…","script":"s3://…","esHost":"…"}
+#   {"bundle":"s3://…","sha256":"…","script":"s3://…","scriptSha256":"…","esHost":"…"}
 # Only ParameterNotFound means "no bundle yet" (the stack's first deployment is still running: its SSM command
 # deploys the bundle a moment later); any other error (throttling, network not ready) is retried.
 # It never gives up: a failed verification (Elasticsearch still recovering, a pull rate limit) leaves the container
@@ -80,12 +80,20 @@ done
 bundle="$(jq -r '.bundle' <<<"$value")"
 sha="$(jq -r '.sha256' <<<"$value")"
 script="$(jq -r '.script' <<<"$value")"
+script_sha="$(jq -r '.scriptSha256 // empty' <<<"$value")"
 es_host="$(jq -r '.esHost // empty' <<<"$value")"
 
 # 2. the recorded deploy script
 attempt=0
-until aws "${REGION_ARGS[@]}" s3 cp --only-show-errors "$script" "$ROOT/bin/deploy-rules.sh.new"; do
-  backoff || { log "BOOT FAILED: cannot download $script"; exit 1; }
+# The script runs as root: only a download that matches the sha256 the deployment recorded (a value recorded by a
+# version before the pin has none: the next deployment records it).
+verified() {
+  [ -z "$script_sha" ] && { log "no scriptSha256 recorded in $PARAM (deployed by an older version): not verified"; return 0; }
+  echo "$script_sha  $ROOT/bin/deploy-rules.sh.new" | sha256sum --check --strict --quiet 2>/dev/null ||
+    { log "$script does not match its pinned sha256 $script_sha"; return 1; }
+}
+until aws "${REGION_ARGS[@]}" s3 cp --only-show-errors "$script" "$ROOT/bin/deploy-rules.sh.new" && verified; do
+  backoff || { log "BOOT FAILED: cannot download $script (or it does not match its pinned sha256)"; exit 1; }
 done
 chmod 755 "$ROOT/bin/deploy-rules.sh.new"
 mv -f "$ROOT/bin/deploy-rules.sh.new" "$ROOT/bin/deploy-rules.sh"

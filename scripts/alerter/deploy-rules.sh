@@ -390,7 +390,22 @@ if [ -n "$FROM_CURRENT" ]; then
 else
   log "downloading $BUNDLE"
   aws "${REGION_ARGS[@]}" s3 cp --only-show-errors "$BUNDLE" "$STAGE/bundle.tar" || die "cannot download $BUNDLE"
-  tar -xf "$STAGE/bundle.tar" -C "$REL_TMP" --no-same-owner || die "the bundle is not a tar archive (or the disk is full)"
+  # Check the archive before anything is written from it: its SHA256SUMS (read from the archive) must have the pinned
+  # hash, every entry must be a regular file or a folder with a relative name, and the files must be exactly those
+  # SHA256SUMS lists. Extraction then goes into a new empty folder, so nothing is ever written through a link.
+  tar -xOf "$STAGE/bundle.tar" SHA256SUMS >"$STAGE/SHA256SUMS" ||
+    die "the bundle is not a tar archive (or the disk is full)"
+  actual="$(sha256sum "$STAGE/SHA256SUMS" | cut -d' ' -f1)"
+  [ "$actual" = "$HASH" ] || die "bundle hash mismatch: expected $HASH, got $actual (a different or altered bundle)"
+  bad="$(tar -tvf "$STAGE/bundle.tar" | grep -v '^[-d]' | head -n 3 | tr '\n' ';')" || true
+  [ -z "$bad" ] || die "the bundle holds entries that are not regular files or folders (links, devices): $bad"
+  bad="$(tar -tf "$STAGE/bundle.tar" | grep -E '^/|(^|/)\.\.(/|$)' | head -n 3 | tr '\n' ' ')" || true
+  [ -z "$bad" ] || die "the bundle holds absolute or '..' paths: $bad"
+  listed="$( (sed 's/^[0-9a-f]*  //' "$STAGE/SHA256SUMS"; echo SHA256SUMS) | sort)"
+  files="$(tar -tvf "$STAGE/bundle.tar" | grep '^-' | sed -E 's/^([^ ]+ +){5}//' | sort)"
+  [ "$files" = "$listed" ] || die "the bundle's files are not exactly those of its SHA256SUMS"
+  tar -xf "$STAGE/bundle.tar" -C "$REL_TMP" --no-same-owner --no-same-permissions ||
+    die "cannot extract the bundle (disk full?)"
 fi
 [ -f "$REL_TMP/SHA256SUMS" ] || die "the bundle has no SHA256SUMS"
 actual="$(sha256sum "$REL_TMP/SHA256SUMS" | cut -d' ' -f1)"

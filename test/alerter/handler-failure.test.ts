@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -27,6 +28,7 @@ const props = {
   BundleHash: HASH,
   RuleHashes: {},
   ScriptS3Url: 's3://assets/deploy-rules.sh',
+  ScriptSha256: 'c'.repeat(64),
   CurrentBundleParameter: '/elk/test/alerter/current-bundle',
   EsHost: 'es.test.internal',
   CredentialsSecretArn: '',
@@ -137,7 +139,7 @@ test('the command sends its whole output to CloudWatch Logs', async () => {
 });
 
 describe('the command lines on the instance (run with a stubbed aws)', () => {
-  function run(scriptInS3: string | undefined, installed: boolean) {
+  function run(scriptInS3: string | undefined, installed: boolean, pinned = scriptInS3) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-cmd-'));
     const root = path.join(dir, 'root');
     const s3 = path.join(dir, 's3', 'assets');
@@ -146,8 +148,11 @@ describe('the command lines on the instance (run with a stubbed aws)', () => {
     if (scriptInS3) fs.writeFileSync(path.join(s3, 'deploy-rules.sh'), scriptInS3);
     if (installed)
       fs.writeFileSync(path.join(root, 'bin', 'deploy-rules.sh'), '#!/bin/sh\necho old\n', { mode: 0o755 });
-    const lines = deployCommands(DeploymentPropertiesSchema.parse(props), 'eu-west-1').map((l) =>
-      l.replaceAll('/opt/elk-alerter', root),
+    const sha = createHash('sha256')
+      .update(pinned ?? '')
+      .digest('hex');
+    const lines = deployCommands(DeploymentPropertiesSchema.parse({ ...props, ScriptSha256: sha }), 'eu-west-1').map(
+      (l) => l.replaceAll('/opt/elk-alerter', root),
     );
     const r = spawnSync('bash', ['-c', lines.join('\n')], {
       encoding: 'utf8',
@@ -166,7 +171,7 @@ describe('the command lines on the instance (run with a stubbed aws)', () => {
     const r = run(undefined, false);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(
-      'DEPLOY FAILED: cannot download the deploy script s3://assets/deploy-rules.sh and none is installed',
+      'DEPLOY FAILED: the deploy script s3://assets/deploy-rules.sh could not be downloaded or does not match its pinned sha256',
     );
     expect(r.stdout.trim().split('\n').pop()).toBe('STATE: unchanged: nothing was changed on the instance');
   });
@@ -192,9 +197,24 @@ describe('the command lines on the instance (run with a stubbed aws)', () => {
     expect(r.stdout).toContain('deadline=1380');
   });
 
-  test('a failed download keeps the installed script', () => {
-    const r = run(undefined, true);
-    expect(r.stdout).toContain('keeping the installed deploy script');
-    expect(r.stdout).toContain('old');
+  test('a failed download never falls back to the installed script', () => {
+    const r = run(undefined, true, '#!/bin/sh\necho old\n');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('DEPLOY FAILED: the deploy script');
+    expect(r.stdout).not.toContain('old');
+  });
+
+  test('a downloaded script that does not match its pinned sha256 is not run (and not installed)', () => {
+    const r = run('#!/bin/sh\necho altered\n', true, '#!/bin/sh\necho the reviewed one\n');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('does not match its pinned sha256');
+    expect(r.stdout).not.toContain('altered');
+    expect(r.stdout.trim().split('\n').pop()).toBe('STATE: unchanged: nothing was changed on the instance');
+  });
+
+  test('a script matching its pin runs', () => {
+    const r = run('#!/bin/sh\necho "STATE: deployed"\n', false);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('STATE: deployed');
   });
 });

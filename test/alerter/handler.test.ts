@@ -23,6 +23,7 @@ const props = {
   BundleHash: HASH,
   RuleHashes: { 'Error log spike': '0123456789abcdef' },
   ScriptS3Url: 's3://assets/deploy-rules.sh',
+  ScriptSha256: 'c'.repeat(64),
   CurrentBundleParameter: '/elk/test/alerter/current-bundle',
   EsHost: 'es.test.internal',
   CredentialsSecretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:elastalert',
@@ -145,6 +146,7 @@ describe('isComplete', () => {
         bundle: 's3://assets/bundle.tar',
         sha256: HASH,
         script: 's3://assets/deploy-rules.sh',
+        scriptSha256: 'c'.repeat(64),
         esHost: 'es.test.internal',
       }),
     });

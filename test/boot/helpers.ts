@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { synthesize } from '../../lib/boot';
@@ -10,8 +11,20 @@ export const ENVIRONMENTS = fs
   .map((f) => f.replace(/\.yaml$/, ''))
   .sort();
 
-/** Copies the staged asset folder holding `file` of an environment's stage and lets `patch` edit it (a broken copy). */
-export function patchStagedScript(cdkOut: string, environment: string, file: string, patch: (text: string) => string) {
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * Lets `patch` edit `file` in the staged asset folders of an environment's stage (a broken copy). With `repin` (the
+ * default) the SHA-256 pinned for it in the stage's templates follows, as a synth of the broken scripts would give;
+ * without, the templates keep the pin of the original (an asset altered after synth).
+ */
+export function patchStagedScript(
+  cdkOut: string,
+  environment: string,
+  file: string,
+  patch: (text: string) => string,
+  repin = true,
+) {
   const dir = path.join(cdkOut, `assembly-${environment}`);
   const manifests = fs.readdirSync(dir).filter((f) => f.endsWith('.assets.json'));
   let patched = 0;
@@ -27,6 +40,12 @@ export function patchStagedScript(cdkOut: string, environment: string, file: str
         if (after === before) throw new Error(`the patch changes nothing in ${file}`);
         fs.writeFileSync(target, after);
         patched++;
+        if (repin) {
+          for (const t of fs.readdirSync(dir).filter((x) => x.endsWith('.template.json'))) {
+            const text = fs.readFileSync(path.join(dir, t), 'utf8');
+            fs.writeFileSync(path.join(dir, t), text.split(sha256(before)).join(sha256(after)));
+          }
+        }
       }
     }
   }

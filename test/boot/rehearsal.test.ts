@@ -132,4 +132,22 @@ describe('a deliberately broken copy of the boot scripts fails the rehearsal, na
     expect(renewals.length).toBeGreaterThanOrEqual(2);
     for (const f of renewals) expect(f.message).toMatch(/renewal timer .* is not enabled/);
   }, 120_000);
+  test('a boot script altered after synth (not matching its pinned SHA-256) is never run', async () => {
+    patchStagedScript(
+      broken,
+      'dev',
+      'es-config.sh',
+      (t) => t.replace('set -euo pipefail', 'set -euo pipefail\n: altered'),
+      false,
+    );
+    const r = await rehearseStage(readStage(broken, 'dev'), {
+      environment: 'dev',
+      scenarios: ['fleet'],
+      roles: ['data'],
+    });
+    const boots = r.findings.filter((f) => f.check === 'boot');
+    expect(boots.length).toBeGreaterThanOrEqual(2);
+    for (const f of boots) expect(f.message).toContain('do not match the SHA-256 pinned in this launch template');
+    for (const n of r.scenarios[0]!.nodes) expect(n.lastLine).not.toMatch(/step/);
+  }, 120_000);
 });
