@@ -33,6 +33,9 @@ export class SimFleet implements FleetPort {
           })),
         suspendedProcesses: [...g.suspended].sort(),
         tags: Object.fromEntries([...g.tags.entries()].sort(([a], [b]) => a.localeCompare(b))),
+        ...(g.role === 'data' && this.world.scenario.cluster.dataVolumes === 'own'
+          ? { volumesOutliveInstances: true }
+          : {}),
       });
     }
     return out;
@@ -44,6 +47,10 @@ export class SimFleet implements FleetPort {
 
   async terminateInstance(instanceId: string, shouldDecrementDesiredCapacity: boolean): Promise<void> {
     this.world.terminateInstance(instanceId, shouldDecrementDesiredCapacity);
+  }
+
+  async handOffInstance(instanceId: string): Promise<void> {
+    this.world.handOff(instanceId);
   }
 
   async suspendProcesses(groupName: string, processes: readonly string[]): Promise<void> {

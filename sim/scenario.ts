@@ -114,6 +114,11 @@ export const ScenarioSchema = z
       dataNodes: posInt.max(200),
       diskBytesPerDataNode: z.number().positive().default(TiB),
       availabilityZones: z.array(z.string().min(1)).min(1).default(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']),
+      /**
+       * "launch-template": a data node's volume is deleted with its instance (what the stack deploys today), so no
+       * node can be handed off. "own": each data volume is an EBS volume of its own that outlives its instance.
+       */
+      dataVolumes: z.enum(['launch-template', 'own']).default('launch-template'),
       indices: z.array(IndexSchema).default([]),
       hourlyIndex: HourlyIndexSchema.optional(),
     }),

@@ -144,6 +144,27 @@ export async function execute(
       await fleet.setInstanceProtection(action.group, action.instanceIds, true);
       return {};
     }
+    case 'handoff-begin':
+      // The mark first: a crash in between leaves a mark and the default allocation, which the next call completes.
+      await fleet.setTags(action.group, { [TAG.handoff]: action.node });
+      await requireAllocation(es).call(es, 'primaries');
+      return {};
+    case 'handoff-stop': {
+      const [group] = await fleet.describeGroups([action.group]);
+      const inst = group?.instances.find((i) => i.instanceId === action.instanceId);
+      if (!inst || inst.lifecycleState !== action.expectedLifecycleState) {
+        return { skipped: `${action.instanceId} changed (${inst?.lifecycleState ?? 'gone'}); not handing off` };
+      }
+      if (!fleet.handOffInstance) throw new Error('this fleet cannot hand off a data volume');
+      await fleet.handOffInstance(action.instanceId);
+      return { terminated: action.instanceId };
+    }
+    case 'handoff-rejoined':
+      await requireAllocation(es).call(es, null);
+      return {};
+    case 'handoff-done':
+      await fleet.deleteTags(action.group, [TAG.handoff]);
+      return {};
     case 'mark-failed':
       await fleet.setTags(action.group, { [TAG.failed]: tagValue(action.reason) });
       return {};
@@ -217,4 +238,9 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     ...(terminated ? { terminated } : {}),
     ...(error ? { error } : {}),
   };
+}
+
+function requireAllocation(es: EsPort): NonNullable<EsPort['setAllocationEnable']> {
+  if (!es.setAllocationEnable) throw new Error('this Elasticsearch port cannot set cluster.routing.allocation.enable');
+  return es.setAllocationEnable;
 }

@@ -104,6 +104,19 @@ export class Cluster extends ClusterAllocation {
     this.reroute();
   }
 
+  /**
+   * A node booted on the volume of `from` (volume handoff): copies whose files were left on `from` now find them on
+   * `to`, which carries the same persistent node id.
+   */
+  adoptData(from: EsNode, to: EsNode): void {
+    for (const shard of this.allShards()) for (const c of shard.copies) if (c.dataOn === from) c.dataOn = to;
+  }
+
+  /** Whether a copy's files wait on the node named `name` (Copy.dataOn). */
+  filesOn(name: string): boolean {
+    return this.allShards().some((s) => s.copies.some((c) => c.dataOn?.name === name));
+  }
+
   /** Stops reconfiguring the voting configuration (a master too busy to publish; voting-exclusion-timeout). */
   reconfigurationStalled = false;
 

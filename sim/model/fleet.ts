@@ -19,6 +19,8 @@ export interface Instance {
   health: 'Healthy' | 'Unhealthy';
   protectedFromScaleIn: boolean;
   terminatedAt?: number;
+  /** Terminated by a volume handoff: Elasticsearch stops, its data volume is detached and left free in its zone. */
+  handoff?: boolean;
   /** Launched by AZRebalance (one extra instance before one in a crowded zone is terminated). */
   rebalanceLaunch?: boolean;
   /** While a termination hook holds the instance: when its lifecycle action began and when it times out. */

@@ -5,6 +5,7 @@ import { Random } from '../random';
 import { Cluster, ClusterHost, EsError, EsNode } from './cluster';
 import { Group, Instance, isActive, SCALING_PROCESSES, scaleInVictim, zoneForLaunch } from './fleet';
 import { recordWrites } from './indices-data';
+import { Volumes } from './volumes';
 import { SimTask, WindowFault, Windows } from './windows';
 
 /**
@@ -73,6 +74,8 @@ export class World {
   private noMaster = false;
   private under = false;
   readonly windows = new Windows();
+  /** Data volumes (volumes.ts): they outlive their instance only through a handoff. */
+  readonly volumes = new Volumes();
   /** Long-running tasks of `task` faults (listed by `_tasks`). */
   readonly tasks: SimTask[] = [];
   /** Documents acknowledged / rejected (no active primary) under write-load. */
@@ -128,6 +131,7 @@ export class World {
         inst.lifecycle = 'InService';
         this.cluster.nodes.get(inst.id)!.state = 'joined';
         this.cluster.nodes.get(inst.id)!.joinedAt = 0;
+        if (g.role === 'data') this.volumes.create(inst.az, inst.id, 0).node = this.cluster.nodes.get(inst.id);
       }
     }
     const masters = [...this.cluster.nodes.values()].filter((n) => n.roles.includes('master'));
@@ -262,6 +266,7 @@ export class World {
         inst.lifecycle = 'InService';
         node.state = 'booting';
         node.startedAt = this.now;
+        if (inst.group.role === 'data') this.attachVolume(inst.id, node);
         if (inst.failBoot) {
           this.note(
             'boot-failed',
@@ -282,15 +287,23 @@ export class World {
         return;
       }
       case 'shutdown':
-        this.cluster.leave(ev.id);
+        // A handoff stops Elasticsearch with its files kept on the volume (Copy.dataOn).
+        this.cluster.leave(ev.id, this.instances.get(ev.id)?.handoff === true);
         return;
       case 'terminated': {
         const inst = this.instances.get(ev.id);
         if (!inst || inst.lifecycle === 'Terminated') return;
         inst.lifecycle = 'Terminated';
         inst.terminatedAt = this.now;
-        this.cluster.leave(inst.id);
-        this.cluster.dataDestroyed(inst.id);
+        this.cluster.leave(inst.id, inst.handoff === true);
+        // A volume with a node's files on it (a handoff, or a replacement that attached one and died before it
+        // joined) is detached and stays free in its zone; any other goes with its instance.
+        const own = this.scenario.cluster.dataVolumes === 'own';
+        if (own && (inst.handoff || this.cluster.filesOn(inst.id))) this.volumes.detach(inst.id, this.now);
+        else {
+          this.volumes.deleteWith(inst.id);
+          this.cluster.dataDestroyed(inst.id);
+        }
         const g = inst.group;
         g.instances.splice(g.instances.indexOf(inst), 1);
         this.reconcileFleet(g);
@@ -676,6 +689,40 @@ export class World {
     return g;
   }
 
+  /**
+   * Volume handoff of a data node: Elasticsearch stops, the data volume is detached (kept, free in its zone) and the
+   * instance is terminated without decrement, so the group launches a replacement, which attaches a free volume of
+   * its zone when it boots.
+   */
+  handOff(instanceId: string): void {
+    const inst = this.instances.get(instanceId);
+    if (!inst || !isActive(inst)) return;
+    if (inst.group.role !== 'data') throw new FleetError('ValidationError', `${instanceId} is not a data node`);
+    if (this.scenario.cluster.dataVolumes !== 'own') {
+      throw new FleetError('ValidationError', 'data volumes are launch-template volumes, deleted with the instance');
+    }
+    inst.handoff = true;
+    this.note('handoff', instanceId, 'Elasticsearch stops; the data volume is detached and kept in its zone');
+    this.terminateInstance(instanceId, false);
+  }
+
+  /** A booting data instance attaches a free volume of its zone (with a node's files and id) or creates one. */
+  private attachVolume(instanceId: string, node: EsNode): void {
+    const v = this.volumes.attachFree(node.az, instanceId);
+    if (!v) {
+      this.volumes.create(node.az, instanceId, this.now).node = node;
+      return;
+    }
+    const previous = v.node;
+    v.node = node;
+    if (previous) {
+      // Elasticsearch finds its data and its persistent node id on the volume.
+      (node as { id: string }).id = previous.id;
+      this.cluster.adoptData(previous, node);
+      this.note('volume-attached', instanceId, `${v.id} in ${v.az} with the files of ${previous.name}`);
+    }
+  }
+
   /** TerminateInstanceInAutoScalingGroup. A gone or terminating instance is a no-op. */
   terminateInstance(instanceId: string, decrement: boolean): void {
     const inst = this.instances.get(instanceId);
@@ -754,11 +801,11 @@ export class World {
   }
 
   /**
-   * Data volumes left without an instance at the end. Today every data volume is a launch-template device deleted
-   * with its instance, so none can be left over.
+   * Data volumes left free at the end with a node's files on them (a handoff whose replacement landed in another
+   * zone, or never came): nothing attaches them unless a data node boots in their zone.
    */
   volumesOrphaned(): number {
-    return 0;
+    return this.volumes.orphaned().length;
   }
 
   /** True when every group runs desired instances from its target template and each has joined the cluster. */

@@ -26,6 +26,7 @@ import type {
 
 const EXCLUDE_KEY = 'cluster.routing.allocation.exclude._name';
 const REBALANCE_KEY = 'cluster.routing.rebalance.enable';
+const ALLOCATION_ENABLE_KEY = 'cluster.routing.allocation.enable';
 const LOW_WATERMARK_KEY = 'cluster.routing.allocation.disk.watermark.low';
 
 export interface ElasticsearchAdapterOptions {
@@ -227,6 +228,7 @@ export class ElasticsearchAdapter implements EsPort {
       allocationExcludeNames: splitList(transient[EXCLUDE_KEY] ?? persistent[EXCLUDE_KEY]),
       votingExclusions: exclusions.map((x) => String(x.node_name)),
       ...(committed ? { lastCommittedConfig: committed.map(String) } : {}),
+      allocationEnable: persistent[ALLOCATION_ENABLE_KEY] ?? null,
       rebalanceEnable: {
         persistent: persistent[REBALANCE_KEY] ?? null,
         transient: transient[REBALANCE_KEY] ?? null,
@@ -305,6 +307,10 @@ export class ElasticsearchAdapter implements EsPort {
 
   async setRebalanceEnable(value: string | null): Promise<void> {
     await this.call('PUT', '/_cluster/settings', undefined, { persistent: { [REBALANCE_KEY]: value } });
+  }
+
+  async setAllocationEnable(value: string | null): Promise<void> {
+    await this.call('PUT', '/_cluster/settings', undefined, { persistent: { [ALLOCATION_ENABLE_KEY]: value } });
   }
 
   async addVotingExclusion(node: string): Promise<void> {

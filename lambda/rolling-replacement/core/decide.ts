@@ -37,6 +37,7 @@ import {
   versionPathAllowed,
 } from './predicates';
 import { inFlightTasks } from './in-flight-tasks';
+import { beginHandoff, cleanupHandoff, stepHandoff } from './handoff';
 import { nextBatchMember, surgeLimit, surgeSize } from './parallel';
 import { bestRemovalZones } from './zone-order';
 import { NONE, TAG, formatListTag, numberTag, tagValue } from './tags';
@@ -148,7 +149,8 @@ function workLeft(ctx: Ctx): boolean {
   return (
     [ctx.data, ctx.master].some((g) => g.outdated.length > 0 || g.capacity !== g.baseline) ||
     ownedExclusions(ctx).length > 0 ||
-    ownedVotingExclusions(ctx).length > 0
+    ownedVotingExclusions(ctx).length > 0 ||
+    (ctx.data.group.tags[TAG.handoff] ?? NONE) !== NONE
   );
 }
 
@@ -374,6 +376,10 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     }
   }
 
+  // A volume handoff in progress (handoff.ts).
+  const handoff = stepHandoff(ctx, g);
+  if (handoff) return handoff;
+
   // 2. Capacity must be the baseline or up to the surge limit above it (1, or maxSurge for data nodes).
   const desired = g.capacity;
   const limit = surgeLimit(ctx, g);
@@ -407,6 +413,10 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     candidates = g.live;
   }
   if (desired === g.baseline) {
+    // rollout.method handoff/auto: the next node keeps its volume where that is safe (else it is drained).
+    const next = g.outdated.length > 0 && !rebalancing ? pickCandidate(ctx, g, g.outdated) : undefined;
+    const begin = next ? beginHandoff(ctx, g, next) : undefined;
+    if (begin) return begin;
     const gate = runGates(ctx, { step: 'surge', group: g });
     if (gate) return wait(gate.blockedBy, `before surging ${name}: ${gate.reason}`);
     const k = surgeSize(ctx, g);
@@ -679,6 +689,8 @@ function rebalanceStopText(g: GroupState): string {
 }
 
 function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
+  const handoff = cleanupHandoff(ctx, ctx.data, outcome);
+  if (handoff) return handoff;
   const leftovers: string[] = [];
   for (const g of [ctx.data, ctx.master]) {
     if (g.locked && g.capacity > g.baseline) {

@@ -13,6 +13,8 @@ export interface EsPort {
   removeAllocationExclusions(nodes: readonly string[]): Promise<void>;
   /** Persistent cluster.routing.rebalance.enable (null removes the setting). */
   setRebalanceEnable(value: string | null): Promise<void>;
+  /** Persistent cluster.routing.allocation.enable (null removes the setting); volume handoff only. */
+  setAllocationEnable?(value: string | null): Promise<void>;
   /** POST /_cluster/voting_config_exclusions?node_names=<node> */
   addVotingExclusion(node: string): Promise<void>;
   /** DELETE /_cluster/voting_config_exclusions?wait_for_removal=false */

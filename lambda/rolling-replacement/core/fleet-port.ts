@@ -43,6 +43,11 @@ export interface FleetGroup {
   readonly availabilityZones?: readonly string[];
   /** Group tags (progress marks of the orchestrator live here, e.g. "elk-cdk:rollout"). */
   readonly tags: Readonly<Record<string, string>>;
+  /**
+   * Whether the group's data volumes outlive their instances (own EBS volumes a booting node attaches), so a node can
+   * be replaced by a volume handoff. Absent: they do not (launch-template volumes deleted with the instance).
+   */
+  readonly volumesOutliveInstances?: boolean;
 }
 
 export interface FleetPort {
@@ -62,4 +67,9 @@ export interface FleetPort {
   /** Create or overwrite group tags. */
   setTags(groupName: string, tags: Readonly<Record<string, string>>): Promise<void>;
   deleteTags(groupName: string, keys: readonly string[]): Promise<void>;
+  /**
+   * Volume handoff: stop Elasticsearch, detach the data volume (kept free in its zone), terminate the instance without
+   * decrement. Optional: a fleet without it never gets a handoff.
+   */
+  handOffInstance?(instanceId: string): Promise<void>;
 }

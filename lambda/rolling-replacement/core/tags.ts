@@ -35,6 +35,11 @@ export const TAG = {
    * ever cleared; any other entry is an operator's (or another tool's) and is left alone.
    */
   excluded: 'elk-cdk:rollout-excluded',
+  /**
+   * The data node being replaced by a volume handoff (data group): written before allocation is limited to
+   * primaries, removed once the replacement's copies are started again (handoff.ts).
+   */
+  handoff: 'elk-cdk:rollout-handoff',
   /** Voting config exclusions this rollout wrote (master group), like `excluded`. */
   voting: 'elk-cdk:rollout-voting',
   /** Set when the rollout failed: the reason. Cleanup follows, then release. */
@@ -58,6 +63,7 @@ export const ROLLOUT_TAGS: readonly string[] = [
   TAG.zoneRebalance,
   TAG.tasksWait,
   TAG.excluded,
+  TAG.handoff,
   TAG.voting,
   TAG.failed,
   TAG.abort,

@@ -103,6 +103,8 @@ export interface EsView {
   readonly lastCommittedConfig?: readonly string[];
   /** `cluster.routing.rebalance.enable`; null when not set at that level. */
   readonly rebalanceEnable: { readonly persistent: string | null; readonly transient: string | null };
+  /** Persistent `cluster.routing.allocation.enable` (null when unset); absent when not observed. */
+  readonly allocationEnable?: string | null;
   /** Low disk watermark as a fraction (0.85 by default). */
   readonly lowWatermark: number;
   /**
@@ -245,6 +247,19 @@ export type Action =
   | { readonly type: 'clear-voting-exclusions'; readonly record: OwnershipRecord }
   | { readonly type: 'resume-processes'; readonly group: string; readonly processes: readonly string[] }
   | { readonly type: 'mark-failed'; readonly group: string; readonly reason: string }
+  /** Volume handoff (handoff.ts): record the node in the group tag, then allocation limited to primaries. */
+  | { readonly type: 'handoff-begin'; readonly group: string; readonly node: string }
+  /** Stop Elasticsearch, detach the volume, terminate without decrement (the fleet port's handOffInstance). */
+  | {
+      readonly type: 'handoff-stop';
+      readonly group: string;
+      readonly instanceId: string;
+      readonly expectedLifecycleState: string;
+    }
+  /** The replacement joined: allocation enabled again (null = the default, all). */
+  | { readonly type: 'handoff-rejoined'; readonly node: string }
+  /** The node's copies are started again: the handoff mark is removed. */
+  | { readonly type: 'handoff-done'; readonly group: string; readonly node: string }
   /** No further zone-rebalance cycle on this group (Auto Scaling did not launch into an emptiest zone). */
   | { readonly type: 'stop-zone-rebalance'; readonly group: string; readonly reason: string }
   | { readonly type: 'adopt'; readonly groups: readonly string[]; readonly rolloutId: string }
