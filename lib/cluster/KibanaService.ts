@@ -11,6 +11,9 @@ import { NodeScripts } from './NodeScripts';
 import { TAG_ROLE } from './contract';
 import { serviceGroup } from './service-group';
 
+/** Deregistration delay of the Kibana target group (equal to the ALB's default idle timeout). */
+export const KIBANA_DEREGISTRATION_DELAY = Duration.seconds(60);
+
 export interface KibanaServiceProps {
   readonly config: EnvironmentConfig;
   readonly vpc: ec2.IVpc;
@@ -95,7 +98,10 @@ export class KibanaService extends Construct {
       port: 5601,
       protocol: elbv2.ApplicationProtocol.HTTP,
       healthCheck: { path: '/api/status', healthyHttpCodes: '200', interval: Duration.seconds(30) },
-      deregistrationDelay: Duration.seconds(30),
+      // In-flight requests finish before the instance goes (issue #23): Auto Scaling terminates an instance of an
+      // attached target group only after its deregistration, which waits this long for open requests. 60 s = the
+      // ALB's idle timeout, the longest a request can go without a byte before the ALB cuts it anyway.
+      deregistrationDelay: KIBANA_DEREGISTRATION_DELAY,
     });
     // Attached on the L1 instead of `targets: [group]`: CDK would open 5601 from the ALB on every security group of
     // the instances, the Elasticsearch client group included. The one 5601 rule lives in ClusterSecurityGroups.

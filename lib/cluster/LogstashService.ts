@@ -1,4 +1,4 @@
-import { Duration, Tags, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -8,6 +8,7 @@ import { EnvironmentConfig } from '../config';
 import type { ClusterSecurity } from '../security/ClusterSecurity';
 import { NodeScripts } from './NodeScripts';
 import { TAG_ROLE } from './contract';
+import { nagText } from '../rolling-replacement/RollingReplacement';
 import { serviceGroup } from './service-group';
 
 export interface LogstashServiceProps {
@@ -23,10 +24,24 @@ export interface LogstashServiceProps {
   readonly security?: ClusterSecurity;
 }
 
+/** The termination lifecycle hook of the Logstash group (scripts/node/logstash-drain.sh completes it). */
+export const LOGSTASH_DRAIN_HOOK = 'elk-cdk-logstash-drain';
+/** Heartbeat timeout of that hook; the node heartbeats every LOGSTASH_HEARTBEAT_EVERY seconds. */
+export const LOGSTASH_HOOK_HEARTBEAT = Duration.minutes(10);
+const LOGSTASH_HEARTBEAT_EVERY = 240;
+/** Root volume of a Logstash node without its queue, GiB. */
+const LOGSTASH_BASE_ROOT_GB = 20;
+
 /**
  * Logstash on its own Auto Scaling group behind an internal Network Load Balancer on the Beats port 5044
  * (created only when `logstash.count > 0`). The NLB preserves client IPs, so the nodes' group admits 5044 from the
  * VPC CIDR.
+ *
+ * A replaced node loses no events (issue #23): the pipeline uses a persistent queue on the node's root volume
+ * (`queue.type: persisted`, `queue.max_bytes` = logstash.queueMaxGb, `queue.drain: true`). On any termination the NLB
+ * deregisters the node (new Beats connections go elsewhere; after the deregistration delay the open ones are closed
+ * and reconnect to another node), and a termination lifecycle hook holds the instance while the node itself
+ * (elk-logstash-drain.service) waits for the queue to drain, heartbeating, bounded by logstash.drainTimeoutMinutes.
  */
 export class LogstashService extends Construct {
   readonly launchTemplate: ec2.LaunchTemplate;
@@ -57,7 +72,15 @@ export class LogstashService extends Construct {
       security: props.security,
       healthCheckReason:
         'Logstash nodes are interchangeable behind their NLB; NLB target health is the signal operators watch.',
+      rootVolumeGb: LOGSTASH_BASE_ROOT_GB + logstash.queueMaxGb,
+      env: {
+        ELK_LS_QUEUE_MAX_BYTES: `${logstash.queueMaxGb}gb`,
+        ELK_LS_DRAIN_TIMEOUT: String(logstash.drainTimeoutMinutes * 60),
+        ELK_LS_HEARTBEAT_EVERY: String(LOGSTASH_HEARTBEAT_EVERY),
+        ELK_LS_HOOK: LOGSTASH_DRAIN_HOOK,
+      },
     }));
+    this.holdTerminationsUntilDrained();
     Tags.of(this).add(TAG_ROLE, 'logstash');
 
     this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'Nlb', {
@@ -70,11 +93,53 @@ export class LogstashService extends Construct {
       id: 'AwsSolutions-ELB2',
       reason: 'TCP (Beats) load balancer: NLB access logs exist only for TLS listeners.',
     });
-    this.loadBalancer.addListener('Beats', { port: 5044, protocol: elbv2.Protocol.TCP }).addTargets('Logstash', {
-      port: 5044,
-      protocol: elbv2.Protocol.TCP,
-      targets: [this.autoScalingGroup],
-      deregistrationDelay: Duration.seconds(60),
+    const targets = this.loadBalancer
+      .addListener('Beats', { port: 5044, protocol: elbv2.Protocol.TCP })
+      .addTargets('Logstash', {
+        port: 5044,
+        protocol: elbv2.Protocol.TCP,
+        targets: [this.autoScalingGroup],
+        // Beats keep one connection open: during the delay it still delivers (and acknowledges) its batches, then
+        // the NLB closes it and Beats reconnect through the NLB to a registered node.
+        deregistrationDelay: Duration.seconds(60),
+      });
+    targets.setAttribute('deregistration_delay.connection_termination.enabled', 'true');
+  }
+
+  /** The termination hook, and the instance's right to heartbeat and complete it on this group only. */
+  private holdTerminationsUntilDrained(): void {
+    const stack = Stack.of(this);
+    this.autoScalingGroup.addLifecycleHook('DrainQueue', {
+      lifecycleHookName: LOGSTASH_DRAIN_HOOK,
+      lifecycleTransition: autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+      heartbeatTimeout: LOGSTASH_HOOK_HEARTBEAT,
+      defaultResult: autoscaling.DefaultResult.CONTINUE,
+    });
+    const groupArn = Arn.format(
+      {
+        service: 'autoscaling',
+        resource: 'autoScalingGroup',
+        resourceName: `*:autoScalingGroupName/${this.autoScalingGroup.autoScalingGroupName}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
+      stack,
+    );
+    // A policy of its own: the role's default policy comes before the launch template, which comes before the group
+    // this one names.
+    const policy = new iam.Policy(this, 'DrainHookPolicy', {
+      roles: [this.instanceRole],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['autoscaling:RecordLifecycleActionHeartbeat', 'autoscaling:CompleteLifecycleAction'],
+          resources: [groupArn],
+        }),
+        // The drain reads its group's name from the stack (the launch template cannot name its own group).
+        new iam.PolicyStatement({ actions: ['cloudformation:DescribeStackResource'], resources: [stack.stackId] }),
+      ],
+    });
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagText(stack.resolve(groupArn))}]`,
+      reason: 'The group ARN contains a generated UUID; the name pins the statement to the Logstash group only.',
     });
   }
 }

@@ -26,6 +26,10 @@ export interface ServiceGroupProps {
   readonly security?: ClusterSecurity;
   /** Why EC2 (not load balancer) health checks are right for this service (cdk-nag AS3 acknowledgement). */
   readonly healthCheckReason: string;
+  /** More node.env entries of the service. @default none */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Root volume size, GiB. @default the launch template's (20) */
+  readonly rootVolumeGb?: number;
 }
 
 export interface ServiceGroup {
@@ -65,6 +69,7 @@ export function serviceGroup(scope: Construct, props: ServiceGroupProps): Servic
     ELK_ES_VERSION: config.elasticsearch.version,
     ELK_REGION: Stack.of(scope).region,
     ELK_ES_URL: props.elasticsearchUrl,
+    ...props.env,
   };
   if (props.security) {
     props.security.grantClient(props.user, instanceRole);
@@ -76,6 +81,7 @@ export function serviceGroup(scope: Construct, props: ServiceGroupProps): Servic
     role: props.role,
     nodeCount: props.count,
     instanceType: props.instanceType,
+    ...(props.rootVolumeGb !== undefined ? { rootVolumeGb: props.rootVolumeGb } : {}),
     instanceRole,
     securityGroups: [props.securityGroup, props.clientSecurityGroup],
     userData: nodeUserData({ role: props.role, env, scripts: props.scripts }),

@@ -137,7 +137,16 @@ export const EnvironmentConfigSchema = z
         tokens: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()])),
       })
       .strict(),
-    logstash: z.object({ count: z.number().int().min(0).max(50), instanceType: roleSized('logstash') }).strict(),
+    logstash: z
+      .object({
+        count: z.number().int().min(0).max(50),
+        instanceType: roleSized('logstash'),
+        /** Persistent queue size per node, GiB (queue.max_bytes; the root volume grows by as much). */
+        queueMaxGb: z.number().int().min(1).max(1024).default(4),
+        /** Longest wait of a terminating node for its persistent queue to drain, minutes. */
+        drainTimeoutMinutes: z.number().int().min(1).max(2880).default(30),
+      })
+      .strict(),
     rollout: z
       .object({
         /** Make `cdk deploy` wait (up to timeoutHours) for the rolling replacement to finish. */

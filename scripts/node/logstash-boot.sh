@@ -3,7 +3,9 @@
 # Elasticsearch output to the cluster's internal DNS name over TLS as logstash_writer (into logs-* data streams).
 # The password goes into a root-only environment file read by systemd, never into the pipeline file. Steps are named
 # in the boot log; once the pipeline runs and 5044 listens the boot signals SUCCESS to the group's rolling update,
-# a failure signals FAILURE.
+# a failure signals FAILURE. The pipeline's queue is persistent (on the root volume, ELK_LS_QUEUE_MAX_BYTES) and
+# drained before Logstash stops; with ELK_LS_HOOK set, elk-logstash-drain.service (logstash-drain.sh) holds a
+# terminating instance until that queue is empty.
 #   ELK_HEALTH_ATTEMPTS (default 60), ELK_HEALTH_SLEEP (default 10): the bounded wait for the pipeline
 set -euo pipefail
 
@@ -63,6 +65,34 @@ ${auth}
 }
 PIPELINE
 
+elk_step queue
+# Events wait on disk, not in memory: a stopped or replaced node keeps what it accepted (issue #23).
+cat >>"$R/etc/logstash/logstash.yml" <<YML
+# Written by elk-cdk logstash-boot.sh at first boot: persistent queue, drained before Logstash stops.
+queue.type: persisted
+queue.max_bytes: ${ELK_LS_QUEUE_MAX_BYTES:-1gb}
+queue.drain: true
+YML
+mkdir -p "$R/etc/systemd/system/logstash.service.d"
+# Draining at shutdown may take long: systemd must not kill Logstash half way.
+printf '[Service]\nTimeoutStopSec=%s\n' "${ELK_LS_DRAIN_TIMEOUT:-1800}" >"$R/etc/systemd/system/logstash.service.d/drain.conf"
+if [ -n "${ELK_LS_HOOK:-}" ]; then
+  elk_step drain-watcher
+  cat >"$R/etc/systemd/system/elk-logstash-drain.service" <<UNIT
+[Unit]
+Description=elk-cdk: hold a terminating Logstash instance until its persistent queue has drained
+After=logstash.service
+
+[Service]
+ExecStart=${BIN#"$R"}/logstash-drain.sh
+Restart=always
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+fi
+
 elk_step start
 systemctl daemon-reload
 systemctl enable --now logstash
@@ -79,6 +109,11 @@ for ((i = 1; i <= attempts; i++)); do
   sleep "${ELK_HEALTH_SLEEP:-10}"
 done
 [ -n "$healthy" ] || { echo "logstash-boot: pipeline main not running or 5044 not listening after $attempts checks" >&2; exit 1; }
+
+if [ -n "${ELK_LS_HOOK:-}" ]; then
+  elk_step drain-watcher-start
+  systemctl enable --now elk-logstash-drain.service
+fi
 
 elk_step signal
 elk_signal SUCCESS

@@ -173,6 +173,7 @@ function checkLogstash(world: World, r: BootResult, env: Record<string, string>,
   if (!pipeline.includes(`hosts => ["${env.ELK_ES_URL}"]`))
     fail(`the pipeline does not send to ${env.ELK_ES_URL}`, 'config');
   if (!/beats \{ port => 5044 \}/.test(pipeline)) fail('the pipeline has no Beats input on 5044', 'config');
+  checkLogstashQueue(root, env, fail);
   if (!env.ELK_CA_PARAMETER) return;
   const ca = /ssl_certificate_authorities => \["([^"]+)"\]/.exec(pipeline)?.[1];
   if (!ca || read(root, ca)?.trim() !== world.ca.certPem.trim())
@@ -183,6 +184,21 @@ function checkLogstash(world: World, r: BootResult, env: Record<string, string>,
     fail('logstash.env does not hold the logstash_writer password', 'credentials');
   } else if ((fs.statSync(envFile).mode & 0o777) !== 0o600)
     fail('logstash.env is readable by others than root', 'credentials');
+}
+
+/** Persistent queue, drained at shutdown, and the termination-hook watcher (issue #23). */
+function checkLogstashQueue(root: string, env: Record<string, string>, fail: Check): void {
+  const yml = read(root, 'etc/logstash/logstash.yml') ?? '';
+  const setting = (key: string) => new RegExp(`^${key.replace(/\./g, '\\.')}: *(\\S+)`, 'm').exec(yml)?.[1];
+  if (setting('queue.type') !== 'persisted') fail('logstash.yml: queue.type is not persisted', 'queue');
+  if (setting('queue.drain') !== 'true') fail('logstash.yml: queue.drain is not true', 'queue');
+  if (env.ELK_LS_QUEUE_MAX_BYTES && setting('queue.max_bytes') !== env.ELK_LS_QUEUE_MAX_BYTES)
+    fail(`logstash.yml: queue.max_bytes is not ${env.ELK_LS_QUEUE_MAX_BYTES}`, 'queue');
+  if (!env.ELK_LS_HOOK) return;
+  const unit = read(root, 'etc/systemd/system/elk-logstash-drain.service') ?? '';
+  if (!/^ExecStart=\/\S+\/logstash-drain\.sh$/m.test(unit))
+    fail('elk-logstash-drain.service does not run logstash-drain.sh by its instance path', 'drain-watcher');
+  if (!enabled(root, 'elk-logstash-drain')) fail('elk-logstash-drain.service is not enabled', 'drain-watcher-start');
 }
 
 function checkAlerter(world: World, r: BootResult, fail: Check): void {
