@@ -206,6 +206,14 @@ function otherChanges(diff: TemplateDiff): string[] {
 
 const ROLE_LABEL: Record<string, string> = { kibana: 'Kibana', logstash: 'Logstash' };
 
+/** What each replacement waits for before an old node goes (issue #23). */
+export const WAITS_FOR = {
+  elasticsearch:
+    'each old node goes once its shard copies have moved and no long-running task (reindex, update/delete by query, force merge) runs on it',
+  kibana: 'each old node goes once its in-flight requests finished (ALB deregistration delay)',
+  logstash: 'each old node goes once Beats moved away (NLB deregistration) and its persistent queue drained',
+} as const;
+
 function roleList(roles: string[]): string {
   return roles.length <= 1 ? (roles[0] ?? '') : `${roles.slice(0, -1).join(', ')} and ${roles[roles.length - 1]}`;
 }
@@ -242,7 +250,7 @@ export function impactSentences(stack: string, rolls: readonly NodeRoll[], rules
       : 'no time estimate (launch template metadata lacks elk-cdk:bootSeconds, dataPerNodeBytes or recoveryBytesPerSec)';
     out.push(
       `${stack}: ${what}${detail.length ? ` (${detail.join('; ')})` : ''}: ${counts.join(' + ')} node${total === 1 ? '' : 's'} ` +
-        `will be replaced one by one; ${estimate}`,
+        `will be replaced one by one; ${estimate}; ${WAITS_FOR.elasticsearch}`,
     );
   }
   for (const r of rolls.filter((x) => !isEs(x) || x.kind !== 'replace')) {
@@ -252,7 +260,8 @@ export function impactSentences(stack: string, rolls: readonly NodeRoll[], rules
       const when = es.length > 0 && r.role === 'kibana' ? ' after the Elasticsearch roll' : '';
       const why = r.reason === 'launch template data changed' ? '' : ` (${r.reason})`;
       const est = r.estimateSeconds !== undefined ? `; about ${formatDuration(r.estimateSeconds)}` : '';
-      out.push(`${stack}: ${label}: ${n} will be replaced${when}${why}${est}`);
+      const waits = r.role === 'kibana' || r.role === 'logstash' ? `; ${WAITS_FOR[r.role]}` : '';
+      out.push(`${stack}: ${label}: ${n} will be replaced${when}${why}${est}${waits}`);
     } else if (r.kind === 'launch') {
       out.push(`${stack}: ${label}: new launch template, ${n} will be launched`);
     } else {

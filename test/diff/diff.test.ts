@@ -9,6 +9,7 @@ import {
   COMMENT_MARKER,
 } from '../../lib/diff';
 import { DEFAULTS, FixtureOptions, fixtureVersion, synthFixture, tempDirs } from './fixture';
+import { WAITS_FOR } from '../../lib/diff/report';
 
 const dirs = tempDirs();
 const synthed = new Map<string, string>();
@@ -45,7 +46,8 @@ describe('node impact', () => {
     ]);
     expect(cluster.impact).toEqual([
       "staging/cluster: data and master nodes' launch templates change (Elasticsearch 8.18.2 → 8.19.3): " +
-        '6 data + 3 master nodes will be replaced one by one; estimated 3 h 10 m from the configured data volume and recovery bandwidth',
+        '6 data + 3 master nodes will be replaced one by one; estimated 3 h 10 m from the configured data volume and recovery bandwidth; ' +
+        WAITS_FOR.elasticsearch,
     ]);
     expect(r.has).toEqual({ any: true, replacement: true, security: false });
   });
@@ -63,7 +65,7 @@ describe('node impact', () => {
   test('Kibana is replaced after the Elasticsearch roll when its launch template changes too', () => {
     const impact = diff('bumpKibana').stacks.flatMap((s) => s.impact);
     expect(impact).toContain(
-      'staging/cluster: Kibana: 2 nodes will be replaced after the Elasticsearch roll; about 10 m',
+      `staging/cluster: Kibana: 2 nodes will be replaced after the Elasticsearch roll; about 10 m; ${WAITS_FOR.kibana}`,
     );
   });
 

@@ -1,5 +1,5 @@
 import { Template } from '../../lib/diff/assembly';
-import { diffAssemblies, diffStack } from '../../lib/diff/report';
+import { WAITS_FOR, diffAssemblies, diffStack } from '../../lib/diff/report';
 import { renderMarkdown } from '../../lib/diff/render';
 import { formatDuration, groupRisks, nodeRolls, referencedIds, ruleChanges } from '../../lib/diff/impact';
 
@@ -87,8 +87,20 @@ describe('nodeRolls', () => {
       stack(template({ MasterLt: { role: 'master', data: { ImageId: 'ami-2' }, boot: 240 } })),
     );
     expect(s.impact).toEqual([
-      "staging/cluster: master nodes' launch template changes: 3 master nodes will be replaced one by one; estimated 12 m from the configured data volume and recovery bandwidth",
+      "staging/cluster: master nodes' launch template changes: 3 master nodes will be replaced one by one; estimated 12 m from the configured data volume and recovery bandwidth; " +
+        WAITS_FOR.elasticsearch,
     ]);
+  });
+
+  test('a Logstash replacement says it waits for Beats to move away and the persistent queue to drain', () => {
+    const s = diffStack(
+      'staging/cluster',
+      stack(template({ LogstashLt: { role: 'logstash', data: { ImageId: 'ami-1' } } })),
+      stack(template({ LogstashLt: { role: 'logstash', data: { ImageId: 'ami-2' } } })),
+    );
+    expect(s.impact).toHaveLength(1);
+    expect(s.impact[0]).toMatch(/^staging\/cluster: Logstash: \d+ nodes? will be replaced/);
+    expect(s.impact[0]).toContain(`; ${WAITS_FOR.logstash}`);
   });
 
   test('removing the data launch template without a successor is a data risk', () => {

@@ -169,4 +169,18 @@ describe('plan', () => {
     const t = withInstance(await at('dataSurge'), 'i-00000002', { lifecycleState: 'Terminated' });
     expect(planOf(t).some((s) => s.node === 'i-00000002')).toBe(false);
   });
+
+  test('a node running a long task: the plan waits for it before the terminate, and every terminate says it would', async () => {
+    const w = withEs(await at('dataSurge'), (es) => ({
+      ...es,
+      tasks: [{ id: 'x:1', node: 'i-00000002', action: 'indices:data/write/reindex', runningSeconds: 60 }],
+    }));
+    const steps = planOf(w);
+    const i = steps.findIndex((s) => s.action === 'wait-for-tasks');
+    expect(steps[i]).toMatchObject({ node: 'i-00000002', seconds: 3600 });
+    expect(steps[i]!.detail).toMatch(/indices:data\/write\/reindex running: .*at most 3600 s \(in-flight-tasks\)/);
+    expect(steps[i + 1]).toMatchObject({ action: 'terminate', node: 'i-00000002' });
+    expect(steps.filter((s) => s.action === 'wait-for-tasks')).toHaveLength(1);
+    for (const t of steps.filter((s) => s.action === 'terminate')) expect(t.detail).toMatch(/force merge runs on it/);
+  });
 });

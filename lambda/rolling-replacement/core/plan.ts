@@ -112,6 +112,21 @@ export function plan(observed: Observed, spec: RolloutSpec, model: EstimateModel
   const masters = outdated
     .filter((n) => n.role === 'master')
     .sort((a, b) => Number(a.electedMaster) - Number(b.electedMaster));
+  const bound = spec.options.inFlightTaskTimeoutSeconds;
+  const es = observed.es as Exclude<Observed['es'], { unknown: string }>;
+  // in-flight-tasks: every termination first waits for long-running tasks on the node, bounded.
+  const beforeTerminate = (node: string) => {
+    const running = (es.tasks ?? []).filter((t) => t.node === node);
+    if (running.length > 0) {
+      steps.push({
+        action: 'wait-for-tasks',
+        node,
+        detail: `${[...new Set(running.map((t) => t.action))].join(', ')} running: waits for them to end, at most ${bound} s (in-flight-tasks)`,
+        seconds: bound,
+      });
+    }
+  };
+  const terminateDetail = `with ShouldDecrementDesiredCapacity, once no reindex, update/delete by query or force merge runs on it (at most ${bound} s)`;
   for (const n of data) {
     if (!n.excluded) {
       steps.push({ action: 'surge', node: n.group, detail: 'desired capacity + 1', seconds: 0 });
@@ -128,7 +143,8 @@ export function plan(observed: Observed, spec: RolloutSpec, model: EstimateModel
       detail: `${(n.bytes / 1024 ** 3).toFixed(1)} GiB at ${(model.recoveryBytesPerSecond / 1024 ** 2).toFixed(0)} MiB/s`,
       seconds: Math.round(n.bytes / model.recoveryBytesPerSecond),
     });
-    steps.push({ action: 'terminate', node: n.instanceId, detail: 'with ShouldDecrementDesiredCapacity', seconds: 0 });
+    beforeTerminate(n.instanceId);
+    steps.push({ action: 'terminate', node: n.instanceId, detail: terminateDetail, seconds: 0 });
     steps.push({
       action: 'clear-exclusion',
       node: n.instanceId,
@@ -147,7 +163,8 @@ export function plan(observed: Observed, spec: RolloutSpec, model: EstimateModel
         seconds: 0,
       });
     }
-    steps.push({ action: 'terminate', node: n.instanceId, detail: 'with ShouldDecrementDesiredCapacity', seconds: 0 });
+    beforeTerminate(n.instanceId);
+    steps.push({ action: 'terminate', node: n.instanceId, detail: terminateDetail, seconds: 0 });
     steps.push({ action: 'clear-voting-exclusions', detail: 'once it left the cluster', seconds: model.pollSeconds });
   }
   steps.push({
