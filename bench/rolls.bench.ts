@@ -3,7 +3,7 @@
  * before), terminate-and-wait-green and cfn-rolling-update, on the 3 + 12 node, 2 TiB cluster (8.18 → 8.19) with a
  * write-load during the roll, and on a 3 + 30 node AMI change. Prints simulated duration, bytes copied ÷ data held by
  * the replaced nodes (including the bytes written during the roll), documents lost, time red, under-replicated time
- * and its longest stretch per node, and the methods the nodes got. Nothing is asserted.
+ * (total over the roll) and the methods the nodes got. Nothing is asserted.
  * Goals (issue 17): handoff ≤ 90 min and ≤ 0.02 bytes; drain maxSurge 4 ≤ 1.25 × (⌈12/4⌉ × one node's drain +
  * masters) and ≤ 1.05 bytes; 0 lost and 0 s red everywhere.
  */

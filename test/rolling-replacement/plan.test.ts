@@ -184,3 +184,53 @@ describe('plan', () => {
     for (const t of steps.filter((s) => s.action === 'terminate')) expect(t.detail).toMatch(/force merge runs on it/);
   });
 });
+
+describe('plan with rollout.method auto (issue 17)', () => {
+  const ownVolumes = (w: World): World => ({
+    ...w,
+    es: { ...w.es, allocationEnable: null },
+    fleet: w.fleet.map((g) => (g.role === 'data' ? { ...g, volumesOutliveInstances: true } : g)),
+  });
+
+  test('data nodes with volumes that outlive them get a handoff, masters a surge, each with its reason', async () => {
+    const w = ownVolumes(await at('dataSurge'));
+    const p = progressOf(w);
+    expect(p.nodes.map((n) => [n.role, n.method])).toEqual([
+      ['data', 'handoff'],
+      ['data', 'handoff'],
+      ['data', 'handoff'],
+      ['master', 'drain'],
+      ['master', 'drain'],
+      ['master', 'drain'],
+    ]);
+    expect(p.nodes[3]!.methodWhy).toMatch(/a master is replaced with a surge/);
+    expect(p.next.action.type).toBe('handoff-begin');
+    const steps = planOf(w).map((s) => s.action);
+    expect(steps.filter((a) => a === 'handoff-stop')).toHaveLength(3);
+    expect(steps.filter((a) => a === 'surge')).toHaveLength(3);
+    // A handoff is estimated at boot + join and a few polls, not at the node's bytes.
+    expect(p.etaSeconds).toBe(3 * (60 + 40) + 3 * 90);
+  });
+
+  test('without volumes that outlive their instances every data node is drained, and the plan says why', async () => {
+    const w = await at('dataSurge');
+    const p = progressOf(w);
+    expect(p.nodes.filter((n) => n.role === 'data').map((n) => n.method)).toEqual(['drain', 'drain', 'drain']);
+    const surge = planOf(w).find((s) => s.action === 'surge');
+    expect(surge!.detail).toMatch(/drain instead of handoff: the data volumes of data-asg die with their instances/);
+  });
+
+  test('a node holding a shard without another started copy is drained', async () => {
+    const base = ownVolumes(await at('dataSurge'));
+    const holder = base.es.shards[0]!.node!;
+    const w = withEs(base, (es) => ({
+      ...es,
+      shards: [...es.shards, { index: 'solo', shard: 0, primary: true, state: 'STARTED', node: holder, bytes: 5 }],
+    }));
+    const n = progressOf(w).nodes.find((x) => x.instanceId === holder)!;
+    expect([n.method, n.methodWhy]).toEqual([
+      'drain',
+      expect.stringMatching(/\[solo\]\[0\] has no other started copy/),
+    ]);
+  });
+});

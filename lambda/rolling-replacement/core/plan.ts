@@ -4,6 +4,7 @@
  */
 import { buildContext, shardsOnNode, ownedExclusions } from './context';
 import { decide } from './decide';
+import { methodFor } from './handoff';
 import { type Decision, type Observed, type RolloutSpec, isUnknown } from './types';
 
 export interface NodeProgress {
@@ -21,6 +22,9 @@ export interface NodeProgress {
   readonly excluded: boolean;
   readonly votingExcluded: boolean;
   readonly electedMaster: boolean;
+  /** How the node is replaced (rollout.method, per node: handoff where safe) and why (handoff.ts). */
+  readonly method: 'drain' | 'handoff';
+  readonly methodWhy: string;
 }
 
 export interface EstimateModel {
@@ -78,6 +82,7 @@ export function progress(observed: Observed, spec: RolloutSpec, model: EstimateM
         excluded: isExcluded,
         votingExcluded: es.votingExclusions.includes(i.instanceId),
         electedMaster: es.electedMaster === i.instanceId,
+        ...(({ method, why }) => ({ method, methodWhy: why }))(methodFor(ctx, g, i.instanceId)),
       });
     }
   }
@@ -87,12 +92,17 @@ export function progress(observed: Observed, spec: RolloutSpec, model: EstimateM
   const perNode = (bytes: number) => bytes / model.recoveryBytesPerSecond + model.joinSeconds + 3 * model.pollSeconds;
   let eta = 0;
   for (const i of ctx.data.outdated) {
-    const b = nodes.find((n) => n.instanceId === i.instanceId)?.bytes ?? avg;
-    eta += excluded.has(i.instanceId) ? b / model.recoveryBytesPerSecond + model.pollSeconds : perNode(b);
+    const n = nodes.find((x) => x.instanceId === i.instanceId);
+    const b = n?.bytes ?? avg;
+    if (n?.method === 'handoff' && !excluded.has(i.instanceId)) eta += handoffSeconds(model);
+    else eta += excluded.has(i.instanceId) ? b / model.recoveryBytesPerSecond + model.pollSeconds : perNode(b);
   }
   eta += ctx.master.outdated.length * perNode(0);
   return { nodes, replaced, total, next: decide(observed, spec), etaSeconds: Math.round(eta) };
 }
+
+/** A handoff: stop and detach, the replacement's boot and join, a few polls of catch-up (only what changed). */
+const handoffSeconds = (model: EstimateModel): number => model.joinSeconds + 4 * model.pollSeconds;
 
 /** The steps a rollout would take from here, in order, with estimated durations. */
 export function plan(observed: Observed, spec: RolloutSpec, model: EstimateModel): PlanStep[] | { unknown: string } {
@@ -128,8 +138,35 @@ export function plan(observed: Observed, spec: RolloutSpec, model: EstimateModel
   };
   const terminateDetail = `with ShouldDecrementDesiredCapacity, once no reindex, update/delete by query or force merge runs on it (at most ${bound} s)`;
   for (const n of data) {
+    if (n.method === 'handoff' && !n.excluded) {
+      steps.push({
+        action: 'handoff-begin',
+        node: n.instanceId,
+        detail: `${n.methodWhy}; allocation: primaries`,
+        seconds: 0,
+      });
+      steps.push({
+        action: 'handoff-stop',
+        node: n.instanceId,
+        detail: 'stop Elasticsearch, detach the volume, terminate without decrement',
+        seconds: 0,
+      });
+      steps.push({
+        action: 'wait-for-join',
+        detail: 'the replacement attaches the volume and joins with the target version',
+        seconds: model.joinSeconds,
+      });
+      steps.push({
+        action: 'handoff-rejoined',
+        node: n.instanceId,
+        detail: 'allocation enabled; replicas replay what changed',
+        seconds: 4 * model.pollSeconds,
+      });
+      continue;
+    }
     if (!n.excluded) {
-      steps.push({ action: 'surge', node: n.group, detail: 'desired capacity + 1', seconds: 0 });
+      const why = n.methodWhy.startsWith('drain instead') ? ` (${n.methodWhy})` : '';
+      steps.push({ action: 'surge', node: n.group, detail: `desired capacity + 1${why}`, seconds: 0 });
       steps.push({
         action: 'wait-for-join',
         detail: 'new node joins with the target version',
