@@ -1,6 +1,11 @@
 import { EsApi } from './es/api';
 import { startEsServer } from './es/server';
+import * as fs from 'fs';
+import { renderReportHtml } from '../lib/report/html';
+import { simReportData } from '../lib/report/from-sim';
 import { createSimulation, Report, runScenario } from './runner';
+import { instanceLives, TimelineRecorder } from './timeline';
+import type { World } from './model/world';
 import { loadScenario, type RolloutChoice, ScenarioError } from './scenario';
 
 const ROLLOUT_METHODS = ['drain', 'handoff', 'auto'] as const;
@@ -13,11 +18,22 @@ import { DEFAULT_STRATEGY, STRATEGIES } from './strategies';
 
 /** `sim run` without the process: returns the exit code. */
 export async function simRun(
-  opts: { scenario: string; strategy?: string; seed?: number; json?: boolean; method?: string; maxSurge?: number },
+  opts: {
+    scenario: string;
+    strategy?: string;
+    seed?: number;
+    json?: boolean;
+    method?: string;
+    maxSurge?: number;
+    /** Also write the roll as one self-contained HTML page (lib/report). */
+    report?: string;
+  },
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
   let report: Report;
+  const recorder = new TimelineRecorder();
+  let lastWorld: World | undefined;
   try {
     const scenario = loadScenario(opts.scenario);
     const name = opts.strategy ?? DEFAULT_STRATEGY;
@@ -39,7 +55,19 @@ export async function simRun(
       ...(opts.method !== undefined ? { method: opts.method as RolloutChoice['method'] } : {}),
       ...(opts.maxSurge !== undefined ? { maxSurge: opts.maxSurge } : {}),
     };
-    report = await runScenario(scenario, { strategy: name, seed: opts.seed, rollout });
+    report = await runScenario(scenario, {
+      strategy: name,
+      seed: opts.seed,
+      rollout,
+      ...(opts.report
+        ? {
+            onStep: (w: World) => {
+              recorder.sample(w);
+              lastWorld = w;
+            },
+          }
+        : {}),
+    });
   } catch (e) {
     if (e instanceof ScenarioError) {
       err(`elkctl sim run: ${e.message}\n`);
@@ -48,6 +76,17 @@ export async function simRun(
     throw e;
   }
   out(opts.json ? JSON.stringify(report) + '\n' : formatReport(report));
+  if (opts.report && lastWorld) {
+    const source = `elkctl sim run --scenario ${opts.scenario} --strategy ${report.strategy}`;
+    const data = simReportData(report, recorder.samples, instanceLives(lastWorld), source);
+    try {
+      fs.writeFileSync(opts.report, renderReportHtml(data));
+    } catch (e) {
+      err(`elkctl sim run: --report ${opts.report}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    if (!opts.json) out(`report: ${opts.report}\n`);
+  }
   return report.outcome === 'completed' ? 0 : 1;
 }
 

@@ -57,6 +57,8 @@ export interface RunOptions {
   readonly checkResponses?: boolean;
   /** Overrides the scenario's `rollout` (sim run --method / --max-surge). */
   readonly rollout?: Partial<RolloutChoice>;
+  /** Called with the world at the start and after every strategy step (sim/timeline.ts records the roll report). */
+  readonly onStep?: (world: World) => void;
 }
 
 /** A world with its two faces, for tests that step the model themselves (no socket unless `startHttp`). */
@@ -160,6 +162,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     typeof options.strategy === 'object' ? options.strategy : strategyByName(options.strategy ?? DEFAULT_STRATEGY);
   const sim = createSimulation(scenario, options.seed);
   const { world } = sim;
+  options.onStep?.(world);
   const server =
     options.http === false
       ? undefined
@@ -228,6 +231,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         continue;
       }
       for (const a of r.actions ?? []) steps.push({ t: round3(world.now), ...a, seq: seq++ });
+      options.onStep?.(world);
       if (r.done) {
         outcome = r.done.outcome;
         reason = r.done.reason;

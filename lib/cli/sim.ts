@@ -22,6 +22,7 @@ export function register(program: Command): void {
     .option('--json', 'print the report as one JSON object')
     .option('--method <method>', "the orchestrator's rollout.method: drain, handoff or auto (overrides the scenario)")
     .option('--max-surge <k>', "the orchestrator's rollout.maxSurge (overrides the scenario)", parseInteger)
+    .option('--report <file.html>', 'also write the roll as one self-contained HTML page (timeline, health, bytes)')
     .action(
       async (opts: {
         scenario: string;
@@ -30,6 +31,7 @@ export function register(program: Command): void {
         json?: boolean;
         method?: string;
         maxSurge?: number;
+        report?: string;
       }) => {
         process.exitCode = await (
           await simCli()
