@@ -8,7 +8,8 @@
 # Steps: download the bundle and verify it (sha256 of SHA256SUMS = HASH, every file against SHA256SUMS, no extra
 # file); resolve secrets (SSM SecureString parameters listed in secrets.txt, the elastalert user's password, the
 # cluster CA) into the release folder, readable by root only; run `elastalert-test-rule --schema-only` for every
-# rule in the pinned image (one container); switch the `current` symlink atomically; recreate the container;
+# rule in the pinned image (one container); let a rule run in progress finish (at most run_every); switch the
+# `current` symlink atomically; recreate the container;
 # verify: running with a fresh start time, the elastalert process inside, the log says "N rules loaded", every
 # expected rule has a new elastalert_status document, and the container is still the same one (same start time, no
 # restart) one run_every later. On a failure after the switch (or a TERM): switch back, recreate the previous
@@ -25,7 +26,8 @@
 # Waits are bounded and configurable (tests set them short):
 #   ELK_ALERTER_ROOT (${ELK_ROOT}/opt/elk-alerter; ELK_ROOT is set only by the boot rehearsal), ELK_CONTAINER (elastalert), ELK_POLL_SECONDS (5),
 #   ELK_WAIT_START_SECONDS (90), ELK_WAIT_RULES_SECONDS (180), ELK_WAIT_STATUS_SECONDS (run_every + 120),
-#   ELK_HOLD_SECONDS (run_every), ELK_KEEP_RELEASES (5), ELK_LOCK_WAIT_SECONDS (900),
+#   ELK_HOLD_SECONDS (run_every), ELK_WAIT_RUN_SECONDS (run_every: a rule run in progress before the switch),
+#   ELK_KEEP_RELEASES (5), ELK_LOCK_WAIT_SECONDS (900),
 #   ELK_DEADLINE_SECONDS (1380: the SSM command's 1500 s less a margin; the whole run, lock wait included)
 set -euo pipefail
 umask 027
@@ -184,6 +186,39 @@ start_container() {
 }
 
 container_logs() { docker logs --since "$1" "$CONTAINER" 2>&1 || true; }
+
+# Rules with a run in progress in the running container: ElastAlert logs "Queried rule NAME from …" after each query
+# of a run and "Ran NAME from …" when the run ends, so a rule queried after its last "Ran" line is mid-run. (A run
+# still in its first query has logged nothing yet: not seen.) One name a line.
+runs_in_progress() {
+  container_logs "$1" | awk '
+    /Queried rule / { n = $0; sub(/.*Queried rule /, "", n); sub(/ from .*/, "", n); q[n] = NR }
+    /INFO:elastalert:Ran / { n = $0; sub(/.*INFO:elastalert:Ran /, "", n); sub(/ from .*/, "", n); r[n] = NR }
+    END { for (k in q) if (!(k in r) || q[k] > r[k]) print k }' | sort
+}
+
+# Recreating the container kills ElastAlert; a rule run in progress (its queries done, its alerts not yet sent or
+# its status not written) would be cut in the middle. Waits until none is in progress, at most run_every seconds
+# (ELK_WAIT_RUN_SECONDS), then goes on and says so. Nothing to wait for when no container runs.
+wait_for_runs() {
+  local bound="${ELK_WAIT_RUN_SECONDS:-$1}" started busy deadline
+  [ "$(docker inspect --format '{{.State.Running}}' "$CONTAINER" 2>/dev/null || true)" = true ] || return 0
+  started="$(docker inspect --format '{{.State.StartedAt}}' "$CONTAINER" 2>/dev/null || true)"
+  [ -n "$started" ] || return 0
+  deadline=$(($(date +%s) + ${bound%.*}))
+  busy="$(runs_in_progress "$started" | paste -sd, -)"
+  [ -n "$busy" ] || return 0
+  log "rule run(s) in progress: $busy; waiting for them to finish (at most ${bound}s, run_every)"
+  while [ -n "$busy" ]; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      log "rule run(s) of $busy still in progress after ${bound}s: replacing the container anyway (the next run repeats the window)"
+      return 0
+    fi
+    sleep "$POLL"
+    busy="$(runs_in_progress "$started" | paste -sd, -)"
+  done
+  log "the rule run(s) in progress finished"
+}
 
 # Waits until the container runs with a start time at or after $1 (epoch seconds) and the elastalert process is up.
 verify_started() {
@@ -443,7 +478,9 @@ if ! out="$(docker run --rm --entrypoint sh --env-file "$SECRETS" \
 fi
 log "every rule passes elastalert-test-rule --schema-only"
 
-# --- 4. enough time left to verify and, if need be, undo? then switch atomically ------------------------------------
+# --- 4. let a rule run in progress finish (bounded by run_every), then, if enough time is left to verify and undo,
+# switch atomically --------------------------------------------------------------------------------------------------
+wait_for_runs "$(bundle_get "$REL_TMP/bundle.env" RUN_EVERY_SECONDS)"
 need="$(switch_needs "$REL_TMP")"
 [ "$(remaining)" -ge "$need" ] || die "not switching: $(remaining)s left before this command's deadline and a switch needs ${need}s to be verified or undone; nothing was changed, run the deployment again"
 RELEASE="$ROOT/releases/$DEPLOY_ID"
