@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { FAIL_KINDS, parseFailOn } from '../diff/fail-on';
 import type { Format } from '../diff/render';
 import type { FailKind } from '../diff/report';
+import { colourEnabled, colourize } from './colour';
 
 /** Registers `elkctl diff`. */
 export function register(program: Command): void {
@@ -37,7 +38,10 @@ export function register(program: Command): void {
         const { runDiff } = await import('../diff/command');
         const result = runDiff(opts);
         if (opts.output) fs.writeFileSync(opts.output, result.output);
-        else process.stdout.write(result.output);
+        else
+          process.stdout.write(
+            colourize('diff', result.output, opts.format === 'text' && colourEnabled(process.stdout)),
+          );
         if (result.exitCode !== 0) {
           process.stderr.write(`elkctl diff: failing because the diff has: ${result.failed.join(', ')} (--fail-on)\n`);
         }

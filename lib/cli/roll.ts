@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { RollTarget, TargetOptions } from '../rolling-replacement/rollctl';
+import { colourEnabled, colourize } from './colour';
 
 // Loaded when a roll command runs, not at every elkctl start (AWS SDK, Elasticsearch client, simulator).
 const rollctl = () => import('../rolling-replacement/rollctl');
@@ -47,7 +48,10 @@ export function register(program: Command): void {
     }
   };
   withTarget(roll.command('status').description('each node (old/new, draining %, bytes left), the gate, ETA')).action(
-    (o: TargetOptions) => run(o, async (t) => (await rollctl()).rollStatus(t)),
+    (o: TargetOptions) =>
+      run(o, async (t) =>
+        colourize('roll-status', await (await rollctl()).rollStatus(t), colourEnabled(process.stdout)),
+      ),
   );
   withTarget(roll.command('plan').description('the steps that would run from here, with estimates')).action(
     (o: TargetOptions) => run(o, async (t) => (await rollctl()).rollPlan(t)),

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_STRATEGY, STRATEGIES } from '../../sim/strategies';
+import { colourEnabled, colourize } from './colour';
 
 // Loaded when a sim command runs, not at every elkctl start.
 const simCli = () => import('../../sim/cli');
@@ -37,7 +38,7 @@ export function register(program: Command): void {
           await simCli()
         ).simRun(
           opts,
-          (s) => process.stdout.write(s),
+          (s) => process.stdout.write(colourize('sim', s, !opts.json && colourEnabled(process.stdout))),
           (s) => process.stderr.write(s),
         );
       },
