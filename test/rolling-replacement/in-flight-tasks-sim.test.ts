@@ -64,4 +64,33 @@ describe('in-flight-tasks in the simulator', () => {
     const r = await runScenario(scenario('reindex-naive', [reindex]), { strategy: 'terminate-and-wait-green' });
     expect(r.tasksKilled).toBe(1);
   });
+
+  test('with the volume handoff too: the node with the reindex is stopped only after the task ended', async () => {
+    const sc = parseScenario(
+      {
+        name: 'handoff-task',
+        seed: 7,
+        model: { bootSeconds: 120, joinSeconds: 20, pollSeconds: 30 },
+        cluster: {
+          version: '8.18.2',
+          masters: 3,
+          dataNodes: 3,
+          diskBytesPerDataNode: 200 * GiB,
+          dataVolumes: 'own',
+          indices: [{ name: 'logs-a', shards: 3, replicas: 1, docs: 3_000_000, bytes: 24 * GiB }],
+        },
+        change: { version: '8.19.3' },
+        rollout: { method: 'handoff' },
+        faults: [{ ...reindex, seconds: 2 * 3600 }],
+        limits: { maxSimulatedSeconds: 172800 },
+      },
+      'handoff-task',
+    );
+    const r = await runScenario(sc, { http: false });
+    expect(r.outcome).toBe('completed');
+    expect(r.tasksKilled).toBe(0);
+    const stop = r.steps.find((s) => s.action === 'handoff-stop' && s.node === DATA1);
+    expect(stop).toBeDefined();
+    expect(stop!.t).toBeGreaterThanOrEqual(2 * 3600);
+  });
 });

@@ -14,6 +14,7 @@
  * started copy (it would be unavailable while the node is away). Pure.
  */
 import { type Ctx, type GroupState, shardsOnNode } from './context';
+import { inFlightTasks } from './in-flight-tasks';
 import {
   clusterGreenOrVersionYellow,
   everyExpectedNodePresent,
@@ -86,6 +87,9 @@ export function beginHandoff(ctx: Ctx, g: GroupState, node: string): Decision | 
   if (choice.method !== 'handoff') return undefined;
   const gate = firstBlock(ctx, g, node, BEGIN_GATES);
   if (gate) return act({ type: 'wait' }, `before handing off ${node}: ${gate.reason}`, gate.blockedBy);
+  // Stopping the node kills its long-running tasks: wait for them before allocation is limited (in-flight-tasks).
+  const tasks = inFlightTasks(ctx, g, node);
+  if (tasks.decision) return tasks.decision;
   return act(
     { type: 'handoff-begin', group: g.group.name, node },
     `handing off ${node} (${shardsOnNode(ctx.es, node).length} shard copies): ${choice.why}; allocation limited to ` +
@@ -107,10 +111,13 @@ export function stepHandoff(ctx: Ctx, g: GroupState): Decision | undefined {
     }
     const gate = firstBlock(ctx, g, node, STOP_GATES);
     if (gate) return act({ type: 'wait' }, `before stopping ${node}: ${gate.reason}`, gate.blockedBy);
+    const tasks = inFlightTasks(ctx, g, node);
+    if (tasks.decision) return tasks.decision;
     return act(
       { type: 'handoff-stop', group: g.group.name, instanceId: node, expectedLifecycleState: inst.lifecycleState },
       `${node}: stopping Elasticsearch, detaching its data volume, terminating without decrement (Auto Scaling ` +
-        'launches the replacement in its zone)',
+        'launches the replacement in its zone)' +
+        (tasks.note ?? ''),
     );
   }
   if (ctx.nodesByName.has(node)) {
