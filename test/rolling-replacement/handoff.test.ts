@@ -2,6 +2,8 @@
  * Volume handoff (rollout.method handoff / auto) end to end in the simulator: the real orchestrator (adapter, client,
  * fleet port, decide) against simulated data volumes that outlive their instances.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseScenario, runScenario } from '../../sim';
 import type { Report } from '../../sim';
 
@@ -94,5 +96,31 @@ describe('volume handoff', () => {
     expect(safe(r)).toEqual(SAFE);
     expect(methods(r)).toEqual(Array(6).fill('drain'));
     expect(r.steps.some((s) => s.action.startsWith('handoff'))).toBe(false);
+  });
+
+  test('survives a replacement that fails to boot on the volume, an orchestrator crash and ES timeouts', async () => {
+    // upgrade-6-data-nodes: crash-orchestrator at 5400 s, fail-boot of the first replacement, es-timeouts 3000-3300 s.
+    const file = path.join(__dirname, '..', '..', 'sim', 'scenarios', 'upgrade-6-data-nodes.json');
+    const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { cluster: object; faults: object[] };
+    const r = await runScenario(
+      parseScenario(
+        {
+          ...raw,
+          cluster: { ...raw.cluster, dataVolumes: 'own' },
+          faults: raw.faults.filter((f) => (f as { kind: string }).kind !== 'kill-node'),
+          rollout: { method: 'handoff' },
+        },
+        'faults',
+      ),
+      { http: false },
+    );
+    expect(safe(r)).toEqual(SAFE);
+    expect(methods(r).filter((m) => m === 'handoff')).toHaveLength(6);
+    // The failed replacement attached the volume; its successor attached it again once it was free.
+    const attached = r.steps.filter((s) => s.action === 'sim:volume-attached').map((s) => s.reason.split(' ')[0]);
+    expect(attached.length).toBe(7);
+    expect(new Set(attached).size).toBe(6);
+    // Nothing was copied in full: 600 GiB primaries, 1.2 TiB stored.
+    expect(r.bytesRecovered).toBeLessThan(0.02 * 1.2 * 1024 ** 4);
   });
 });
