@@ -83,6 +83,7 @@ export function createSimulation(scenario: Scenario, seed?: number): Simulation 
       fleet,
       groups: world.groupNames,
       targetVersion: world.targetVersion,
+      ...(world.counts ? { counts: world.counts } : {}),
       now: () => world.now,
       es: { request: (method, url, body) => api.request(method, url, body), handle: (req) => api.handle(req) },
     }),

@@ -123,7 +123,15 @@ export const ScenarioSchema = z
       hourlyIndex: HourlyIndexSchema.optional(),
     }),
     change: z
-      .strictObject({ version: versionString.optional(), ami: z.string().min(1).optional() })
+      .strictObject({
+        version: versionString.optional(),
+        ami: z.string().min(1).optional(),
+        /**
+         * New node counts, deployed as the construct does it (MinSize = count, MaxSize = count + 1; Auto Scaling
+         * lowers the desired capacity to a lower MaxSize by itself): a lower count is a planned scale-in.
+         */
+        counts: z.strictObject({ masters: posInt.optional(), dataNodes: posInt.optional() }).optional(),
+      })
       .refine((c) => c.version !== undefined || c.ami !== undefined, {
         message: 'needs "version" (a new Elasticsearch version) and/or "ami" (a new image, same version)',
       }),

@@ -16,6 +16,8 @@ export interface StrategyWorld {
   readonly groups: { readonly master: string; readonly data: string };
   /** The Elasticsearch version nodes launched with the target template run. */
   readonly targetVersion: string;
+  /** The configured node counts when the change sets them (scenario `change.counts`). */
+  readonly counts?: { readonly master: number; readonly data: number };
   /** Virtual time in seconds since the start of the scenario (strategies must not read the wall clock). */
   now(): number;
   /**

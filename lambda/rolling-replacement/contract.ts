@@ -33,6 +33,12 @@ export const RolloutPropertiesSchema = z
     MaxSurge: digits.optional(),
     /** Bound of the wait for long-running tasks on a node before it is terminated (in-flight-tasks); absent: 3600. */
     InFlightTaskTimeoutSeconds: digits.optional(),
+    /**
+     * dataNodes.count / masterNodes.count: a count below the running instances is a planned scale-in (drained like a
+     * replacement); absent in templates written before it existed (then the running count stays).
+     */
+    DataCount: digits.optional(),
+    MasterCount: digits.optional(),
   })
   .strict();
 export type RolloutProperties = z.infer<typeof RolloutPropertiesSchema>;
@@ -61,6 +67,7 @@ export function specFromProperties(
     targetVersion: p.TargetVersion,
     mode,
     ...(abortReason ? { abortReason } : {}),
+    ...(p.DataCount && p.MasterCount ? { counts: { data: Number(p.DataCount), master: Number(p.MasterCount) } } : {}),
     options: {
       ...DEFAULT_OPTIONS,
       joinTimeoutSeconds: Number(p.JoinTimeoutSeconds),

@@ -140,6 +140,9 @@ export async function execute(
       await fleet.terminateInstance(action.instanceId, action.decrement ?? true);
       return { terminated: action.instanceId };
     }
+    case 'scale-in':
+      await fleet.setTags(action.group, { [TAG.capacity]: String(action.baseline) });
+      return {};
     case 'protect': {
       await fleet.setInstanceProtection(action.group, action.instanceIds, true);
       return {};

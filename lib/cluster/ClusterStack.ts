@@ -186,6 +186,7 @@ export class ClusterStack extends Stack {
       grantCredentialsRead: (grantee) => this.security.grantUserSecretRead('orchestrator', grantee),
       caParameterName: this.security.caCertificateParameterName,
       rollout: config.rollout,
+      counts: { data: config.elasticsearch.dataNodes.count, master: config.elasticsearch.masterNodes.count },
     });
     // Every termination of an Elasticsearch instance, whoever starts it, drains the node first (docs/rollout.md).
     this.terminationDrain = new TerminationDrain(this, 'TerminationDrain', {

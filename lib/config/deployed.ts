@@ -27,6 +27,11 @@ export const DeployedRecordSchema = z
           .object({ count: z.number().int().min(1) })
           .strict()
           .optional(),
+        /**
+         * The deployed groups protect every instance from scale in (recorded from this version on): a lower count is
+         * then a planned scale-in by the rolling replacement, not a scale-in by Auto Scaling.
+         */
+        scaleInProtected: z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -58,6 +63,7 @@ export function deployedRecordOf(config: EnvironmentConfig): DeployedRecord {
       clusterName: es.clusterName,
       masterNodes: { count: es.masterNodes.count },
       dataNodes: { count: es.dataNodes.count },
+      scaleInProtected: true,
     },
     vpc:
       vpc.vpcId !== undefined
@@ -119,14 +125,17 @@ export function refusedChanges(config: EnvironmentConfig, record: DeployedRecord
     ['dataNodes', es.dataNodes.count, record.elasticsearch?.dataNodes?.count],
   ] as const;
   for (const [group, wanted, deployed] of counts) {
+    // Protected groups: the rolling replacement drains and removes the extra nodes (a planned scale-in).
+    if (record.elasticsearch?.scaleInProtected === true) continue;
     if (deployed !== undefined && wanted < deployed) {
       out.push({
         key: `elasticsearch.${group}.count`,
         message:
-          `is ${wanted} but ${deployed} are deployed (${recordFile}): lowering a node count is refused for now, ` +
-          'because Auto Scaling would terminate nodes of its choosing without a drain (data and, for masters, the ' +
-          'quorum at risk). Safe procedure: drain the nodes to remove by hand, then lower the count and the record ' +
-          'in one commit (docs/cluster.md, "Lowering a node count")',
+          `is ${wanted} but ${deployed} are deployed (${recordFile}): lowering a node count is refused while the ` +
+          'deployed groups do not protect their instances from scale in, because Auto Scaling would terminate nodes ' +
+          'of its choosing without a drain (data and, for masters, the quorum at risk). Deploy this version with the ' +
+          'deployed count first and run `elkctl config record` (it records scaleInProtected: true); then the lower ' +
+          'count is a planned scale-in through the drain (docs/cluster.md, "Lowering a node count")',
       });
     }
   }

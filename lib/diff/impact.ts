@@ -166,6 +166,39 @@ export function estimateSeconds(t: RoleTemplate, nodeCount: number): number | un
   return nodeCount * (t.dataPerNodeBytes / t.recoveryBytesPerSec + t.bootSeconds);
 }
 
+/** Whether every instance a group launches is protected from scale in (NewInstancesProtectedFromScaleIn). */
+function scaleInProtected(r: { Properties?: Record<string, unknown> }): boolean {
+  const v = r.Properties?.NewInstancesProtectedFromScaleIn;
+  return v === true || v === 'true';
+}
+
+/** A lowered node count of a protected Elasticsearch group: the rolling replacement's planned scale-in. */
+export interface PlannedScaleIn {
+  readonly logicalId: string;
+  readonly role: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Elasticsearch groups whose MinSize (the configured count) goes down while they were and stay protected from scale
+ * in: Auto Scaling removes nothing by itself, the rolling replacement drains and removes the extra nodes one at a time.
+ */
+export function plannedScaleIns(base: Template, head: Template): PlannedScaleIn[] {
+  const out: PlannedScaleIn[] = [];
+  for (const [id, h] of Object.entries(head.Resources ?? {})) {
+    const b = base.Resources?.[id];
+    if (h.Type !== AUTO_SCALING_GROUP || b?.Type !== AUTO_SCALING_GROUP) continue;
+    const role = autoScalingGroupRole(h, head);
+    if (!role || !(ES_ROLES as readonly string[]).includes(role)) continue;
+    if (!scaleInProtected(b) || !scaleInProtected(h)) continue;
+    const from = sizeOf(b.Properties?.MinSize);
+    const to = sizeOf(h.Properties?.MinSize);
+    if (from !== undefined && to !== undefined && to < from) out.push({ logicalId: id, role, from, to });
+  }
+  return out;
+}
+
 /**
  * Node groups whose launch template changes between base and head. A group rolls when its LaunchTemplateData
  * differs, when its launch template gets a new logical id, or when a resource its data references (a security
@@ -347,6 +380,8 @@ export function groupRisks(base: Template, head: Template, replacedIds: Readonly
     for (const prop of ['MinSize', 'DesiredCapacity']) {
       const from = sizeOf(bp[prop]);
       const to = sizeOf(hp[prop]);
+      // Protected before and after: Auto Scaling cannot pick a node; the rolling replacement scales in (below).
+      if (prop === 'MinSize' && scaleInProtected(b) && scaleInProtected(h)) continue;
       if (from !== undefined && to !== undefined && to < from) {
         add(
           `node count lowered (${prop} ${from} → ${to}): Auto Scaling terminates ${from - to} ${role} node${from - to === 1 ? '' : 's'} of its choosing without a drain`,

@@ -13,6 +13,7 @@ import {
   groupRisks,
   NodeRoll,
   nodeRolls,
+  plannedScaleIns,
   RuleChange,
   ruleChanges,
   statefulReason,
@@ -381,7 +382,16 @@ export function diffStack(name: string, base: AssemblyStack | undefined, head: A
     rules,
     ruleFields,
     risks,
-    impact: [...impactSentences(name, nodes, rules), ...fieldLines],
+    impact: [
+      ...impactSentences(name, nodes, rules),
+      ...plannedScaleIns(oldT.template, newT.template).map(
+        (p) =>
+          `${name}: ${p.role} nodes: planned scale-in ${p.from} → ${p.to}: the rolling replacement drains and removes ` +
+          `${p.from - p.to} node${p.from - p.to === 1 ? '' : 's'} one at a time (scale-in protection keeps Auto Scaling ` +
+          "from picking any); it refuses below what the indices' replicas need",
+      ),
+      ...fieldLines,
+    ],
     detail: diff.isEmpty ? '' : render(diff, paths),
   };
 }

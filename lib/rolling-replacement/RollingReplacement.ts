@@ -76,6 +76,11 @@ export interface RollingReplacementProps {
   /** SSM String parameter holding the cluster CA certificate (PEM). */
   readonly caParameterName: string;
   readonly rollout: RolloutSettings;
+  /**
+   * The configured node counts: fewer than run is a planned scale-in through the drain (the groups must protect their
+   * instances from scale in). @default - no planned scale-in (the running counts stay)
+   */
+  readonly counts?: { readonly data: number; readonly master: number };
   /** A replacement must join within this time or the rollout fails and cleans up. @default 30 minutes */
   readonly joinTimeout?: Duration;
   /**
@@ -144,6 +149,8 @@ export class RollingReplacement extends Construct {
             // A WaitCondition's timeout cannot be updated in place: a new timeout is a new WaitCondition (and a
             // rollout that finds nothing to replace and signals it at once).
             rollout.timeoutHours,
+            // A lowered count is a planned scale-in: a new rollout (absent: the key of earlier templates).
+            ...(props.counts ? [props.counts.data, props.counts.master] : []),
           ]),
         )
         .digest('hex')
@@ -395,6 +402,7 @@ export class RollingReplacement extends Construct {
       Method: rollout.method ?? 'auto',
       MaxSurge: String(rollout.maxSurge ?? 1),
       InFlightTaskTimeoutSeconds: String((props.inFlightTaskTimeout ?? Duration.hours(1)).toSeconds()),
+      ...(props.counts ? { DataCount: String(props.counts.data), MasterCount: String(props.counts.master) } : {}),
     };
     this.customResource = new CustomResource(this, 'Rollout', {
       serviceToken: provider.serviceToken,

@@ -180,6 +180,7 @@ export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
       rolloutId: 'elkctl',
       groups,
       targetVersion: config.elasticsearch.version,
+      counts: { data: config.elasticsearch.dataNodes.count, master: config.elasticsearch.masterNodes.count },
       mode: 'roll',
       options: DEFAULT_OPTIONS,
     },

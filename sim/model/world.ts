@@ -62,6 +62,8 @@ export class World {
   readonly notes: WorldNote[] = [];
   readonly terminated: string[] = [];
   readonly targetVersion: string;
+  /** The configured node counts when the scenario changes them (`change.counts`). */
+  readonly counts?: { readonly master: number; readonly data: number };
   readonly groupNames: { readonly master: string; readonly data: string };
   readonly startEpochMs: number;
   secondsRed = 0;
@@ -92,6 +94,12 @@ export class World {
     this.startEpochMs = Date.parse(scenario.startTime);
     const c = scenario.cluster;
     this.targetVersion = scenario.change.version ?? c.version;
+    if (scenario.change.counts) {
+      this.counts = {
+        master: scenario.change.counts.masters ?? c.masters,
+        data: scenario.change.counts.dataNodes ?? c.dataNodes,
+      };
+    }
     const host: ClusterHost = {
       now: () => this.now,
       schedule: (time, kind) => this.queue.push(time, { kind: 'cluster', timer: kind }),
@@ -149,6 +157,23 @@ export class World {
     this.cluster.master = masters[0];
     // The rollout: the groups now launch the target template version.
     for (const g of this.groups.values()) g.targetLtVersion = TARGET_LT_VERSION;
+    const counts = scenario.change.counts;
+    for (const [role, count] of [
+      ['master', counts?.masters],
+      ['data', counts?.dataNodes],
+    ] as const) {
+      if (count === undefined) continue;
+      // The deploy of a new count: UpdateAutoScalingGroup lowers the desired capacity to a lower MaxSize by itself.
+      // A lower count deploys only onto groups that protect their instances from scale in (the deployed record's
+      // check), so Auto Scaling keeps every instance and the rolling replacement scales in through the drain.
+      const g = this.group(this.groupNames[role]);
+      g.newInstancesProtectedFromScaleIn = true;
+      for (const i of g.instances) i.protectedFromScaleIn = true;
+      g.minSize = count;
+      g.maxSize = count + 1;
+      g.desired = Math.min(Math.max(g.desired, count), g.maxSize);
+      this.reconcileFleet(g);
+    }
     // Faults and the hourly schedule.
     for (const f of scenario.faults) {
       if (f.kind === 'fail-boot') this.failBoots.push({ count: f.count, at: f.at, role: f.role });

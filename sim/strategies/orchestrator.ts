@@ -50,11 +50,19 @@ export function clientFor(world: StrategyWorld): Client {
 /** Counters of the last runs, for the benchmark (reconcile steps and Elasticsearch requests). */
 export const orchestratorStats = { steps: 0, esRequests: 0, fleetCalls: 0 };
 
-export function simSpec(world: StrategyWorld, options: Partial<RolloutOptions> = {}): RolloutSpec {
+/** Orchestrator settings of a simulated run: rollout options, the configured counts (planned scale-in), bandwidth. */
+export type OrchestratorTuning = Partial<RolloutOptions> & {
+  recoveryBytesPerSecond?: number;
+  counts?: RolloutSpec['counts'];
+};
+
+export function simSpec(world: StrategyWorld, tuning: OrchestratorTuning = {}): RolloutSpec {
+  const { counts = world.counts, recoveryBytesPerSecond: _bandwidth, ...options } = tuning;
   return {
     rolloutId: 'sim',
     groups: world.groups,
     targetVersion: world.targetVersion,
+    ...(counts ? { counts } : {}),
     mode: 'roll',
     options: { ...DEFAULT_OPTIONS, ...options },
   };
@@ -72,7 +80,7 @@ class Orchestrator implements Strategy {
 
   constructor(
     private readonly options: StrategyOptions,
-    private readonly tuning: Partial<RolloutOptions> & { recoveryBytesPerSecond?: number } = {},
+    private readonly tuning: OrchestratorTuning = {},
   ) {}
 
   async step(world: StrategyWorld): Promise<StepResult> {
@@ -112,10 +120,7 @@ class Orchestrator implements Strategy {
 }
 
 /** The orchestrator with other rollout options (the benchmark compares controlRebalance on and off). */
-export function orchestratorWith(
-  tuning: Partial<RolloutOptions> & { recoveryBytesPerSecond?: number },
-  name = 'orchestrator',
-): StrategyFactory {
+export function orchestratorWith(tuning: OrchestratorTuning, name = 'orchestrator'): StrategyFactory {
   return {
     name,
     description:

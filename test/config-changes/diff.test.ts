@@ -39,13 +39,13 @@ describe('elkctl diff on config changes that terminate Elasticsearch nodes witho
     expect(result.output).toContain('instances replaced without a drain');
   });
 
-  test('lowering dataNodes.count is data at risk: Auto Scaling picks the nodes to terminate', () => {
+  test('lowering dataNodes.count of protected groups is a planned scale-in through the drain, not data at risk', () => {
     const head = ws.synth('dev', ws.configDir());
     const result = runDiff({ base, head, failOn: ['replacement'] });
-    expect(result.exitCode).toBe(1);
-    expect(result.report.risks.map((r) => `${r.path}: ${r.reason}`)).toEqual([
-      'Data/Group/ASG: node count lowered (MinSize 3 → 2): Auto Scaling terminates 1 data node of its choosing without a drain (caused by elasticsearch.dataNodes.count)',
-    ]);
+    expect(result.report.risks.map((r) => `${r.path}: ${r.reason}`)).toEqual([]);
+    expect(result.output).toMatch(
+      /data nodes: planned scale-in 3 → 2: the rolling replacement drains and removes 1 node one at a time/,
+    );
   });
 
   test('names the config key that causes each node replacement, and a change for one role rolls no other', () => {

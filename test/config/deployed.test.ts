@@ -20,7 +20,7 @@ afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }
  * A config folder: the real default.yaml, `t.yaml` with `overrides`, and the deployed record of what `deployed`
  * (the same shape of overrides) produced.
  */
-function folder(overrides: Record<string, unknown>, deployed?: Record<string, unknown>): string {
+function folder(overrides: Record<string, unknown>, deployed?: Record<string, unknown>, legacy = false): string {
   const valid = (o: Record<string, unknown>) => stringify(deepMerge({ kibana: { allowPlainHttp: true } }, o));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'elk-deployed-'));
   dirs.push(dir);
@@ -28,6 +28,8 @@ function folder(overrides: Record<string, unknown>, deployed?: Record<string, un
   if (deployed) {
     fs.writeFileSync(path.join(dir, 't.yaml'), valid(deployed));
     const record = deployedRecordOf(loadEnvironment('t', dir));
+    // A record written before the groups protected their instances from scale in.
+    if (legacy) delete (record.elasticsearch as { scaleInProtected?: boolean }).scaleInProtected;
     fs.mkdirSync(path.join(dir, 'deployed'));
     fs.writeFileSync(path.join(dir, 'deployed', 't.yaml'), renderDeployedRecord('t', record));
   }
@@ -35,9 +37,9 @@ function folder(overrides: Record<string, unknown>, deployed?: Record<string, un
   return dir;
 }
 
-function refused(overrides: Record<string, unknown>, deployed: Record<string, unknown> = {}): string[] {
+function refused(overrides: Record<string, unknown>, deployed: Record<string, unknown> = {}, legacy = false): string[] {
   try {
-    loadEnvironment('t', folder(overrides, deployed));
+    loadEnvironment('t', folder(overrides, deployed, legacy));
   } catch (e) {
     if (e instanceof ConfigError) return [...e.problems];
     throw e;
@@ -49,18 +51,6 @@ const es = (x: Record<string, unknown>) => ({ elasticsearch: x });
 
 describe('synth refuses, against the deployed record, changes that cannot happen in place', () => {
   test.each([
-    [
-      'a lower data node count',
-      es({ dataNodes: { count: 3 } }),
-      es({ dataNodes: { count: 4 } }),
-      /t\.yaml: elasticsearch\.dataNodes\.count: is 3 but 4 are deployed .*lowering a node count is refused.*without a drain.*"Lowering a node count"/,
-    ],
-    [
-      'a lower master count',
-      es({ masterNodes: { count: 3 } }),
-      es({ masterNodes: { count: 5 } }),
-      /t\.yaml: elasticsearch\.masterNodes\.count: is 3 but 5 are deployed/,
-    ],
     [
       'a new cluster name',
       es({ clusterName: 'logs' }),
@@ -87,6 +77,35 @@ describe('synth refuses, against the deployed record, changes that cannot happen
   });
 
   test.each([
+    [
+      'a lower data node count',
+      es({ dataNodes: { count: 3 } }),
+      es({ dataNodes: { count: 4 } }),
+      /t\.yaml: elasticsearch\.dataNodes\.count: is 3 but 4 are deployed .*refused while the deployed groups do not protect.*without a drain.*scaleInProtected: true.*"Lowering a node count"/,
+    ],
+    [
+      'a lower master count',
+      es({ masterNodes: { count: 3 } }),
+      es({ masterNodes: { count: 5 } }),
+      /t\.yaml: elasticsearch\.masterNodes\.count: is 3 but 5 are deployed/,
+    ],
+  ])(
+    '%s against a record of groups without scale-in protection is refused with the key named',
+    (_w, o, d, expected) => {
+      const problems = refused(o, d, true);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(expected);
+    },
+  );
+
+  test.each([
+    ['a lower data node count', es({ dataNodes: { count: 3 } }), es({ dataNodes: { count: 4 } })],
+    ['a lower master count', es({ masterNodes: { count: 3 } }), es({ masterNodes: { count: 5 } })],
+  ])('%s against a record of protected groups is a planned scale-in: accepted', (_w, o, d) => {
+    expect(refused(o, d)).toEqual([]);
+  });
+
+  test.each([
     ['the same config', {}, {}],
     ['a higher data node count', es({ dataNodes: { count: 5 } }), es({ dataNodes: { count: 4 } })],
     [
@@ -104,7 +123,7 @@ describe('synth refuses, against the deployed record, changes that cannot happen
   });
 
   test('elkctl config record writes what the config declares, even a lower count (after the manual drain)', () => {
-    const dir = folder(es({ dataNodes: { count: 3 } }), es({ dataNodes: { count: 4 } }));
+    const dir = folder(es({ dataNodes: { count: 3 } }), es({ dataNodes: { count: 4 } }), true);
     expect(() => loadEnvironment('t', dir)).toThrow(ConfigError);
     recordDeployed('t', dir);
     expect(readDeployedRecord(dir, 't')?.elasticsearch?.dataNodes?.count).toBe(3);

@@ -1,7 +1,14 @@
 import { Template } from '../../lib/diff/assembly';
 import { WAITS_FOR, diffAssemblies, diffStack } from '../../lib/diff/report';
 import { renderMarkdown } from '../../lib/diff/render';
-import { formatDuration, groupRisks, nodeRolls, referencedIds, ruleChanges } from '../../lib/diff/impact';
+import {
+  formatDuration,
+  groupRisks,
+  nodeRolls,
+  plannedScaleIns,
+  referencedIds,
+  ruleChanges,
+} from '../../lib/diff/impact';
 
 /** A template builder: launch templates with role metadata, plus extra resources. */
 function template(
@@ -263,11 +270,34 @@ describe('groupRisks: in-place updates of an Elasticsearch group that terminate 
     ],
     ['MinSize goes down', subnets, { ...subnets, MinSize: '2', MaxSize: '3' }, [], [/MinSize 3 → 2.*1 data node/]],
     ['MinSize goes up', subnets, { ...subnets, MinSize: '5', MaxSize: '6' }, [], []],
+    [
+      'MinSize goes down while the group becomes protected (its instances are not yet)',
+      subnets,
+      { ...subnets, MinSize: '2', MaxSize: '3', NewInstancesProtectedFromScaleIn: true },
+      [],
+      [/MinSize 3 → 2/],
+    ],
+    [
+      'MinSize goes down on a protected group: a planned scale-in, no risk',
+      { ...subnets, NewInstancesProtectedFromScaleIn: true },
+      { ...subnets, MinSize: '2', MaxSize: '3', NewInstancesProtectedFromScaleIn: true },
+      [],
+      [],
+    ],
     ['the security group is replaced', subnets, subnets, ['Sg'], [/cluster split/]],
   ] as const)('%s', (_what, before, after, replaced, expected) => {
     const risks = groupRisks(withGroup(before), withGroup(after), new Set(replaced));
     expect(risks).toHaveLength(expected.length);
     expected.forEach((re, i) => expect(risks[i]!.reason).toMatch(re));
+  });
+
+  test('plannedScaleIns: a lower MinSize of a group protected before and after', () => {
+    const p = { ...subnets, NewInstancesProtectedFromScaleIn: true };
+    expect(plannedScaleIns(withGroup(p), withGroup({ ...p, MinSize: '2' }))).toEqual([
+      { logicalId: 'Group', role: 'data', from: 3, to: 2 },
+    ]);
+    expect(plannedScaleIns(withGroup(subnets), withGroup({ ...p, MinSize: '2' }))).toEqual([]);
+    expect(plannedScaleIns(withGroup(p), withGroup({ ...p, MinSize: '4' }))).toEqual([]);
   });
 
   test('groups of Kibana or Logstash are not Elasticsearch data', () => {

@@ -59,3 +59,25 @@ describe('Auto Scaling never picks a node by itself (finding 1)', () => {
     },
   );
 });
+
+describe('a lowered count is a planned scale-in through the drain (finding 1)', () => {
+  test('4 data nodes and 5 masters lowered to 3 + 3 during a version upgrade: drained, voting-excluded, nothing lost', async () => {
+    const r = await runScenario(
+      scenario(
+        'planned-scale-in',
+        { change: { version: '8.19.3', counts: { masters: 3, dataNodes: 3 } } },
+        { masters: 5, dataNodes: 4 },
+      ),
+      { http: false },
+    );
+    expect({ outcome: r.outcome, documentsLost: r.documentsLost, secondsRed: r.secondsRed }).toEqual({
+      outcome: 'completed',
+      documentsLost: 0,
+      secondsRed: 0,
+    });
+    expect(r.secondsWithoutMaster).toBeLessThanOrEqual(3 * 5); // at most one election per master replaced
+    expect(r.finalVersions).toEqual({ '8.19.3': 6 });
+    expect(r.steps.filter((s) => s.action === 'scale-in')).toHaveLength(3);
+    expect(sim(r, 'asg-scale-in')).toEqual([]);
+  });
+});

@@ -20,6 +20,8 @@ export interface GroupState {
    * lowered it below them (every instance is protected from scale in, so Auto Scaling cannot remove one by itself).
    */
   readonly capacity: number;
+  /** The configured count (spec.counts), or the baseline when none is given: below the baseline, a planned scale-in. */
+  readonly target: number;
   /** Live instances launched from another launch template version than the group's target. */
   readonly outdated: readonly FleetInstance[];
   readonly surgeAt?: number;
@@ -52,14 +54,16 @@ export interface Ctx {
   readonly liveInstanceIds: ReadonlySet<string>;
 }
 
-export function groupState(group: FleetGroup, role: AsgRole): GroupState {
+export function groupState(group: FleetGroup, role: AsgRole, count?: number): GroupState {
   const live = group.instances.filter((i) => !GONE_STATES.has(i.lifecycleState));
   const locked = group.tags[TAG.rollout] !== undefined;
   const capacity = Math.max(group.desiredCapacity, live.length);
+  const baseline = (locked ? numberTag(group, TAG.capacity) : undefined) ?? capacity;
   return {
     group,
     role,
-    baseline: (locked ? numberTag(group, TAG.capacity) : undefined) ?? capacity,
+    baseline,
+    target: count ?? baseline,
     live,
     capacity,
     outdated: live.filter((i) => i.launchTemplateVersion !== group.targetLaunchTemplateVersion),
@@ -78,8 +82,8 @@ export function buildContext(
   const masterGroup = fleet.find((g) => g.name === spec.groups.master);
   if (!dataGroup) return { missing: spec.groups.data };
   if (!masterGroup) return { missing: spec.groups.master };
-  const data = groupState(dataGroup, 'data');
-  const master = groupState(masterGroup, 'master');
+  const data = groupState(dataGroup, 'data', spec.counts?.data);
+  const master = groupState(masterGroup, 'master', spec.counts?.master);
   const tagsOf = (key: string) => dataGroup.tags[key] ?? masterGroup.tags[key];
   const marks: RolloutMarks = {
     active: data.locked || master.locked,

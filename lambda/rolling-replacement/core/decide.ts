@@ -30,6 +30,7 @@ import type { FleetInstance } from './fleet-port';
 import {
   classifyUnassigned,
   clusterGreenOrVersionYellow,
+  dataNodesFirst,
   everyExpectedNodePresent,
   noForeignExclusions,
   runGates,
@@ -70,7 +71,7 @@ const votingRecord = (ctx: Ctx, add?: string): OwnershipRecord => ({
 });
 
 /** Terminates a live instance of a group (the executor lifts its scale-in protection right before). */
-function terminate(g: GroupState, inst: FleetInstance): Action {
+function terminate(g: GroupState, inst: FleetInstance): Extract<Action, { type: 'terminate' }> {
   return {
     type: 'terminate',
     group: g.group.name,
@@ -147,7 +148,7 @@ export function decide(observed: Observed, spec: RolloutSpec): Decision {
 /** Whether any node still has to be replaced or any step is half done. */
 function workLeft(ctx: Ctx): boolean {
   return (
-    [ctx.data, ctx.master].some((g) => g.outdated.length > 0 || g.capacity !== g.baseline) ||
+    [ctx.data, ctx.master].some((g) => g.outdated.length > 0 || g.capacity !== g.baseline || g.baseline > g.target) ||
     ownedExclusions(ctx).length > 0 ||
     ownedVotingExclusions(ctx).length > 0 ||
     (ctx.data.group.tags[TAG.handoff] ?? NONE) !== NONE
@@ -199,7 +200,8 @@ function decideIdle(ctx: Ctx): Decision {
     // A new deployment of the same change after a failure or an abort: a new attempt from where the cluster is.
   }
   const outdated = ctx.data.outdated.length + ctx.master.outdated.length;
-  if (outdated === 0) {
+  const extra = [ctx.data, ctx.master].filter((g) => g.capacity > g.target);
+  if (outdated === 0 && extra.length === 0) {
     const stale = ctx.es.nodes.filter((n) => n.version !== spec.targetVersion);
     if (stale.length === 0)
       return act({ type: 'done', outcome: 'completed' }, 'all nodes at target, nothing to replace');
@@ -230,11 +232,21 @@ function decideIdle(ctx: Ctx): Decision {
       );
     }
   }
+  const tooFew = scaleInRefused(ctx);
+  if (tooFew) {
+    return act(
+      { type: 'done', outcome: 'failed' },
+      `refusing to begin: ${tooFew}; nothing was changed`,
+      'replicas-fit-remaining-nodes',
+    );
+  }
   const gate = runGates(ctx, { step: 'start' });
   if (gate) return wait(gate.blockedBy, `before starting: ${gate.reason}`);
+  const scaleIn = extra.map((g) => `${g.group.name} ${g.capacity} → ${g.target}`).join(', ');
   return act(
     { type: 'begin', group: ctx.data.group.name, tags: beginTags(ctx, ctx.data) },
-    `${outdated} outdated instance(s): taking the rollout lock on ${ctx.data.group.name}`,
+    `${outdated} outdated instance(s)${scaleIn ? `, planned scale-in ${scaleIn}` : ''}: taking the rollout lock on ` +
+      ctx.data.group.name,
   );
 }
 
@@ -405,6 +417,9 @@ function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     return (waiting && !rebalancing && joinDrains(ctx, g, owned)) || d;
   }
 
+  // 3b. Planned scale-in (a lowered count): one node at a time, through the same drain, before any replacement.
+  if (desired === g.baseline && g.baseline > g.target) return plannedScaleIn(ctx, g);
+
   // 4. Anything to replace?
   let candidates = g.outdated;
   if (candidates.length === 0) {
@@ -517,8 +532,17 @@ function continueCandidate(ctx: Ctx, g: GroupState, inst: FleetInstance, pfx = '
   const gate = runGates(ctx, { step: 'terminate', group: g, node });
   if (gate) return wait(gate.blockedBy, `before terminating ${node}: ${gate.reason}`);
   const desired = g.capacity;
+  const t = terminate(g, inst);
+  if (t.decrement && g.group.desiredCapacity - 1 < g.group.minSize) {
+    // Without the decrement Auto Scaling would launch a replacement; with it, the call fails.
+    return wait(
+      'capacity-as-expected',
+      `${node} is ready to go but ${g.group.name} MinSize ${g.group.minSize} does not allow desired ` +
+        `${g.group.desiredCapacity - 1} (the deploy lowers MinSize to the count)`,
+    );
+  }
   return act(
-    terminate(g, inst),
+    t,
     `${pfx}${node} holds no data and its replacement has joined: terminating it (desired ${desired} → ${desired - 1})` +
       (tasks.note ?? ''),
   );
@@ -540,6 +564,59 @@ function joinDrains(ctx: Ctx, g: GroupState, owned: readonly string[]): Decision
     { type: 'exclude', node: next.node, names, record: excludedRecord(ctx, [next.node]) },
     `draining ${next.node} (${next.zone}) beside ${draining.join(', ')} (maxSurge ${surgeLimit(ctx, g)}): no shard ` +
       'has another copy on a draining node',
+  );
+}
+
+/**
+ * Why a planned scale-in must not go ahead: a shard with more copies than the data nodes that would remain, or no
+ * master left. Undefined when it may.
+ */
+function scaleInRefused(ctx: Ctx): string | undefined {
+  const d = ctx.data;
+  if (d.target < d.capacity) {
+    const copies = new Map<string, number>();
+    for (const s of ctx.es.shards) copies.set(`${s.index}/${s.shard}`, (copies.get(`${s.index}/${s.shard}`) ?? 0) + 1);
+    const [worst, most] = [...copies.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0] ?? ['', 0];
+    if (most > d.target) {
+      return (
+        `the planned scale-in of ${d.group.name} to ${d.target} data nodes leaves too few for the replicas: ` +
+        `${worst} has ${most} copies (lower its number_of_replicas first, or keep at least ${most} data nodes)`
+      );
+    }
+  }
+  if (ctx.master.target < 1 && ctx.master.capacity > ctx.master.target) {
+    return `the planned scale-in of ${ctx.master.group.name} to ${ctx.master.target} leaves no master-eligible node`;
+  }
+  return undefined;
+}
+
+/** One step of a planned scale-in: the baseline one lower, then the extra node is drained and removed like a surge's. */
+function plannedScaleIn(ctx: Ctx, g: GroupState): Decision {
+  const refused = scaleInRefused(ctx);
+  if (refused) {
+    return act(
+      { type: 'mark-failed', group: ctx.data.group.name, reason: refused },
+      refused,
+      'replicas-fit-remaining-nodes',
+    );
+  }
+  if (g.role === 'master') {
+    const first = dataNodesFirst.evaluate(ctx, { step: 'surge', group: g });
+    if (first.status === 'block') return wait(dataNodesFirst.name, `before the planned scale-in: ${first.reason}`);
+  }
+  if (g.group.minSize > g.baseline - 1) {
+    return wait(
+      'capacity-as-expected',
+      `before the planned scale-in of ${g.group.name} to ${g.target}: its MinSize is ${g.group.minSize} ` +
+        '(the deploy lowers it to the count)',
+    );
+  }
+  const gate = runGates(ctx, { step: 'start' });
+  if (gate) return wait(gate.blockedBy, `before the planned scale-in of ${g.group.name}: ${gate.reason}`);
+  return act(
+    { type: 'scale-in', group: g.group.name, baseline: g.baseline - 1, target: g.target },
+    `planned scale-in of ${g.group.name} (${g.baseline} → ${g.target} instances): one node leaves through the drain ` +
+      `(baseline ${g.baseline} → ${g.baseline - 1})`,
   );
 }
 

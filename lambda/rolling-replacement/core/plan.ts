@@ -5,7 +5,8 @@
 import { buildContext, shardsOnNode, ownedExclusions } from './context';
 import { decide } from './decide';
 import { methodFor } from './handoff';
-import { type Decision, type Observed, type RolloutSpec, isUnknown } from './types';
+import type { FleetGroup } from './fleet-port';
+import { type Decision, type EsView, type Observed, type RolloutSpec, isUnknown } from './types';
 
 export interface NodeProgress {
   readonly instanceId: string;
@@ -115,6 +116,31 @@ export function plan(observed: Observed, spec: RolloutSpec, model: EstimateModel
     detail: first.blockedBy ? `blocked by ${first.blockedBy}: ${first.reason}` : first.reason,
     seconds: 0,
   });
+  const ctx = buildContext(spec, observed.es as EsView, observed.fleet as FleetGroup[], observed.now);
+  if (!('missing' in ctx)) {
+    for (const g of [ctx.data, ctx.master]) {
+      const extra = Math.min(g.capacity, g.baseline) - g.target;
+      for (let k = 0; k < extra; k++) {
+        steps.push({
+          action: 'scale-in',
+          node: g.group.name,
+          detail: `planned scale-in ${g.baseline - k} → ${g.baseline - k - 1} (count ${g.target}): one node leaves through the drain`,
+          seconds: 0,
+        });
+        if (g.role === 'data') {
+          const avg = p.nodes.filter((n) => n.role === 'data').reduce((a, n) => a + n.bytes, 0) / g.live.length;
+          steps.push({
+            action: 'wait-for-drain',
+            detail: `about ${(avg / 1024 ** 3).toFixed(1)} GiB (an average data node)`,
+            seconds: Math.round(avg / model.recoveryBytesPerSecond),
+          });
+        } else {
+          steps.push({ action: 'voting-exclusion', detail: 'a master other than the elected one', seconds: 0 });
+        }
+        steps.push({ action: 'terminate', detail: 'with ShouldDecrementDesiredCapacity', seconds: model.pollSeconds });
+      }
+    }
+  }
   const outdated = p.nodes.filter((n) => n.outdated && !['Terminating', 'Terminated'].includes(n.lifecycleState));
   const data = outdated
     .filter((n) => n.role === 'data')

@@ -158,6 +158,11 @@ export interface RolloutSpec {
   /** Identifies one rollout (a deployment); the lock and the result tag carry it. */
   readonly rolloutId: string;
   readonly groups: { readonly master: string; readonly data: string };
+  /**
+   * The configured node counts (dataNodes.count, masterNodes.count). A group running more instances is scaled in
+   * through the same drain, one node at a time (planned scale-in). Absent: the running count stays.
+   */
+  readonly counts?: { readonly master: number; readonly data: number };
   /** The Elasticsearch version the target launch templates run. */
   readonly targetVersion: string;
   /** roll: replace outdated nodes. abort: stop safely and clean up (rollback, stack delete, operator abort). */
@@ -235,6 +240,11 @@ export type Action =
        */
       readonly decrement?: boolean;
     }
+  /**
+   * Planned scale-in: one node of the group leaves through the drain. Writes the group's baseline tag one lower, so
+   * the group runs one instance above its baseline and that node goes like a surge's old node (with a decrement).
+   */
+  | { readonly type: 'scale-in'; readonly group: string; readonly baseline: number; readonly target: number }
   /** Scale-in protection on live instances that lack it (the executor lifts it only on an instance it terminates). */
   | { readonly type: 'protect'; readonly group: string; readonly instanceIds: readonly string[] }
   | {
