@@ -47,12 +47,18 @@ export function register(program: Command): void {
       await t.close();
     }
   };
-  withTarget(roll.command('status').description('each node (old/new, draining %, bytes left), the gate, ETA')).action(
-    (o: TargetOptions) =>
-      run(o, async (t) =>
-        colourize('roll-status', await (await rollctl()).rollStatus(t), colourEnabled(process.stdout)),
-      ),
-  );
+  withTarget(roll.command('status').description('each node (old/new, draining %, bytes left), the gate, ETA'))
+    .option('--report <file.html>', 'also write the roll now and its forecast as one self-contained HTML page')
+    .action((o: TargetOptions & { report?: string }) =>
+      run(o, async (t) => {
+        const text = colourize('roll-status', await (await rollctl()).rollStatus(t), colourEnabled(process.stdout));
+        if (!o.report) return text;
+        const r = await (await import('../report/roll-status')).rollStatusReportHtml(t, o.env);
+        if ('unknown' in r) return `${text}report not written: state unknown: ${r.unknown}\n`;
+        (await import('fs')).writeFileSync(o.report, r.html);
+        return `${text}report: ${o.report}\n`;
+      }),
+    );
   withTarget(roll.command('plan').description('the steps that would run from here, with estimates')).action(
     (o: TargetOptions) => run(o, async (t) => (await rollctl()).rollPlan(t)),
   );
