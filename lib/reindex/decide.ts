@@ -57,8 +57,13 @@ export function decide(o: ReindexObservation, opts: ReindexOptions): ReindexDeci
   }
   if (!o.destIndex || !marker) {
     return act(
-      { type: 'create-dest', marker: { source: o.source, sourceUuid: s.uuid, attempt: 1 } },
-      `create ${o.dest} from the current index template, with the reindex marker`,
+      {
+        type: 'create-dest',
+        marker: { source: o.source, sourceUuid: s.uuid, attempt: 1 },
+        originationMs: s.originationMs,
+      },
+      `create ${o.dest} from the current index template, with the reindex marker` +
+        (s.originationMs !== undefined ? ` and ${o.source}'s ILM origination date` : ''),
     );
   }
   if (o.unrecordedTask && o.unrecordedTask !== marker.task) {

@@ -103,7 +103,10 @@ export class ReindexEs {
       await o.sleep(o.quietSeconds);
       indexing = { before, after: await this.indexTotal(name), seconds: o.quietSeconds };
     }
-    return { uuid: String(settings.uuid), writeBlocked, aliases, dataStream, indexing };
+    const lifecycle = (settings.lifecycle ?? {}) as Json;
+    const origin = Number(lifecycle.origination_date ?? settings.creation_date);
+    const originationMs = Number.isFinite(origin) && origin > 0 ? origin : undefined;
+    return { uuid: String(settings.uuid), writeBlocked, aliases, dataStream, indexing, originationMs };
   }
 
   private async indexTotal(name: string): Promise<number> {
@@ -171,8 +174,14 @@ export class ReindexEs {
         await this.client.indices.putSettings({ index: o.source, settings: { 'index.blocks.write': true } });
         return undefined;
       case 'create-dest':
-        // No settings: the current index template for the name decides them.
-        await this.client.indices.create({ index: o.dest, mappings: { _meta: { [MARKER_KEY]: a.marker } } });
+        // The current index template for the name decides the settings; only ILM's clock is carried over.
+        await this.client.indices.create({
+          index: o.dest,
+          mappings: { _meta: { [MARKER_KEY]: a.marker } },
+          ...(a.originationMs !== undefined
+            ? { settings: { 'index.lifecycle.origination_date': a.originationMs } }
+            : {}),
+        });
         return undefined;
       case 'start-reindex': {
         // What was indexed before the write block becomes visible to the scroll.

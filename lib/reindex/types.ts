@@ -44,6 +44,11 @@ export interface SourceIndex {
   readonly writeBlocked: boolean;
   /** Aliases of the source; `writeIndex` when it is the alias's write index (explicitly, or its only index). */
   readonly aliases: readonly { readonly name: string; readonly writeIndex: boolean }[];
+  /**
+   * Where ILM counts the index's age from (`index.lifecycle.origination_date`, else `index.creation_date`), in epoch
+   * ms: the copy keeps it, so a reindex does not restart the retention.
+   */
+  readonly originationMs?: number;
   /** The data stream the index backs, if any. */
   readonly dataStream?: string;
   /** Primaries' `indexing.index_total` at two moments `quietSeconds` apart (before the write block only). */
@@ -91,7 +96,7 @@ export type ReindexAction =
   /** Nothing was changed for this index, or what was changed is kept; exit 1. */
   | { readonly type: 'refuse' }
   | { readonly type: 'block-writes' }
-  | { readonly type: 'create-dest'; readonly marker: ReindexMarker }
+  | { readonly type: 'create-dest'; readonly marker: ReindexMarker; readonly originationMs?: number }
   | { readonly type: 'start-reindex'; readonly attempt: number }
   | { readonly type: 'record-task'; readonly marker: ReindexMarker }
   | { readonly type: 'wait-task'; readonly task: string }

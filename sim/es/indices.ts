@@ -80,6 +80,8 @@ export function createIndex(ctx: EsContext, name: string, body: string | undefin
   const replicas = Number(settings.get('index.number_of_replicas') ?? 1);
   const index = ctx.cluster.createIndex({ name, shards, replicas, docs: 0, bytes: 0 });
   const d = initEmpty(index);
+  const origination = settings.get('index.lifecycle.origination_date');
+  if (origination) index.settings.set('index.lifecycle.origination_date', origination);
   const meta = (req.mappings as Json | undefined)?._meta;
   if (meta && typeof meta === 'object') d.meta = meta as Json;
   for (const [alias, spec] of Object.entries((req.aliases as Json | undefined) ?? {})) {
@@ -100,6 +102,8 @@ export function getIndex(ctx: EsContext, expr: string): Answer {
       creation_date: String(ctx.world.startEpochMs + Math.round(i.createdAt * 1000)),
       version: { created: '8521000' },
     };
+    const origination = i.settings.get('index.lifecycle.origination_date');
+    if (origination !== undefined) settings.lifecycle = { origination_date: origination };
     if (i.settings.get('index.blocks.write') !== undefined) {
       settings.blocks = { write: i.settings.get('index.blocks.write') };
     }

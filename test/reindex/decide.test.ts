@@ -179,6 +179,16 @@ describe('decide: one step of reindexing one index', () => {
     expect(type(obs({ sourceIndex: src({ writeBlocked: false, indexing: undefined }) }))).toBe('refuse');
   });
 
+  it('creates the copy with the ILM origination date of the source, so the retention does not restart', () => {
+    expect(
+      decide(obs({ sourceIndex: src({ originationMs: 1_700_000_000_000 }) }), DEFAULT_REINDEX_OPTIONS).action,
+    ).toEqual({
+      type: 'create-dest',
+      marker: marker(),
+      originationMs: 1_700_000_000_000,
+    });
+  });
+
   it('moves the read aliases of the source in the swap', () => {
     const o = { ...verified(5, 5), sourceIndex: src({ aliases: [{ name: 'all', writeIndex: false }] }) };
     expect(decide(o, DEFAULT_REINDEX_OPTIONS).action).toEqual({

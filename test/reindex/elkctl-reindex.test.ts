@@ -27,6 +27,11 @@ describe('elkctl reindex against the simulator', () => {
       expect(lostDocuments(world, 'logs-a', before.get('logs-a')!)).toBe(0);
       expect(lostDocuments(world, 'logs-b', before.get('logs-b')!)).toBe(0);
       expect(reindexTasksStarted(world)).toBe(2);
+      // ILM counts the copy's age from the source's creation, not from the reindex.
+      const created = String(world.startEpochMs);
+      expect(
+        world.cluster.indices.find((i) => i.name === 'logs-a-r')!.settings.get('index.lifecycle.origination_date'),
+      ).toBe(created);
       // A second run finds them done and changes nothing.
       const again = await elkctl(target, 'logs-*');
       expect(again.code).toBe(0);
