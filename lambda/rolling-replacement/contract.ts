@@ -134,3 +134,11 @@ export function resultData(
     TerminatedInstances: text,
   };
 }
+
+/**
+ * SSM parameter holding the name of the environment's reconcile function, which `elkctl roll status|plan` invoke in
+ * read-only mode from outside the VPC (handlers/read-only.ts).
+ */
+export function reconcileFunctionParameter(environment: string): string {
+  return `/elk/${environment}/rollout/reconcile-function`;
+}

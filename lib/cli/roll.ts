@@ -25,10 +25,17 @@ export function register(program: Command): void {
         'data Auto Scaling group (default: found by its elk-cdk:environment and elk-cdk:role tags)',
       )
       .option('--master-group <name>', 'master Auto Scaling group (default: found by its tags)')
-      .option('--es-url <url>', 'Elasticsearch URL (default https://elasticsearch.<env>.elk.internal:9200)')
+      .option(
+        '--es-url <url>',
+        'read Elasticsearch directly (inside the VPC); default: through the reconcile function, from anywhere',
+      )
+      .option(
+        '--function <name>',
+        'reconcile function to read through (default: the name in SSM /elk/<env>/rollout/reconcile-function)',
+      )
       .option(
         '--secret-id <id>',
-        'orchestrator user secret (default elk/<env>/users/orchestrator, as the stack names it)',
+        'with --es-url: orchestrator user secret (default elk/<env>/users/orchestrator, as the stack names it)',
       )
       .addOption(new Command().createOption('--sim <file>', 'run against a simulator scenario').hideHelp())
       .addOption(

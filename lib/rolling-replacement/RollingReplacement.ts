@@ -20,11 +20,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import type { RolloutProperties } from '../../lambda/rolling-replacement/contract';
+import { reconcileFunctionParameter, type RolloutProperties } from '../../lambda/rolling-replacement/contract';
 import { prebundledCode } from '../bundling';
 
 const LAMBDA_DIR = path.join(__dirname, '..', '..', 'lambda', 'rolling-replacement', 'handlers');
@@ -279,6 +280,12 @@ export class RollingReplacement extends Construct {
     const onEvent = fn('OnEvent', 'provider.ts', 'onEvent', Duration.minutes(2));
     const isComplete = fn('IsComplete', 'provider.ts', 'isComplete', Duration.minutes(5));
     const reconcile = fn('Reconcile', 'workflow.ts', 'handler', Duration.minutes(3));
+    // elkctl roll status|plan invoke it read-only from outside the VPC ({"readOnly": "observe"}; read-only.ts).
+    new ssm.StringParameter(this, 'ReconcileFunctionName', {
+      parameterName: reconcileFunctionParameter(props.environment),
+      stringValue: reconcile.functionName,
+      description: `elk-cdk ${props.environment}: the rolling replacement's reconcile function (elkctl roll status|plan)`,
+    });
 
     // The workflow: reconcile → choice → wait → reconcile ...; its state is the only memory between steps.
     const step = new tasks.LambdaInvoke(this, 'ReconcileStep', {

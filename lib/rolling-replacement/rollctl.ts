@@ -5,7 +5,8 @@
  */
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Client } from '@elastic/elasticsearch';
 import { createEsClientFromAws } from '../../lambda/shared/es-client';
 import { AutoScalingFleet } from '../../lambda/rolling-replacement/adapters/autoscaling';
@@ -15,7 +16,10 @@ import type { FleetPort } from '../../lambda/rolling-replacement/core/fleet-port
 import { type EstimateModel, plan, progress } from '../../lambda/rolling-replacement/core/plan';
 import { TAG } from '../../lambda/rolling-replacement/core/tags';
 import { DEFAULT_OPTIONS, type RolloutSpec } from '../../lambda/rolling-replacement/core/types';
+import { reconcileFunctionParameter } from '../../lambda/rolling-replacement/contract';
+import type { ReadOnlyRequest, ReadOnlyResponse } from '../../lambda/rolling-replacement/handlers/read-only';
 import { observe } from '../../lambda/rolling-replacement/reconcile';
+import type { Observed } from '../../lambda/rolling-replacement/core/types';
 import { createSimulation } from '../../sim/runner';
 import { loadScenario } from '../../sim/scenario';
 import { clientFor, orchestratorStrategy, simSpec } from '../../sim/strategies/orchestrator';
@@ -29,6 +33,11 @@ export interface RollTarget {
   readonly spec: RolloutSpec;
   readonly model: EstimateModel;
   now(): number;
+  /**
+   * The observation, when it is not made here from `es` and `fleet`: through the reconcile function in the VPC
+   * (`elkctl roll status|plan` without --es-url).
+   */
+  readonly observe?: () => Promise<Observed>;
   /** Waits `seconds` (real time, or simulated time in which the orchestrator keeps working). */
   sleep(seconds: number): Promise<void>;
   close(): Promise<void>;
@@ -44,8 +53,13 @@ export interface TargetOptions {
   readonly esUrl?: string;
   readonly dataGroup?: string;
   readonly masterGroup?: string;
-  /** Secrets Manager id of the orchestrator user (AWS mode). */
+  /** Secrets Manager id of the orchestrator user (AWS mode, with --es-url). */
   readonly secretId?: string;
+  /**
+   * The reconcile function to observe through (default: the name in the stack's SSM parameter). Used when no
+   * --es-url is given: Elasticsearch is reachable only inside the VPC, the function is there.
+   */
+  readonly function?: string;
   /**
    * False for commands that only read or write Auto Scaling groups (pause, resume, abort, wait): no Elasticsearch
    * client, so no Elasticsearch credentials are needed. Default true.
@@ -66,6 +80,10 @@ export function caParameterName(env: string): string {
 /** An EsPort for commands that must not touch Elasticsearch: using it is a bug. */
 const NO_ES = new Proxy({} as EsPort, {
   get(_t, prop) {
+    // Inspection by tools (printing, matchers, promise checks) is not a use.
+    if (typeof prop === 'symbol' || ['then', 'toJSON', 'asymmetricMatch', '$$typeof', 'nodeType'].includes(prop)) {
+      return undefined;
+    }
     throw new Error(`internal: this command reads no Elasticsearch state (EsPort.${String(prop)} called)`);
   },
 });
@@ -157,8 +175,10 @@ export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
   }
   const groups = { data, master };
   const esUrl = o.esUrl ?? `https://elasticsearch.${o.env}.elk.internal:9200`;
+  const viaLambda = o.elasticsearch !== false && o.esUrl === undefined;
+  const lambdaClient = viaLambda ? new LambdaClient({ region }) : undefined;
   const client =
-    o.elasticsearch === false
+    o.elasticsearch === false || viaLambda
       ? undefined
       : /^http:\/\/127\.0\.0\.1/.test(esUrl)
         ? new Client({ node: esUrl, maxRetries: 0 })
@@ -190,12 +210,70 @@ export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
       pollSeconds: config.rollout.pollSeconds,
     },
     now: () => Math.floor(Date.now() / 1000),
+    observe: lambdaClient
+      ? async () => {
+          const name = o.function ?? (await reconcileFunctionName(new SSMClient({ region }), o.env));
+          return observeThroughLambda(lambdaClient, name, groups);
+        }
+      : undefined,
     sleep: (s) => new Promise((r) => setTimeout(r, s * 1000)),
     close: async () => {
       await client?.close();
+      lambdaClient?.destroy();
       asg.destroy();
     },
   };
+}
+
+/** The reconcile function's name, from the SSM parameter the rolling replacement writes. */
+export async function reconcileFunctionName(ssm: SSMClient, env: string): Promise<string> {
+  const name = reconcileFunctionParameter(env);
+  try {
+    const r = await ssm.send(new GetParameterCommand({ Name: name }));
+    if (r.Parameter?.Value) return r.Parameter.Value;
+  } catch (e) {
+    if (!(e instanceof Error && e.name === 'ParameterNotFound')) throw e;
+  } finally {
+    ssm.destroy();
+  }
+  throw new Error(
+    `environment ${env}: no SSM parameter ${name} (the reconcile function's name; written by a cluster stack of ` +
+      'this version): deploy the cluster stack, pass --function NAME, or --es-url from inside the VPC',
+  );
+}
+
+/**
+ * Invokes the reconcile function in read-only mode (it observes the cluster from inside the VPC and decides and
+ * executes nothing) and returns its observation.
+ */
+export async function observeThroughLambda(
+  lambda: LambdaClient,
+  functionName: string,
+  groups: { data: string; master: string },
+): Promise<Observed> {
+  const request: ReadOnlyRequest = { readOnly: 'observe', dataGroup: groups.data, masterGroup: groups.master };
+  const r = await lambda.send(
+    new InvokeCommand({ FunctionName: functionName, Payload: new TextEncoder().encode(JSON.stringify(request)) }),
+  );
+  const text = r.Payload ? new TextDecoder().decode(r.Payload) : '';
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`${functionName} answered with no JSON (${text.slice(0, 200) || 'empty'})`);
+  }
+  if (r.FunctionError) {
+    const err = body as { errorType?: string; errorMessage?: string };
+    throw new Error(`${functionName} failed: ${err.errorType ?? r.FunctionError}: ${err.errorMessage ?? text}`);
+  }
+  const observed = (body as Partial<ReadOnlyResponse>).observed;
+  if (!observed || typeof observed !== 'object' || !('es' in observed) || !('fleet' in observed)) {
+    throw new Error(
+      `${functionName} did not answer with an observation (an older version without the read-only mode?): ` +
+        'deploy the cluster stack, or use --es-url from inside the VPC',
+    );
+  }
+  return observed;
 }
 
 export function openTarget(o: TargetOptions): Promise<RollTarget> {
@@ -213,8 +291,13 @@ function bar(done: number, total: number, width = 30): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} nodes`;
 }
 
+/** The observation of the target: through the reconcile function, or made here. */
+function observeTarget(t: RollTarget): Promise<Observed> {
+  return t.observe ? t.observe() : observe(t.es, t.fleet, t.spec, t.now());
+}
+
 export async function rollStatus(t: RollTarget): Promise<string> {
-  const obs = await observe(t.es, t.fleet, t.spec, t.now());
+  const obs = await observeTarget(t);
   const p = progress(obs, t.spec, t.model);
   if ('unknown' in p) return `state unknown: ${p.unknown}\n`;
   const rows = p.nodes.map((n) => {
@@ -261,7 +344,7 @@ export async function rollStatus(t: RollTarget): Promise<string> {
 }
 
 export async function rollPlan(t: RollTarget): Promise<string> {
-  const obs = await observe(t.es, t.fleet, t.spec, t.now());
+  const obs = await observeTarget(t);
   const steps = plan(obs, t.spec, t.model);
   if ('unknown' in steps) return `state unknown: ${steps.unknown}\n`;
   let total = 0;

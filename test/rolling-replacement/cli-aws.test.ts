@@ -65,7 +65,15 @@ describe('elkctl roll against AWS', () => {
   test("status reads the orchestrator's secret by the stack's name, in the environment's region", async () => {
     sm.on(GetSecretValueCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'pem' } });
-    await expect(awsTarget({ env: 'staging', dataGroup: 'd', masterGroup: 'm' })).rejects.toThrow();
+    // Direct (--es-url, from inside the VPC); without it the command reads through the reconcile function.
+    await expect(
+      awsTarget({
+        env: 'staging',
+        dataGroup: 'd',
+        masterGroup: 'm',
+        esUrl: 'https://elasticsearch.staging.elk.internal:9200',
+      }),
+    ).rejects.toThrow();
     expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: 'elk/staging/users/orchestrator' });
     expect(await sm.call(0).thisValue.config.region()).toBe('eu-west-1');
   });

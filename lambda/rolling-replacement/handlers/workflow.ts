@@ -10,10 +10,21 @@ import {
   type WorkflowState,
 } from '../contract';
 import { nextWaitSeconds, reconcile } from '../reconcile';
+import { isReadOnlyRequest, readOnly, type ReadOnlyRequest, type ReadOnlyResponse } from './read-only';
 import { runtime } from './runtime';
 
-/** The task input is `{ state, stateMachineArn }` (the workflow adds its own ARN from the context object). */
-export async function handler(input: unknown): Promise<WorkflowState> {
+/**
+ * The task input is `{ state, stateMachineArn }` (the workflow adds its own ARN from the context object); an
+ * invocation with `readOnly` (elkctl roll status|plan) only observes (read-only.ts).
+ */
+export async function handler(input: ReadOnlyRequest): Promise<ReadOnlyResponse>;
+export async function handler(input: unknown): Promise<WorkflowState>;
+export async function handler(input: unknown): Promise<WorkflowState | ReadOnlyResponse> {
+  if (isReadOnlyRequest(input)) return readOnly(input, runtime());
+  return workflowStep(input);
+}
+
+async function workflowStep(input: unknown): Promise<WorkflowState> {
   const wrapped = input as {
     state?: { error?: { Error?: string; Cause?: string } };
     stateMachineArn?: string;
