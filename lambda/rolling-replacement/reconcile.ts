@@ -168,6 +168,9 @@ export async function execute(
     case 'handoff-done':
       await fleet.deleteTags(action.group, [TAG.handoff]);
       return {};
+    case 'leave':
+      await fleet.setTags(action.group, { [TAG.left]: tagValue(action.reason) });
+      return {};
     case 'mark-failed':
       await fleet.setTags(action.group, { [TAG.failed]: tagValue(action.reason) });
       return {};
@@ -232,7 +235,14 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
     executed,
     ...(error ? { error } : {}),
   });
-  const outcome = a.type === 'done' ? a.outcome : a.type === 'release' && executed ? a.outcome : undefined;
+  const outcome =
+    a.type === 'done'
+      ? a.outcome
+      : a.type === 'release' && executed
+        ? a.outcome
+        : a.type === 'leave' && executed
+          ? 'aborted'
+          : undefined;
   return {
     decision: reason === decision.reason ? decision : { ...decision, reason },
     observed,

@@ -299,7 +299,10 @@ function observeTarget(t: RollTarget): Promise<Observed> {
 export async function rollStatus(t: RollTarget): Promise<string> {
   const obs = await observeTarget(t);
   const p = progress(obs, t.spec, t.model);
-  if ('unknown' in p) return `state unknown: ${p.unknown}\n`;
+  const groups = Array.isArray(obs.fleet) ? obs.fleet : [];
+  const left = groups.find((g) => g.name === t.spec.groups.data)?.tags[TAG.left];
+  const leftLine = left ? `left in place by an abort: ${left}\n` : '';
+  if ('unknown' in p) return `state unknown: ${p.unknown}\n${leftLine}`;
   const rows = p.nodes.map((n) => {
     const state = n.excluded
       ? `draining ${n.drainingPercent?.toFixed(0) ?? '?'} %, ${(n.bytes / GiB).toFixed(1)} GiB left`
@@ -339,6 +342,7 @@ export async function rollStatus(t: RollTarget): Promise<string> {
     `next: ${next.action.type}${'node' in next.action ? ` ${next.action.node}` : ''} — ${next.reason}`,
     `blocked by: ${next.blockedBy ?? '-'}`,
     `estimated time left: ${duration(p.etaSeconds)}`,
+    ...(left ? [`left in place by an abort: ${left}`] : []),
     '',
   ].join('\n');
 }

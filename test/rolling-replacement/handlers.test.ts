@@ -199,6 +199,49 @@ describe('custom resource and workflow handlers', () => {
     expect(Object.keys(c.Data!).sort()).toEqual(['ExecutionArn', 'ExecutionStatus', 'Outcome', 'Reason']);
   });
 
+  test('a rollback while Elasticsearch is unreachable stops after 15 minutes, not at the 55-minute limit, naming what it left; the next abort cleans up', async () => {
+    await onEvent(event('Create'));
+    let s = rt.started[0]!.input;
+    for (let i = 0; i < 20 && world.exclude.length === 0; i++) {
+      s = await reconcileTask(s);
+      world.tick();
+    }
+    expect(world.exclude).toHaveLength(1);
+    const draining = world.exclude[0]!;
+    rt.status = 'UPDATE_ROLLBACK_IN_PROGRESS';
+    const r = await onEvent(event('Update', props({ RolloutId: 'r-old000' })));
+    expect(r.AbortStartedAt).toBe(String(rt.clock));
+    world.esDown = true;
+    const poll = () => isComplete({ ...event('Update', props({ RolloutId: 'r-old000' })), ...r } as never);
+    rt.clock += 899;
+    expect(await poll()).toEqual({ IsComplete: false });
+    rt.clock += 1;
+    const c = await poll();
+    expect(c.IsComplete).toBe(true);
+    expect(c.Data).toMatchObject({ Outcome: 'aborted' });
+    expect(c.Data!.Reason).toMatch(
+      /Elasticsearch unreachable .* stopped without the Elasticsearch cleanup; left in place: /,
+    );
+    expect(c.Data!.Reason).toContain(`allocation exclusions of ${draining}`);
+    const tags = world.group('data-asg').tags;
+    expect(tags[TAG.left]).toContain('cluster.routing.rebalance.enable=none');
+    expect(tags[TAG.rollout]).toBeDefined();
+    expect(world.exclude).toEqual([draining]);
+    expect(world.terminations).toEqual([]);
+    // Elasticsearch is back: the next abort (a delete, or another rollback) cleans up and releases.
+    world.esDown = false;
+    const again = await onEvent(event('Delete'));
+    let last = { IsComplete: false } as Awaited<ReturnType<typeof isComplete>>;
+    for (let i = 0; i < 20 && !last.IsComplete; i++) {
+      last = await isComplete({ ...event('Delete'), ...again } as never);
+      world.tick();
+    }
+    expect(last.Data).toMatchObject({ Outcome: 'aborted' });
+    expect(world.exclude).toEqual([]);
+    expect(world.group('data-asg').tags[TAG.left]).toBeUndefined();
+    expect(world.group('data-asg').tags[TAG.rollout]).toBeUndefined();
+  });
+
   test('an Elasticsearch outage during abort keeps polling without Data', async () => {
     world.esDown = true;
     const c = await isComplete({ ...event('Delete'), Mode: 'abort', AbortReason: 'stack delete' } as never);

@@ -41,6 +41,7 @@ import { inFlightTasks } from './in-flight-tasks';
 import { beginHandoff, cleanupHandoff, stepHandoff } from './handoff';
 import { nextBatchMember, surgeLimit, surgeSize } from './parallel';
 import { bestRemovalZones } from './zone-order';
+import { abortWithoutElasticsearch } from './unreachable';
 import { NONE, TAG, formatListTag, numberTag, tagValue } from './tags';
 import {
   type Action,
@@ -97,8 +98,12 @@ function protectAll(ctx: Ctx, why: string): Decision | undefined {
 }
 
 export function decide(observed: Observed, spec: RolloutSpec): Decision {
-  if (isUnknown(observed.es))
-    return wait('observed-state-known', `Elasticsearch state unknown: ${observed.es.unknown}`);
+  if (isUnknown(observed.es)) {
+    const stop = isUnknown(observed.fleet)
+      ? undefined
+      : abortWithoutElasticsearch(observed.es, observed.fleet, spec, observed.now);
+    return stop ?? wait('observed-state-known', `Elasticsearch state unknown: ${observed.es.unknown}`);
+  }
   if (isUnknown(observed.fleet)) {
     return wait('observed-state-known', `Auto Scaling state unknown: ${observed.fleet.unknown}`);
   }

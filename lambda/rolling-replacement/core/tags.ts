@@ -44,6 +44,11 @@ export const TAG = {
   voting: 'elk-cdk:rollout-voting',
   /** Set when the rollout failed: the reason. Cleanup follows, then release. */
   failed: 'elk-cdk:rollout-failed',
+  /**
+   * Set when an abort (stack rollback or delete) stopped without the Elasticsearch cleanup because Elasticsearch
+   * stayed unreachable: the reason and what was left in place. The lock stays, so the next reconcile cleans up.
+   */
+  left: 'elk-cdk:rollout-left',
   /** Set by `elkctl roll abort`: clean up and stop. */
   abort: 'elk-cdk:rollout-abort',
   /** Set by `elkctl roll pause`, removed by `resume`. */
@@ -66,6 +71,7 @@ export const ROLLOUT_TAGS: readonly string[] = [
   TAG.handoff,
   TAG.voting,
   TAG.failed,
+  TAG.left,
   TAG.abort,
   TAG.paused,
 ];

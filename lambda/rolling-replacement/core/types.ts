@@ -170,6 +170,11 @@ export interface RolloutSpec {
   /** Why the mode is abort (reported), e.g. "stack rollback". */
   readonly abortReason?: string;
   /**
+   * Abort mode: when Elasticsearch is still unreachable at this time (seconds), stop without the Elasticsearch
+   * cleanup and say what is left in place (a rollback must not wait until CloudFormation gives up). Absent: wait.
+   */
+  readonly giveUpAt?: number;
+  /**
    * Identifies one attempt of the rollout (the workflow's start time). A rollout that failed or was aborted in another
    * attempt starts again from where the cluster is; a retry within the same attempt does nothing. Absent: the result
    * of any attempt counts (elkctl).
@@ -280,7 +285,9 @@ export type Action =
       readonly outcome: Outcome;
       readonly result: string;
     }
-  | { readonly type: 'done'; readonly outcome: Outcome };
+  | { readonly type: 'done'; readonly outcome: Outcome }
+  /** Abort without Elasticsearch: the reason and what is left in place go into the data group's tag; the lock stays. */
+  | { readonly type: 'leave'; readonly group: string; readonly reason: string };
 
 export type ActionType = Action['type'];
 

@@ -10,6 +10,7 @@
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { parseProperties, specFromProperties, type RolloutProperties, type WorkflowState } from '../contract';
+import { ABORT_WITHOUT_ES_SECONDS } from '../core/unreachable';
 import { reconcile } from '../reconcile';
 import { runtime } from './runtime';
 
@@ -18,6 +19,8 @@ export interface OnEventResponse {
   /** Passed through to isComplete by the Provider framework. */
   Mode: 'roll' | 'abort';
   AbortReason?: string;
+  /** Epoch seconds the abort began (its Elasticsearch wait is bounded from here). */
+  AbortStartedAt?: string;
   ExecutionArn?: string;
 }
 
@@ -26,6 +29,7 @@ export interface IsCompleteEvent extends Record<string, unknown> {
   ResourceProperties: Record<string, unknown>;
   Mode?: 'roll' | 'abort';
   AbortReason?: string;
+  AbortStartedAt?: string;
   ExecutionArn?: string;
 }
 
@@ -64,12 +68,22 @@ export async function onEvent(event: CloudFormationCustomResourceEvent): Promise
   if (event.RequestType === 'Delete') {
     await stopAll(props.StateMachineArn, 'stack delete');
     log('abort', 'stack delete: stopping the workflow and cleaning up');
-    return { PhysicalResourceId: event.PhysicalResourceId, Mode: 'abort', AbortReason: 'stack delete' };
+    return {
+      PhysicalResourceId: event.PhysicalResourceId,
+      Mode: 'abort',
+      AbortReason: 'stack delete',
+      AbortStartedAt: String(Math.floor(rt.now())),
+    };
   }
   if (event.RequestType === 'Update' && ROLLBACK_STATUSES.has((await rt.stackStatus(event.StackId)) ?? '')) {
     await stopAll(props.StateMachineArn, 'stack rollback');
     log('abort', 'stack rollback: stopping the workflow; a mixed cluster is never rolled back automatically');
-    return { PhysicalResourceId: event.PhysicalResourceId, Mode: 'abort', AbortReason: 'stack rollback' };
+    return {
+      PhysicalResourceId: event.PhysicalResourceId,
+      Mode: 'abort',
+      AbortReason: 'stack rollback',
+      AbortStartedAt: String(Math.floor(rt.now())),
+    };
   }
   const name = executionName(props, event.RequestId);
   await stopAll(props.StateMachineArn, `superseded by ${name}`, name);
@@ -98,7 +112,12 @@ export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResp
   const rt = runtime();
   if (event.Mode === 'abort') {
     const { es, fleet } = await rt.ports({ data: props.DataGroupName, master: props.MasterGroupName });
-    const spec = specFromProperties(props, 'abort', event.AbortReason ?? 'abort');
+    const started = Number(event.AbortStartedAt);
+    const spec = {
+      ...specFromProperties(props, 'abort', event.AbortReason ?? 'abort'),
+      // Bounded: with Elasticsearch unreachable, stop (saying what is left) well before the 55-minute waiter limit.
+      ...(Number.isFinite(started) && started > 0 ? { giveUpAt: started + ABORT_WITHOUT_ES_SECONDS } : {}),
+    };
     const r = await reconcile({ es, fleet, spec, now: rt.now() });
     if (!r.outcome) return { IsComplete: false };
     // Same Data keys in every response: the template's GetAtt must resolve during a rollback too.
