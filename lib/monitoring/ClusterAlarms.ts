@@ -30,6 +30,8 @@ export class ClusterAlarms extends Construct {
   readonly noMaster: cloudwatch.Alarm;
   readonly diskHighWatermark: cloudwatch.Alarm;
   readonly certificateExpiry: cloudwatch.Alarm;
+  /** The nodes' own renewal metric (elk-cdk/Nodes, published every 6 h by node-cert-renew.sh). */
+  readonly nodeCertificateExpiry: cloudwatch.Alarm;
   readonly rollBlocked: cloudwatch.Alarm;
   readonly all: cloudwatch.Alarm[];
 
@@ -91,9 +93,26 @@ export class ClusterAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.MISSING,
     });
+    this.nodeCertificateExpiry = new cloudwatch.Alarm(this, 'NodeCertificateExpiry', {
+      alarmName: `elk-cdk-${env}-node-certificate-expiry`,
+      alarmDescription: `elk-cdk ${env}: a node reports its own certificate expiring within ${t.certificateExpiryDays} days (node-cert-renew.sh renews below half the validity: its renewals are failing; see the node's journal for elk-cdk-cert-renew).`,
+      metric: m.nodeCertificateDays(),
+      threshold: t.certificateExpiryDays,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+    });
     this.rollBlocked = rollBlockedAlarm(this, m, t.rollBlockedMinutes);
 
-    this.all = [this.red, this.yellow, this.noMaster, this.diskHighWatermark, this.certificateExpiry, this.rollBlocked];
+    this.all = [
+      this.red,
+      this.yellow,
+      this.noMaster,
+      this.diskHighWatermark,
+      this.certificateExpiry,
+      this.nodeCertificateExpiry,
+      this.rollBlocked,
+    ];
     for (const a of this.all) {
       a.addAlarmAction(new actions.SnsAction(props.topic));
       a.addOkAction(new actions.SnsAction(props.topic));

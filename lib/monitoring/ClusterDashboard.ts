@@ -131,7 +131,7 @@ export class ClusterDashboard extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Certificate days to expiry (first to expire)',
-        left: [m.cluster(METRIC.certificateDays, 'Minimum', 'days')],
+        left: [m.cluster(METRIC.certificateDays, 'Minimum', 'days (collector)'), m.nodeCertificateDays()],
         leftAnnotations: [
           { value: props.thresholds.certificateExpiryDays, label: 'alarm', color: cloudwatch.Color.RED },
         ],

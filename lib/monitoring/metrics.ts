@@ -12,6 +12,7 @@ import {
   NODE_DIMENSION,
 } from '../../lambda/cluster-metrics/contract';
 import { HEARTBEAT_METRIC, HEARTBEAT_NAMESPACE } from '../alerter/Heartbeat';
+import { NODE_METRICS_NAMESPACE } from '../security/ClusterSecurity';
 import { METRICS_NAMESPACE as ROLLOUT_NAMESPACE } from '../rolling-replacement/RollingReplacement';
 
 export type ClusterMetricName = (typeof METRIC)[keyof typeof METRIC];
@@ -48,6 +49,27 @@ export class EnvironmentMetrics {
       statistic,
       period,
       label,
+    });
+  }
+
+  /**
+   * The lowest days-to-expiry the master and data nodes report themselves (elk-cdk/Nodes, {Environment, Role},
+   * published by scripts/security/node-cert-renew.sh every 6 hours, hence the 6-hour period).
+   */
+  nodeCertificateDays(): cloudwatch.MathExpression {
+    const role = (r: string) =>
+      new cloudwatch.Metric({
+        namespace: NODE_METRICS_NAMESPACE,
+        metricName: 'CertificateDaysToExpiry',
+        dimensionsMap: { Environment: this.environment, Role: r },
+        statistic: 'Minimum',
+        period: Duration.hours(6),
+      });
+    return new cloudwatch.MathExpression({
+      expression: 'MIN([master, data])',
+      usingMetrics: { master: role('master'), data: role('data') },
+      period: Duration.hours(6),
+      label: 'days left (nodes)',
     });
   }
 

@@ -26,6 +26,7 @@ describe('alarms of an environment (dev, default thresholds)', () => {
       'no-master',
       'disk-high-watermark',
       'certificate-expiry',
+      'node-certificate-expiry',
       'roll-blocked',
     ]) {
       const a = alarm(`elk-cdk-dev-${name}`);
@@ -89,6 +90,20 @@ describe('alarms of an environment (dev, default thresholds)', () => {
       Threshold: 14,
       ComparisonOperator: 'LessThanOrEqualToThreshold',
     });
+  });
+
+  it("certificates, the nodes' own report: the lowest of the master and data nodes' renewal metric, 6-hour periods", () => {
+    const a = alarm('elk-cdk-dev-node-certificate-expiry');
+    expect(a).toMatchObject({ Threshold: 14, ComparisonOperator: 'LessThanOrEqualToThreshold' });
+    expect(a.Metrics.find((q: { Expression?: string }) => q.Expression).Expression).toBe('MIN([master, data])');
+    const stats = a.Metrics.filter((q: { MetricStat?: unknown }) => q.MetricStat).map(
+      (q: { MetricStat: { Metric: { Namespace: string; Dimensions: unknown }; Period: number } }) => q.MetricStat,
+    );
+    expect(stats).toHaveLength(2);
+    for (const st of stats) {
+      expect(st.Metric.Namespace).toBe('elk-cdk/Nodes');
+      expect(st.Period).toBe(21600);
+    }
   });
 
   it('roll blocked: every step of an alarms.rollBlockedMinutes window blocked and no byte drained', () => {
