@@ -4,7 +4,7 @@
  */
 
 /** Phases of a node's life during a roll, in the order they happen; each has its colour on the page. */
-export const PHASES = ['surge', 'serving', 'drain', 'terminate'] as const;
+export const PHASES = ['surge', 'serving', 'drain', 'handoff', 'terminate'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface NodeLane {
@@ -44,10 +44,17 @@ export interface StepInput {
 /** Actions that start a node's drain (data: allocation exclusion; master: leaving the voting configuration). */
 const DRAIN_ACTIONS = new Set(['exclude', 'voting-exclusion']);
 
-/** A node's phases: surge (launch → join), serving, drain (first exclusion → termination), terminate. */
+/** Actions that start a node's volume handoff (it stops and its replacement rejoins with its data volume). */
+const HANDOFF_ACTIONS = new Set(['handoff-begin', 'handoff-stop']);
+
+/**
+ * A node's phases: surge (launch → join), serving, drain (first exclusion → termination) or handoff (handoff begun →
+ * termination: the node stops and its data volume goes to its replacement), terminate.
+ */
 export function nodeLane(life: LifeInput, steps: readonly StepInput[], end: number): NodeLane {
   const mine = steps.filter((s) => s.node === life.id);
   const drainAt = mine.find((s) => DRAIN_ACTIONS.has(s.action))?.t;
+  const handoffAt = drainAt === undefined ? mine.find((s) => HANDOFF_ACTIONS.has(s.action))?.t : undefined;
   const terminateAt = mine.find((s) => s.action === 'terminate' || s.action.startsWith('terminate '))?.t;
   const gone = life.terminatedAt ?? end;
   const phases: { phase: Phase; from: number; to: number }[] = [];
@@ -56,9 +63,10 @@ export function nodeLane(life: LifeInput, steps: readonly StepInput[], end: numb
   };
   const serveFrom = life.initial ? life.launchedAt : life.joinedAt;
   if (!life.initial) push('surge', life.launchedAt, life.joinedAt ?? terminateAt ?? gone);
-  const leaving = drainAt ?? terminateAt ?? gone;
+  const leaving = drainAt ?? handoffAt ?? terminateAt ?? gone;
   push('serving', serveFrom, leaving);
   if (drainAt !== undefined) push('drain', drainAt, terminateAt ?? gone);
+  if (handoffAt !== undefined) push('handoff', handoffAt, terminateAt ?? gone);
   if (life.terminatedAt !== undefined) push('terminate', terminateAt ?? life.terminatedAt, life.terminatedAt);
   return { label: `${life.id} (${life.role})`, phases };
 }

@@ -12,7 +12,7 @@ export const PAGE_SCRIPT = String.raw`
   var check = document.getElementById('render-check');
   try {
     var data = JSON.parse(document.getElementById('report-data').textContent);
-    var COLORS = { surge: '#4e79a7', serving: '#9cc5a1', drain: '#f28e2b', terminate: '#e15759',
+    var COLORS = { surge: '#4e79a7', serving: '#9cc5a1', drain: '#f28e2b', handoff: '#b07aa1', terminate: '#e15759',
                    green: '#59a14f', yellow: '#edc948', red: '#e15759' };
     var hours = function (s) { return s / 3600; };
     Chart.defaults.animation = false;
@@ -24,7 +24,7 @@ export const PAGE_SCRIPT = String.raw`
       type: 'bar',
       data: {
         labels: lanes,
-        datasets: ['surge', 'serving', 'drain', 'terminate'].map(function (phase) {
+        datasets: ['surge', 'serving', 'drain', 'handoff', 'terminate'].map(function (phase) {
           return {
             label: phase, backgroundColor: COLORS[phase], grouped: false, barPercentage: 0.8,
             minBarLength: 3,
@@ -36,7 +36,7 @@ export const PAGE_SCRIPT = String.raw`
         })
       },
       options: { indexAxis: 'y', scales: { x: hoursAxis, y: { type: 'category', labels: lanes, ticks: { autoSkip: false } } },
-                 plugins: { title: { display: true, text: 'Nodes: surge, serving, drain, terminate' } } }
+                 plugins: { title: { display: true, text: 'Nodes: surge, serving, drain or handoff, terminate' } } }
     }));
     var level = { green: 0, yellow: 1, red: 2 };
     made.push(new Chart(document.getElementById('chart-health'), {

@@ -37,6 +37,24 @@ describe('roll report data', () => {
     ]);
   });
 
+  it('a node handed off serves until the handoff begins, then is in handoff until it is gone', () => {
+    const handoff = [
+      { t: 300, action: 'handoff-begin', node: 'i-2' },
+      { t: 320, action: 'handoff-stop', node: 'i-2' },
+      { t: 600, action: 'handoff-rejoined', node: 'i-2' },
+    ];
+    const lane = nodeLane(
+      { id: 'i-2', role: 'data', initial: true, launchedAt: 0, joinedAt: 0, terminatedAt: 380 },
+      handoff,
+      1200,
+    );
+    expect(lane.phases).toEqual([
+      { phase: 'serving', from: 0, to: 300 },
+      { phase: 'handoff', from: 300, to: 380 },
+      { phase: 'terminate', from: 380, to: 380 },
+    ]);
+  });
+
   it('a node that never joined is surge until the end, and never serving', () => {
     const lane = nodeLane({ id: 'i-8', role: 'master', initial: false, launchedAt: 100 }, [], 1200);
     expect(lane.phases).toEqual([{ phase: 'surge', from: 100, to: 1200 }]);
