@@ -11,6 +11,12 @@ export default {
   mutate: [
     'lambda/rolling-replacement/core/predicates.ts',
     'lambda/rolling-replacement/core/decide.ts',
+    'lambda/rolling-replacement/core/actions.ts',
+    'lambda/rolling-replacement/core/start.ts',
+    'lambda/rolling-replacement/core/steps.ts',
+    'lambda/rolling-replacement/core/candidate.ts',
+    'lambda/rolling-replacement/core/cleanup.ts',
+    'lambda/rolling-replacement/core/zone-rebalance.ts',
     'lambda/rolling-replacement/core/context.ts',
     'lambda/rolling-replacement/core/versions.ts',
     'lambda/rolling-replacement/core/zone-order.ts',
