@@ -16,6 +16,7 @@ import {
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { grantSsmAgent } from '../cluster/NodeRole';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -31,6 +32,7 @@ import { DeploymentPropertiesInput } from '../../lambda/alerter-deploy/contract'
 import { EnvironmentConfig } from '../config';
 import { Bundle, bundleTar, environmentBundle } from '../rules';
 import { Heartbeat } from './Heartbeat';
+import { alerterParameterKey, restrictAlerterEgress } from './hardening';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
@@ -48,6 +50,8 @@ export interface AlerterProps {
   readonly credentialsSecret?: secretsmanager.ISecret;
   /** Folder of the rule files. Default: the project's rules/. */
   readonly rulesDir?: string;
+  /** CIDR holding Elasticsearch (its only destination on 9200). Default: the VPC's CIDR block. */
+  readonly elasticsearchCidr?: string;
   /** Subnets of the alerter instance. Default: private subnets with egress. */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
@@ -75,6 +79,8 @@ export class Alerter extends Construct {
   readonly currentBundleParameterName: string;
   /** The evaluation heartbeat: metric, alarm, topic. */
   readonly heartbeat: Heartbeat;
+  /** Customer-managed key of the alerter's SecureString parameters (`alias/elk/<env>/alerter`). */
+  readonly parameterKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: AlerterProps) {
     super(scope, id);
@@ -132,6 +138,7 @@ export class Alerter extends Construct {
         arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       });
     const secretParametersArn = parameterArn(`${secretPrefix}*`);
+    this.parameterKey = alerterParameterKey(this, 'ParameterKey', env);
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ReadAlerterParameters',
@@ -143,7 +150,7 @@ export class Alerter extends Construct {
       new iam.PolicyStatement({
         sid: 'DecryptAlerterSecureStrings',
         actions: ['kms:Decrypt'],
-        resources: ['*'],
+        resources: [this.parameterKey.keyArn],
         conditions: {
           StringEquals: { 'kms:ViaService': `ssm.${stack.region}.${stack.urlSuffix}` },
           StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': secretParametersArn },
@@ -180,10 +187,6 @@ export class Alerter extends Construct {
       id: `AwsSolutions-IAM5[Resource::${arnPrefix('ssm')}:parameter/elk/${env}/alerter/*]`,
       reason: `The alerter reads the rule secrets of its environment only: every SecureString under /elk/${env}/alerter/ (names come from alerter.secrets).`,
     });
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: `kms:Decrypt is limited by conditions to SSM (kms:ViaService) and to parameters under /elk/${env}/alerter/ (encryption context); the key of a SecureString is not known by ARN in advance.`,
-    });
 
     // ---- the full output of every deploy command (SSM CloudWatchOutputConfig, written by the instance's agent) ----
     const commandLogs = this.logGroup('DeployCommandLogs');
@@ -208,7 +211,11 @@ export class Alerter extends Construct {
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: `elk-cdk ${env}: ElastAlert (no inbound; outbound to Elasticsearch, SSM, S3 and alert targets)`,
-      allowAllOutbound: true,
+      allowAllOutbound: false,
+    });
+    restrictAlerterEgress(this.securityGroup, {
+      elasticsearchCidr: props.elasticsearchCidr ?? props.vpc.vpcCidrBlock,
+      extraPorts: config.alerter.egressPorts,
     });
 
     // ---- instance ----

@@ -37,6 +37,10 @@ export class AlerterStack extends Stack {
         vpc: cluster.vpc,
         clientSecurityGroup: props.clientSecurityGroup ?? cluster.clientSecurityGroup,
         credentialsSecret: props.credentialsSecret ?? cluster.elastalertSecret,
+        // the looked-up VPC knows its CIDR; a created one has the configured CIDR
+        elasticsearchCidr:
+          props.elasticsearchCidr ??
+          (props.config.vpc.vpcId !== undefined ? cluster.vpc.vpcCidrBlock : props.config.vpc.cidr),
       };
     }
     // The heartbeat alarm notifies the environment's alarm topic (alarms.topicArn, or the cluster stack's, by name).

@@ -185,6 +185,11 @@ export const EnvironmentConfigSchema = z
         allowCommandAlerter: z.boolean().optional(),
         /** Hosts that `post`/`post2` alerters may target; absent = not restricted. */
         allowedHttpHosts: z.array(z.string().regex(/^[a-z0-9.-]+$/i)).optional(),
+        /**
+         * TCP ports the alerter may reach anywhere besides 443 (e.g. 587 for the email alerter). Its egress is
+         * otherwise HTTPS anywhere and 9200 to the cluster VPC (lib/alerter/hardening.ts). Default none.
+         */
+        egressPorts: z.array(z.number().int().min(1).max(65535)).optional(),
       })
       .strict(),
     /**

@@ -140,7 +140,7 @@ resolve_secrets() {
   chmod 600 "$rel/secrets.env"
   while read -r var param; do
     [ -n "${var:-}" ] || continue
-    value="$(ssm_value "$param")" || die "cannot read SSM parameter $param (for $var): create it as a SecureString"
+    value="$(ssm_value "$param")" || die "cannot read SSM parameter $param (for $var): create it as a SecureString with --key-id alias/elk/<env>/alerter"
     check_value "$param" "$value"
     printf '%s=%s\n' "$var" "$value" >>"$rel/secrets.env"
   done <"$rel/secrets.txt"

@@ -1,0 +1,58 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+
+/** The port ElastAlert reaches Elasticsearch on. */
+export const ELASTICSEARCH_PORT = 9200;
+
+export interface AlerterEgress {
+  /** CIDR that holds Elasticsearch's load balancer and nodes (the cluster VPC's CIDR). */
+  readonly elasticsearchCidr: string;
+  /** Further TCP ports open to any IPv4 destination (`alerter.egressPorts`, e.g. 587 for the email alerter). */
+  readonly extraPorts?: readonly number[];
+}
+
+/**
+ * The egress of the alerter instance, instead of all-open: HTTPS anywhere (the AWS APIs the instance uses: SSM,
+ * S3, Secrets Manager, CloudWatch, CloudFormation; the image registry; HTTPS alert targets), Elasticsearch in the
+ * VPC only, and the ports the environment opens on purpose. DNS (the VPC resolver), IMDS and the time service are
+ * link-local and not subject to security groups. No ingress.
+ */
+export function restrictAlerterEgress(group: ec2.SecurityGroup, egress: AlerterEgress): void {
+  group.addEgressRule(
+    ec2.Peer.anyIpv4(),
+    ec2.Port.tcp(443),
+    'HTTPS: AWS APIs, the image registry and HTTPS alert targets',
+  );
+  group.addEgressRule(
+    ec2.Peer.ipv4(egress.elasticsearchCidr),
+    ec2.Port.tcp(ELASTICSEARCH_PORT),
+    'Elasticsearch in the cluster VPC',
+  );
+  for (const port of [...new Set(egress.extraPorts ?? [])].sort((a, b) => a - b)) {
+    if (port === 443 || port === ELASTICSEARCH_PORT) continue;
+    group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `alerter.egressPorts: ${port}`);
+  }
+}
+
+/** Alias of the customer-managed key of an environment's alerter parameters. */
+export function alerterKeyAlias(environment: string): string {
+  return `alias/elk/${environment}/alerter`;
+}
+
+/**
+ * The customer-managed KMS key the environment's alerter SecureString parameters are encrypted with
+ * (`aws ssm put-parameter --type SecureString --key-id alias/elk/<env>/alerter ...`). The alerter's instance role
+ * decrypts with this key only (through SSM, for its own parameters); a parameter under the AWS-managed `aws/ssm`
+ * key, which every principal of the account with SSM access can use, is not readable by the alerter. Retained on
+ * stack deletion: the parameters outlive the stack.
+ */
+export function alerterParameterKey(scope: Construct, id: string, environment: string): kms.Key {
+  return new kms.Key(scope, id, {
+    alias: alerterKeyAlias(environment),
+    description: `elk-cdk ${environment}: SecureString parameters of the alerter (/elk/${environment}/alerter/)`,
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+}
