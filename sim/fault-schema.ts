@@ -83,6 +83,25 @@ export const FaultSchema = z.discriminatedUnion('kind', [
       .regex(/^[a-z_][a-z0-9_-]*(:|\/)[a-z0-9_/\][*-]+$/, 'must be a task action like "indices:data/write/reindex"'),
     seconds: z.number().positive(),
   }),
+  /**
+   * A snapshot starts (issue #23): each primary's shard snapshot runs on its node, one shard after the other per node
+   * at `bytesPerSecond` (the repository's max_snapshot_bytes_per_sec); listed by `_snapshot/_status`.
+   */
+  z.strictObject({
+    kind: z.literal('snapshot'),
+    at: seconds,
+    repository: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a repository name')
+      .default('backups'),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a lower-case snapshot name')
+      .optional(),
+    /** Indices to snapshot (default: every index). */
+    indices: z.array(z.string().min(1)).min(1).optional(),
+    bytesPerSecond: z.number().positive().default(41943040),
+  }),
   /** The next `count` `_reindex` tasks started at or after `at` (from `index`) fail after `fraction` of each slice. */
   z.strictObject({
     kind: z.literal('reindex-failure'),
@@ -164,6 +183,13 @@ export function faultProblems(f: Fault, ctx: FaultContext): FaultProblem[] {
         message: `no index "${f.index}" in cluster.indices${ctx.hourlyPrefix ? ` (nor an hourly "${ctx.hourlyPrefix}…" index)` : ''}: known ${ctx.indexNames.join(', ') || 'none'}`,
       });
     }
+  }
+  if (f.kind === 'snapshot') {
+    f.indices?.forEach((name, i) => {
+      if (!ctx.indexNames.includes(name) && !(ctx.hourlyPrefix !== undefined && name.startsWith(ctx.hourlyPrefix))) {
+        out.push({ path: ['indices', i], message: `no index "${name}" in cluster.indices` });
+      }
+    });
   }
   if (f.kind === 'cluster-setting') {
     const p = ctx.clusterSettingProblem(f.key, settingText(f.value));

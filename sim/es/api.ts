@@ -12,6 +12,7 @@ import { count, getSettings, putSettings, reroute, state } from './settings';
 import { nodesInfo } from './nodes';
 import { addExclusions, clearExclusions } from './voting';
 import { getTask, listTasks } from './tasks';
+import { snapshotsStatus } from './snapshots';
 import { routeIndexApis } from './index-router';
 
 /**
@@ -254,6 +255,12 @@ export class EsApi implements EsContext {
       allow('GET');
       params(b === undefined ? 'tasks.list' : 'tasks.get');
       return { body: b === undefined ? listTasks(this.world, q) : getTask(this.world, b) };
+    }
+    if (a === '_snapshot' && seg.at(-1) === '_status' && seg.length <= 4) {
+      allow('GET');
+      params('snapshot.status');
+      this.requireMaster();
+      return { body: snapshotsStatus(this.world, seg.length >= 3 ? b : undefined, seg.length === 4 ? c : undefined) };
     }
     if (a === '_count' || b === '_count') {
       allow('GET', 'POST');

@@ -179,6 +179,8 @@ export function explain(ctx: EsContext, q: Query, body: unknown): Json {
   if (refusal) {
     const moves = decisions('move').filter((d) => d.node_name !== node.name);
     const canMove = moves.some((d) => d.node_decision === 'yes');
+    // A move every node only throttles (recovery limits, snapshot_in_progress) is "throttled", as in Elasticsearch.
+    const throttled = !canMove && moves.some((d) => d.node_decision === 'throttled');
     return {
       ...base,
       current_node: current,
@@ -190,10 +192,12 @@ export function explain(ctx: EsContext, q: Query, body: unknown): Json {
           explanation: refusal,
         },
       ],
-      can_move_to_other_node: canMove ? 'yes' : 'no',
+      can_move_to_other_node: canMove ? 'yes' : throttled ? 'throttled' : 'no',
       move_explanation: canMove
         ? 'This shard may not remain on its current node, but Elasticsearch is able to move it to another node.'
-        : "This shard may not remain on its current node, but Elasticsearch isn't allowed to move it to another node. Choose a node to which you expect this shard to be allocated, find this node in the node-by-node explanation, and address the reasons which prevent Elasticsearch from allocating this shard there.",
+        : throttled
+          ? 'This shard may not remain on its current node. Elasticsearch is currently busy with other activities. It expects to be able to move this shard to another node once this busy activity ends.'
+          : "This shard may not remain on its current node, but Elasticsearch isn't allowed to move it to another node. Choose a node to which you expect this shard to be allocated, find this node in the node-by-node explanation, and address the reasons which prevent Elasticsearch from allocating this shard there.",
       node_allocation_decisions: moves,
     };
   }

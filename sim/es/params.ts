@@ -60,6 +60,7 @@ export const ENDPOINT_PARAMS: Readonly<Record<string, readonly string[]>> = {
     'wait_for_completion',
   ],
   'tasks.get': ['timeout', 'wait_for_completion'],
+  'snapshot.status': ['ignore_unavailable', 'master_timeout'],
   count: [
     'allow_no_indices',
     'analyzer',

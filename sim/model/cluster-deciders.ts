@@ -153,6 +153,18 @@ export abstract class ClusterDeciders extends ClusterBase {
       if (add('disk_threshold', d, () => text)) return result;
     }
 
+    // snapshot_in_progress (SnapshotInProgressAllocationDecider): a primary whose shard snapshot runs on its node
+    // stays there until the snapshot of that shard is done (THROTTLE on any move or rebalance).
+    if (copy.primary && mode !== 'allocate' && copy.node) {
+      const busy = this.host.snapshotting?.(shard.index.name, shard.num, copy.node.name) === true;
+      const text = busy
+        ? `waiting for snapshotting of shard [[${shard.index.name}][${shard.num}]] to complete on this node [${copy.node.id}]`
+        : 'the shard is not being snapshotted';
+      if (add('snapshot_in_progress', busy ? 'THROTTLE' : 'YES', () => text)) return result;
+    } else if (collect) {
+      add('snapshot_in_progress', 'YES', () => 'the shard is not being snapshotted');
+    }
+
     // throttling
     const isEmptyPrimary = copy.primary && !copy.node;
     if (!isEmptyPrimary) {

@@ -121,6 +121,8 @@ export interface ClusterHost {
   token(): string;
   /** ISO-8601 wall time of a virtual second. */
   isoTime(t: number): string;
+  /** snapshot_in_progress: whether the shard's snapshot runs on `node` now (absent: no snapshots). */
+  snapshotting?(index: string, shard: number, node: string): boolean;
 }
 
 /** Thrown for a request the cluster refuses; the HTTP face turns it into an Elasticsearch error body. */

@@ -3,6 +3,7 @@ import { EventQueue } from '../event-queue';
 import { Random } from '../random';
 import { Cluster, ClusterHost } from './cluster';
 import { Group, Instance, isActive } from './fleet';
+import { Snapshots } from './snapshots';
 import { Volumes } from './volumes';
 import { SimTask, WindowFault, Windows } from './windows';
 
@@ -26,6 +27,7 @@ export type WorldEvent =
   | { kind: 'window-close'; fault: WindowFault }
   | { kind: 'es-restart'; id: string }
   | { kind: 'task-end'; task: SimTask }
+  | { kind: 'snapshot-shard-done' }
   | { kind: 'hook-timeout'; id: string }
   | { kind: 'detected'; id: string };
 
@@ -75,6 +77,8 @@ export abstract class WorldBase {
   readonly windows = new Windows();
   /** Data volumes (volumes.ts): they outlive their instance only through a handoff. */
   readonly volumes = new Volumes();
+  /** Snapshots of `snapshot` faults (`_snapshot/_status`; snapshot_in_progress). */
+  readonly snapshots = new Snapshots();
   /** Long-running tasks of `task` faults (listed by `_tasks`). */
   readonly tasks: SimTask[] = [];
   /** Documents acknowledged / rejected (no active primary) under write-load. */
@@ -103,6 +107,7 @@ export abstract class WorldBase {
       note: (action, node, reason) => this.note(action, node, reason),
       token: () => this.rng.token(),
       isoTime: (t) => this.isoTime(t),
+      snapshotting: (index, shard, node) => this.snapshots.busy(index, shard, node, this.now),
     };
     this.cluster = new Cluster(c.clusterName, this.rng.token(), scenario.model, host);
     this.groupNames = { master: `${c.clusterName}-master`, data: `${c.clusterName}-data` };

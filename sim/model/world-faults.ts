@@ -150,6 +150,9 @@ export abstract class WorldFaults extends WorldFleet {
         if (f.for) this.queue.push(this.now + f.for, { kind: 'es-restart', id });
         return;
       }
+      case 'snapshot':
+        this.startSnapshot(f);
+        return;
       case 'task': {
         const node = this.cluster.nodes.get(f.node);
         const running = node && (node.state === 'joined' || node.state === 'leaving');
@@ -184,6 +187,43 @@ export abstract class WorldFaults extends WorldFleet {
       this.kill(victim.name, 'fault kill-node');
     } else if (f.kind === 'master-failover') {
       this.cluster.failover(this.scenario.model.electionSeconds);
+    }
+  }
+
+  /** A snapshot fault: the shard snapshots start on the primaries' nodes; allocation runs again as each is done. */
+  private startSnapshot(f: Extract<Fault, { kind: 'snapshot' }>): void {
+    const name = f.name ?? `snapshot-${Math.round(this.now)}`;
+    const indices = f.indices
+      ? this.cluster.indices.filter((i) => f.indices!.includes(i.name))
+      : [...this.cluster.indices];
+    if (!this.cluster.master || this.snapshots.list.some((s) => s.repository === f.repository && s.name === name)) {
+      this.note('fault-skipped', undefined, `snapshot: ${!this.cluster.master ? 'no master' : `${name} exists`}`);
+      return;
+    }
+    const snap = this.snapshots.start(
+      { repository: f.repository, name, uuid: this.rng.token(), indices, bytesPerSecond: f.bytesPerSecond },
+      this.now,
+      (index, num) => {
+        const p = this.cluster.primaryOf(index.shards[num]!);
+        return p.state === 'STARTED' || p.state === 'RELOCATING' ? p : undefined;
+      },
+    );
+    for (const s of snap.shards) this.queue.push(s.endAt, { kind: 'snapshot-shard-done' });
+    this.note(
+      'snapshot',
+      undefined,
+      `fault snapshot: ${f.repository}:${name} of ${snap.shards.length} shard(s) starts`,
+    );
+  }
+
+  /** Shard snapshots on nodes that left fail (the snapshot ends PARTIAL). */
+  protected failSnapshotsOfGoneNodes(): void {
+    const inCluster = (name: string) => {
+      const n = this.cluster.nodes.get(name);
+      return n !== undefined && (n.state === 'joined' || n.state === 'leaving');
+    };
+    for (const s of this.snapshots.failOnGoneNodes(inCluster, this.now)) {
+      this.note('snapshot-shard-failed', s.node, `snapshot of [${s.index}][${s.shard}] failed: its node left`);
     }
   }
 }

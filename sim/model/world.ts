@@ -135,6 +135,7 @@ export class World extends WorldFaults {
 
   private refreshFlags(): void {
     this.killOrphanTasks();
+    this.failSnapshotsOfGoneNodes();
     this.red = this.cluster.status() === 'red';
     this.noMaster = this.cluster.master === undefined || this.cluster.master.dead === true;
     this.under = this.cluster.underReplicated();
@@ -232,6 +233,9 @@ export class World extends WorldFaults {
         this.queue.push(this.now + this.scenario.model.joinSeconds, { kind: 'join', id: ev.id });
         return;
       }
+      case 'snapshot-shard-done':
+        this.cluster.reroute();
+        return;
       case 'task-end':
         if (ev.task.state === 'running') ev.task.state = 'completed';
         return;
