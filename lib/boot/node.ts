@@ -1,9 +1,10 @@
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { fakeId } from './intrinsics';
 import { NodeGroup } from './fleet';
 import { STUBS_DIR } from './project';
+import { makeToolsDir } from './tools';
 import { World } from './world';
 
 /** One instance of a group: its identity as IMDS and EC2 tell it. */
@@ -128,10 +129,27 @@ export async function boot(world: World, i: Instance, options: BootOptions): Pro
   return runInSandbox(world, i, [path.join(i.root, '.rehearsal/user-data')], options);
 }
 
+/**
+ * The stub commands as the node's processes see them: the shipped folder, or (running as another user, who may not
+ * be able to read the project's folder) a copy in the world.
+ */
+function stubsDir(world: World): string {
+  if (!world.runAs) return STUBS_DIR;
+  const copy = path.join(world.dir, 'stubs');
+  if (!fs.existsSync(copy)) fs.cpSync(STUBS_DIR, copy, { recursive: true });
+  return copy;
+}
+
+/** Running as another user: the whole world (fake AWS state, every sandbox) belongs to that user. */
+function handOver(world: World): void {
+  if (!world.runAs) return;
+  execFileSync('chown', ['-R', `${world.runAs.uid}:${world.runAs.gid}`, world.dir]);
+}
+
 /** The environment of a process on the node: the stubs first on PATH, its sandbox as ELK_ROOT. */
 function sandboxEnv(world: World, i: Instance, extra?: Readonly<Record<string, string>>): Record<string, string> {
   return {
-    PATH: `${STUBS_DIR}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    PATH: `${stubsDir(world)}:${makeToolsDir(world.dir)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     HOME: path.join(i.root, 'root'),
     TMPDIR: path.join(i.root, 'tmp'),
     LANG: 'C.UTF-8',
@@ -149,11 +167,13 @@ export function runInSandbox(
   options: Pick<BootOptions, 'timeoutMs' | 'env'>,
 ): Promise<BootResult> {
   const env = sandboxEnv(world, i, options.env);
+  handOver(world);
   return new Promise((resolveBoot) => {
     const child = spawn('bash', [...argv], {
       cwd: i.root,
       env,
       detached: true,
+      ...(world.runAs ? { uid: world.runAs.uid, gid: world.runAs.gid } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

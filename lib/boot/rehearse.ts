@@ -9,7 +9,7 @@ import { staticChecks } from './checks/static';
 import { BootRole, NodeGroup, nodeGroups } from './fleet';
 import { boot, BootResult, Instance, launch, makeInstance, terminate } from './node';
 import { rehearseRenewal } from './renewal';
-import { createWorld, recordAlerterDeployment, World } from './world';
+import { createWorld, recordAlerterDeployment, RunAs, World } from './world';
 
 export const SCENARIOS = ['fleet', 'slow-master'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -29,6 +29,12 @@ export interface RehearsalOptions {
   readonly roles?: readonly BootRole[];
   /** Extra environment for every node (tests). */
   readonly nodeEnv?: Readonly<Record<string, string>>;
+  /**
+   * The user and group the nodes' scripts run as. A script that writes outside its sandbox (a path without the root
+   * prefix) then fails instead of changing this machine's /etc, /usr or /var. @default - the caller when it is not
+   * root; when it is root, `nobody` (65534:65534): only root can switch users
+   */
+  readonly runAs?: RunAs | 'caller';
 }
 
 export interface NodeReport {
@@ -141,6 +147,15 @@ async function slowMasterScenario(run: Run, groups: readonly NodeGroup[]): Promi
   return 'the masters of a first deployment, the last one booting 1.5 s (150 simulated s) after the others';
 }
 
+/** Root's rehearsal runs its nodes as `nobody`, never as root. */
+export const NOBODY: RunAs = { uid: 65534, gid: 65534 };
+
+function nodeUser(options: RehearsalOptions): RunAs | undefined {
+  if (options.runAs === 'caller') return undefined;
+  if (options.runAs) return options.runAs;
+  return process.getuid?.() === 0 ? NOBODY : undefined;
+}
+
 /** Rehearses the boot of an environment's fleet from its synthesized templates. */
 export async function rehearse(options: RehearsalOptions): Promise<RehearsalReport> {
   const cdkOut = options.cdkOut ?? synthesize([options.environment]);
@@ -153,12 +168,14 @@ export async function rehearseStage(
   ownedCdkOut?: string,
 ): Promise<RehearsalReport> {
   const workDir = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'elk-boot-'));
+  const runAs = nodeUser(options);
+  if (runAs) fs.chmodSync(workDir, 0o755);
   const groups = nodeGroups(stage).filter((g) => !options.roles || options.roles.includes(g.role));
   const findings: Finding[] = [...staticChecks(stage, groups)];
   const scenarios: ScenarioReport[] = [];
   try {
     for (const name of options.scenarios ?? SCENARIOS) {
-      const world = createWorld(stage, path.join(workDir, name));
+      const world = createWorld(stage, path.join(workDir, name), runAs);
       const run: Run = { world, options, boots: [], findings: [] };
       const description = name === 'fleet' ? await fleetScenario(run, groups) : await slowMasterScenario(run, groups);
       scenarios.push({

@@ -24,6 +24,14 @@ export interface World {
   readonly ca: CaMaterial;
   /** Secret id (ARN) -> value. */
   readonly secrets: ReadonlyMap<string, string>;
+  /** The user the nodes' processes run as (a rehearsal as root that proves the scripts need no root). */
+  readonly runAs?: RunAs;
+}
+
+/** A numeric user and group (the process runs with exactly these ids, no supplementary groups). */
+export interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
 }
 
 const keyFile = (k: string) => k.replace(/\//g, '%2F').replace(/:/g, '%3A');
@@ -39,7 +47,7 @@ export function readParameter(world: World, name: string): string | undefined {
 
 let sharedCa: CaMaterial | undefined;
 
-export function createWorld(stage: StageAssembly, dir: string): World {
+export function createWorld(stage: StageAssembly, dir: string, runAs?: RunAs): World {
   for (const d of ['ssm', 'secrets', 'es', 'nodes']) fs.mkdirSync(path.join(dir, d), { recursive: true });
   fs.writeFileSync(path.join(dir, 'region'), stage.region);
   for (const f of ['lock', 'instances', 'signals', 'metrics', 'ssm-writes.log'])
@@ -52,7 +60,7 @@ export function createWorld(stage: StageAssembly, dir: string): World {
     now: new Date(),
   });
   const secrets = new Map<string, string>();
-  const world: World = { dir, stage, ca: sharedCa, secrets };
+  const world: World = { dir, stage, ca: sharedCa, secrets, runAs };
   // The issuer stub signs with this CA, as the issuer Lambda signs with the cluster CA.
   fs.writeFileSync(path.join(dir, 'ca.crt'), sharedCa.certPem);
   fs.writeFileSync(path.join(dir, 'ca.key'), sharedCa.keyPem, { mode: 0o600 });
@@ -86,9 +94,17 @@ export function createWorld(stage: StageAssembly, dir: string): World {
     }
   }
 
+  // The asset bucket: its objects are a copy of the cloud assembly's assets (running as another user, who may not
+  // read the assembly's folder) or the assembly's files themselves.
+  const objects = stage.assets.map((a, n) => {
+    if (!runAs) return a.source;
+    const copy = path.join(dir, 's3', `${n}-${path.basename(a.source)}`);
+    fs.cpSync(a.source, copy, { recursive: true });
+    return copy;
+  });
   fs.writeFileSync(
     path.join(dir, 's3-index'),
-    stage.assets.map((a) => `${a.bucket} ${a.key} ${a.packaging} ${a.source}\n`).join(''),
+    stage.assets.map((a, n) => `${a.bucket} ${a.key} ${a.packaging} ${objects[n]}\n`).join(''),
   );
   // Rule secrets the operator creates (alerter.secrets): every parameter the rule bundle's secrets.txt names.
   for (const a of stage.assets.filter((x) => x.source.endsWith('.tar'))) {

@@ -23,7 +23,8 @@
 #   4. exactly ELK_MASTER_COUNT masters, this one among them, all launched within the window
 #                                                             -> bootstrap with their ids, sorted
 #   5. fewer masters than the group's size: look again; when the attempts run out -> join
-#      (never bootstrap on doubt: a node that joins can be bootstrapped by hand, a second cluster cannot be undone)
+#      (never bootstrap on doubt: a node that joins can be bootstrapped by hand, a second cluster cannot be undone);
+#      when EC2 never answered at all: fail (exit 2), naming it, rather than join a cluster no one may form
 set -euo pipefail
 
 die() {
@@ -58,12 +59,17 @@ if [ -n "$marker" ]; then
 fi
 
 attempt=1
+listed=""
 while :; do
   # One line per master: "<instance id> <launch time>".
-  listing="$(aws ec2 describe-instances --region "$ELK_REGION" \
+  if listing="$(aws ec2 describe-instances --region "$ELK_REGION" \
     --filters "Name=tag:elk-cdk:cluster,Values=$ELK_DISCOVERY_TAG" "Name=tag:elk-cdk:role,Values=master" \
     "Name=instance-state-name,Values=pending,running" \
-    --query 'Reservations[].Instances[].[InstanceId,LaunchTime]' --output text 2>/dev/null || true)"
+    --query 'Reservations[].Instances[].[InstanceId,LaunchTime]' --output text 2>/dev/null)"; then
+    listed=yes
+  else
+    listing=""
+  fi
   ids=()
   self_launch=""
   min_launch=""
@@ -97,6 +103,9 @@ while :; do
     say "bootstrap: no formation marker and $ELK_MASTER_COUNT masters launched together: $sorted"
     echo "bootstrap $sorted"
     exit 0
+  fi
+  if [ "$attempt" -ge "$ATTEMPTS" ] && [ -z "$listed" ]; then
+    die "EC2 DescribeInstances failed $attempt times: cannot tell a first formation from a replacement"
   fi
   if [ "$attempt" -ge "$ATTEMPTS" ]; then
     say "join: saw ${#ids[@]} of $ELK_MASTER_COUNT masters after $attempt looks; not bootstrapping on doubt (see docs/cluster.md, first bootstrap)"

@@ -59,8 +59,15 @@ elif [ -n "$current" ]; then
     --value "$ELK_STACK_ID $uuid" >/dev/null
   say "replaced a stale marker of another stack with cluster $uuid"
 else
-  aws ssm put-parameter --region "$ELK_REGION" --name "$ELK_MARKER_PARAMETER" --type String \
-    --value "$ELK_STACK_ID $uuid" >/dev/null 2>&1 || say "marker written concurrently by another master"
+  # Only a concurrent write by another master is fine; any other error (no permission, SSM unreachable) would leave
+  # no marker, and a later master boot would decide its formation from launch times alone: fail the boot instead.
+  if ! err="$(aws ssm put-parameter --region "$ELK_REGION" --name "$ELK_MARKER_PARAMETER" --type String \
+    --value "$ELK_STACK_ID $uuid" 2>&1 >/dev/null)"; then
+    case "$err" in
+      *ParameterAlreadyExists*) say "marker written concurrently by another master" ;;
+      *) say "cannot write the formation marker $ELK_MARKER_PARAMETER: $err"; exit 1 ;;
+    esac
+  fi
   say "cluster $uuid formed; marker written"
 fi
 

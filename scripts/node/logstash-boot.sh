@@ -39,13 +39,12 @@ if [ -n "${ELK_LOGSTASH_SECRET_ID:-}" ]; then
   elk_step credentials
   umask 077
   mkdir -p "$R/etc/systemd/system/logstash.service.d"
-  {
-    printf 'ELK_ES_PASSWORD='
-    aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$ELK_LOGSTASH_SECRET_ID" \
-      --query SecretString --output text |
-      python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["password"])'
-    printf '\n'
-  } >"$R/etc/elk-cdk/logstash.env"
+  # Read first, then write: a failure inside a redirected block would send the failure line into the file.
+  password="$(aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$ELK_LOGSTASH_SECRET_ID" \
+    --query SecretString --output text |
+    python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["password"])')"
+  printf 'ELK_ES_PASSWORD=%s\n' "$password" >"$R/etc/elk-cdk/logstash.env"
+  unset password
   printf '[Service]\nEnvironmentFile=/etc/elk-cdk/logstash.env\n' >"$R/etc/systemd/system/logstash.service.d/elk-cdk.conf"
   umask 022
 fi

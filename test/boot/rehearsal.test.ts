@@ -16,7 +16,10 @@ afterAll(() => fs.rmSync(cdkOut, { recursive: true, force: true }));
 async function report(env: string): Promise<RehearsalReport> {
   // The slow-master scenario rehearses the master group alone: once (dev) is enough, the fleet runs everywhere.
   const scenarios: ScenarioName[] = env === 'dev' ? ['fleet', 'slow-master'] : ['fleet'];
-  if (!reports.has(env)) reports.set(env, await rehearseStage(readStage(cdkOut, env), { environment: env, scenarios }));
+  // dev's nodes run as the caller (root in CI), every other fleet's as the default: `nobody` when the caller is root.
+  const runAs = env === 'dev' ? 'caller' : undefined;
+  if (!reports.has(env))
+    reports.set(env, await rehearseStage(readStage(cdkOut, env), { environment: env, scenarios, runAs }));
   return reports.get(env)!;
 }
 
@@ -55,6 +58,19 @@ describe('a deliberately broken copy of the boot scripts fails the rehearsal, na
       expect(f.step).toBe('bootstrap-decision');
       expect(f.message).toContain('ELK_REGION is required');
     }
+  }, 120_000);
+
+  test('a script that writes outside its sandbox fails at its step instead of changing this machine', async () => {
+    const real = '/etc/elasticsearch';
+    const before = fs.existsSync(real);
+    patchStagedScript(broken, 'dev', 'es-config.sh', (t) =>
+      t.replace('CONF_DIR="${ELK_ES_CONF_DIR:-${ELK_ROOT:-}/etc/elasticsearch}"', 'CONF_DIR="/etc/elasticsearch"'),
+    );
+    const r = await rehearseStage(readStage(broken, 'dev'), { environment: 'dev', scenarios: ['slow-master'] });
+    expect(r.ok).toBe(false);
+    const boots = r.findings.filter((f) => f.check === 'boot');
+    expect(boots.map((f) => f.step)).toEqual(['config', 'config', 'config']);
+    expect(fs.existsSync(real)).toBe(before);
   }, 120_000);
 
   test('a curl without --max-time is found in the script and fails the boot at its step', async () => {

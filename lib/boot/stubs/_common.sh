@@ -14,6 +14,12 @@ stub_fail() {
   printf '%s\n' "$STUB: $*" >>"$NODE_STATE/stub-errors.log"
   exit "${2:-1}"
 }
+# A boundary that is down (tests of failing steps): ELK_REHEARSAL_FAIL is a glob over "<command> <arguments>", and
+# every matching call fails as that command would, with its exit status 1.
+if [ -n "${ELK_REHEARSAL_FAIL:-}" ]; then
+  # shellcheck disable=SC2254 # a glob on purpose
+  case "$STUB $*" in $ELK_REHEARSAL_FAIL) stub_fail "injected failure of '$STUB $*' (ELK_REHEARSAL_FAIL)" 1 ;; esac
+fi
 # Runs "$@" holding the fleet's lock (the fake AWS is one consistent state).
 with_lock() { flock "$WORLD/lock" "$@"; }
 # File name of a key (SSM parameter name, secret id): one path segment.
