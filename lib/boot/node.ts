@@ -146,10 +146,13 @@ function handOver(world: World): void {
   execFileSync('chown', ['-R', `${world.runAs.uid}:${world.runAs.gid}`, world.dir]);
 }
 
+/** An instance's PATH (Amazon Linux), not the caller's: a script must not rely on tools of the developer's machine. */
+const INSTANCE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 /** The environment of a process on the node: the stubs first on PATH, its sandbox as ELK_ROOT. */
 function sandboxEnv(world: World, i: Instance, extra?: Readonly<Record<string, string>>): Record<string, string> {
   return {
-    PATH: `${stubsDir(world)}:${makeToolsDir(world.dir)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    PATH: `${stubsDir(world)}:${makeToolsDir(world.dir)}:${INSTANCE_PATH}`,
     HOME: path.join(i.root, 'root'),
     TMPDIR: path.join(i.root, 'tmp'),
     LANG: 'C.UTF-8',
