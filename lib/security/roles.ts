@@ -80,8 +80,8 @@ export const ROLES: Readonly<Record<string, RoleDescriptor>> = {
     metadata: MANAGED,
   },
   /**
-   * The rolling-replacement orchestrator: cluster health, state, nodes, allocation explain (all `monitor`),
-   * allocation exclusions (cluster settings) and voting exclusions. It holds no document privilege. Nothing more:
+   * The rolling-replacement orchestrator: cluster health, state, nodes, allocation explain, tasks (all `monitor`),
+   * running snapshots (`monitor_snapshot`), allocation exclusions (cluster settings) and voting exclusions. It holds no document privilege. Nothing more:
    * the adapter (lambda/rolling-replacement/adapters/elasticsearch.ts) uses neither the node shutdown API nor
    * reroute; add `cluster:admin/shutdown/*` or `cluster:admin/reroute` here if it ever does.
    * It does hold the index `monitor` privilege on every index, restricted ones included: `_cat/shards` and
@@ -94,6 +94,8 @@ export const ROLES: Readonly<Record<string, RoleDescriptor>> = {
       'cluster:admin/settings/update',
       'cluster:admin/voting_config/add_exclusions',
       'cluster:admin/voting_config/clear_exclusions',
+      // GET _snapshot/_status (running snapshots' shards on a node about to be terminated): not part of `monitor`.
+      'monitor_snapshot',
     ],
     indices: [{ names: ['*'], privileges: ['monitor'], allow_restricted_indices: true }],
     metadata: MANAGED,

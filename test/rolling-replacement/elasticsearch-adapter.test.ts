@@ -122,6 +122,26 @@ function fakeEs(overrides: Record<string, { status: number; body: unknown }> = {
         ],
       },
     }),
+    'GET /_snapshot/_status': () => ({
+      status: 200,
+      body: {
+        snapshots: [
+          {
+            snapshot: 'nightly',
+            repository: 'backups',
+            state: 'STARTED',
+            indices: {
+              logs: {
+                shards: {
+                  '0': { stage: 'STARTED', node: 'aaa', stats: { time_in_millis: 30_000 } },
+                  '1': { stage: 'DONE', node: 'aaa', stats: { time_in_millis: 9_000 } },
+                },
+              },
+            },
+          },
+        ],
+      },
+    }),
     'PUT /_cluster/settings': () => ({ status: 200, body: { acknowledged: true } }),
     'POST /_cluster/voting_config_exclusions': () => ({ status: 200, body: {} }),
     'DELETE /_cluster/voting_config_exclusions': () => ({ status: 200, body: {} }),
@@ -209,6 +229,32 @@ describe('Elasticsearch adapter over HTTP (real client, loopback)', () => {
     const url = decodeURIComponent(f.urls.find((u) => u.startsWith('GET /_tasks'))!);
     expect(url).toContain('actions=indices:data/write/reindex*,indices:data/write/update/byquery*');
     expect(url).toContain('group_by=none');
+  });
+
+  test('snapshot shards come from _snapshot/_status (running snapshots), each on its node by name', async () => {
+    const f = fakeEs();
+    const view = (await withServer(f, (a) => a.observe())) as EsView;
+    expect(view.snapshotShards).toEqual([
+      {
+        repository: 'backups',
+        snapshot: 'nightly',
+        index: 'logs',
+        shard: 0,
+        node: 'i-a',
+        stage: 'STARTED',
+        runningSeconds: 30,
+      },
+      {
+        repository: 'backups',
+        snapshot: 'nightly',
+        index: 'logs',
+        shard: 1,
+        node: 'i-a',
+        stage: 'DONE',
+        runningSeconds: 9,
+      },
+    ]);
+    expect(f.urls).toContain('GET /_snapshot/_status');
   });
 
   test('a 503 during a master failover becomes unknown, not an exception', async () => {

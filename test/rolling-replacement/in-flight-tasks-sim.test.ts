@@ -94,3 +94,46 @@ describe('in-flight-tasks in the simulator', () => {
     expect(stop!.t).toBeGreaterThanOrEqual(2 * 3600);
   });
 });
+
+describe('snapshot shards in progress in the simulator (issue #23)', () => {
+  const GiBps = (gib: number, seconds: number) => (gib * GiB) / seconds;
+  const handoffScenario = (name: string) =>
+    parseScenario(
+      {
+        name,
+        seed: 7,
+        model: { bootSeconds: 120, joinSeconds: 20, pollSeconds: 30 },
+        cluster: {
+          version: '8.18.2',
+          masters: 3,
+          dataNodes: 3,
+          diskBytesPerDataNode: 200 * GiB,
+          dataVolumes: 'own',
+          indices: [{ name: 'logs-a', shards: 3, replicas: 1, docs: 3_000_000, bytes: 24 * GiB }],
+        },
+        change: { version: '8.19.3' },
+        rollout: { method: 'handoff' },
+        // Each 8 GiB primary takes 2 h to snapshot.
+        faults: [{ kind: 'snapshot', at: 0, repository: 'backups', name: 'nightly', bytesPerSecond: GiBps(8, 7200) }],
+        limits: { maxSimulatedSeconds: 172800 },
+      },
+      name,
+    );
+
+  test('a handoff stops a node only once the shard snapshots on it are done: the snapshot succeeds', async () => {
+    const r = await runScenario(handoffScenario('handoff-snapshot'), { http: false });
+    expect(r.outcome).toBe('completed');
+    expect(r.steps.filter((s) => s.action === 'sim:snapshot-shard-failed')).toEqual([]);
+    const stops = r.steps.filter((s) => s.action === 'handoff-stop');
+    expect(stops.length).toBe(3);
+    expect(Math.min(...stops.map((s) => s.t))).toBeGreaterThanOrEqual(7200);
+    const w = waits(r);
+    expect(w.length).toBeGreaterThan(0);
+    expect(w[0]!.reason).toMatch(/snapshot shard \(backups:nightly\[logs-a\]\[\d\] STARTED/);
+  });
+
+  test('a strategy that does not look (terminate and wait for green) fails the shard snapshots', async () => {
+    const r = await runScenario(handoffScenario('naive-snapshot'), { strategy: 'terminate-and-wait-green' });
+    expect(r.steps.filter((s) => s.action === 'sim:snapshot-shard-failed').length).toBeGreaterThan(0);
+  });
+});

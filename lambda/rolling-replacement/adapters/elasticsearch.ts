@@ -4,7 +4,8 @@
  * lambda/shared/es-client.ts; tests pass a plain client to the simulator on 127.0.0.1).
  *
  * Endpoints: GET _cluster/health (wait_for_events=languid), _nodes, _cat/nodes, _cat/allocation, _cat/shards,
- * _cluster/settings, _cluster/state/metadata, _tasks (long-running actions only); POST _cluster/allocation/explain; PUT _cluster/settings;
+ * _cluster/settings, _cluster/state/metadata, _tasks (long-running actions only),
+ * _snapshot/_status (running snapshots: shards on a node to be terminated); POST _cluster/allocation/explain; PUT _cluster/settings;
  * POST/DELETE _cluster/voting_config_exclusions. Transient failures (timeouts, connection errors, 503, 5xx, 408
  * outside health) become Unknown, never an exception the caller has to classify.
  */
@@ -15,6 +16,7 @@ import { versionBlockedByLayout } from '../core/layout';
 import type {
   ClusterHealthView,
   EsNodeView,
+  EsSnapshotShardView,
   EsTaskView,
   EsView,
   NodeDecision,
@@ -134,7 +136,7 @@ export class ElasticsearchAdapter implements EsPort {
       undefined,
       { ignore: [408] },
     );
-    const [nodesInfo, catNodes, allocation, catShards, settings, state, tasks] = await Promise.all([
+    const [nodesInfo, catNodes, allocation, catShards, settings, state, tasks, snapshots] = await Promise.all([
       this.call<Json>('GET', '/_nodes'),
       this.call<Json[]>('GET', '/_cat/nodes', { format: 'json', h: 'name,id,master,node.role', full_id: true }),
       this.call<Json[]>('GET', '/_cat/allocation', { format: 'json', bytes: 'b' }),
@@ -149,6 +151,8 @@ export class ElasticsearchAdapter implements EsPort {
         group_by: 'none',
         detailed: false,
       }),
+      // Running snapshots only (no name): their shards run on the primaries' nodes (monitor_snapshot privilege).
+      this.call<Json>('GET', '/_snapshot/_status'),
     ]);
     // A node that did not answer _nodes is missing from it, yet a member: the view would be wrong, so it is unknown.
     const failed = num((nodesInfo._nodes as Json | undefined)?.failed);
@@ -219,6 +223,7 @@ export class ElasticsearchAdapter implements EsPort {
       action: String(t.action),
       runningSeconds: num(t.running_time_in_nanos) / 1e9,
     }));
+    const snapshotShards = snapshotShardViews(snapshots, nameOf);
     const view: EsView = {
       health,
       nodes,
@@ -237,6 +242,7 @@ export class ElasticsearchAdapter implements EsPort {
         transient[LOW_WATERMARK_KEY] ?? persistent[LOW_WATERMARK_KEY] ?? defaults[LOW_WATERMARK_KEY],
       ),
       tasks: taskViews,
+      snapshotShards,
     };
     return { ...view, explanations: await this.explain(view) };
   }
@@ -328,4 +334,27 @@ export class ElasticsearchAdapter implements EsPort {
   async clearVotingExclusions(): Promise<void> {
     await this.call('DELETE', '/_cluster/voting_config_exclusions', { wait_for_removal: false });
   }
+}
+
+/** The shards of `GET _snapshot/_status` (running snapshots), with node names for node ids. */
+function snapshotShardViews(status: Json, nameOf: ReadonlyMap<string, string>): EsSnapshotShardView[] {
+  const out: EsSnapshotShardView[] = [];
+  for (const snap of (status.snapshots as Json[] | undefined) ?? []) {
+    for (const [index, ix] of Object.entries((snap.indices ?? {}) as Record<string, Json>)) {
+      for (const [shard, s] of Object.entries((ix.shards ?? {}) as Record<string, Json>)) {
+        if (s.node === undefined || s.node === null) continue;
+        const stats = (s.stats ?? {}) as Json;
+        out.push({
+          repository: String(snap.repository),
+          snapshot: String(snap.snapshot),
+          index,
+          shard: Number(shard),
+          node: nameOf.get(String(s.node)) ?? String(s.node),
+          stage: String(s.stage),
+          runningSeconds: num(stats.time_in_millis) / 1000,
+        });
+      }
+    }
+  }
+  return out;
 }

@@ -2,6 +2,7 @@
 import type { Ctx, GroupState } from './context';
 import type { FleetInstance } from './fleet-port';
 import { bytesOn } from './actions';
+import { inFlightWorkOn } from './in-flight-snapshots';
 import { bestRemovalZones } from './zone-order';
 import { zoneCounts } from './zone-rebalance';
 
@@ -19,7 +20,7 @@ export function pickCandidate(ctx: Ctx, g: GroupState, candidates: readonly Flee
   const key = (i: FleetInstance) => [
     preferred && !preferred.has(i.availabilityZone) ? 1 : 0,
     // A node running a long task goes later: the task may have ended by then (in-flight-tasks).
-    (ctx.es.tasks ?? []).some((t) => t.node === i.instanceId) ? 1 : 0,
+    inFlightWorkOn(ctx.es, i.instanceId).length > 0 ? 1 : 0,
     -(perZone.get(i.availabilityZone) ?? 0),
     i.instanceId === ctx.es.electedMaster ? 1 : 0,
     bytesOn(ctx, i.instanceId),

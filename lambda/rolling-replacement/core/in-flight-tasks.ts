@@ -1,11 +1,12 @@
 /**
  * in-flight-tasks (issue #23): before the roll terminates a node, long-running tasks on it (reindex, update/delete by
- * query, force merge) would die with it. The roll waits for them, bounded by `inFlightTaskTimeoutSeconds` counted from
+ * query, force merge) and its unfinished shard snapshots (in-flight-snapshots.ts) would die with it. The roll waits for them, bounded by `inFlightTaskTimeoutSeconds` counted from
  * when this wait began (group tag `elk-cdk:rollout-tasks-wait` = "<node>@<seconds>"); after the bound it proceeds only
  * when every task left is one Elasticsearch resumes or retries by itself, and says so. Pure: the tasks come from the
  * observation (`_tasks`), the time from `ctx.now`.
  */
 import type { Ctx, GroupState } from './context';
+import { cancelHint, inFlightWorkOn } from './in-flight-snapshots';
 import { TAG } from './tags';
 import type { Decision, EsTaskView } from './types';
 
@@ -48,7 +49,7 @@ export interface TaskGate {
 
 /** The in-flight-tasks decision for a node about to be terminated; empty when nothing runs on it. */
 export function inFlightTasks(ctx: Ctx, g: GroupState, node: string): TaskGate {
-  const tasks = (ctx.es.tasks ?? []).filter((t) => t.node === node);
+  const tasks = inFlightWorkOn(ctx.es, node);
   if (tasks.length === 0) return {};
   const bound = ctx.spec.options.inFlightTaskTimeoutSeconds;
   const mark = waitMark(g);
@@ -67,7 +68,7 @@ export function inFlightTasks(ctx: Ctx, g: GroupState, node: string): TaskGate {
   const reason =
     waited > bound
       ? `${head}; waited ${Math.round(waited)} s, past the bound of ${bound} s, but Elasticsearch does not resume ` +
-        `${lost.map((t) => t.action).join(', ')}: cancel it (POST _tasks/${lost[0]!.id}/_cancel) or let it finish; ` +
+        `${[...new Set(lost.map((t) => t.action))].join(', ')}: ${cancelHint(lost[0]!)} or let it finish; ` +
         'the roll goes on once the node runs none'
       : `${head}; waiting for them to finish (${Math.round(waited)} of at most ${bound} s)`;
   return {

@@ -5,6 +5,7 @@
 import { buildContext, shardsOnNode, ownedExclusions } from './context';
 import { decide } from './decide';
 import { methodFor } from './handoff';
+import { inFlightWorkOn } from './in-flight-snapshots';
 import type { FleetGroup } from './fleet-port';
 import { type Decision, type EsView, type Observed, type RolloutSpec, isUnknown } from './types';
 
@@ -152,7 +153,7 @@ export function plan(observed: Observed, spec: RolloutSpec, model: EstimateModel
   const es = observed.es as Exclude<Observed['es'], { unknown: string }>;
   // in-flight-tasks: every termination first waits for long-running tasks on the node, bounded.
   const beforeTerminate = (node: string) => {
-    const running = (es.tasks ?? []).filter((t) => t.node === node);
+    const running = inFlightWorkOn(es, node);
     if (running.length > 0) {
       steps.push({
         action: 'wait-for-tasks',
@@ -162,7 +163,7 @@ export function plan(observed: Observed, spec: RolloutSpec, model: EstimateModel
       });
     }
   };
-  const terminateDetail = `with ShouldDecrementDesiredCapacity, once no reindex, update/delete by query or force merge runs on it (at most ${bound} s)`;
+  const terminateDetail = `with ShouldDecrementDesiredCapacity, once no reindex, update/delete by query, force merge or shard snapshot runs on it (at most ${bound} s)`;
   for (const n of data) {
     if (n.method === 'handoff' && !n.excluded) {
       steps.push({

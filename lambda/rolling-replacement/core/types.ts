@@ -85,6 +85,19 @@ export interface EsTaskView {
   readonly runningSeconds: number;
 }
 
+/** One shard of a running snapshot (`GET _snapshot/_status`, issue #23): it runs on its primary's node. */
+export interface EsSnapshotShardView {
+  readonly repository: string;
+  readonly snapshot: string;
+  readonly index: string;
+  readonly shard: number;
+  /** Name of the node the shard snapshot runs on (= instance id). */
+  readonly node: string;
+  /** INIT, STARTED, FINALIZE, DONE or FAILURE. */
+  readonly stage: string;
+  readonly runningSeconds: number;
+}
+
 export interface EsView {
   readonly health: ClusterHealthView;
   readonly nodes: readonly EsNodeView[];
@@ -112,6 +125,8 @@ export interface EsView {
    * observed (then the roll does not wait for tasks).
    */
   readonly tasks?: readonly EsTaskView[];
+  /** Shards of running snapshots (`_snapshot/_status`); absent when not observed (then the roll does not wait). */
+  readonly snapshotShards?: readonly EsSnapshotShardView[];
 }
 
 export interface Observed {
