@@ -35,6 +35,14 @@ done
 [ -n "$PARAM" ] || { echo "boot.sh: --parameter is required" >&2; exit 2; }
 
 log() { printf '[boot %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+# Named steps, as the node boot scripts have: a failure (attempts bounded by ELK_BOOT_MAX_ATTEMPTS, or an unexpected
+# error) ends the log with the step it happened in.
+STEP=arguments
+step() {
+  STEP="$1"
+  echo "alerter-boot: step $STEP"
+}
+trap 'rc=$?; [ "$rc" = 0 ] || echo "alerter-boot: FAILED at step $STEP (exit $rc)"' EXIT
 
 attempt=0
 # Sleeps before the next attempt (doubling, at most 300 s); returns 1 when the attempts are used up.
@@ -65,6 +73,7 @@ signal() {
 mkdir -p "$ROOT/bin"
 
 # 1. the recorded bundle: only ParameterNotFound means there is none
+step parameter
 while :; do
   if value="$(aws "${REGION_ARGS[@]}" ssm get-parameter --name "$PARAM" --query Parameter.Value --output text 2>"$ROOT/boot.err")"; then
     break
@@ -84,6 +93,7 @@ script_sha="$(jq -r '.scriptSha256 // empty' <<<"$value")"
 es_host="$(jq -r '.esHost // empty' <<<"$value")"
 
 # 2. the recorded deploy script
+step deploy-script
 attempt=0
 # The script runs as root: only a download that matches the sha256 the deployment recorded (a value recorded by a
 # version before the pin has none: the next deployment records it).
@@ -99,6 +109,7 @@ chmod 755 "$ROOT/bin/deploy-rules.sh.new"
 mv -f "$ROOT/bin/deploy-rules.sh.new" "$ROOT/bin/deploy-rules.sh"
 
 # 3. deploy, then verify until it holds (exit 3: running but not verified yet; 1: failed, nothing changed)
+step rules
 args=(--bundle "$bundle" --sha256 "$sha" --boot "${PASS[@]}")
 [ -z "$es_host" ] || args+=(--es-host "$es_host")
 attempt=0
