@@ -1,5 +1,6 @@
 /** The contract between the IndexManagement construct and its handlers. */
 import { z } from 'zod';
+import { ClusterRequestSchema } from './cluster';
 
 const DefinitionSchema = z
   .object({
@@ -24,6 +25,21 @@ export const IndexPropertiesSchema = z.object({
     }
     return z.NEVER;
   }),
+  /** Cluster settings, snapshot repository and SLM policy (cluster.ts), applied before the definitions. */
+  ClusterJson: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined) return [];
+      try {
+        const parsed = z.array(ClusterRequestSchema).safeParse(JSON.parse(s));
+        if (parsed.success) return parsed.data;
+        ctx.addIssue({ code: 'custom', message: `ClusterJson: ${parsed.error.message}` });
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'ClusterJson is not JSON' });
+      }
+      return z.NEVER;
+    }),
 });
 
 export const IndexEnvSchema = z.object({

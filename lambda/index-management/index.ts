@@ -1,6 +1,7 @@
 /**
  * Index management custom resource (Provider framework with isComplete). onEvent only acknowledges; isComplete
- * waits for the cluster and applies the ILM policies, component templates and index templates of `indices/`,
+ * waits for the cluster and applies the cluster-level definitions (dynamic cluster settings, the snapshot repository,
+ * the SLM policy: cluster.ts), then the ILM policies, component templates and index templates of `indices/`,
  * deleting those removed from the folder when Elasticsearch no longer uses them. Delete leaves the cluster's
  * definitions in place (they go with the cluster). One log line per decision; never a secret.
  */
@@ -9,6 +10,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createEsClient, readCaPem, readUserSecret } from '../shared/es-client';
 import { ApplyResult, applyIndexDefinitions } from './apply';
+import { applyClusterRequests } from './cluster';
 import { IndexEnvSchema, IndexPropertiesSchema } from './contract';
 import { clientPort, IndexPort } from './port';
 
@@ -54,7 +56,8 @@ export async function isComplete(
     deps.log({ decision: 'done', reason: 'Delete leaves index definitions in the cluster' });
     return { IsComplete: true };
   }
-  const desired = IndexPropertiesSchema.parse(event.ResourceProperties).DefinitionsJson;
+  const props = IndexPropertiesSchema.parse(event.ResourceProperties);
+  const desired = props.DefinitionsJson;
   const previous =
     event.RequestType === 'Update'
       ? (IndexPropertiesSchema.safeParse(event.OldResourceProperties).data?.DefinitionsJson ?? [])
@@ -68,7 +71,13 @@ export async function isComplete(
   }
   let result: ApplyResult;
   try {
-    result = await applyIndexDefinitions(port, desired, previous, deps.log);
+    // Cluster settings, the snapshot repository and the SLM policy first (cluster.ts), then indices/.
+    const cluster = await applyClusterRequests(port, props.ClusterJson, deps.log);
+    if (cluster.verdict !== 'done') result = cluster;
+    else {
+      result = await applyIndexDefinitions(port, desired, previous, deps.log);
+      if (result.verdict === 'done') result = { ...result, applied: [...cluster.applied, ...result.applied] };
+    }
   } catch (e) {
     deps.log({ decision: 'wait', reason: `Elasticsearch not reachable: ${(e as Error).message}` });
     return { IsComplete: false };

@@ -12,10 +12,13 @@ export interface SendResult {
   readonly reason: string;
 }
 
+/** What `send` needs of a request: index definitions and cluster requests alike. */
+export type SendRequest = Pick<IndexRequest, 'method' | 'path' | 'body'>;
+
 export interface IndexPort {
   /** What exists for these names of one kind (absent names are missing from the map). */
   read(kind: DefinitionKind, names: readonly string[]): Promise<Map<string, CurrentDefinition>>;
-  send(req: IndexRequest): Promise<SendResult>;
+  send(req: SendRequest): Promise<SendResult>;
 }
 
 type Obj = Record<string, unknown>;

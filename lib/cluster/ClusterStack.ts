@@ -11,7 +11,7 @@ import { ClusterLoadBalancer } from './ClusterLoadBalancer';
 import { ClusterParameters } from './ClusterParameters';
 import { ClusterSecurityGroups } from './ClusterSecurityGroups';
 import { clusterNetwork } from './ClusterVpc';
-import { TAG_COMPONENT, TAG_ENVIRONMENT, formationMarkerParameterName } from './contract';
+import { META_RECOVERY_BYTES_PER_SEC, TAG_COMPONENT, TAG_ENVIRONMENT, formationMarkerParameterName } from './contract';
 import { ElasticsearchNodeGroup } from './ElasticsearchNodeGroup';
 import { KibanaService } from './KibanaService';
 import { LogstashService } from './LogstashService';
@@ -19,6 +19,7 @@ import { RollingReplacement } from '../rolling-replacement/RollingReplacement';
 import { compileIndexDefinitions, IndexManagement } from '../indices';
 import { TerminationDrain } from '../termination-drain/TerminationDrain';
 import { NodeScripts } from './NodeScripts';
+import { SnapshotRepository } from './SnapshotRepository';
 import { Monitoring } from '../monitoring/Monitoring';
 
 export interface ClusterStackProps extends StackProps {
@@ -58,6 +59,8 @@ export class ClusterStack extends Stack {
   readonly esUrl: string;
   readonly security: ClusterSecurity;
   readonly securityBootstrap: SecurityBootstrap;
+  /** The S3 snapshot repository of the environment (bucket retained). */
+  readonly snapshots: SnapshotRepository;
   /** Applies indices/ (index templates, component templates, ILM policies) after the security bootstrap. */
   readonly indexManagement: IndexManagement;
   /** Lifecycle hooks + workflow: every termination of an Elasticsearch instance drains it first. */
@@ -158,9 +161,17 @@ export class ClusterStack extends Stack {
       version: config.elasticsearch.version,
       dataNodes: config.elasticsearch.dataNodes.count,
     });
+    // The snapshot repository (S3) the nodes write into; registered, with the SLM policy and the dynamic cluster
+    // settings, by the index management resource below (a change of them replaces no node).
+    this.snapshots = new SnapshotRepository(this, 'Snapshots');
+    component(this.snapshots, 'elasticsearch');
+    this.snapshots.grantNodes(this.master.instanceRole);
+    this.snapshots.grantNodes(this.data.instanceRole);
     this.indexManagement = new IndexManagement(this, 'IndexManagement', {
       environment: config.name,
       definitions: indexDefinitions,
+      clusterRequests: this.snapshots.requests(config),
+      metadata: { [META_RECOVERY_BYTES_PER_SEC]: config.elasticsearch.recoveryBytesPerSec },
       vpc: this.vpc,
       clientSecurityGroup: this.clientSecurityGroup,
       esEndpoint: this.esUrl,

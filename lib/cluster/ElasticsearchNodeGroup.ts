@@ -82,7 +82,6 @@ export class ElasticsearchNodeGroup extends Construct {
       ELK_CLUSTER_NAME: es.clusterName,
       ELK_DISCOVERY_TAG: props.discoveryTag,
       ELK_HEAP_MIB: String(heapMiB(nodes.instanceType)),
-      ELK_RECOVERY_BYTES_PER_SEC: String(es.recoveryBytesPerSec),
       ELK_REGION: Stack.of(this).region,
       ELK_STACK_ID: Stack.of(this).stackId,
       ELK_MARKER_PARAMETER: props.formationMarkerParameter,

@@ -24,7 +24,6 @@ export function launchTemplateInputs(
     'elasticsearch.version': es.version,
     'elasticsearch.clusterName': es.clusterName,
     [`elasticsearch.${group}.instanceType`]: es[group].instanceType,
-    'elasticsearch.recoveryBytesPerSec': String(es.recoveryBytesPerSec),
     ...scriptHashes,
   };
   if (Token.isUnresolved(region)) out['ami.images'] = JSON.stringify(config.ami.images);

@@ -24,9 +24,14 @@ export interface LaunchTemplateMetadata {
   readonly 'elk-cdk:elasticsearchVersion': string;
   /** Bytes a node holds (data role); 0 for the other roles. */
   readonly 'elk-cdk:dataPerNodeBytes': number;
-  readonly 'elk-cdk:recoveryBytesPerSec': number;
   readonly 'elk-cdk:bootSeconds': number;
 }
+
+/**
+ * Metadata key, on the resource that applies the cluster settings (Custom::ElkIndexDefinitions): the recovery
+ * bandwidth in bytes per second, for the diff tool's time estimates (lib/diff/impact.ts reads it by this name).
+ */
+export const META_RECOVERY_BYTES_PER_SEC = 'elk-cdk:recoveryBytesPerSec';
 
 export const GIB = 1024 * 1024 * 1024;
 

@@ -56,7 +56,6 @@ export function nodeLaunchTemplate(scope: Construct, id: string, props: NodeLaun
     'elk-cdk:nodeCount': props.nodeCount,
     'elk-cdk:elasticsearchVersion': config.elasticsearch.version,
     'elk-cdk:dataPerNodeBytes': props.dataPerNodeBytes ?? 0,
-    'elk-cdk:recoveryBytesPerSec': config.elasticsearch.recoveryBytesPerSec,
     'elk-cdk:bootSeconds': BOOT_SECONDS,
   };
   const cfn = lt.node.defaultChild as CfnResource;

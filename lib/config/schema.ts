@@ -47,6 +47,15 @@ export function validCidr(cidr: string): boolean {
   return octets.every((o) => o <= 255) && prefix >= 16 && prefix <= 28;
 }
 
+/**
+ * An Elasticsearch (Quartz-style) cron expression as SLM takes it: 6 or 7 fields of the characters cron uses. The
+ * cluster parses it; this only catches a Unix 5-field cron or a typo at synth.
+ */
+export function validEsCron(expr: string): boolean {
+  const fields = expr.trim().split(/\s+/);
+  return (fields.length === 6 || fields.length === 7) && fields.every((f) => /^[0-9A-Za-z*?/,#-]+$/.test(f));
+}
+
 export const EnvironmentConfigSchema = z
   .object({
     /** 12-digit AWS account id. Optional: without it the stacks are environment-agnostic. */
@@ -145,6 +154,28 @@ export const EnvironmentConfigSchema = z
         queueMaxGb: z.number().int().min(1).max(1024).default(4),
         /** Longest wait of a terminating node for its persistent queue to drain, minutes. */
         drainTimeoutMinutes: z.number().int().min(1).max(2880).default(30),
+      })
+      .strict(),
+    /**
+     * Snapshots of the cluster into the environment's S3 repository (lib/cluster/SnapshotRepository.ts): a snapshot
+     * lifecycle (SLM) policy applied through the API, so a change here replaces no node.
+     */
+    snapshots: z
+      .object({
+        /** When SLM takes a snapshot: an Elasticsearch cron expression (UTC), e.g. `0 30 1 * * ?` (01:30 daily). */
+        schedule: z.string().refine(validEsCron, {
+          message:
+            'must be an Elasticsearch cron expression of 6 or 7 fields (seconds minutes hours day-of-month month ' +
+            'day-of-week [year]), e.g. "0 30 1 * * ?"',
+        }),
+        /** SLM retention: snapshots older than expireAfterDays are deleted, keeping at least minCount, at most maxCount. */
+        retention: z
+          .object({
+            expireAfterDays: z.number().int().min(1).max(3650),
+            minCount: z.number().int().min(1).max(1000),
+            maxCount: z.number().int().min(1).max(1000),
+          })
+          .strict(),
       })
       .strict(),
     rollout: z
@@ -259,6 +290,14 @@ export const EnvironmentConfigSchema = z
           'handoff needs data volumes that outlive their instances, and this stack still gives each data node a ' +
           'launch-template volume deleted with it: use auto (handoff where safe, drain otherwise; today drain for ' +
           'every node) or drain',
+      });
+    }
+    const r = c.snapshots.retention;
+    if (r.minCount > r.maxCount) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['snapshots', 'retention', 'minCount'],
+        message: `is ${r.minCount}: at most snapshots.retention.maxCount (${r.maxCount})`,
       });
     }
     if ((c.account === undefined) !== (c.region === undefined)) {

@@ -5,13 +5,17 @@
  * Contracts read here (set by the cluster and alerter stacks):
  * - every AWS::EC2::LaunchTemplate of Elasticsearch, Kibana and Logstash carries Metadata `elk-cdk:role`
  *   (master | data | kibana | logstash), `elk-cdk:nodeCount`, `elk-cdk:elasticsearchVersion`, and for the
- *   estimate `elk-cdk:dataPerNodeBytes`, `elk-cdk:recoveryBytesPerSec`, `elk-cdk:bootSeconds`;
+ *   estimate `elk-cdk:dataPerNodeBytes`, `elk-cdk:bootSeconds`;
+ * - the resource that applies the cluster settings (Custom::ElkIndexDefinitions) carries `elk-cdk:recoveryBytesPerSec`
+ *   (older assemblies: each launch template);
  * - the alerter's rule deployment resource has a property `RuleHashes` (rule name → hash);
  * - any resource may declare Metadata `elk-cdk:stateful` (true or a reason) to be treated as holding data.
  */
 import { Template, TemplateResource } from './assembly';
 
 export const LAUNCH_TEMPLATE = 'AWS::EC2::LaunchTemplate';
+/** Metadata key of the recovery bandwidth (bytes/s) the time estimates use (lib/cluster/contract.ts). */
+export const META_RECOVERY = 'elk-cdk:recoveryBytesPerSec';
 export const AUTO_SCALING_GROUP = 'AWS::AutoScaling::AutoScalingGroup';
 
 /** Elasticsearch roles: their nodes hold cluster state or shards and roll one by one. */
@@ -105,6 +109,10 @@ export function changedInputs(
 /** Launch templates that declare an elk-cdk role, by logical id. */
 export function roleTemplates(template: Template): RoleTemplate[] {
   const out: RoleTemplate[] = [];
+  // The recovery bandwidth is a dynamic cluster setting applied through the API (lambda/index-management/cluster.ts):
+  // its value is metadata of the resource that applies it, not of a launch template (older assemblies: there).
+  const applied = Object.values(template.Resources ?? {}).find((r) => r.Metadata?.[META_RECOVERY] !== undefined);
+  const recovery = num(applied?.Metadata?.[META_RECOVERY]);
   for (const [logicalId, r] of Object.entries(template.Resources ?? {})) {
     if (r.Type !== LAUNCH_TEMPLATE) continue;
     const role = str(r.Metadata?.['elk-cdk:role']);
@@ -116,7 +124,7 @@ export function roleTemplates(template: Template): RoleTemplate[] {
       nodeCount: num(m['elk-cdk:nodeCount']),
       elasticsearchVersion: str(m['elk-cdk:elasticsearchVersion']),
       dataPerNodeBytes: num(m['elk-cdk:dataPerNodeBytes']),
-      recoveryBytesPerSec: num(m['elk-cdk:recoveryBytesPerSec']),
+      recoveryBytesPerSec: num(m[META_RECOVERY]) ?? recovery,
       bootSeconds: num(m['elk-cdk:bootSeconds']),
       launchTemplateData: r.Properties?.LaunchTemplateData,
       inputs: inputsOf(r),

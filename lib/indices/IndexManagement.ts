@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { prebundledCode } from '../bundling';
+import type { ClusterRequest } from '../../lambda/index-management/cluster';
 import { IndexDefinition } from './types';
 
 const HANDLER = path.join(__dirname, '..', '..', 'lambda', 'index-management', 'index.ts');
@@ -31,6 +32,15 @@ export interface IndexManagementProps {
   readonly grantCredentialsRead: (grantee: iam.IGrantable) => void;
   /** SSM parameter holding the cluster CA certificate. */
   readonly caParameterName: string;
+  /**
+   * Cluster-level requests applied before the definitions: dynamic cluster settings, the snapshot repository and
+   * the SLM policy (lambda/index-management/cluster.ts). @default - none
+   */
+  readonly clusterRequests?: readonly ClusterRequest[];
+  /**
+   * Metadata on the custom resource (e.g. the recovery bandwidth the diff's estimates read). @default - none
+   */
+  readonly metadata?: Readonly<Record<string, unknown>>;
   /** @default 50 minutes (CloudFormation stops waiting for a custom resource after one hour) */
   readonly timeout?: Duration;
 }
@@ -141,9 +151,13 @@ export class IndexManagement extends Construct {
       resourceType: 'Custom::ElkIndexDefinitions',
       properties: {
         DefinitionsJson: JSON.stringify(props.definitions.map(({ kind, name, body }) => ({ kind, name, body }))),
+        ...(props.clusterRequests ? { ClusterJson: Stack.of(this).toJsonString(props.clusterRequests) } : {}),
       },
       serviceTimeout: timeout.plus(Duration.minutes(5)),
     });
+    for (const [k, v] of Object.entries(props.metadata ?? {})) {
+      (this.resource.node.defaultChild as CfnResource).addMetadata(k, v);
+    }
     this.acknowledge(provider, [onEvent, isComplete]);
   }
 

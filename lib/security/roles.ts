@@ -55,7 +55,14 @@ export const DOCUMENT_PRIVILEGES: readonly string[] = [
 export const ROLES: Readonly<Record<string, RoleDescriptor>> = {
   /** Logstash ships events into logs-* (data streams or daily indices); it never reads or deletes them. */
   logstash_writer: {
-    cluster: ['monitor', 'manage_index_templates', 'manage_ilm'],
+    cluster: [
+      'monitor',
+      'manage_index_templates',
+      'manage_ilm',
+      'manage_slm',
+      'cluster:admin/repository/put',
+      'cluster:admin/settings/update',
+    ],
     indices: [
       {
         names: ['logs-*'],
@@ -111,11 +118,19 @@ export const ROLES: Readonly<Record<string, RoleDescriptor>> = {
   },
   /**
    * Index definitions as code (lib/indices, lambda/index-management): puts and deletes index templates, component
-   * templates and ILM policies, and reads cluster health to know the cluster is up. No index privilege: it never
-   * reads, writes or deletes an index or a document.
+   * templates and ILM policies, and reads cluster health to know the cluster is up. It also applies the cluster-level
+   * definitions (lambda/index-management/cluster.ts): the dynamic cluster settings, the snapshot repository (put
+   * only) and the SLM policy. No index privilege: it never reads, writes or deletes an index or a document.
    */
   index_manager: {
-    cluster: ['monitor', 'manage_index_templates', 'manage_ilm'],
+    cluster: [
+      'monitor',
+      'manage_index_templates',
+      'manage_ilm',
+      'manage_slm',
+      'cluster:admin/repository/put',
+      'cluster:admin/settings/update',
+    ],
     indices: [],
     metadata: MANAGED,
   },

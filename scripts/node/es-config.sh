@@ -8,7 +8,8 @@
 #
 # Inputs (environment):
 #   ELK_ROLE (master|data), ELK_CLUSTER_NAME, ELK_INSTANCE_ID, ELK_PRIVATE_IP, ELK_AVAILABILITY_ZONE,
-#   ELK_REGION, ELK_DISCOVERY_TAG, ELK_ES_SECURITY_GROUP, ELK_DATA_PATH, ELK_HEAP_MIB, ELK_RECOVERY_BYTES_PER_SEC
+#   ELK_REGION, ELK_DISCOVERY_TAG, ELK_ES_SECURITY_GROUP, ELK_DATA_PATH, ELK_HEAP_MIB
+#   (indices.recovery.max_bytes_per_sec is a dynamic cluster setting, applied through the API: not here)
 #   ELK_EXTRA_SETTINGS_FILE  optional file appended verbatim (the TLS settings of the node certificate step)
 #   ELK_ES_CONF_DIR          default /etc/elasticsearch (under ELK_ROOT, the boot rehearsal's root prefix)
 set -euo pipefail
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
 done
 
 for v in ELK_ROLE ELK_CLUSTER_NAME ELK_INSTANCE_ID ELK_PRIVATE_IP ELK_AVAILABILITY_ZONE ELK_REGION \
-  ELK_DISCOVERY_TAG ELK_ES_SECURITY_GROUP ELK_DATA_PATH ELK_HEAP_MIB ELK_RECOVERY_BYTES_PER_SEC; do
+  ELK_DISCOVERY_TAG ELK_ES_SECURITY_GROUP ELK_DATA_PATH ELK_HEAP_MIB; do
   [ -n "${!v:-}" ] || die "$v is required"
 done
 case "$ELK_ROLE" in
@@ -61,7 +62,6 @@ discovery.ec2.host_type: private_ip
 discovery.ec2.groups: "${ELK_ES_SECURITY_GROUP}"
 "discovery.ec2.tag.elk-cdk:cluster": "${ELK_DISCOVERY_TAG}"
 "discovery.ec2.tag.elk-cdk:role": master
-indices.recovery.max_bytes_per_sec: "${ELK_RECOVERY_BYTES_PER_SEC}b"
 action.destructive_requires_name: true
 YML
   if [ -n "${ELK_EXTRA_SETTINGS_FILE:-}" ]; then

@@ -184,9 +184,12 @@ describe.each(ENVIRONMENTS)('cluster stack of %s', (env) => {
       'elk-cdk:nodeCount': config.elasticsearch.dataNodes.count,
       'elk-cdk:elasticsearchVersion': config.elasticsearch.version,
       'elk-cdk:dataPerNodeBytes': expectedData,
-      'elk-cdk:recoveryBytesPerSec': config.elasticsearch.recoveryBytesPerSec,
       'elk-cdk:bootSeconds': 180,
     });
+    // The recovery bandwidth is a dynamic cluster setting: on the resource that applies it, not a launch template.
+    expect(byRole.data!['elk-cdk:recoveryBytesPerSec']).toBeUndefined();
+    const [applier] = Object.values(resourcesOf(s, 'Custom::ElkIndexDefinitions'));
+    expect(applier!.Metadata!['elk-cdk:recoveryBytesPerSec']).toBe(config.elasticsearch.recoveryBytesPerSec);
     expect(byRole.master).toMatchObject({
       'elk-cdk:nodeCount': config.elasticsearch.masterNodes.count,
       'elk-cdk:dataPerNodeBytes': 0,

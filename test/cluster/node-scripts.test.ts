@@ -180,7 +180,6 @@ describe('es-config.sh: elasticsearch.yml', () => {
       ELK_ES_SECURITY_GROUP: 'sg-0123',
       ELK_DATA_PATH: '/var/lib/elasticsearch-data',
       ELK_HEAP_MIB: '2048',
-      ELK_RECOVERY_BYTES_PER_SEC: '41943040',
       ELK_ES_CONF_DIR: work,
     };
     const r = run('es-config.sh', env, args);

@@ -59,6 +59,20 @@ describe('bad values fail with the file, the key and what is allowed', () => {
       allowed: /odd number of at least 3/,
     },
     {
+      what: 'a Unix (5-field) cron as snapshots.schedule',
+      set: { snapshots: { schedule: '30 1 * * *' } },
+      file: envFile,
+      key: 'snapshots.schedule',
+      allowed: /Elasticsearch cron expression of 6 or 7 fields/,
+    },
+    {
+      what: 'a snapshot retention keeping more than it may keep',
+      set: { snapshots: { retention: { expireAfterDays: 30, minCount: 60, maxCount: 50 } } },
+      file: envFile,
+      key: 'snapshots.retention.minCount',
+      allowed: /at most snapshots\.retention\.maxCount \(50\)/,
+    },
+    {
       what: 'a version that is not a release',
       set: { elasticsearch: { version: '8.19.3-SNAPSHOT' } },
       file: envFile,
