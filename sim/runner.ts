@@ -52,9 +52,12 @@ export interface RunOptions {
   readonly http?: boolean;
   /**
    * Check every in-process answer the strategy reads against the schemas generated from the official client's
-   * response types (sim/es/contract); the run rejects with the violations. Default: on under jest (NODE_ENV=test).
+   * response types (sim/es/contract), in process and over the HTTP face; the run rejects with the violations.
+   * Default: on under jest (NODE_ENV=test).
    */
   readonly checkResponses?: boolean;
+  /** Called with every Elasticsearch answer the strategy reads (in process or over HTTP): method, URL, status. */
+  readonly onAnswer?: (method: string, url: string, status: number) => void;
   /** Overrides the scenario's `rollout` (sim run --method / --max-surge). */
   readonly rollout?: Partial<RolloutChoice>;
   /** Called with the world at the start and after every strategy step (sim/timeline.ts records the roll report). */
@@ -164,11 +167,26 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const sim = createSimulation(scenario, options.seed);
   const { world } = sim;
   options.onStep?.(world);
+  const check = options.checkResponses ?? process.env.NODE_ENV === 'test';
+  const violations: string[] = [];
+  const onAnswer =
+    check || options.onAnswer
+      ? (method: string, url: string, status: number, body: unknown) => {
+          options.onAnswer?.(method, url, status);
+          if (check && violations.length < 20) violations.push(...contractProblems(method, url, status, body));
+        }
+      : undefined;
   const server =
     options.http === false
       ? undefined
       : await startEsServer(sim.api, {
-          afterRequest: () => world.advanceTo(world.now + scenario.model.requestSeconds),
+          afterRequest: (req, res) => {
+            // Over the socket too: every JSON answer the strategy reads is checked like an in-process one.
+            if (onAnswer && res.body !== '' && res.headers['content-type']?.includes('json')) {
+              onAnswer(req.method, req.url, res.status, JSON.parse(res.body) as unknown);
+            }
+            world.advanceTo(world.now + scenario.model.requestSeconds);
+          },
         });
   const strategyOptions = {
     pollSeconds: scenario.model.pollSeconds,
@@ -184,8 +202,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     .filter((f) => f.kind === 'crash-orchestrator')
     .map((f) => (f as { at: number }).at)
     .sort((a, b) => a - b);
-  const check = options.checkResponses ?? process.env.NODE_ENV === 'test';
-  const violations: string[] = [];
   let outcome: Report['outcome'] = 'timed-out';
   let reason = `still running after ${limit} simulated seconds`;
   try {
@@ -194,11 +210,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       world,
       { request: scenario.model.requestSeconds, fleetCall: scenario.model.fleetCallSeconds },
       () => crashes[0] ?? Infinity,
-      check
-        ? (method, url, status, body) => {
-            if (violations.length < 20) violations.push(...contractProblems(method, url, status, body));
-          }
-        : undefined,
+      onAnswer,
     );
     let strategy = factory.create(strategyOptions);
     let t = 0;

@@ -1,6 +1,6 @@
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import type { EsApi } from './api';
+import type { EsApi, EsRequest, EsResponse } from './api';
 
 /**
  * The Elasticsearch-compatible HTTP face on 127.0.0.1 (node:http). `beforeRequest` lets the caller move the virtual
@@ -14,7 +14,12 @@ export interface EsServer {
 
 export async function startEsServer(
   api: EsApi,
-  options: { port?: number; beforeRequest?: () => void; afterRequest?: () => void } = {},
+  options: {
+    port?: number;
+    beforeRequest?: () => void;
+    /** Called with each request and its answer before it is sent (the runner's clock and contract check). */
+    afterRequest?: (req: EsRequest, res: EsResponse) => void;
+  } = {},
 ): Promise<EsServer> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -23,8 +28,9 @@ export async function startEsServer(
       try {
         options.beforeRequest?.();
         const body = chunks.length > 0 ? Buffer.concat(chunks).toString('utf8') : undefined;
-        const r = api.handle({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body });
-        options.afterRequest?.();
+        const request = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body };
+        const r = api.handle(request);
+        options.afterRequest?.(request, r);
         res.writeHead(r.status, { ...r.headers, 'content-length': Buffer.byteLength(r.body) });
         res.end(r.body);
       } catch (e) {
