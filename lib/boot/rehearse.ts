@@ -8,10 +8,11 @@ import { Finding } from './checks/finding';
 import { staticChecks } from './checks/static';
 import { BootRole, NodeGroup, nodeGroups } from './fleet';
 import { boot, BootResult, Instance, launch, makeInstance, terminate } from './node';
+import { checkMutualTrust, newCa, ROTATION_PHASES, RotationPhase, secretOfPhase, setIssuerCa } from './ca-rotation';
 import { rehearseRenewal } from './renewal';
 import { createWorld, recordAlerterDeployment, RunAs, World } from './world';
 
-export const SCENARIOS = ['fleet', 'slow-master'] as const;
+export const SCENARIOS = ['fleet', 'slow-master', 'ca-rotation'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface RehearsalOptions {
@@ -35,6 +36,8 @@ export interface RehearsalOptions {
    * root; when it is root, `nobody` (65534:65534): only root can switch users
    */
   readonly runAs?: RunAs | 'caller';
+  /** The phases of the ca-rotation scenario, in order (tests: a phase skipped). @default ROTATION_PHASES */
+  readonly rotationPhases?: readonly RotationPhase[];
 }
 
 export interface NodeReport {
@@ -156,6 +159,45 @@ function nodeUser(options: RehearsalOptions): RunAs | undefined {
   return process.getuid?.() === 0 ? NOBODY : undefined;
 }
 
+/**
+ * The two-phase CA rotation of docs/security.md on the Elasticsearch nodes: trust both (each node renews), sign with
+ * the new CA (each node is replaced), drop the old (each node renews); after every node, every pair of live nodes
+ * must trust each other.
+ */
+async function caRotationScenario(run: Run, groups: readonly NodeGroup[]): Promise<string> {
+  const es = groups.filter((g) => g.role === 'master' || g.role === 'data');
+  if (es.length === 0) return 'no Elasticsearch group';
+  let live = es.flatMap((g) => instancesOf(run.world, g, 0));
+  await bootAll(run, live);
+  const timeoutMs = run.options.nodeTimeoutMs ?? 60_000;
+  const next = newCa();
+  let t = 2000;
+  for (const phase of run.options.rotationPhases ?? ROTATION_PHASES) {
+    setIssuerCa(run.world, secretOfPhase(phase, run.world.ca, next));
+    for (const node of [...live]) {
+      if (phase === 'sign-new') {
+        terminate(run.world, node);
+        const zone = Math.max(0, 'abc'.indexOf(node.az.slice(-1)));
+        const [r] = await bootAll(run, [makeInstance(run.world, node.group, at((t += 100)), zone)]);
+        if (!r!.ok) return `stopped: the replacement of ${node.id} did not boot`;
+        live = live.map((n) => (n === node ? r!.instance : n));
+      } else {
+        const boot = run.boots.find((b) => b.instance === node && b.ok);
+        if (!boot) return `stopped: ${node.id} never booted`;
+        run.findings.push(...(await rehearseRenewal(run.world, boot, timeoutMs)));
+      }
+      run.findings.push(...checkMutualTrust(live, `phase ${phase}, after ${node.id}`));
+    }
+  }
+  return 'a CA rotation on the Elasticsearch nodes: trust both CAs (every node renews), sign with the new CA (every node is replaced), drop the old CA (every node renews); every pair of live nodes must trust each other after each node';
+}
+
+const SCENARIO_RUNS: Record<ScenarioName, (run: Run, groups: readonly NodeGroup[]) => Promise<string>> = {
+  fleet: fleetScenario,
+  'slow-master': slowMasterScenario,
+  'ca-rotation': caRotationScenario,
+};
+
 /** Rehearses the boot of an environment's fleet from its synthesized templates. */
 export async function rehearse(options: RehearsalOptions): Promise<RehearsalReport> {
   const cdkOut = options.cdkOut ?? synthesize([options.environment]);
@@ -177,7 +219,7 @@ export async function rehearseStage(
     for (const name of options.scenarios ?? SCENARIOS) {
       const world = createWorld(stage, path.join(workDir, name), runAs);
       const run: Run = { world, options, boots: [], findings: [] };
-      const description = name === 'fleet' ? await fleetScenario(run, groups) : await slowMasterScenario(run, groups);
+      const description = await SCENARIO_RUNS[name](run, groups);
       scenarios.push({
         name,
         description,

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { issuerCertificate } from './ca-rotation';
 import { Finding } from './checks/finding';
 import { nodeEnv, owner } from './checks/roles';
 import { BootResult, runInSandbox } from './node';
@@ -51,8 +52,8 @@ export async function rehearseRenewal(world: World, r: BootResult, timeoutMs: nu
   }
   const after = new X509Certificate(fs.readFileSync(path.join(root, CERT)));
   if (after.serialNumber === before.serialNumber) fail('a day before expiry, the renewal kept the old certificate');
-  if (!after.verify(new X509Certificate(world.ca.certPem).publicKey))
-    fail('the renewed certificate is not signed by the cluster CA');
+  if (!after.verify(issuerCertificate(world).publicKey))
+    fail("the renewed certificate is not signed by the CA the issuer signs with (the CA secret's first certificate)");
   if (!after.checkIP(r.instance.ip)) fail(`the renewed certificate does not carry the node's IP ${r.instance.ip}`);
   const keyMode = fs.statSync(path.join(root, KEY)).mode & 0o777;
   if (keyMode !== 0o600) fail(`after renewal node.key has mode ${keyMode.toString(8)}, expected 600`);

@@ -1,3 +1,4 @@
+import { issuerCertificate } from '../ca-rotation';
 import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -132,8 +133,8 @@ function checkElasticsearch(world: World, r: BootResult, env: Record<string, str
   for (const san of [`IP Address:${ip}`, `DNS:${hostname}`, `DNS:${env.ELK_SERVICE_NAME}`]) {
     if (!sans.split(', ').includes(san)) fail(`node certificate SANs '${sans}' lack ${san}`, 'certificates');
   }
-  if (!cert.verify(new X509Certificate(world.ca.certPem).publicKey))
-    fail('node certificate is not signed by the cluster CA', 'certificates');
+  if (!cert.verify(issuerCertificate(world).publicKey))
+    fail("node certificate is not signed by the cluster CA (the CA secret's signing certificate)", 'certificates');
   const keyMode = fs.statSync(path.join(root, certDir, 'node.key')).mode & 0o777;
   if (keyMode !== 0o600) fail(`node.key has mode ${keyMode.toString(8)}, expected 600`, 'certificates');
   if (!owner(root, `/${certDir}/node.key`).startsWith('elasticsearch:')) {
