@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // *.slow.test.ts take minutes (several full synths): `npm run test:slow`, run by .ci/run, not by `npm test`.
+  testPathIgnorePatterns: ['/node_modules/', '\\.slow\\.test\\.ts$'],
   transform: {
     // Type-checking is done once by `tsc --noEmit` (npm run build); ts-jest only transpiles.
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
