@@ -1,8 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
-import { assemblyEnvironments, readStage, rehearseStage, renderReport, synthesize } from '../boot';
-import { RehearsalReport } from '../boot/rehearse';
+import type { RehearsalReport } from '../boot/rehearse';
 import { PROJECT_ROOT } from '../boot/project';
 
 /**
@@ -33,6 +32,8 @@ export async function bootRehearse(
   out: (s: string) => void,
   err: (s: string) => void,
 ): Promise<number> {
+  // Loaded when the command runs, not at every elkctl start (it brings the CDK app).
+  const { assemblyEnvironments, readStage, rehearseStage, renderReport, synthesize } = await import('../boot');
   let cdkOut = opts.cdkOut;
   let environments: string[];
   try {

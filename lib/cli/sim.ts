@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_STRATEGY, STRATEGIES } from '../../sim/strategies';
+import { DEFAULT_STRATEGY, STRATEGY_NAMES } from '../../sim/strategies/names';
 import { colourEnabled, colourize } from './colour';
 
 // Loaded when a sim command runs, not at every elkctl start.
@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .command('run')
     .description('run a scenario with a strategy and print the report')
     .requiredOption('--scenario <file>', 'scenario JSON file (see docs/sim.md)')
-    .option('--strategy <name>', `one of ${Object.keys(STRATEGIES).join(', ')}`, DEFAULT_STRATEGY)
+    .option('--strategy <name>', `one of ${STRATEGY_NAMES.join(', ')}`, DEFAULT_STRATEGY)
     .option('--seed <n>', 'seed (overrides the scenario)', parseInteger)
     .option('--json', 'print the report as one JSON object')
     .option('--method <method>', "the orchestrator's rollout.method: drain, handoff or auto (overrides the scenario)")
