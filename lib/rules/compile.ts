@@ -164,9 +164,13 @@ export function compileRuleText(
   for (const w of doc.warnings) {
     if (w.code !== 'TAG_RESOLVE_FAILED') continue;
     const line = w.linePos?.[0] ? ` (line ${w.linePos[0].line}, column ${w.linePos[0].col})` : '';
+    const what = w.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     add(
       '-',
-      `unknown YAML tag${line}: ${w.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}: PyYAML stops with "could not determine a constructor" (write "!file …" entries and other text starting with "!" in quotes)`,
+      /tag:yaml\.org,2002:python\//.test(what)
+        ? // PyYAML's FullLoader (ElastAlert's) builds Python tuples, names and the like from these: stricter here
+          `Python-specific YAML tag${line}: ${what}: ElastAlert's loader (PyYAML FullLoader) would build a Python object here; refused here because a rule holds plain YAML values: write the value without the tag`
+        : `unknown YAML tag${line}: ${what}: PyYAML stops with "could not determine a constructor" (write "!file …" entries and other text starting with "!" in quotes)`,
     );
   }
   if (problems.some((p) => p.severity === 'error')) return { problems };

@@ -64,9 +64,15 @@ describe('YAML as PyYAML parses it, and rendered so that PyYAML reads back the s
     ['an unquoted =', 'alert_subject: =', /alert_subject: an unquoted = is YAML 1\.1's value tag/],
     ['an unquoted << as a value', 'alert_subject: <<', /alert_subject: an unquoted << is YAML 1\.1's merge tag/],
     ['a merge of a scalar', '<<: defaults', /merge key \(<<\) must be followed by a mapping/],
-    ['an unknown tag', 'description: !file /etc/list', /unknown YAML tag/],
+    ['an unknown tag', 'description: !file /etc/list', /unknown YAML tag.*could not determine a constructor/],
   ])('%s is an error', (_what, extra, message) => {
     expect(errors(base() + extra)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+  });
+
+  test('a Python tag is refused without claiming that PyYAML cannot read it (its FullLoader builds a tuple)', () => {
+    const e = errors(`${base()}description: !!python/tuple [a, b]\n`);
+    expect(e).toEqual([expect.stringMatching(/^-: Python-specific YAML tag .*FullLoader.* refused here/)]);
+    expect(e[0]).not.toMatch(/could not determine a constructor/);
   });
 
   test('quoted = and << are text, and are rendered quoted', () => {
