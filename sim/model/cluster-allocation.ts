@@ -150,13 +150,21 @@ export abstract class ClusterAllocation extends ClusterRecoveries {
       }
     }
 
-    // Moves: started copies on nodes they may not remain on (allocation filtering). Not capped by rebalance limits.
+    // Moves: started copies on nodes they may not remain on (allocation filtering, shard limits, a node above the
+    // high disk watermark). Not capped by rebalance limits.
+    const overHigh = this.aboveHighWatermark();
     for (const shard of this.allShards()) {
       for (const copy of shard.copies) {
         if (copy.state !== 'STARTED' || !copy.node) continue;
-        if (!this.filterRefusal(copy.node, shard.index) && !this.overShardsLimit(copy, loads)) continue;
+        const diskHigh = overHigh.get(copy.node);
+        const mustMove =
+          this.filterRefusal(copy.node, shard.index) !== undefined ||
+          this.overShardsLimit(copy, loads) ||
+          (diskHigh !== undefined && diskHigh > 0);
+        if (!mustMove) continue;
         for (const n of this.sortedCandidates(shard.index, loads)) {
           if (this.evaluate(copy, n, 'move', loads) === 'YES') {
+            if (diskHigh !== undefined) overHigh.set(copy.node, diskHigh - shard.bytes);
             this.startRelocation(copy, n, false);
             this.addLoad(loads, n, shard);
             this.addLoad(loads, copy.node, shard, -1);
@@ -300,5 +308,26 @@ export abstract class ClusterAllocation extends ClusterRecoveries {
     };
     copy.recovery = r;
     this.addRecovery(r);
+  }
+
+  /**
+   * DiskThresholdDecider.canRemain: a data node using more than the high watermark allows, not counting the copies
+   * already relocating away, must shed copies. Per such node: the bytes above the limit still to move away.
+   */
+  protected aboveHighWatermark(): Map<EsNode, number> {
+    const out = new Map<EsNode, number>();
+    if (this.setting('cluster.routing.allocation.disk.threshold_enabled') === 'false') return out;
+    const used = new Map<EsNode, number>();
+    for (const s of this.allShards())
+      for (const c of s.copies) {
+        // Incoming copies count on their target; copies relocating away no longer count on their source.
+        if (c.node && !c.relocatingTo) used.set(c.node, (used.get(c.node) ?? 0) + s.bytes);
+        if (c.relocatingTo) used.set(c.relocatingTo, (used.get(c.relocatingTo) ?? 0) + s.bytes);
+      }
+    for (const n of this.candidates()) {
+      const over = (used.get(n) ?? 0) - this.usedLimit('high', n.diskTotal);
+      if (over > 0) out.set(n, over);
+    }
+    return out;
   }
 }

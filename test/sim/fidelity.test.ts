@@ -170,6 +170,37 @@ describe('deciders and health', () => {
   });
 });
 
+describe('high disk watermark (DiskThresholdDecider.canRemain)', () => {
+  it('moves copies off a node above the high watermark, even with rebalancing off, until it is below', () => {
+    // 3 data nodes of 100 GiB, 6 shards × 2 copies × 10 GiB. Rebalancing off: the replacement of i-4 stays empty.
+    const w = sameVersionWorld({
+      cluster: {
+        diskBytesPerDataNode: 100 * GIB,
+        indices: [{ name: 'logs', shards: 6, replicas: 1, docs: 6, bytes: 60 * GIB }],
+      },
+    });
+    w.cluster.applySettings('persistent', new Map([['cluster.routing.rebalance.enable', 'none']]));
+    w.terminateInstance(iid(4), false);
+    w.advanceTo(3600);
+    const used = (name: string) =>
+      copies(w)
+        .filter((c) => c.node?.name === name && c.state === 'STARTED')
+        .reduce((n, c) => n + c.shard.bytes, 0);
+    const fresh = [...w.cluster.nodes.values()].find((n) => n.state === 'joined' && n.name > iid(6))!;
+    expect([used(iid(5)), used(iid(6)), used(fresh.name)]).toEqual([60 * GIB, 60 * GIB, 0]);
+    // High watermark at 55 %: 60 GiB is above it on i-5 and i-6; each sheds one 10 GiB copy to the empty node.
+    w.cluster.applySettings(
+      'persistent',
+      new Map([
+        ['cluster.routing.allocation.disk.watermark.low', '50%'],
+        ['cluster.routing.allocation.disk.watermark.high', '55%'],
+      ]),
+    );
+    w.advanceTo(7200);
+    expect([used(iid(5)), used(iid(6)), used(fresh.name)]).toEqual([50 * GIB, 50 * GIB, 20 * GIB]);
+  });
+});
+
 describe('balancer weight (BalancedShardsAllocator.WeightFunction)', () => {
   it('weighs total copies against copies of the index: an emptier node may lose to one with fewer copies of it', () => {
     // Node weights for index "b": 0.45 × copies + 0.55 × copies of "b". A node with 3 copies of "a" and none of
