@@ -181,7 +181,8 @@ describe('plan', () => {
     expect(steps[i]!.detail).toMatch(/indices:data\/write\/reindex running: .*at most 3600 s \(in-flight-tasks\)/);
     expect(steps[i + 1]).toMatchObject({ action: 'terminate', node: 'i-00000002' });
     expect(steps.filter((s) => s.action === 'wait-for-tasks')).toHaveLength(1);
-    for (const t of steps.filter((s) => s.action === 'terminate')) expect(t.detail).toMatch(/force merge or shard snapshot runs on it/);
+    for (const t of steps.filter((s) => s.action === 'terminate'))
+      expect(t.detail).toMatch(/force merge or shard snapshot runs on it/);
   });
 });
 
