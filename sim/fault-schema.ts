@@ -36,6 +36,8 @@ export const FaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('master-failover'), at: seconds }),
   /** Someone lowers the group's desired capacity by `count`; Auto Scaling picks the victims. */
   z.strictObject({ kind: z.literal('scale-in'), at: seconds, role, count: posInt }),
+  /** Someone raises the group's desired capacity by `count` (and its MaxSize when needed); Auto Scaling launches. */
+  z.strictObject({ kind: z.literal('scale-out'), at: seconds, role, count: posInt }),
   /** TerminateInstanceInAutoScalingGroup without decrement (the group launches a replacement). */
   z.strictObject({ kind: z.literal('terminate'), at: seconds, role: role.optional(), node: instanceId.optional() }),
   /** An operator writes a persistent cluster setting (`null` clears it). */

@@ -141,6 +141,7 @@ export async function execute(
       return { terminated: action.instanceId };
     }
     case 'scale-in':
+    case 'raise-baseline':
       await fleet.setTags(action.group, { [TAG.capacity]: String(action.baseline) });
       return {};
     case 'protect': {

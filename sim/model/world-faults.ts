@@ -99,6 +99,15 @@ export abstract class WorldFaults extends WorldFleet {
         this.reconcileFleet(g);
         return;
       }
+      case 'scale-out': {
+        const g = this.group(this.groupNames[f.role]);
+        const desired = g.desired + f.count;
+        if (desired > g.maxSize) g.maxSize = desired;
+        this.note('scale-out', undefined, `fault scale-out: ${g.name} desired capacity ${g.desired} → ${desired}`);
+        g.desired = desired;
+        this.reconcileFleet(g);
+        return;
+      }
       case 'terminate': {
         const id = this.faultVictim(f.node, f.role ?? 'data', ['joined', 'leaving', 'booting', 'pending']);
         const inst = id ? this.instances.get(id) : undefined;

@@ -30,8 +30,10 @@ import {
   withOwnedVoting,
   withShards,
   withoutNode,
+  dataNodes,
 } from './gate-worlds';
 import { spec } from './helpers';
+import { TAG } from '../../lambda/rolling-replacement/core/tags';
 
 type Base = 'start' | 'dataSurge' | 'masterSurge' | 'exclude' | 'voting' | 'dataTerminate' | 'masterTerminate';
 
@@ -324,6 +326,23 @@ const CASES: readonly Case[] = [
       const others = ids(w, 'data-asg').filter((id) => id !== node);
       return withShards(w, [started('wide', 0, node!, true), ...others.map((n) => started('wide', 0, n))]);
     },
+    // Seen by the layout too: every other data node holds a copy (same_shard).
+    alsoBlocks: ['drain-has-destination'],
+  },
+  {
+    name: 'does not start a drain that could never finish (a replica whose primary is on the only new node)',
+    base: 'exclude',
+    gate: 'drain-has-destination',
+    edit: (w) => {
+      // Every old data node holds a replica whose primary sits on the new node: node_version refuses the other old
+      // nodes, same_shard the new one.
+      const fresh = dataNodes(w).find((n) => w.es.nodes.find((x) => x.name === n)?.version === '8.19.3')!;
+      const old = dataNodes(w).filter((n) => n !== fresh);
+      return withShards(
+        w,
+        old.flatMap((n, k) => [started('fresh', k, fresh, true), started('fresh', k, n)]),
+      );
+    },
   },
   {
     name: 'does not start a drain that would push the other data nodes past the low watermark',
@@ -568,10 +587,42 @@ describe('capacity before a termination', () => {
     expect(d.action.type).not.toBe('terminate');
   });
 
-  test('waits when someone else raised the capacity above one surge instance', async () => {
+  test('someone else raised the capacity above one surge instance: the roll adopts it as its baseline (no wait forever)', async () => {
     const w = await base('exclude');
     const world = withGroup(w.world, 'data-asg', (g) => ({ ...g, desiredCapacity: 5 }));
-    expect(decideIn(world).blockedBy).toBe('capacity-as-expected');
+    const d = decideIn(world);
+    expect({ action: d.action, blockedBy: d.blockedBy }).toEqual({
+      action: { type: 'raise-baseline', group: 'data-asg', baseline: 4 },
+      blockedBy: 'capacity-as-expected',
+    });
+    // With the baseline raised, the roll goes on where it was.
+    const raised = withGroup(world, 'data-asg', (g) => ({ ...g, tags: { ...g.tags, [TAG.capacity]: '4' } }));
+    expect(decideIn(raised).action.type).not.toBe('raise-baseline');
+  });
+
+  test('a deploy raised MinSize above the baseline mid-roll: the baseline follows, so no terminate with a decrement breaks MinSize', async () => {
+    const w = await base('dataTerminate');
+    const world = withGroup(w.world, 'data-asg', (g) => ({ ...g, minSize: 4 }));
+    expect(decideIn(world).action).toEqual({ type: 'raise-baseline', group: 'data-asg', baseline: 4 });
+    // Unraised MinSize: the terminate goes ahead.
+    expect(decideIn(w.world).action.type).toBe('terminate');
+  });
+
+  test('capacity within the surge limit and MinSize at the baseline: nothing is raised', async () => {
+    const w = await base('dataTerminate');
+    const world = withGroup(w.world, 'data-asg', (g) => ({ ...g, minSize: 3 }));
+    expect(decideIn(world).action.type).toBe('terminate');
+  });
+
+  test('capacity below the baseline still waits (never raises or lowers it)', async () => {
+    const w = await base('exclude');
+    const surge = ids(w.world, 'data-asg').at(-1)!;
+    const world = withGroup(w.world, 'data-asg', (g) => ({
+      ...g,
+      desiredCapacity: 2,
+      instances: g.instances.filter((i) => i.instanceId !== surge).slice(1),
+    }));
+    expect(decideIn(world)).toMatchObject({ action: { type: 'wait' }, blockedBy: 'capacity-as-expected' });
   });
 });
 

@@ -278,6 +278,54 @@ const rows: Row[] = [
     subject: (w) => ({ step: 'exclude', node: w.group('master-asg').instances[0]!.id }),
     expect: 'not-applicable',
   },
+  // drain-has-destination
+  {
+    name: 'every copy has a data node to go to passes',
+    predicate: P.drainHasDestination,
+    subject: (w) => ({ step: 'exclude', node: data(w) }),
+    expect: 'pass',
+  },
+  {
+    name: 'a replica whose primary sits on a newer node than every free data node blocks (node_version)',
+    predicate: P.drainHasDestination,
+    subject: (w) => ({ step: 'exclude', node: data(w, 0) }),
+    edit: (es, w) => ({
+      ...es,
+      nodes: es.nodes.map((n) => (n.name === data(w, 1) ? { ...n, version: '8.19.3' } : n)),
+      shards: [...es.shards, copy('fresh', data(w, 1), true), copy('fresh', data(w, 0))],
+    }),
+    expect: 'block',
+    reason: /\[fresh\]\[0\] replica: every data node without a copy runs a version older than its primary's node/,
+  },
+  {
+    name: 'a primary whose only free data node is older blocks',
+    predicate: P.drainHasDestination,
+    subject: (w) => ({ step: 'exclude', node: data(w, 0) }),
+    edit: (es, w) => ({
+      ...es,
+      nodes: es.nodes.map((n) => (n.name === data(w, 0) ? { ...n, version: '8.19.3' } : n)),
+      shards: [...es.shards, copy('fresh', data(w, 0), true), copy('fresh', data(w, 1))],
+    }),
+    expect: 'block',
+    reason: /primary: every data node without a copy runs a version older than its own node/,
+  },
+  {
+    name: 'a copy every other data node already holds blocks (same_shard)',
+    predicate: P.drainHasDestination,
+    subject: (w) => ({ step: 'exclude', node: data(w, 0) }),
+    edit: (es, w) => ({
+      ...es,
+      shards: [...es.shards, copy('wide', data(w, 0), true), copy('wide', data(w, 1)), copy('wide', data(w, 2))],
+    }),
+    expect: 'block',
+    reason: /same_shard/,
+  },
+  {
+    name: 'a master node is not applicable',
+    predicate: P.drainHasDestination,
+    subject: (w) => ({ step: 'exclude', node: w.group('master-asg').instances[0]!.id }),
+    expect: 'not-applicable',
+  },
   // disk-headroom
   {
     name: 'without disk stats it is not applicable',
@@ -563,13 +611,19 @@ const rows: Row[] = [
   {
     name: 'room for one more passes',
     predicate: P.surgeCapacityAvailable,
-    subject: () => ({ step: 'surge', group: { baseline: 3, group: { maxSize: 4, name: 'd' } } as never }),
+    subject: () => ({ step: 'surge', group: { baseline: 3, target: 3, group: { maxSize: 4, name: 'd' } } as never }),
+    expect: 'pass',
+  },
+  {
+    name: 'a planned scale-in first: room above the count is enough',
+    predicate: P.surgeCapacityAvailable,
+    subject: () => ({ step: 'start', group: { baseline: 4, target: 3, group: { maxSize: 4, name: 'd' } } as never }),
     expect: 'pass',
   },
   {
     name: 'MaxSize at the baseline blocks',
     predicate: P.surgeCapacityAvailable,
-    subject: () => ({ step: 'surge', group: { baseline: 3, group: { maxSize: 3, name: 'd' } } as never }),
+    subject: () => ({ step: 'surge', group: { baseline: 3, target: 3, group: { maxSize: 3, name: 'd' } } as never }),
     expect: 'block',
     reason: /MaxSize 3/,
   },

@@ -351,7 +351,7 @@ describe('fault validation', () => {
     ],
     [
       { kind: 'meteor', at: 1 },
-      /faults\[0\]\.kind: must be one of .*scale-in, terminate, cluster-setting, index-setting, es-process-down, slow-es, pending-tasks, nodes-info-partial, voting-exclusion-timeout, write-load, task/,
+      /faults\[0\]\.kind: must be one of .*scale-in, scale-out, terminate, cluster-setting, index-setting, es-process-down, slow-es, pending-tasks, nodes-info-partial, voting-exclusion-timeout, write-load, task/,
     ],
   ])('refuses %j naming the file and key', (fault, message) => {
     expect(problems([fault])).toMatch(message);

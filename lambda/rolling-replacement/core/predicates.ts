@@ -14,6 +14,9 @@ import {
   shardsOnNode,
 } from './context';
 import type { ShardCopy, UnassignedExplanation } from './types';
+import { drainHasDestination } from './destination';
+
+export { drainHasDestination };
 import { versionBlockedByLayout } from './layout';
 import { sharedDrainingShard } from './parallel';
 import { checkUpgradePath } from './versions';
@@ -255,17 +258,19 @@ export const joinedWithTargetVersion: Predicate = {
 
 export const surgeCapacityAvailable: Predicate = {
   name: 'surge-capacity-available',
-  checks: "the group's MaxSize allows one instance above the baseline",
+  checks:
+    "the group's MaxSize allows one instance above the baseline (above the count when a planned scale-in comes " +
+    'first); checked before the lock too, so a full group is refused before anything is changed',
   why: 'a replacement is launched before the old node is drained (a new instance does not keep the old volume)',
   source: 'checklist 10 [ECK maxSurge, IH, AOS blue/green]',
   evaluate(_ctx, subject) {
     const g = subject.group;
     if (!g) return na('no group');
-    return g.group.maxSize >= g.baseline + 1
+    // A planned scale-in (baseline above the count) runs before any surge: the surge starts from the count.
+    const base = Math.min(g.baseline, g.target);
+    return g.group.maxSize >= base + 1
       ? pass
-      : block(
-          `${g.group.name} MaxSize ${g.group.maxSize} leaves no room for a surge instance (needs ${g.baseline + 1})`,
-        );
+      : block(`${g.group.name} MaxSize ${g.group.maxSize} leaves no room for a surge instance (needs ${base + 1})`);
   },
 };
 
@@ -496,9 +501,12 @@ export const DECISION_RULES: ReadonlyArray<Pick<Predicate, 'name' | 'checks' | '
     checks:
       'the group runs the baseline or up to rollout.maxSurge above it (data; one for masters): the desired capacity, ' +
       'or more live instances when someone lowered it (protected instances stay; the extra one is removed like a ' +
-      'surge, drained, without a decrement)',
-    why: 'anything else was changed by someone else; never guess which instance to remove',
-    source: 'checklist 9, 10',
+      'surge, drained, without a decrement); raised by someone (desired above the surge, MinSize above the ' +
+      'baseline), the roll adopts it as its baseline (raise-baseline) and a lower count drains it at the end',
+    why:
+      'never guess which instance to remove; never wait for a capacity nobody restores, nor terminate with a ' +
+      'decrement below MinSize',
+    source: 'checklist 9, 10; issue 12 findings 6, 13',
   },
   {
     name: 'replacement-joins-in-time',
@@ -537,6 +545,7 @@ export const PREDICATES: readonly Predicate[] = [
   allMastersHealthy,
   votingExclusionsBelowLimit,
   replicasFitRemainingNodes,
+  drainHasDestination,
   diskHeadroom,
   strictlyDrained,
   noLastCopyOnNode,
@@ -559,6 +568,7 @@ export const ADD_TO_DRAIN_GATES: readonly Predicate[] = [
   joinedWithTargetVersion,
   oneCopyPerShardDraining,
   replicasFitRemainingNodes,
+  drainHasDestination,
   diskHeadroom,
 ];
 
@@ -591,6 +601,7 @@ export const GATES: Readonly<Record<StepKind, readonly Predicate[]>> = {
     noForeignExclusions,
     joinedWithTargetVersion,
     replicasFitRemainingNodes,
+    drainHasDestination,
     diskHeadroom,
   ],
   'voting-exclusion': [

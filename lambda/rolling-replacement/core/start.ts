@@ -5,6 +5,7 @@ import {
   clusterGreenOrVersionYellow,
   noForeignExclusions,
   runGates,
+  surgeCapacityAvailable,
   versionPathAllowed,
 } from './predicates';
 import { act, protectAll, wait } from './actions';
@@ -96,6 +97,15 @@ export function decideIdle(ctx: Ctx): Decision {
       'replicas-fit-remaining-nodes',
     );
   }
+  const full = noSurgeRoom(ctx);
+  if (full) {
+    return act(
+      { type: 'done', outcome: 'failed' },
+      `refusing to begin: ${full}; nothing was changed (raise the group's MaxSize or lower its desired capacity, ` +
+        'then deploy again)',
+      surgeCapacityAvailable.name,
+    );
+  }
   const gate = runGates(ctx, { step: 'start' });
   if (gate) return wait(gate.blockedBy, `before starting: ${gate.reason}`);
   const scaleIn = extra.map((g) => `${g.group.name} ${g.capacity} → ${g.target}`).join(', ');
@@ -154,6 +164,20 @@ export function scaleInRefused(ctx: Ctx): string | undefined {
   }
   if (ctx.master.target < 1 && ctx.master.capacity > ctx.master.target) {
     return `the planned scale-in of ${ctx.master.group.name} to ${ctx.master.target} leaves no master-eligible node`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a group with outdated instances could never surge (MaxSize reached, e.g. by capacity left above the baseline
+ * when the configured count is unknown): refused before the lock, so no roll takes it, turns rebalancing off and then
+ * waits forever. Undefined when every such group has room.
+ */
+function noSurgeRoom(ctx: Ctx): string | undefined {
+  for (const g of [ctx.data, ctx.master]) {
+    if (g.outdated.length === 0) continue;
+    const r = surgeCapacityAvailable.evaluate(ctx, { step: 'start', group: g });
+    if (r.status === 'block') return r.reason;
   }
   return undefined;
 }

@@ -87,7 +87,19 @@ export function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
   // 2. Capacity must be the baseline or up to the surge limit above it (1, or maxSurge for data nodes).
   const desired = g.capacity;
   const limit = surgeLimit(ctx, g);
-  if (desired < g.baseline || desired > g.baseline + limit) {
+  // Raised by someone else (desired capacity, or MinSize by a deploy of a higher count): the roll adopts it as its
+  // baseline instead of waiting forever; the drains remove it again when the count is lower (planned scale-in).
+  const raised = Math.max(desired - limit, g.group.minSize);
+  if (raised > g.baseline) {
+    return act(
+      { type: 'raise-baseline', group: name, baseline: raised },
+      `${name} runs ${desired} instances (MinSize ${g.group.minSize}), more than the roll's baseline ${g.baseline} ` +
+        `and its surge of ${limit}: someone else raised it; the roll goes on with baseline ${raised}` +
+        (raised > g.target ? ` and drains the extra node(s) to the count ${g.target} at the end` : ''),
+      'capacity-as-expected',
+    );
+  }
+  if (desired < g.baseline) {
     const expected = limit === 1 ? `${g.baseline} or ${g.baseline + 1}` : `${g.baseline} to ${g.baseline + limit}`;
     return wait(
       'capacity-as-expected',

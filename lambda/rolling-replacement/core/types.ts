@@ -265,6 +265,12 @@ export type Action =
    * the group runs one instance above its baseline and that node goes like a surge's old node (with a decrement).
    */
   | { readonly type: 'scale-in'; readonly group: string; readonly baseline: number; readonly target: number }
+  /**
+   * Capacity above what the roll planned (someone raised the desired capacity or MinSize mid-roll): the group's
+   * baseline tag is raised to it, so the roll goes on from there (with a count below it, a planned scale-in at the end
+   * drains the extra node) instead of waiting for a capacity that never comes back.
+   */
+  | { readonly type: 'raise-baseline'; readonly group: string; readonly baseline: number }
   /** Scale-in protection on live instances that lack it (the executor lifts it only on an instance it terminates). */
   | { readonly type: 'protect'; readonly group: string; readonly instanceIds: readonly string[] }
   | {
