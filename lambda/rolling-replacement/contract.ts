@@ -33,6 +33,11 @@ export const RolloutPropertiesSchema = z
     MaxSurge: digits.optional(),
     /** Bound of the wait for long-running tasks on a node before it is terminated (in-flight-tasks); absent: 3600. */
     InFlightTaskTimeoutSeconds: digits.optional(),
+    /** rollout.snapshotBeforeRoll: the repository of the pre-roll snapshot; absent = no snapshot. */
+    SnapshotRepository: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/)
+      .optional(),
     /**
      * dataNodes.count / masterNodes.count: a count below the running instances is a planned scale-in (drained like a
      * replacement); absent in templates written before it existed (then the running count stays).
@@ -76,6 +81,7 @@ export function specFromProperties(
       ...(p.InFlightTaskTimeoutSeconds !== undefined
         ? { inFlightTaskTimeoutSeconds: Number(p.InFlightTaskTimeoutSeconds) }
         : {}),
+      ...(p.SnapshotRepository ? { snapshotBeforeRoll: p.SnapshotRepository } : {}),
     },
   };
 }

@@ -6,7 +6,16 @@ import { decide } from './core/decide';
 import type { EsPort } from './core/es-port';
 import type { FleetPort } from './core/fleet-port';
 import { ROLLOUT_TAGS, TAG, tagValue } from './core/tags';
-import { type Action, type Decision, type Observed, type Outcome, type RolloutSpec, type Unknown } from './core/types';
+import {
+  type Action,
+  type Decision,
+  type EsView,
+  type Observed,
+  type Outcome,
+  type RolloutSpec,
+  type Unknown,
+  isUnknown,
+} from './core/types';
 
 export interface ReconcileInput {
   readonly es: EsPort;
@@ -49,7 +58,15 @@ export async function observe(es: EsPort, fleet: FleetPort, spec: RolloutSpec, n
       .describeGroups([spec.groups.data, spec.groups.master])
       .catch((e: unknown): Unknown => ({ unknown: errorText(e) })),
   ]);
-  return { es: esView, fleet: groups, now };
+  return { es: await withPreRollSnapshots(es, spec, esView), fleet: groups, now };
+}
+
+/** rollout.snapshotBeforeRoll: the repository's pre-roll snapshots (a failed listing leaves them unobserved). */
+async function withPreRollSnapshots(es: EsPort, spec: RolloutSpec, view: EsView | Unknown): Promise<EsView | Unknown> {
+  const repository = spec.options.snapshotBeforeRoll;
+  if (repository === undefined || !es.listSnapshots || isUnknown(view)) return view;
+  const snapshots = await es.listSnapshots(repository).catch(() => undefined);
+  return snapshots ? { ...view, snapshots } : view;
 }
 
 export function errorText(e: unknown): string {
@@ -87,6 +104,10 @@ export async function execute(
       return {};
     case 'begin':
       await fleet.setTags(action.group, action.tags);
+      return {};
+    case 'create-snapshot':
+      if (!es.createSnapshot) throw new Error('this Elasticsearch port cannot take snapshots');
+      await es.createSnapshot(action.repository, action.snapshot);
       return {};
     case 'adopt':
       for (const g of action.groups) await fleet.setTags(g, { [TAG.rollout]: action.rolloutId });

@@ -20,6 +20,7 @@ import { compileIndexDefinitions, IndexManagement } from '../indices';
 import { TerminationDrain } from '../termination-drain/TerminationDrain';
 import { NodeScripts } from './NodeScripts';
 import { SnapshotRepository } from './SnapshotRepository';
+import { SNAPSHOT_REPOSITORY } from '../../lambda/index-management/cluster';
 import { Monitoring } from '../monitoring/Monitoring';
 
 export interface ClusterStackProps extends StackProps {
@@ -197,6 +198,7 @@ export class ClusterStack extends Stack {
       grantCredentialsRead: (grantee) => this.security.grantUserSecretRead('orchestrator', grantee),
       caParameterName: this.security.caCertificateParameterName,
       rollout: config.rollout,
+      ...(config.rollout.snapshotBeforeRoll ? { snapshotBeforeRoll: { repository: SNAPSHOT_REPOSITORY } } : {}),
       counts: { data: config.elasticsearch.dataNodes.count, master: config.elasticsearch.masterNodes.count },
     });
     // Every termination of an Elasticsearch instance, whoever starts it, drains the node first (docs/rollout.md).
@@ -212,8 +214,12 @@ export class ClusterStack extends Stack {
       caParameterName: this.security.caCertificateParameterName,
     });
     component(this.terminationDrain, 'elasticsearch');
-    // The orchestrator user exists only after the security bootstrap.
+    // The orchestrator user exists only after the security bootstrap; the snapshot repository it snapshots into
+    // before a roll only after the index management resource registered it.
     this.rollingReplacement.customResource.node.addDependency(this.securityBootstrap.resource);
+    if (config.rollout.snapshotBeforeRoll) {
+      this.rollingReplacement.customResource.node.addDependency(this.indexManagement.resource);
+    }
 
     // Alarms and the dashboard; the collector reads the cluster as metrics_collector (docs/monitoring.md).
     this.monitoring = new Monitoring(this, 'Monitoring', {

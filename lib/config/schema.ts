@@ -196,6 +196,12 @@ export const EnvironmentConfigSchema = z
         method: z.enum(ROLLOUT_METHODS).default('auto'),
         /** Data nodes replaced at once by the drain method (surge k, exclude k, drain in parallel). @default 1 */
         maxSurge: z.number().int().min(1).max(50).default(1),
+        /**
+         * Before a roll takes its lock, snapshot the whole cluster into the environment's repository and wait until
+         * the snapshot is complete with no failed shard; a failed or partial one stops the roll before anything
+         * changed. @default true
+         */
+        snapshotBeforeRoll: z.boolean().default(true),
       })
       .strict(),
     alerter: z

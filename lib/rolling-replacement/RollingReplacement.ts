@@ -50,6 +50,11 @@ export interface RolloutSettings {
   readonly maxSurge?: number;
 }
 
+/** rollout.snapshotBeforeRoll: the repository a verified snapshot goes into before a roll takes its lock. */
+export interface PreRollSnapshot {
+  readonly repository: string;
+}
+
 export interface RollingReplacementProps {
   /** Environment name (metric dimension, names). */
   readonly environment: string;
@@ -77,6 +82,11 @@ export interface RollingReplacementProps {
   /** SSM String parameter holding the cluster CA certificate (PEM). */
   readonly caParameterName: string;
   readonly rollout: RolloutSettings;
+  /**
+   * Take and verify a snapshot into this repository before a roll begins (the orchestrator waits for it; a failed or
+   * partial one stops the roll before anything changed). @default - no snapshot
+   */
+  readonly snapshotBeforeRoll?: PreRollSnapshot;
   /**
    * The configured node counts: fewer than run is a planned scale-in through the drain (the groups must protect their
    * instances from scale in). @default - no planned scale-in (the running counts stay)
@@ -408,6 +418,7 @@ export class RollingReplacement extends Construct {
       JoinTimeoutSeconds: String((props.joinTimeout ?? Duration.minutes(30)).toSeconds()),
       Method: rollout.method ?? 'auto',
       MaxSurge: String(rollout.maxSurge ?? 1),
+      ...(props.snapshotBeforeRoll ? { SnapshotRepository: props.snapshotBeforeRoll.repository } : {}),
       InFlightTaskTimeoutSeconds: String((props.inFlightTaskTimeout ?? Duration.hours(1)).toSeconds()),
       ...(props.counts ? { DataCount: String(props.counts.data), MasterCount: String(props.counts.master) } : {}),
     };

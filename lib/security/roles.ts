@@ -103,6 +103,8 @@ export const ROLES: Readonly<Record<string, RoleDescriptor>> = {
       'cluster:admin/voting_config/clear_exclusions',
       // GET _snapshot/_status (running snapshots' shards on a node about to be terminated): not part of `monitor`.
       'monitor_snapshot',
+      // rollout.snapshotBeforeRoll: PUT and GET _snapshot/<repository>/pre-roll-* (create, list; no delete, no restore).
+      'create_snapshot',
     ],
     indices: [{ names: ['*'], privileges: ['monitor'], allow_restricted_indices: true }],
     metadata: MANAGED,

@@ -3,6 +3,8 @@ import { buildApp } from '../../lib/app';
 import { testApp } from '../helpers/app';
 import { ConfigWorkspace } from '../config-changes/synth';
 import { FIXED_VERSION } from './helpers';
+import { parseProperties, specFromProperties } from '../../lambda/rolling-replacement/contract';
+import { ROLES } from '../../lib/security/roles';
 
 type Resource = {
   Type: string;
@@ -144,3 +146,34 @@ function mergeTopKey(text: string, yaml: string): string {
   const re = new RegExp(`^${head!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`, 'm');
   return re.test(text) ? text.replace(re, `${head}\n${rest.join('\n')}`) : `${text.trimEnd()}\n${yaml}`;
 }
+
+describe('rollout.snapshotBeforeRoll', () => {
+  const rolling = (r: Record<string, Resource>) =>
+    ofType(r, 'Custom::RollingReplacement')[0]![1] as Resource & { DependsOn?: string[] };
+  const indexManagementId = (r: Record<string, Resource>) => ofType(r, 'Custom::ElkIndexDefinitions')[0]![0];
+
+  test('on by default: the orchestrator snapshots into elk-cdk, after the repository is registered', () => {
+    const r = cluster('staging');
+    const rr = rolling(r);
+    expect(rr.Properties!.SnapshotRepository).toBe('elk-cdk');
+    expect(rr.DependsOn).toContain(indexManagementId(r));
+    expect(specFromProperties(parseProperties(rr.Properties, 'test'), 'roll').options.snapshotBeforeRoll).toBe(
+      'elk-cdk',
+    );
+  });
+
+  test('false: no repository property, so the orchestrator takes no snapshot; no launch template changes', () => {
+    const dir = ws.configDir({ 'staging.yaml': (t) => `${t.trimEnd()}\nrollout:\n  snapshotBeforeRoll: false\n` });
+    const off = cluster('staging', dir);
+    expect(rolling(off).Properties!.SnapshotRepository).toBeUndefined();
+    const lts = (r: Record<string, Resource>) => ofType(r, 'AWS::EC2::LaunchTemplate');
+    expect(lts(off)).toEqual(lts(cluster('staging')));
+  });
+
+  test('the orchestrator may create and list snapshots, never delete or restore them', () => {
+    expect(ROLES.orchestrator!.cluster).toContain('create_snapshot');
+    expect(ROLES.orchestrator!.cluster).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^manage|snapshot\/delete|restore/)]),
+    );
+  });
+});

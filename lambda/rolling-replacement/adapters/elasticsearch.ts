@@ -6,7 +6,8 @@
  * Endpoints: GET _cluster/health (wait_for_events=languid), _nodes, _cat/nodes, _cat/allocation, _cat/shards,
  * _cluster/settings, _cluster/state/metadata, _tasks (long-running actions only),
  * _snapshot/_status (running snapshots: shards on a node to be terminated); POST _cluster/allocation/explain; PUT _cluster/settings;
- * POST/DELETE _cluster/voting_config_exclusions. Transient failures (timeouts, connection errors, 503, 5xx, 408
+ * POST/DELETE _cluster/voting_config_exclusions; with rollout.snapshotBeforeRoll GET _snapshot/<repo>/pre-roll-* and
+ * PUT _snapshot/<repo>/<snapshot> (snapshots.ts). Transient failures (timeouts, connection errors, 503, 5xx, 408
  * outside health) become Unknown, never an exception the caller has to classify.
  */
 import type { Client } from '@elastic/elasticsearch';
@@ -22,9 +23,11 @@ import type {
   NodeDecision,
   ShardCopy,
   ShardState,
+  SnapshotView,
   UnassignedExplanation,
   Unknown,
 } from '../core/types';
+import { createSnapshot, listPreRollSnapshots } from './snapshots';
 
 const EXCLUDE_KEY = 'cluster.routing.allocation.exclude._name';
 const REBALANCE_KEY = 'cluster.routing.rebalance.enable';
@@ -329,6 +332,16 @@ export class ElasticsearchAdapter implements EsPort {
       undefined,
       { requestTimeout: (this.votingTimeout + 10) * 1000, maxRetries: 0 },
     );
+  }
+
+  async listSnapshots(repository: string): Promise<SnapshotView[]> {
+    this.requests++;
+    return listPreRollSnapshots(this.client, repository);
+  }
+
+  async createSnapshot(repository: string, snapshot: string): Promise<void> {
+    this.requests++;
+    await createSnapshot(this.client, repository, snapshot);
   }
 
   async clearVotingExclusions(): Promise<void> {

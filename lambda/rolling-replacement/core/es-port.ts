@@ -2,7 +2,7 @@
  * The Elasticsearch port: what the orchestrator reads and writes in the cluster. Implemented by the HTTP adapter
  * (adapters/elasticsearch.ts, over an @elastic/elasticsearch Client) and by test fakes. Types only.
  */
-import type { EsView, Unknown } from './types';
+import type { EsView, SnapshotView, Unknown } from './types';
 
 export interface EsPort {
   /** The cluster as the core sees it; a transient failure (timeout, 503, connection error) is Unknown. */
@@ -19,4 +19,8 @@ export interface EsPort {
   addVotingExclusion(node: string): Promise<void>;
   /** DELETE /_cluster/voting_config_exclusions?wait_for_removal=false */
   clearVotingExclusions(): Promise<void>;
+  /** GET _snapshot/<repository>/pre-roll-*: the pre-roll snapshots (rollout.snapshotBeforeRoll only). */
+  listSnapshots?(repository: string): Promise<SnapshotView[]>;
+  /** PUT _snapshot/<repository>/<snapshot>?wait_for_completion=false (idempotent: an existing one is left). */
+  createSnapshot?(repository: string, snapshot: string): Promise<void>;
 }

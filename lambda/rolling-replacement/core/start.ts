@@ -9,6 +9,7 @@ import {
   versionPathAllowed,
 } from './predicates';
 import { act, protectAll, wait } from './actions';
+import { preRollSnapshot } from './pre-roll-snapshot';
 import { NONE, TAG, formatListTag } from './tags';
 import type { Decision, Outcome, RolloutSpec } from './types';
 
@@ -108,6 +109,8 @@ export function decideIdle(ctx: Ctx): Decision {
   }
   const gate = runGates(ctx, { step: 'start' });
   if (gate) return wait(gate.blockedBy, `before starting: ${gate.reason}`);
+  const snapshot = preRollSnapshot(ctx);
+  if (snapshot) return snapshot;
   const scaleIn = extra.map((g) => `${g.group.name} ${g.capacity} → ${g.target}`).join(', ');
   return act(
     { type: 'begin', group: ctx.data.group.name, tags: beginTags(ctx, ctx.data) },

@@ -127,6 +127,22 @@ export interface EsView {
   readonly tasks?: readonly EsTaskView[];
   /** Shards of running snapshots (`_snapshot/_status`); absent when not observed (then the roll does not wait). */
   readonly snapshotShards?: readonly EsSnapshotShardView[];
+  /**
+   * The pre-roll snapshots of the repository of rollout.snapshotBeforeRoll; absent when not observed (no such option,
+   * or the listing failed: then a roll that needs one waits).
+   */
+  readonly snapshots?: readonly SnapshotView[];
+}
+
+/** One snapshot of `GET _snapshot/<repository>/pre-roll-*` (rollout.snapshotBeforeRoll, pre-roll-snapshot.ts). */
+export interface SnapshotView {
+  readonly name: string;
+  /** IN_PROGRESS, SUCCESS, FAILED, PARTIAL or INCOMPATIBLE. */
+  readonly state: string;
+  readonly totalShards: number;
+  readonly successfulShards: number;
+  readonly failedShards: number;
+  readonly reason?: string;
 }
 
 export interface Observed {
@@ -157,6 +173,11 @@ export interface RolloutOptions {
    * proceeds only when every task left is one Elasticsearch resumes or retries by itself. Default 3600.
    */
   readonly inFlightTaskTimeoutSeconds: number;
+  /**
+   * rollout.snapshotBeforeRoll: the repository a verified snapshot of the whole cluster is taken into before the roll
+   * takes its lock (pre-roll-snapshot.ts). Absent: no snapshot.
+   */
+  readonly snapshotBeforeRoll?: string;
 }
 
 export const DEFAULT_OPTIONS: RolloutOptions = {
@@ -211,6 +232,8 @@ export interface OwnershipRecord {
 export type Action =
   | { readonly type: 'wait' }
   | { readonly type: 'begin'; readonly group: string; readonly tags: Readonly<Record<string, string>> }
+  /** Before the lock (rollout.snapshotBeforeRoll): start a snapshot of the cluster; the core polls its state. */
+  | { readonly type: 'create-snapshot'; readonly repository: string; readonly snapshot: string }
   | { readonly type: 'suspend-processes'; readonly group: string; readonly processes: readonly string[] }
   | { readonly type: 'set-rebalance'; readonly value: string | null }
   | {
