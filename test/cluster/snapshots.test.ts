@@ -157,9 +157,13 @@ describe('rollout.snapshotBeforeRoll', () => {
     const rr = rolling(r);
     expect(rr.Properties!.SnapshotRepository).toBe('elk-cdk');
     expect(rr.DependsOn).toContain(indexManagementId(r));
-    expect(specFromProperties(parseProperties(rr.Properties, 'test'), 'roll').options.snapshotBeforeRoll).toBe(
-      'elk-cdk',
+    // What the handler reads from these properties (tokens replaced by placeholders, as CloudFormation resolves them).
+    const resolved = Object.fromEntries(
+      Object.entries(rr.Properties!)
+        .filter(([k]) => k !== 'ServiceTimeout')
+        .map(([k, v]) => [k, typeof v === 'string' ? v : 'arn:resolved']),
     );
+    expect(specFromProperties(parseProperties(resolved, 'test'), 'roll').options.snapshotBeforeRoll).toBe('elk-cdk');
   });
 
   test('false: no repository property, so the orchestrator takes no snapshot; no launch template changes', () => {

@@ -26,6 +26,7 @@ describe('role definitions', () => {
       'cluster:admin/voting_config/add_exclusions',
       'cluster:admin/voting_config/clear_exclusions',
       'monitor_snapshot',
+      'create_snapshot',
     ]);
     expect(cluster).not.toContain('all');
     expect(cluster).not.toContain('manage');
