@@ -25,8 +25,9 @@ export class SnapshotRepository extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       // The snapshots are the last copy of the data after a `cdk destroy` or a lost cluster: never deleted with the
-      // stack. The name is generated, so a retained bucket never blocks the next create.
-      removalPolicy: RemovalPolicy.RETAIN,
+      // stack or on a replacement; a rolled-back first create deletes its (empty) bucket. The name is generated, so a
+      // retained bucket never blocks the next create.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       // A snapshot interrupted mid-upload leaves parts that SLM never deletes.
       lifecycleRules: [{ id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(7) }],
     });
