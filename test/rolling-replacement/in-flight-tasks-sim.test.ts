@@ -8,6 +8,10 @@ import { parseScenario, runScenario } from '../../sim';
 import type { Report } from '../../sim';
 import { orchestratorWith } from '../../sim/strategies/orchestrator';
 import { instanceIdOf } from '../../sim/fault-schema';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { rollStatus, simTarget } from '../../lib/rolling-replacement/rollctl';
 
 const GiB = 1024 ** 3;
 /** The first data node (3 masters come first). */
@@ -135,5 +139,17 @@ describe('snapshot shards in progress in the simulator (issue #23)', () => {
   test('a strategy that does not look (terminate and wait for green) fails the shard snapshots', async () => {
     const r = await runScenario(handoffScenario('naive-snapshot'), { strategy: 'terminate-and-wait-green' });
     expect(r.steps.filter((s) => s.action === 'sim:snapshot-shard-failed').length).toBeGreaterThan(0);
+  });
+
+  test('roll status says the roll waits for the shard snapshots on the node (blocked by in-flight-tasks)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'elk-snap-'));
+    const file = path.join(dir, 'handoff-snapshot.json');
+    fs.writeFileSync(file, JSON.stringify(handoffScenario('status-snapshot')));
+    const t = await simTarget(file, 900);
+    const out = await rollStatus(t);
+    await t.close();
+    fs.rmSync(dir, { recursive: true });
+    expect(out).toMatch(/next: wait-for-tasks i-0+\d .*snapshot shard \(backups:nightly\[logs-a\]\[\d\] STARTED/);
+    expect(out).toContain('blocked by: in-flight-tasks');
   });
 });
