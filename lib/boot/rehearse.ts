@@ -7,6 +7,7 @@ import { checkFleet } from './checks/fleet';
 import { Finding } from './checks/finding';
 import { staticChecks } from './checks/static';
 import { BootRole, NodeGroup, nodeGroups } from './fleet';
+import { recordedBundles, rehearseHeartbeat, runningBundle } from './heartbeat';
 import { boot, BootResult, Instance, launch, makeInstance, terminate } from './node';
 import { checkMutualTrust, newCa, ROTATION_PHASES, RotationPhase, secretOfPhase, setIssuerCa } from './ca-rotation';
 import { rehearseRenewal } from './renewal';
@@ -134,10 +135,39 @@ async function fleetScenario(run: Run, groups: readonly NodeGroup[]): Promise<st
   const alerter = groups.find((g) => g.role === 'alerter');
   if (alerter && recordAlerterDeployment(run.world)) {
     for (const i of first.filter((x) => x.group.role === 'alerter')) terminate(run.world, i);
-    await bootAll(run, [makeInstance(run.world, alerter, at(1300), 0)]);
+    const [replaced] = await bootAll(run, [makeInstance(run.world, alerter, at(1300), 0)]);
+    if (replaced?.ok) await alerterHeartbeat(run, alerter, replaced);
   }
   run.findings.push(...checkFleet(run.world, groups, 'after a master and the alerter were replaced'));
-  return 'every node of every group boots at once (first deployment); every Elasticsearch node renews its certificate once (a day before expiry); then a master and the alerter are replaced';
+  return 'every node of every group boots at once (first deployment); every Elasticsearch node renews its certificate once (a day before expiry); then a master and the alerter are replaced; the alerter heartbeat publishes while ElastAlert evaluates, marks the instance Unhealthy when it is stuck, and its replacement boots with the deployed rules and evaluates';
+}
+
+/**
+ * The alerter's evaluation heartbeat on a booted alerter with rules: a tick while ElastAlert evaluates (metric, no
+ * health change), a tick once it is stuck (metric past the limit, the instance marked Unhealthy); Auto Scaling then
+ * replaces the instance, and the replacement boots with the deployed rules and evaluates.
+ */
+async function alerterHeartbeat(run: Run, group: NodeGroup, r: BootResult): Promise<void> {
+  const timeoutMs = run.options.nodeTimeoutMs ?? 60_000;
+  const evaluating = await rehearseHeartbeat(run.world, r, 'evaluating', timeoutMs);
+  const stuck = await rehearseHeartbeat(run.world, r, 'stuck', timeoutMs);
+  run.findings.push(...evaluating.findings, ...stuck.findings);
+  if (!stuck.markedUnhealthy) return;
+  terminate(run.world, r.instance);
+  const [next] = await bootAll(run, [makeInstance(run.world, group, at(1400), 0)]);
+  if (!next?.ok) return;
+  const running = runningBundle(next.instance.root);
+  const recorded = recordedBundles(run.world);
+  if (!running || !recorded.includes(running)) {
+    run.findings.push({
+      node: next.instance.id,
+      role: 'alerter',
+      step: 'heartbeat-replacement',
+      check: 'heartbeat',
+      message: `the replacement of the unhealthy alerter runs bundle ${running ?? '(none)'}, not the deployed ${recorded.join(', ') || '(none recorded)'}`,
+    });
+  }
+  run.findings.push(...(await rehearseHeartbeat(run.world, next, 'evaluating', timeoutMs)).findings);
 }
 
 /** The masters alone, one of them booting late. */

@@ -12,7 +12,7 @@ import { resolve } from './intrinsics';
 /**
  * The fake AWS state one fleet shares: files in one folder, changed under one lock (`lock`, flock) by the stubs.
  *   region, lock, instances ("id role cluster state launch-time ip az"), ssm/<name>, secrets/<id>,
- *   s3-index ("bucket key packaging source"), signals, metrics, es/ (the fake cluster)
+ *   s3-index ("bucket key packaging source"), signals, metrics, instance-health, es/ (the fake cluster)
  * Filled from the synthesized templates as CloudFormation and the custom resources would leave it: every secret of
  * the stage (user secrets as {"username","password"}, the CA secret as the cluster-CA custom resource writes it),
  * every SSM parameter (the CA certificate), every asset of the stage in S3. The CA secret is the one the node user
@@ -50,7 +50,7 @@ let sharedCa: CaMaterial | undefined;
 export function createWorld(stage: StageAssembly, dir: string, runAs?: RunAs): World {
   for (const d of ['ssm', 'secrets', 'es', 'nodes']) fs.mkdirSync(path.join(dir, d), { recursive: true });
   fs.writeFileSync(path.join(dir, 'region'), stage.region);
-  for (const f of ['lock', 'instances', 'signals', 'metrics', 'ssm-writes.log'])
+  for (const f of ['lock', 'instances', 'signals', 'metrics', 'instance-health', 'ssm-writes.log'])
     fs.writeFileSync(path.join(dir, f), '');
   // One CA per process: key generation is the slow part, and its value does not matter to the rehearsal.
   sharedCa ??= createCa({

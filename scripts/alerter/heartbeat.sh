@@ -9,10 +9,10 @@
 #
 #   heartbeat.sh --environment ENV --region REGION --stale-seconds N [--grace-seconds N (600)] [--instance-id ID]
 #
-# ELK_ALERTER_ROOT (/opt/elk-alerter), ELK_CONTAINER (elastalert). Prints one line: what it saw and did.
+# ELK_ALERTER_ROOT (${ELK_ROOT}/opt/elk-alerter; ELK_ROOT is set only by the boot rehearsal), ELK_CONTAINER (elastalert). Prints one line: what it saw and did.
 set -euo pipefail
 
-ROOT="${ELK_ALERTER_ROOT:-/opt/elk-alerter}"
+ROOT="${ELK_ALERTER_ROOT:-${ELK_ROOT:-}/opt/elk-alerter}"
 CONTAINER="${ELK_CONTAINER:-elastalert}"
 ENVIRONMENT="" REGION_ARGS=() STALE="" GRACE=600 INSTANCE_ID=""
 while [ $# -gt 0 ]; do

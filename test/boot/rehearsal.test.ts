@@ -30,13 +30,15 @@ describe.each(ENVIRONMENTS)('boot rehearsal of %s', (env) => {
     expect(r.ok).toBe(true);
   }, 120_000);
 
-  test('boots three masters, the data nodes, Kibana and the alerter of the first deployment, then two replacements', async () => {
+  test('boots three masters, the data nodes, Kibana and the alerter of the first deployment, then the replacements', async () => {
     const fleet = (await report(env)).scenarios.find((s) => s.name === 'fleet')!;
     const roles = fleet.nodes.map((n) => n.role);
     expect(roles.filter((x) => x === 'master')).toHaveLength(4); // 3 + the replacement
     expect(roles.filter((x) => x === 'data').length).toBeGreaterThanOrEqual(2);
     expect(roles).toContain('kibana');
-    expect(roles.filter((x) => x === 'alerter')).toHaveLength(2);
+    // the first alerter, its replacement with the deployed rules, and the replacement of that one once the heartbeat
+    // found ElastAlert stuck and marked it Unhealthy
+    expect(roles.filter((x) => x === 'alerter')).toHaveLength(3);
   }, 120_000);
 });
 
@@ -148,6 +150,32 @@ describe('a deliberately broken copy of the boot scripts fails the rehearsal, na
     expect(renewals.length).toBeGreaterThanOrEqual(2);
     for (const f of renewals) expect(f.message).toMatch(/renewal timer .* is not enabled/);
   }, 120_000);
+  test('an alerter heartbeat that never marks its instance Unhealthy is caught when ElastAlert is stuck', async () => {
+    const dir = path.join(broken, 'assembly-dev');
+    let patched = 0;
+    for (const t of fs.readdirSync(dir).filter((f) => f.endsWith('.template.json'))) {
+      const text = fs.readFileSync(path.join(dir, t), 'utf8');
+      const after = text.split('--health-status Unhealthy').join('--health-status Healthy');
+      if (after !== text) patched++;
+      fs.writeFileSync(path.join(dir, t), after);
+    }
+    expect(patched).toBe(1);
+    const r = await rehearseStage(readStage(broken, 'dev'), {
+      environment: 'dev',
+      scenarios: ['fleet'],
+      roles: ['alerter'],
+    });
+    expect(r.findings.map((f) => [f.check, f.step, f.message])).toEqual([
+      [
+        'heartbeat',
+        'heartbeat-stuck',
+        expect.stringMatching(/^no rule ran for \d+ s and the instance was not marked Unhealthy/),
+      ],
+    ]);
+    // no replacement without the mark: the first alerter and the one with the deployed rules
+    expect(r.scenarios[0]!.nodes.map((n) => n.role)).toEqual(['alerter', 'alerter']);
+  }, 120_000);
+
   test('a boot script altered after synth (not matching its pinned SHA-256) is never run', async () => {
     patchStagedScript(
       broken,
