@@ -316,5 +316,20 @@ function loadTimeFindings(rule: Rule, options: ValidateOptions): Finding[] {
 /** Validates one rendered rule: ElastAlert's schema, then the load-time checks the schema misses. */
 export function validateRule(rule: unknown, options: ValidateOptions): Finding[] {
   if (!isObject(rule)) return [err('-', `a rule file must be a YAML mapping, got ${jsType(rule)}`)];
-  return [...schemaFindings(rule), ...loadTimeFindings(rule, options)];
+  return oneLinePerPeriodProblem(schemaFindings(rule), loadTimeFindings(rule, options));
+}
+
+/**
+ * A time period with a wrong value is found by the schema and by the loader's own check: one line each. The schema's
+ * stays when it points inside the period (`timeframe.minute: is not a time unit (did you mean "minutes"?)`), the
+ * loader's when both name the option itself (`timeframe: must be a time period such as {minutes: 5}`).
+ */
+function oneLinePerPeriodProblem(schema: Finding[], loader: Finding[]): Finding[] {
+  const periods = new Set<string>(TIME_FIELDS);
+  const loaderKeys = new Set(loader.filter((f) => f.severity === 'error' && periods.has(f.key)).map((f) => f.key));
+  const inside = (key: string) => schema.some((f) => f.key.startsWith(`${key}.`));
+  return [
+    ...schema.filter((f) => !(loaderKeys.has(f.key) && !inside(f.key))),
+    ...loader.filter((f) => !(f.severity === 'error' && periods.has(f.key) && inside(f.key))),
+  ];
 }

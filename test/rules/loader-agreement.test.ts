@@ -59,6 +59,26 @@ describe('time periods as timedelta(**value)', () => {
   });
 });
 
+describe('a wrong time period is one problem, one line', () => {
+  test.each([
+    ['a quoted number', 'timeframe: {minutes: "5"}', /^timeframe\.minutes: must be number, got the string "5"/],
+    [
+      'a misspelt unit',
+      'timeframe: {minute: 5}',
+      /^timeframe\.minute: is not a time unit \(did you mean "minutes"\?\)/,
+    ],
+    ['a number', 'timeframe: 5', /^timeframe: must be a time period such as \{minutes: 5\}/],
+    ['null', 'timeframe: ~', /^timeframe: must be a time period such as \{minutes: 5\}.*got null/],
+    [
+      'a schedule that is a number',
+      'timeframe: {minutes: 5}\naggregation: {schedule: 5}',
+      /^aggregation\.schedule: must be string/,
+    ],
+  ])('%s', (_what, extra, message) => {
+    expect(errors(frequency(extra))).toEqual([expect.stringMatching(message)]);
+  });
+});
+
 describe('YAML as PyYAML parses it, and rendered so that PyYAML reads back the same', () => {
   test.each([
     ['an unquoted =', 'alert_subject: =', /alert_subject: an unquoted = is YAML 1\.1's value tag/],
