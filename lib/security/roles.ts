@@ -53,22 +53,15 @@ export const DOCUMENT_PRIVILEGES: readonly string[] = [
 ];
 
 export const ROLES: Readonly<Record<string, RoleDescriptor>> = {
-  /** Logstash ships events into logs-* (data streams or daily indices); it never reads or deletes them. */
+  /**
+   * Logstash ships events into logs-* data streams (`data_stream => true`): a bulk `create` per event, the data
+   * stream auto-created from its index template on the first event. In data stream mode the output installs no
+   * template and no ILM policy (index_manager does, lib/indices), so no `manage_index_templates`/`manage_ilm`;
+   * `monitor` for its version and license checks. The same as Fleet's output keys: `auto_configure` + `create_doc`.
+   */
   logstash_writer: {
-    cluster: [
-      'monitor',
-      'manage_index_templates',
-      'manage_ilm',
-      'manage_slm',
-      'cluster:admin/repository/put',
-      'cluster:admin/settings/update',
-    ],
-    indices: [
-      {
-        names: ['logs-*'],
-        privileges: ['create_doc', 'create_index', 'auto_configure', 'view_index_metadata'],
-      },
-    ],
+    cluster: ['monitor'],
+    indices: [{ names: ['logs-*'], privileges: ['create_doc', 'auto_configure'] }],
     metadata: MANAGED,
   },
   /**

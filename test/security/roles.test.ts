@@ -45,6 +45,13 @@ describe('role definitions', () => {
     for (const forbidden of ['read', 'delete', 'all', 'manage', 'index', 'write']) expect(p).not.toContain(forbidden);
   });
 
+  it('give Logstash exactly what the data stream output needs: no template, ILM or index management (issue #13)', () => {
+    expect(ROLES.logstash_writer.cluster).toEqual(['monitor']);
+    expect(ROLES.logstash_writer.indices).toEqual([
+      { names: ['logs-*'], privileges: ['create_doc', 'auto_configure'] },
+    ]);
+  });
+
   it('never grant manage_security or cluster "all" to any role', () => {
     for (const [name, role] of Object.entries(ROLES)) {
       expect([name, role.cluster.filter((c) => c === 'all' || c === 'manage_security')]).toEqual([name, []]);
