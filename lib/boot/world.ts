@@ -75,13 +75,18 @@ export function createWorld(stage: StageAssembly, dir: string, runAs?: RunAs): W
       const p = res.Properties ?? {};
       if (res.Type === 'AWS::SecretsManager::Secret') {
         const arn = String(resolve({ Ref: id }, ctx));
-        const gen = p.GenerateSecretString as { SecretStringTemplate?: string; GenerateStringKey?: string } | undefined;
+        const gen = p.GenerateSecretString as
+          { SecretStringTemplate?: string; GenerateStringKey?: string; PasswordLength?: number } | undefined;
         let value: string;
         if (caSecretIds.has(arn)) value = caSecretString(world.ca);
         else if (gen?.SecretStringTemplate)
           value = JSON.stringify({
             ...(JSON.parse(gen.SecretStringTemplate) as object),
-            [gen.GenerateStringKey ?? 'password']: `rehearsal${randomBytes(8).toString('hex')}`,
+            // as long as Secrets Manager would make it (Kibana's encryption keys are cut from one long value)
+            [gen.GenerateStringKey ?? 'password']: `rehearsal${randomBytes(64).toString('hex')}`.slice(
+              0,
+              Math.max(25, gen.PasswordLength ?? 25),
+            ),
           });
         else value = `rehearsal${randomBytes(12).toString('hex')}`;
         secrets.set(arn, value);

@@ -75,6 +75,9 @@ export function serviceGroup(scope: Construct, props: ServiceGroupProps): Servic
     props.security.grantClient(props.user, instanceRole);
     env.ELK_CA_PARAMETER = props.security.caCertificateParameterName;
     env[props.secretEnv] = props.security.userSecret(props.user).secretArn;
+    // Kibana instances behind one ALB share their encryption keys (sessions, saved objects, reporting).
+    if (props.role === 'kibana')
+      env.ELK_KIBANA_KEYS_SECRET_ID = props.security.grantKibanaEncryptionKeys(instanceRole).secretArn;
   }
   const launchTemplate = nodeLaunchTemplate(scope, 'LaunchTemplate', {
     config,

@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import type { ClusterCaProperties } from '../../lambda/cluster-ca/contract';
 import { AllowGroupProps, CertificateIssuer } from './CertificateIssuer';
 import { CaKeyReadAlarm } from './CaKeyReadAlarm';
+import { kibanaKeysSecret } from './kibana-keys';
 import { securityLambda, securityLogGroup } from './functions';
 import { NATIVE_USERS, ROLES, securityDefinitionsHash, SERVICE_USERS, ServiceUser } from './roles';
 
@@ -115,6 +116,8 @@ export class ClusterSecurity extends Construct {
    */
   readonly bootstrapPasswordSecret: secretsmanager.Secret;
   private readonly users: Record<ServiceUser, secretsmanager.Secret>;
+  private readonly removalPolicy: RemovalPolicy;
+  private kibanaKeys?: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: ClusterSecurityProps) {
     super(scope, id);
@@ -127,6 +130,7 @@ export class ClusterSecurity extends Construct {
     this.environmentName = env;
     this.serviceName = props.serviceName ?? `elasticsearch.${env}.elk.internal`;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+    this.removalPolicy = removalPolicy;
 
     this.key = new kms.Key(this, 'Key', {
       description: `elk-cdk ${env}: encrypts the cluster CA key and the Elasticsearch user passwords`,
@@ -253,6 +257,20 @@ export class ClusterSecurity extends Construct {
       reason:
         "Only authenticates before the security bootstrap sets elastic's real password (first formation); afterwards Elasticsearch ignores it.",
     });
+  }
+
+  /**
+   * Kibana's shared encryption keys (created on first use, `elk/<env>/kibana/encryption-keys`): read access for the
+   * grantee (Kibana's instance role). Returns the secret.
+   */
+  grantKibanaEncryptionKeys(grantee: iam.IGrantable): secretsmanager.ISecret {
+    this.kibanaKeys ??= kibanaKeysSecret(this, 'KibanaEncryptionKeys', {
+      environment: this.environmentName,
+      key: this.key,
+      removalPolicy: this.removalPolicy,
+    });
+    this.grantSecretRead(this.kibanaKeys, grantee);
+    return this.kibanaKeys;
   }
 
   /** The secret of one service user (JSON {username, password}). */

@@ -41,6 +41,9 @@ KEEP="${ELK_KEEP_RELEASES:-5}"
 LOCK_WAIT="${ELK_LOCK_WAIT_SECONDS:-900}"
 DEADLINE=$(($(date +%s) + ${ELK_DEADLINE_SECONDS:-1380}))
 IN_CONTAINER=/opt/elastalert
+# ElastAlert holds every alert secret: its container gets no Linux capability, cannot gain privileges (setuid), and
+# has a read-only root file system with a small /tmp (the image runs as its own user and writes nothing else).
+HARDENING=(--cap-drop ALL --security-opt no-new-privileges --read-only --tmpfs '/tmp:rw,noexec,nosuid,size=64m')
 
 BUNDLE="" HASH="" ES_HOST_ARG="" CRED_SECRET="" CA_PARAM="" REGION_ARGS=() BOOT=0
 # What runs now, printed last as `STATE: …`; PHASE says what a failure must undo.
@@ -48,7 +51,43 @@ STATE="unchanged: nothing was changed on the instance"
 PHASE=before
 STAGE="" RELEASE="" PREVIOUS="" FAILED_PRINTED=0
 
-log() { printf '[deploy-rules %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+# Everything printed goes to the SSM command history and CloudFormation events: every secret value this deployment
+# knows (the secrets.env of every release and staging folder: rule secrets, the elastalert password) is replaced by
+# [redacted] first, wherever it appears (container logs, elastalert-test-rule output, REASON). The values are read
+# from the files inside awk, never passed on a command line. ES_HOST and ES_USERNAME are not secret.
+redact() {
+  local sources=() f
+  for f in "$ROOT"/releases/*/secrets.env "$ROOT"/releases/.staging-*/secrets.env \
+    "$ROOT"/releases/.staging-*/bundle/secrets.env; do
+    [ ! -r "$f" ] || sources+=("$f")
+  done
+  [ "${#sources[@]}" -gt 0 ] || { cat; return 0; }
+  awk -v list="$(printf '%s\n' "${sources[@]}")" '
+    BEGIN {
+      n = split(list, fs, "\n")
+      for (i = 1; i <= n; i++) {
+        if (fs[i] == "") continue
+        while ((getline line < fs[i]) > 0) {
+          eq = index(line, "=")
+          k = substr(line, 1, eq - 1); v = substr(line, eq + 1)
+          if (eq > 0 && k != "ES_HOST" && k != "ES_USERNAME" && length(v) >= 4) secret[++count] = v
+        }
+        close(fs[i])
+      }
+    }
+    {
+      for (i = 1; i <= count; i++) {
+        out = ""; rest = $0
+        while ((p = index(rest, secret[i])) > 0) {
+          out = out substr(rest, 1, p - 1) "[redacted]"; rest = substr(rest, p + length(secret[i]))
+        }
+        $0 = out rest
+      }
+      print
+    }'
+}
+
+log() { printf '[deploy-rules %s] %s\n' "$(date -u +%H:%M:%S)" "$*" | redact; }
 
 finish() {
   local rc=$?
@@ -60,7 +99,7 @@ finish() {
     if [ "$PHASE" = switched ]; then rollback_quiet "unexpected error (exit $rc)"; fi
     log "DEPLOY FAILED: unexpected error (exit $rc) in the step above (disk full? see the output)"
   fi
-  printf 'STATE: %s\n' "$STATE"
+  printf 'STATE: %s\n' "$STATE" | redact
   exit "$rc"
 }
 trap finish EXIT
@@ -174,7 +213,7 @@ start_container() {
   local rel="$1" image
   image="$(bundle_get "$rel/bundle.env" IMAGE)"
   docker rm -f "$CONTAINER" >/dev/null 2>&1 || true
-  docker run -d --name "$CONTAINER" --restart unless-stopped \
+  docker run -d --name "$CONTAINER" --restart unless-stopped "${HARDENING[@]}" \
     --log-opt max-size=20m --log-opt max-file=3 \
     --label "elk-cdk.bundle=$(cat "$rel/bundle.sha256")" \
     --label "elk-cdk.secrets=$(secrets_hash "$rel")" \
@@ -469,10 +508,10 @@ fi
 PREFLIGHT='for f in /opt/elastalert/rules/*.yaml; do [ -e "$f" ] || continue
   out="$(elastalert-test-rule --schema-only --config /opt/elastalert/config.yaml "$f" 2>&1)" ||
   { printf "%s\n" "$out" | tail -n 15; echo "PREFLIGHT FAILED: ${f##*/}"; exit 1; }; done'
-if ! out="$(docker run --rm --entrypoint sh --env-file "$SECRETS" \
+if ! out="$(docker run --rm "${HARDENING[@]}" --entrypoint sh --env-file "$SECRETS" \
   -v "$REL_TMP/config.yaml:$IN_CONTAINER/config.yaml:ro" -v "$REL_TMP/rules:$IN_CONTAINER/rules:ro" \
   -v "$REL_TMP/certs:$IN_CONTAINER/certs:ro" "$IMAGE" -c "$PREFLIGHT" 2>&1)"; then
-  printf '%s\n' "$out" | tail -n 16
+  printf '%s\n' "$out" | tail -n 16 | redact
   bad="$(sed -n 's/^PREFLIGHT FAILED: //p' <<<"$out" | tail -n 1)"
   die "rule ${bad:-?} fails elastalert-test-rule --schema-only in $IMAGE; nothing was changed"
 fi

@@ -53,6 +53,30 @@ if [ -n "${ELK_KIBANA_SECRET_ID:-}" ]; then
     "$ks" add --stdin --force elasticsearch.password
 fi
 
+if [ -n "${ELK_KIBANA_KEYS_SECRET_ID:-}" ]; then
+  # Every Kibana behind the ALB needs the same keys (sessions survive a switch of instance; encrypted saved objects
+  # such as alerting connectors stay readable). One generated secret {"keys": 96 letters and digits}, cut in three
+  # keys of 32 (lib/security/kibana-keys.ts); each reaches the keystore on stdin, never a file or a command line.
+  elk_step encryption-keys
+  ks="$R/usr/share/kibana/bin/kibana-keystore"
+  [ -f "$R/etc/kibana/kibana.keystore" ] || "$ks" create
+  keys="$(aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$ELK_KIBANA_KEYS_SECRET_ID" \
+    --query SecretString --output text |
+    python3 -c 'import json, sys
+k = json.load(sys.stdin).get("keys", "")
+if len(k) < 96 or not k.isalnum():
+    sys.exit("kibana-boot: the encryption keys secret must hold 96 letters and digits under \"keys\" (has %d)" % len(k))
+print("\n".join(k[i:i + 32] for i in (0, 32, 64)))')"
+  mapfile -t key <<<"$keys"
+  unset keys
+  i=0
+  for setting in xpack.security.encryptionKey xpack.encryptedSavedObjects.encryptionKey xpack.reporting.encryptionKey; do
+    printf '%s' "${key[$i]}" | "$ks" add --stdin --force "$setting"
+    i=$((i + 1))
+  done
+  unset key
+fi
+
 elk_step start
 systemctl daemon-reload
 systemctl enable --now kibana

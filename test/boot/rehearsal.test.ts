@@ -176,6 +176,24 @@ describe('a deliberately broken copy of the boot scripts fails the rehearsal, na
     expect(r.scenarios[0]!.nodes.map((n) => n.role)).toEqual(['alerter', 'alerter']);
   }, 120_000);
 
+  test('a Kibana boot that leaves out the shared encryption keys fails the keystore check (issue #13)', async () => {
+    patchStagedScript(broken, 'dev', 'kibana-boot.sh', (t) =>
+      t.replace('if [ -n "${ELK_KIBANA_KEYS_SECRET_ID:-}" ]; then', 'if false; then'),
+    );
+    const r = await rehearseStage(readStage(broken, 'dev'), {
+      environment: 'dev',
+      scenarios: ['fleet'],
+      roles: ['kibana'],
+    });
+    expect(r.findings.map((f) => [f.step, f.message])).toEqual([
+      ['keystore', 'the Kibana keystore has no xpack.security.encryptionKey from the encryption keys secret'],
+      [
+        'keystore',
+        'the Kibana keystore has no xpack.encryptedSavedObjects.encryptionKey from the encryption keys secret',
+      ],
+      ['keystore', 'the Kibana keystore has no xpack.reporting.encryptionKey from the encryption keys secret'],
+    ]);
+  }, 120_000);
   test('a boot script altered after synth (not matching its pinned SHA-256) is never run', async () => {
     patchStagedScript(
       broken,

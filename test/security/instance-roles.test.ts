@@ -194,4 +194,27 @@ describe('instance roles (staging: Elasticsearch, Kibana, Logstash, alerter)', (
       expect(userData).not.toContain(elasticSecretId);
     }
   });
+
+  it("Kibana's shared encryption keys: a generated, retained secret only Kibana's role reads, by ARN in its user data", () => {
+    const ids = Object.entries(cluster)
+      .filter(([, r]) => r.Type === 'AWS::SecretsManager::Secret')
+      .filter(([, r]) => r.Properties!.Name === 'elk/staging/kibana/encryption-keys')
+      .map(([id]) => id);
+    expect(ids).toHaveLength(1);
+    const secret = cluster[ids[0]!]!;
+    expect(secret.Properties!.GenerateSecretString).toMatchObject({ GenerateStringKey: 'keys', PasswordLength: 96 });
+    expect(secret.Properties!.SecretString).toBeUndefined();
+    const readers = [...roles]
+      .filter(([, statements]) =>
+        statements.some(
+          (st) =>
+            ([] as string[]).concat(st.Action).includes('secretsmanager:GetSecretValue') &&
+            JSON.stringify(st.Resource).includes(ids[0]!),
+        ),
+      )
+      .map(([role]) => role);
+    expect(readers).toEqual([expect.stringMatching(/\/KibanaInstanceRole/)]);
+    const lt = JSON.stringify(cluster[logicalIdOf(stage!.cluster.kibana!.launchTemplate)]!.Properties);
+    expect(lt).toContain(`ELK_KIBANA_KEYS_SECRET_ID='",{"Ref":"${ids[0]}"}`);
+  });
 });

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { instanceMemoryGib } from '../../config/instance-types';
+import { KIBANA_ENCRYPTION_SETTINGS, KIBANA_KEY_LENGTH } from '../../security/kibana-keys';
 import { BootResult } from '../node';
 import { World } from '../world';
 import { Finding } from './finding';
@@ -165,6 +166,24 @@ function checkKibana(world: World, r: BootResult, env: Record<string, string>, f
   if (!expected || keystoreValue(root, 'etc/kibana/kibana.keystore', 'elasticsearch.password') !== expected) {
     fail('the Kibana keystore has no elasticsearch.password from the kibana_system secret', 'keystore');
   }
+  checkKibanaKeys(world, root, env, fail);
+}
+
+/** The shared encryption keys: in the keystore, cut from the environment's secret, never in kibana.yml. */
+function checkKibanaKeys(world: World, root: string, env: Record<string, string>, fail: Check): void {
+  const secret = env.ELK_KIBANA_KEYS_SECRET_ID ? world.secrets.get(env.ELK_KIBANA_KEYS_SECRET_ID) : undefined;
+  if (!secret) return fail('no Kibana encryption keys secret (ELK_KIBANA_KEYS_SECRET_ID)', 'keystore');
+  const keys = (JSON.parse(secret) as { keys?: string }).keys ?? '';
+  const yml = read(root, 'etc/kibana/kibana.yml') ?? '';
+  KIBANA_ENCRYPTION_SETTINGS.forEach((setting, i) => {
+    const expected = keys.slice(i * KIBANA_KEY_LENGTH, (i + 1) * KIBANA_KEY_LENGTH);
+    if (
+      expected.length !== KIBANA_KEY_LENGTH ||
+      keystoreValue(root, 'etc/kibana/kibana.keystore', setting) !== expected
+    )
+      fail(`the Kibana keystore has no ${setting} from the encryption keys secret`, 'keystore');
+    if (yml.includes(setting) || yml.includes(expected)) fail(`kibana.yml holds ${setting}`, 'keystore');
+  });
 }
 
 function checkLogstash(world: World, r: BootResult, env: Record<string, string>, fail: Check): void {
@@ -215,9 +234,13 @@ function checkAlerter(world: World, r: BootResult, fail: Check): void {
   for (const [flag, value] of [
     ['--restart', 'unless-stopped'],
     ['--name', 'elastalert'],
+    // it holds every alert secret: no capability, no privilege gain, read-only root (issue #13)
+    ['--cap-drop', 'ALL'],
+    ['--security-opt', 'no-new-privileges'],
   ]) {
     if (argv[argv.indexOf(flag) + 1] !== value) fail(`the container runs without ${flag} ${value}`, 'deploy');
   }
+  if (!argv.includes('--read-only')) fail('the container runs with a writable root file system', 'deploy');
   const mounts = argv.filter((_, k) => argv[k - 1] === '-v');
   for (const target of ['config.yaml', 'rules', 'certs']) {
     if (!mounts.some((m) => m.endsWith(`:/opt/elastalert/${target}:ro`)))
