@@ -92,6 +92,8 @@ export class ElasticsearchNodeGroup extends Construct {
     // Only what the role needs reaches its launch template: the master count feeds the masters' first-formation
     // decision only, so a new master count replaces no data node.
     if (role === 'master') env.ELK_MASTER_COUNT = String(es.masterNodes.count);
+    // Set only when on: an environment without audit logging keeps its launch templates (no replacement).
+    if (es.auditLogging) env.ELK_AUDIT_LOGGING = 'true';
     if (props.security) {
       env.ELK_CERT_ISSUER_URL = props.security.issuer.url;
       env.ELK_SERVICE_NAME = props.security.serviceName;

@@ -119,6 +119,11 @@ export const EnvironmentConfigSchema = z
           .strict(),
         /** indices.recovery.max_bytes_per_sec, in bytes per second (Elasticsearch default 40 MiB/s). */
         recoveryBytesPerSec: z.number().int().min(1048576),
+        /**
+         * Elasticsearch security audit logging (`xpack.security.audit.enabled`, to the node's audit log file). A
+         * licence feature: with a basic licence Elasticsearch starts and logs nothing. @default false
+         */
+        auditLogging: z.boolean().optional(),
       })
       .strict(),
     kibana: z

@@ -11,6 +11,7 @@
 #   ELK_REGION, ELK_DISCOVERY_TAG, ELK_ES_SECURITY_GROUP, ELK_DATA_PATH, ELK_HEAP_MIB
 #   (indices.recovery.max_bytes_per_sec is a dynamic cluster setting, applied through the API: not here)
 #   ELK_EXTRA_SETTINGS_FILE  optional file appended verbatim (the TLS settings of the node certificate step)
+#   ELK_AUDIT_LOGGING        "true": security audit logging on (xpack.security.audit.enabled; elasticsearch.auditLogging)
 #   ELK_ES_CONF_DIR          default /etc/elasticsearch (under ELK_ROOT, the boot rehearsal's root prefix)
 set -euo pipefail
 
@@ -68,6 +69,11 @@ YML
     [ -r "$ELK_EXTRA_SETTINGS_FILE" ] || die "ELK_EXTRA_SETTINGS_FILE $ELK_EXTRA_SETTINGS_FILE is not readable"
     cat "$ELK_EXTRA_SETTINGS_FILE"
   fi
+  case "${ELK_AUDIT_LOGGING:-}" in
+    true) echo "xpack.security.audit.enabled: true" ;;
+    '' | false) ;;
+    *) die "ELK_AUDIT_LOGGING must be true or false, got '$ELK_AUDIT_LOGGING'" ;;
+  esac
   if [ -n "$BOOTSTRAP" ]; then
     list=""
     IFS=',' read -r -a ids <<<"$BOOTSTRAP"

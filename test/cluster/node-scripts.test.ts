@@ -168,8 +168,9 @@ describe('es-bootstrap-decision.sh: first formation or join', () => {
 });
 
 describe('es-config.sh: elasticsearch.yml', () => {
-  function render(role: string, args: string[] = []) {
+  function render(role: string, args: string[] = [], extra: Record<string, string> = {}) {
     const env = {
+      ...extra,
       ELK_ROLE: role,
       ELK_CLUSTER_NAME: 'elk',
       ELK_INSTANCE_ID: 'i-0abc',
@@ -212,6 +213,14 @@ describe('es-config.sh: elasticsearch.yml', () => {
     const r = render('data', ['--bootstrap', 'i-0a,i-0b,i-0c']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/only for master-eligible nodes/);
+  });
+
+  test('audit logging only when the environment turns it on (issue #13)', () => {
+    expect(render('data').yml).not.toContain('xpack.security.audit');
+    expect(render('data', [], { ELK_AUDIT_LOGGING: 'true' }).yml).toContain('xpack.security.audit.enabled: true\n');
+    const r = render('data', [], { ELK_AUDIT_LOGGING: 'yes' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/ELK_AUDIT_LOGGING must be true or false/);
   });
 
   test('rejects something that is not an instance id in the bootstrap list', () => {

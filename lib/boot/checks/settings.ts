@@ -5,7 +5,7 @@
  * cluster.initial_master_nodes), "Node" (node.roles, node.attr.*), "Networking" (network.publish_host), "Cluster-level
  * shard allocation and routing settings" (cluster.routing.allocation.awareness.attributes), "Index recovery settings"
  * (indices.recovery.max_bytes_per_sec), "Miscellaneous cluster settings" (action.destructive_requires_name),
- * "Security settings" (xpack.security.*.ssl.*), and the discovery-ec2 plugin's settings page (discovery.ec2.*).
+ * "Security settings" (xpack.security.*.ssl.*), "Auditing security settings" (xpack.security.audit.enabled), and the discovery-ec2 plugin's settings page (discovery.ec2.*).
  * A key that is not here fails the rehearsal: Elasticsearch refuses to start on an unknown setting.
  */
 export const KNOWN_SETTINGS: ReadonlySet<string> = new Set([
@@ -37,6 +37,7 @@ export const KNOWN_SETTINGS: ReadonlySet<string> = new Set([
   'xpack.security.http.ssl.key',
   'xpack.security.http.ssl.certificate',
   'xpack.security.http.ssl.certificate_authorities',
+  'xpack.security.audit.enabled',
 ]);
 
 /** Setting families whose last part is a name of the user's choosing. */
