@@ -177,16 +177,13 @@ export class RollingReplacement extends Construct {
     });
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'LambdaVpcAndLogs',
+        sid: 'LambdaVpc',
         actions: [
           'ec2:CreateNetworkInterface',
           'ec2:DescribeNetworkInterfaces',
           'ec2:DeleteNetworkInterface',
           'ec2:AssignPrivateIpAddresses',
           'ec2:UnassignPrivateIpAddresses',
-          'logs:CreateLogGroup',
-          'logs:CreateLogStream',
-          'logs:PutLogEvents',
         ],
         resources: ['*'],
       }),
@@ -282,14 +279,28 @@ export class RollingReplacement extends Construct {
         vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
         securityGroups: [props.clientSecurityGroup],
         environment,
-        logGroup: new logs.LogGroup(this, `${name}Logs`, {
-          retention: logs.RetentionDays.ONE_MONTH,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
+        logGroup: ownLog(`${name}Logs`),
       });
+    // Each function writes its own log group only (issue #13: no logs:* on *); the groups exist before the functions.
+    const ownLogGroups: logs.LogGroup[] = [];
+    const ownLog = (id: string) => {
+      const group = new logs.LogGroup(this, id, {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      ownLogGroups.push(group);
+      return group;
+    };
     const onEvent = fn('OnEvent', 'provider.ts', 'onEvent', Duration.minutes(2));
     const isComplete = fn('IsComplete', 'provider.ts', 'isComplete', Duration.minutes(5));
     const reconcile = fn('Reconcile', 'workflow.ts', 'handler', Duration.minutes(3));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'OwnLogGroups',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: ownLogGroups.map((g) => g.logGroupArn),
+      }),
+    );
     // elkctl roll status|plan invoke it read-only from outside the VPC ({"readOnly": "observe"}; read-only.ts).
     new ssm.StringParameter(this, 'ReconcileFunctionName', {
       parameterName: reconcileFunctionParameter(props.environment),
@@ -390,6 +401,11 @@ export class RollingReplacement extends Construct {
       isCompleteHandler: isComplete,
       queryInterval: PROVIDER_QUERY_INTERVAL,
       totalTimeout: PROVIDER_TOTAL_TIMEOUT,
+      // The framework's own functions log to a group with a retention (not a never-expiring default group).
+      logGroup: new logs.LogGroup(this, 'ProviderLogs', {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
         destination: new logs.LogGroup(this, 'WaiterLogs', {
