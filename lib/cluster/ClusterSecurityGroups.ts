@@ -25,7 +25,8 @@ export interface ClusterSecurityGroupsProps {
  * | Logstash           | 5044        | VPC CIDR                                  |
  *
  * Clients of Elasticsearch (Kibana, Logstash, the orchestrator Lambdas, the alerter, the security bootstrap)
- * join `client`; nothing else reaches 9200.
+ * join `client`; nothing else reaches 9200. `client` allows outbound only 443 (anywhere) and 9200 (the VPC): the
+ * groups of a member add up, so an all-open client group would cancel the alerter's restricted egress.
  */
 export class ClusterSecurityGroups extends Construct {
   /** Elasticsearch nodes (master and data). */
@@ -43,7 +44,16 @@ export class ClusterSecurityGroups extends Construct {
     const sg = (name: string, description: string) =>
       new ec2.SecurityGroup(this, name, { vpc: props.vpc, description, allowAllOutbound: true });
     this.elasticsearch = sg('Elasticsearch', 'Elasticsearch nodes: 9300 between nodes, 9200 from clients');
-    this.client = sg('Client', 'Clients of Elasticsearch (members may reach 9200)');
+    // Not all-open: security groups add up, so an open client group would undo the egress limits of its members
+    // (the alerter's). Its members need HTTPS (AWS APIs through the NAT) and Elasticsearch in the VPC; members with
+    // more needs (package repositories on the nodes) get them from their own group.
+    this.client = new ec2.SecurityGroup(this, 'Client', {
+      vpc: props.vpc,
+      description: 'Clients of Elasticsearch (members may reach 9200)',
+      allowAllOutbound: false,
+    });
+    this.client.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: AWS APIs');
+    this.client.addEgressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.tcp(9200), 'Elasticsearch in the VPC');
     this.esLoadBalancer = sg('EsLoadBalancer', 'Internal NLB in front of the Elasticsearch data nodes');
 
     this.elasticsearch.addIngressRule(this.elasticsearch, ec2.Port.tcp(9300), 'transport between Elasticsearch nodes');

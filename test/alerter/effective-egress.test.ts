@@ -1,0 +1,49 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../../lib/app';
+import { FIXED_VERSION } from '../cluster/helpers';
+import { testApp } from '../helpers/app';
+
+// Security groups add up: the alerter's own restricted egress means nothing if another group of its instance is
+// all-open. On the real app (staging), every group the alerter's launch template attaches (its own, and the cluster's
+// client group, read from SSM) allows only HTTPS and Elasticsearch out.
+
+type Egress = { IpProtocol: string; CidrIp?: unknown; FromPort?: number; ToPort?: number };
+type Resource = { Type: string; Properties?: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const [stage] = buildApp(testApp(), { environments: ['staging'], version: FIXED_VERSION });
+const cluster = (Template.fromStack(stage!.cluster).toJSON() as { Resources: Record<string, Resource> }).Resources;
+const alerterJson = Template.fromStack(stage!.alerter!).toJSON() as {
+  Resources: Record<string, Resource>;
+  Parameters: Record<string, { Default?: string }>;
+};
+const ports = (rules: Egress[]) => rules.map((r) => `${r.IpProtocol}/${r.FromPort}-${r.ToPort}`).sort();
+
+describe('effective egress of the alerter instance (staging)', () => {
+  const lt = Object.values(alerterJson.Resources).find((r) => r.Type === 'AWS::EC2::LaunchTemplate')!;
+  const groups = lt.Properties!.LaunchTemplateData.SecurityGroupIds as unknown[];
+
+  test('two groups: its own and the cluster client group (by SSM parameter)', () => {
+    expect(groups).toHaveLength(2);
+    const param = groups.map((g) => JSON.stringify(g)).find((g) => !g.includes('GroupId'))!;
+    const name = alerterJson.Parameters[JSON.parse(param).Ref as string]!.Default;
+    expect(name).toBe('/elk/staging/cluster/client-security-group-id');
+  });
+
+  test('its own group: 443 anywhere and 9200 to the cluster VPC', () => {
+    const own = Object.values(alerterJson.Resources).find((r) => r.Type === 'AWS::EC2::SecurityGroup')!;
+    const egress = own.Properties!.SecurityGroupEgress as Egress[];
+    expect(ports(egress)).toEqual(['tcp/443-443', 'tcp/9200-9200']);
+    expect(egress.find((r) => r.FromPort === 9200)!.CidrIp).toBe('10.41.0.0/16');
+  });
+
+  test('the cluster client group: 443 anywhere and 9200 to the VPC, nothing all-open', () => {
+    const client = Object.entries(cluster).find(
+      ([id, r]) => r.Type === 'AWS::EC2::SecurityGroup' && id.startsWith('SecurityGroupsClient'),
+    )![1];
+    const egress = client.Properties!.SecurityGroupEgress as Egress[];
+    expect(ports(egress)).toEqual(['tcp/443-443', 'tcp/9200-9200']);
+    expect(egress.some((r) => r.IpProtocol === '-1')).toBe(false);
+    // and no separate egress resource adds to it
+    expect(Object.values(cluster).filter((r) => r.Type === 'AWS::EC2::SecurityGroupEgress')).toEqual([]);
+  });
+});
