@@ -88,8 +88,10 @@ export async function execute(
 ): Promise<{ terminated?: string; skipped?: string }> {
   switch (action.type) {
     case 'wait':
-    case 'wait-for-drain':
     case 'done':
+      return {};
+    case 'wait-for-drain':
+      if (action.progress) await fleet.setTags(action.progress.group, { [TAG.drainProgress]: action.progress.value });
       return {};
     case 'wait-for-join':
       if (action.since !== undefined) await fleet.setTags(action.group, { [TAG.joinWait]: String(action.since) });

@@ -112,6 +112,9 @@ export function state(ctx: EsContext, metricsArg: string | undefined): Json {
                 uuid: ix.uuid,
                 creation_date: String(Math.round(ctx.world.startEpochMs + ix.createdAt * 1000)),
                 provided_name: ix.name,
+                // index.routing.allocation.* written by an operator, ILM or an index-setting fault, nested.
+                ...((nest([...ix.settings.entries()].filter(([k]) => k.startsWith('index.routing.'))) as Json).index as
+                  Json | undefined),
               },
             },
           },

@@ -346,7 +346,25 @@ const rows: Row[] = [
     subject: (w) => ({ step: 'exclude', node: data(w) }),
     edit: (es) => ({ ...es, nodes: es.nodes.map((n) => ({ ...n, diskUsedBytes: 3000, diskTotalBytes: 3800 })) }),
     expect: 'block',
-    reason: /% full \(low watermark 85 %\)/,
+    reason: /% full after the drain \(low watermark 85\.0 % less 5\.0 % kept for growth\)/,
+  },
+  {
+    name: 'per node, not a cluster average: the copy can only go to the fuller node, which would pass the watermark',
+    predicate: P.diskHeadroom,
+    subject: (w) => ({ step: 'exclude', node: data(w, 0) }),
+    edit: (es, w) => ({
+      ...es,
+      nodes: es.nodes.map((n) => ({
+        ...n,
+        diskUsedBytes: n.name === data(w, 1) ? 79_500 : 10_000,
+        diskTotalBytes: 100_000,
+      })),
+      // Its other copy is on the emptier node: same_shard sends it to the fuller one.
+      shards: [...es.shards, copy('big', data(w, 0), true), copy('big', data(w, 2))],
+    }),
+    expect: 'block',
+    // The cluster average would be 45.8 %.
+    reason: /would be 80\.6 % full after the drain/,
   },
   // one-copy-per-shard-draining
   {

@@ -14,6 +14,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { EsPort } from '../core/es-port';
 import { IN_FLIGHT_TASK_ACTIONS } from '../core/in-flight-tasks';
 import { versionBlockedByLayout } from '../core/layout';
+import { explainStuck, indexRoutingOf } from './stuck-copies';
 import type {
   ClusterHealthView,
   EsNodeView,
@@ -147,7 +148,7 @@ export class ElasticsearchAdapter implements EsPort {
       this.call<Json>('GET', '/_cluster/settings', { flat_settings: true, include_defaults: true }),
       // Only the few fields needed: a real cluster's metadata (mappings, templates) can be tens of MB.
       this.call<Json>('GET', '/_cluster/state/metadata,nodes', {
-        filter_path: 'metadata.cluster_coordination,nodes.*.name',
+        filter_path: 'metadata.cluster_coordination,metadata.indices.*.settings.index.routing.allocation,nodes.*.name',
       }),
       this.call<Json>('GET', '/_tasks', {
         actions: IN_FLIGHT_TASK_ACTIONS.join(','),
@@ -247,7 +248,11 @@ export class ElasticsearchAdapter implements EsPort {
       tasks: taskViews,
       snapshotShards,
     };
-    return { ...view, explanations: await this.explain(view) };
+    const routing = indexRoutingOf(state.metadata as Json | undefined, (o, prefix) => flattenSettings(o, prefix));
+    const stuck = await explainStuck(view, routing, (body) =>
+      this.call<Json>('POST', '/_cluster/allocation/explain', {}, body, { ignore: [400] }),
+    );
+    return { ...view, explanations: await this.explain(view), stuck };
   }
 
   /**

@@ -15,8 +15,9 @@ import {
 } from './context';
 import type { ShardCopy, UnassignedExplanation } from './types';
 import { drainHasDestination } from './destination';
+import { diskHeadroom } from './disk';
 
-export { drainHasDestination };
+export { diskHeadroom, drainHasDestination };
 import { versionBlockedByLayout } from './layout';
 import { sharedDrainingShard } from './parallel';
 import { checkUpgradePath } from './versions';
@@ -341,33 +342,6 @@ export const replicasFitRemainingNodes: Predicate = {
   },
 };
 
-export const diskHeadroom: Predicate = {
-  name: 'disk-headroom',
-  checks: "the remaining data nodes stay under the low watermark after taking the node's bytes",
-  why: 'above the low watermark (85 %) no shard is allocated to a node, so the drain stalls',
-  source: 'checklist 24 [DOC, AOS FORBIDDEN/8 reports]',
-  evaluate(ctx, subject) {
-    const node = subject.node;
-    if (!node || !isDataNode(ctx.nodesByName.get(node))) return na('the node holds no data role');
-    // Every node this rollout drains (one, or several with maxSurge) gives its bytes to the others.
-    const leaving = new Set([...ownedExclusions(ctx), node]);
-    const others = ctx.es.nodes.filter((n) => isDataNode(n) && !leaving.has(n.name));
-    if (others.some((n) => n.diskTotalBytes === undefined || n.diskUsedBytes === undefined)) {
-      return na('disk usage not reported');
-    }
-    const moving = [...leaving].reduce((a, n) => a + shardsOnNode(ctx.es, n).reduce((b, s) => b + s.bytes, 0), 0);
-    const used = others.reduce((a, n) => a + (n.diskUsedBytes ?? 0), 0) + moving;
-    const total = others.reduce((a, n) => a + (n.diskTotalBytes ?? 0), 0);
-    const projected = total > 0 ? used / total : 1;
-    return projected <= ctx.es.lowWatermark
-      ? pass
-      : block(
-          `remaining data nodes would be ${(projected * 100).toFixed(1)} % full (low watermark ` +
-            `${(ctx.es.lowWatermark * 100).toFixed(0)} %)`,
-        );
-  },
-};
-
 export const oneCopyPerShardDraining: Predicate = {
   name: 'one-copy-per-shard-draining',
   checks:
@@ -524,6 +498,15 @@ export const DECISION_RULES: ReadonlyArray<Pick<Predicate, 'name' | 'checks' | '
       'proceeds only if every task left is one Elasticsearch resumes or retries by itself (persistent tasks, recoveries)',
     why: 'a terminated node kills the tasks it runs: a reindex or update by query stops half done and is not resumed',
     source: 'issue 23',
+  },
+  {
+    name: 'drain-stalled',
+    checks:
+      'a drain makes progress: a copy of a draining node moves, or fewer copies or bytes are left than recorded (tag ' +
+      'elk-cdk:rollout-drain-progress); after stallSeconds (30 min) without, the wait is named drain-stalled with the ' +
+      'cause from allocation explain (current_node) by decider name and what the operator can do',
+    why: 'a drain that cannot finish would wait silently forever; the roll keeps waiting and never terminates the node',
+    source: 'issue 12 finding 8',
   },
   {
     name: 'one-rollout-at-a-time',

@@ -23,7 +23,8 @@ import { pickCandidate } from './candidate';
 import { scaleInRefused } from './start';
 import { landingProblem, rebalanceMark, zoneCounts, zoneText } from './zone-rebalance';
 import { TAG, numberTag } from './tags';
-import type { Decision } from './types';
+import type { Action, Decision } from './types';
+import { DRAIN_STALLED, diagnose, drainProgress } from './stall';
 
 function joinProblem(ctx: Ctx, g: GroupState): string | undefined {
   if (g.live.length < g.group.desiredCapacity) {
@@ -210,11 +211,19 @@ function continueCandidate(ctx: Ctx, g: GroupState, inst: FleetInstance, pfx = '
     const drained = strictlyDrained.evaluate(ctx, { step: 'terminate', group: g, node });
     if (drained.status === 'block') {
       const held = shardsOnNode(ctx.es, node);
-      return act(
-        { type: 'wait-for-drain', node, shardsLeft: held.length, bytesLeft: bytesOn(ctx, node) },
-        drained.reason,
-        strictlyDrained.name,
-      );
+      const p = drainProgress(ctx, g);
+      const waitFor: Action = {
+        type: 'wait-for-drain',
+        node,
+        shardsLeft: held.length,
+        bytesLeft: bytesOn(ctx, node),
+        ...(p.record ? { progress: { group: g.group.name, value: p.record } } : {}),
+      };
+      // No progress for too long: say why, by decider name, and keep waiting (never terminate).
+      if (held.length > 0 && p.stalledFor !== undefined && p.stalledFor >= ctx.spec.options.stallSeconds) {
+        return act(waitFor, diagnose(ctx, node, p.stalledFor), DRAIN_STALLED);
+      }
+      return act(waitFor, drained.reason, strictlyDrained.name);
     }
   }
   if (isMasterEligible(view) && !ctx.es.votingExclusions.includes(node)) {

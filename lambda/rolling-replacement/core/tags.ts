@@ -53,6 +53,8 @@ export const TAG = {
   abort: 'elk-cdk:rollout-abort',
   /** Set by `elkctl roll pause`, removed by `resume`. */
   paused: 'elk-cdk:rollout-paused',
+  /** Drain progress (stall.ts): "moving", or "<copies left>:<bytes left>:<since>" while nothing moves. */
+  drainProgress: 'elk-cdk:rollout-drain-progress',
   /** Left after release: "<outcome>:<rolloutId>", so a retry of a finished rollout does nothing. */
   result: 'elk-cdk:rollout-result',
 } as const;
@@ -74,6 +76,7 @@ export const ROLLOUT_TAGS: readonly string[] = [
   TAG.left,
   TAG.abort,
   TAG.paused,
+  TAG.drainProgress,
 ];
 
 export const NONE = '-';

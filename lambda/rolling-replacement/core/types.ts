@@ -74,6 +74,23 @@ export interface UnassignedExplanation {
   readonly nodeDecisions: readonly NodeDecision[];
 }
 
+/**
+ * `_cluster/allocation/explain` of a copy that must leave a draining node and is not moving (current_node): why it
+ * cannot go anywhere, by decider name per node.
+ */
+export interface StuckCopy {
+  readonly index: string;
+  readonly shard: number;
+  readonly primary: boolean;
+  /** The draining node holding it. */
+  readonly node: string;
+  /** can_move_to_other_node, lower-cased: yes, no, throttled, worse_balance. */
+  readonly canMove: string;
+  readonly nodeDecisions: readonly NodeDecision[];
+  /** Its index's `index.routing.allocation.*` settings (flat keys), the data-tier preference left out. */
+  readonly indexRouting?: Readonly<Record<string, string>>;
+}
+
 /** One running task from `_tasks` (issue #23): work a node's termination would kill. */
 export interface EsTaskView {
   /** `<node id>:<number>`, as `_tasks` names it. */
@@ -132,6 +149,8 @@ export interface EsView {
    * or the listing failed: then a roll that needs one waits).
    */
   readonly snapshots?: readonly SnapshotView[];
+  /** Explanations of copies on draining nodes that do not move (at most one per node); absent when not observed. */
+  readonly stuck?: readonly StuckCopy[];
 }
 
 /** One snapshot of `GET _snapshot/<repository>/pre-roll-*` (rollout.snapshotBeforeRoll, pre-roll-snapshot.ts). */
@@ -178,6 +197,16 @@ export interface RolloutOptions {
    * takes its lock (pre-roll-snapshot.ts). Absent: no snapshot.
    */
   readonly snapshotBeforeRoll?: string;
+  /**
+   * Seconds a drain may go without progress (no copy moving, none left) before the wait is reported as
+   * `drain-stalled` with a diagnosis; the roll keeps waiting. Default 1800.
+   */
+  readonly stallSeconds: number;
+  /**
+   * Share of each data node's disk kept free below the low watermark when a drain is projected onto the others
+   * (growth by writes during the drain). Default 0.05.
+   */
+  readonly drainDiskMargin: number;
 }
 
 export const DEFAULT_OPTIONS: RolloutOptions = {
@@ -188,6 +217,8 @@ export const DEFAULT_OPTIONS: RolloutOptions = {
   method: 'auto',
   maxSurge: 1,
   inFlightTaskTimeoutSeconds: 3600,
+  stallSeconds: 1800,
+  drainDiskMargin: 0.05,
 };
 
 export interface RolloutSpec {
@@ -259,7 +290,14 @@ export type Action =
       /** The ownership record written first: the group tag `elk-cdk:rollout-excluded` and its new value. */
       readonly record: OwnershipRecord;
     }
-  | { readonly type: 'wait-for-drain'; readonly node: string; readonly shardsLeft: number; readonly bytesLeft: number }
+  | {
+      readonly type: 'wait-for-drain';
+      readonly node: string;
+      readonly shardsLeft: number;
+      readonly bytesLeft: number;
+      /** The drain's new progress record (stall.ts), written to the group tag `elk-cdk:rollout-drain-progress`. */
+      readonly progress?: { readonly group: string; readonly value: string };
+    }
   | {
       readonly type: 'wait-for-tasks';
       readonly group: string;
