@@ -121,7 +121,7 @@ describe('decide(): a stalled drain is named, diagnosed and never terminated', (
     const withCopy = withShards(world, [started('pinned', 0, node, true, 500)]);
     const tagged = withGroup(withCopy, 'data-asg', (g) => ({
       ...g,
-      tags: { ...g.tags, [TAG.drainProgress]: '1:500:0' },
+      tags: { ...g.tags, [TAG.drainProgress]: `${node}:1:500:0` },
     }));
     const w = withEs(tagged, (es) => ({ ...es, ...(stuck ? { stuck: [stuck] } : {}) }));
     return { world: { ...w, now }, node };
@@ -208,14 +208,16 @@ describe('drain progress record', () => {
       return drainProgress(ctx, ctx.data);
     };
     const one = started('x', 0, node, true, 500);
-    expect(at(undefined, [one])).toEqual({ record: '1:500:100' });
-    expect(at('1:500:40', [one])).toEqual({ stalledFor: 60 });
-    expect(at('2:900:40', [one])).toEqual({ record: '1:500:100' });
+    expect(at(undefined, [one])).toEqual({ record: `${node}:1:500:100` });
+    expect(at(`${node}:1:500:40`, [one])).toEqual({ stalledFor: 60 });
+    expect(at(`${node}:2:900:40`, [one])).toEqual({ record: `${node}:1:500:100` });
     // Writes make the copy grow: no progress.
-    expect(at('1:400:40', [{ ...one, bytes: 600 }])).toEqual({ stalledFor: 60 });
+    expect(at(`${node}:1:400:40`, [{ ...one, bytes: 600 }])).toEqual({ stalledFor: 60 });
     const moving: ShardCopy = { ...one, state: 'RELOCATING', relocatingTo: 'i-00000007' };
-    expect(at('1:500:40', [moving])).toEqual({ record: 'moving' });
+    expect(at(`${node}:1:500:40`, [moving])).toEqual({ record: 'moving' });
     expect(at('moving', [moving])).toEqual({});
-    expect(at('moving', [one])).toEqual({ record: '1:500:100' });
+    expect(at('moving', [one])).toEqual({ record: `${node}:1:500:100` });
+    // A record of an earlier drain (other nodes) starts a new clock.
+    expect(at('i-0000dead:1:500:40', [one])).toEqual({ record: `${node}:1:500:100` });
   });
 });

@@ -318,7 +318,10 @@ describe('Elasticsearch adapter over HTTP (real client, loopback)', () => {
     const f = fakeEs();
     const view = (await withServer(f, (a) => a.observe())) as EsView;
     const state = f.urls.find((u) => u.startsWith('GET /_cluster/state'))!;
-    expect(decodeURIComponent(state)).toContain('filter_path=metadata.cluster_coordination,nodes.*.name');
+    // Coordination, the member names, and each index's routing allocation settings (the drain-stall diagnosis).
+    expect(decodeURIComponent(state)).toContain(
+      'filter_path=metadata.cluster_coordination,metadata.indices.*.settings.index.routing.allocation,nodes.*.name',
+    );
     expect(view.lastCommittedConfig).toEqual(['mmm', 'x']);
   });
 

@@ -121,6 +121,8 @@ export function stageWorld(stage: Stage): FakeWorld {
     // The join-wait mark stays until every instance of the group has joined.
     if (stage === 'waitJoin') data.tags[TAG.joinWait] = '150';
     if (stage === 'dataTerminate') {
+      // The drain moved copies: its progress record says so (stall.ts).
+      data.tags[TAG.drainProgress] = 'moving';
       w.exclude = [hex(1)];
       data.tags[TAG.excluded] = hex(1);
       for (const s of w.shards) if (s.node === hex(1)) s.node = hex(7);
@@ -129,6 +131,7 @@ export function stageWorld(stage: Stage): FakeWorld {
   }
   // Every data node replaced: i-1..3 by i-7..9, the shards with them.
   data.tags[TAG.surgeAt] = '630';
+  data.tags[TAG.drainProgress] = 'moving';
   data.instances = [];
   for (let k = 1; k <= 3; k++) {
     w.joined.delete(hex(k));

@@ -241,18 +241,19 @@ describe('master+data nodes and data tiers', () => {
 
   test('disk-headroom applies to a master+data node and ignores master-only nodes', () => {
     const node = data(base, 0);
-    // Data nodes: 2 others at 7500 of 10000, plus the node's 2000 bytes → exactly 85 %.
+    // Data nodes: 2 others at 7000 of 10000, each taking one of the node's 1000-byte copies → exactly 80 %, the low
+    // watermark (85 %) less the 5 % kept for growth.
     let w = withNode(base, node, { roles: ['master', 'data'] });
     w = withEs(w, (es) => ({
       ...es,
       nodes: es.nodes.map((n) =>
         n.roles.includes('data')
-          ? { ...n, diskUsedBytes: 7500, diskTotalBytes: 10000 }
+          ? { ...n, diskUsedBytes: 7000, diskTotalBytes: 10000 }
           : { ...n, diskUsedBytes: 0, diskTotalBytes: 1_000_000 },
       ),
     }));
     expect(status(P.diskHeadroom, w, { step: 'exclude', node })).toBe('pass');
-    const over = withNode(w, data(base, 1), { diskUsedBytes: 7501 });
+    const over = withNode(w, data(base, 1), { diskUsedBytes: 7001 });
     expect(status(P.diskHeadroom, over, { step: 'exclude', node })).toBe('block');
   });
 

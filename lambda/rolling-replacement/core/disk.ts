@@ -27,7 +27,8 @@ export const diskHeadroom: Predicate = {
     if (others.some((n) => n.diskTotalBytes === undefined || n.diskUsedBytes === undefined)) {
       return { status: 'not-applicable', reason: 'disk usage not reported' };
     }
-    const limit = ctx.es.lowWatermark - ctx.spec.options.drainDiskMargin;
+    // Rounded: 0.85 - 0.05 is 0.7999… in floating point.
+    const limit = Math.round((ctx.es.lowWatermark - ctx.spec.options.drainDiskMargin) * 1e9) / 1e9;
     const used = new Map(others.map((n) => [n.name, n.diskUsedBytes!]));
     const total = new Map(others.map((n) => [n.name, n.diskTotalBytes!]));
     const moving = [...leaving].flatMap((n) => shardsOnNode(ctx.es, n)).sort((a, b) => b.bytes - a.bytes);

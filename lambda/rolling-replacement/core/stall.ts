@@ -1,7 +1,7 @@
 /**
  * Stall detection of a drain (issue 12, finding 8). Progress is recorded in the data group's tag
  * `elk-cdk:rollout-drain-progress`: "moving" while a copy of a draining node relocates, else
- * "<copies left>:<bytes left>:<since>", rewritten when fewer copies or bytes are left (growth by writes is no
+ * "<draining nodes>:<copies left>:<bytes left>:<since>", rewritten when fewer copies or bytes are left (growth by writes is no
  * progress). When nothing moved and nothing left for `stallSeconds`, the wait is reported as `drain-stalled` with the
  * cause read from allocation explain by decider name, and what the operator can do. The roll keeps waiting: a stalled
  * drain never leads to a termination.
@@ -20,7 +20,7 @@ export interface DrainProgress {
 }
 
 /** Copies and bytes still on the draining nodes of a group, and whether any of them is moving. */
-function drainState(ctx: Ctx, g: GroupState): { copies: number; bytes: number; moving: boolean } {
+function drainState(ctx: Ctx, g: GroupState): { nodes: string; copies: number; bytes: number; moving: boolean } {
   const live = new Set(g.live.map((i) => i.instanceId));
   const draining = ownedExclusions(ctx).filter((n) => live.has(n));
   let copies = 0;
@@ -33,12 +33,14 @@ function drainState(ctx: Ctx, g: GroupState): { copies: number; bytes: number; m
       if (s.state === 'RELOCATING' || s.state === 'INITIALIZING') moving = true;
     }
   }
-  return { copies, bytes, moving };
+  return { nodes: [...draining].sort().join('+'), copies, bytes, moving };
 }
 
-function parseRecord(v: string | undefined): { copies: number; bytes: number; since: number } | undefined {
-  const m = /^(\d+):(\d+):(\d+)$/.exec(v ?? '');
-  return m ? { copies: Number(m[1]), bytes: Number(m[2]), since: Number(m[3]) } : undefined;
+function parseRecord(
+  v: string | undefined,
+): { nodes: string; copies: number; bytes: number; since: number } | undefined {
+  const m = /^([^:]+):(\d+):(\d+):(\d+)$/.exec(v ?? '');
+  return m ? { nodes: m[1]!, copies: Number(m[2]), bytes: Number(m[3]), since: Number(m[4]) } : undefined;
 }
 
 /** The drain's progress record and, when it is not moving, for how long nothing has left the draining nodes. */
@@ -48,7 +50,10 @@ export function drainProgress(ctx: Ctx, g: GroupState): DrainProgress {
   const s = drainState(ctx, g);
   if (s.moving) return tag === 'moving' ? {} : { record: 'moving' };
   const prev = parseRecord(tag);
-  if (!prev || s.copies < prev.copies || s.bytes < prev.bytes) return { record: `${s.copies}:${s.bytes}:${now}` };
+  // A record of other draining nodes (an earlier drain) starts a new clock.
+  if (!prev || prev.nodes !== s.nodes || s.copies < prev.copies || s.bytes < prev.bytes) {
+    return { record: `${s.nodes}:${s.copies}:${s.bytes}:${now}` };
+  }
   return { stalledFor: now - prev.since };
 }
 

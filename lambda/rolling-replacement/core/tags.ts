@@ -53,7 +53,7 @@ export const TAG = {
   abort: 'elk-cdk:rollout-abort',
   /** Set by `elkctl roll pause`, removed by `resume`. */
   paused: 'elk-cdk:rollout-paused',
-  /** Drain progress (stall.ts): "moving", or "<copies left>:<bytes left>:<since>" while nothing moves. */
+  /** Drain progress (stall.ts): "moving", or "<nodes>:<copies left>:<bytes left>:<since>" while nothing moves. */
   drainProgress: 'elk-cdk:rollout-drain-progress',
   /** Left after release: "<outcome>:<rolloutId>", so a retry of a finished rollout does nothing. */
   result: 'elk-cdk:rollout-result',
