@@ -46,13 +46,13 @@ export function alerterKeyAlias(environment: string): string {
  * (`aws ssm put-parameter --type SecureString --key-id alias/elk/<env>/alerter ...`). The alerter's instance role
  * decrypts with this key only (through SSM, for its own parameters); a parameter under the AWS-managed `aws/ssm`
  * key, which every principal of the account with SSM access can use, is not readable by the alerter. Retained on
- * stack deletion: the parameters outlive the stack.
+ * stack deletion and replacement (the parameters outlive the stack), not after a rolled-back first create.
  */
 export function alerterParameterKey(scope: Construct, id: string, environment: string): kms.Key {
   return new kms.Key(scope, id, {
     alias: alerterKeyAlias(environment),
     description: `elk-cdk ${environment}: SecureString parameters of the alerter (/elk/${environment}/alerter/)`,
     enableKeyRotation: true,
-    removalPolicy: RemovalPolicy.RETAIN,
+    removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
   });
 }

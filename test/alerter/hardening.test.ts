@@ -81,7 +81,9 @@ describe('alerter hardening', () => {
     expect(Object.values(keys)).toHaveLength(1);
     const [id, key] = Object.entries(keys)[0]!;
     expect(key.Properties.EnableKeyRotation).toBe(true);
-    expect(key.DeletionPolicy).toBe('Retain');
+    // Retained on update and delete, not left behind by a rolled-back first create (issue 20).
+    expect(key.DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect(key.UpdateReplacePolicy).toBe('Retain');
     // the instance role decrypts with that key only (and the elastalert user's secret key), never with '*'
     const decrypts = decryptStatements(t);
     expect(decrypts.map((s) => s.Resource)).not.toContainEqual('*');
