@@ -22,7 +22,8 @@ export interface ClusterSecurityGroupsProps {
  * | ES load balancer   | 9200        | clients (client group)                    |
  * | Kibana             | 5601        | Kibana load balancer                      |
  * | Kibana LB          | 443 (or 80) | VPC CIDR (added by KibanaService)         |
- * | Logstash           | 5044        | VPC CIDR                                  |
+ * | Logstash           | 5044        | Logstash load balancer                    |
+ * | Logstash LB        | 5044        | VPC CIDR (the Beats producers)            |
  *
  * Clients of Elasticsearch (Kibana, Logstash, the orchestrator Lambdas, the alerter, the security bootstrap)
  * join `client`; nothing else reaches 9200. `client` allows outbound only 443 (anywhere) and 9200 (the VPC): the
@@ -38,6 +39,12 @@ export class ClusterSecurityGroups extends Construct {
   readonly kibana?: ec2.SecurityGroup;
   readonly kibanaLoadBalancer?: ec2.SecurityGroup;
   readonly logstash?: ec2.SecurityGroup;
+  /**
+   * The internal NLB in front of Logstash. An NLB gets security groups only at creation: it has one from the start,
+   * so producers can later be narrowed (a producer group instead of the VPC CIDR) without replacing the NLB and its
+   * DNS name. The nodes admit only the NLB: no producer reaches a node directly, client IPs preserved or not.
+   */
+  readonly logstashLoadBalancer?: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: ClusterSecurityGroupsProps) {
     super(scope, id);
@@ -66,8 +73,14 @@ export class ClusterSecurityGroups extends Construct {
       this.kibana.addIngressRule(this.kibanaLoadBalancer, ec2.Port.tcp(5601), 'Kibana from its load balancer');
     }
     if (props.logstash) {
-      this.logstash = sg('Logstash', 'Logstash nodes: Beats 5044 from the VPC');
-      this.logstash.addIngressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.tcp(5044), 'Beats from the VPC');
+      this.logstash = sg('Logstash', 'Logstash nodes: Beats 5044 from the Logstash load balancer');
+      this.logstashLoadBalancer = sg('LogstashLoadBalancer', 'Internal NLB in front of Logstash (Beats 5044)');
+      this.logstash.addIngressRule(this.logstashLoadBalancer, ec2.Port.tcp(5044), 'Beats from the Logstash NLB');
+      this.logstashLoadBalancer.addIngressRule(
+        ec2.Peer.ipv4(props.vpcCidr),
+        ec2.Port.tcp(5044),
+        'Beats from producers in the VPC',
+      );
     }
   }
 }

@@ -257,6 +257,7 @@ export class ClusterStack extends Stack {
         config,
         vpc: this.vpc,
         securityGroup: this.securityGroups.logstash!,
+        loadBalancerSecurityGroup: this.securityGroups.logstashLoadBalancer!,
         clientSecurityGroup: this.clientSecurityGroup,
         scripts,
         elasticsearchUrl: this.esUrl,

@@ -14,8 +14,10 @@ import { serviceGroup } from './service-group';
 export interface LogstashServiceProps {
   readonly config: EnvironmentConfig;
   readonly vpc: ec2.IVpc;
-  /** Logstash's own group (5044 from the VPC CIDR). */
+  /** Logstash's own group (5044 from its load balancer). */
   readonly securityGroup: ec2.ISecurityGroup;
+  /** The load balancer's group (5044 from the producers). */
+  readonly loadBalancerSecurityGroup: ec2.ISecurityGroup;
   /** The Elasticsearch client group Logstash joins. */
   readonly clientSecurityGroup: ec2.ISecurityGroup;
   readonly scripts: NodeScripts;
@@ -34,8 +36,8 @@ const LOGSTASH_BASE_ROOT_GB = 20;
 
 /**
  * Logstash on its own Auto Scaling group behind an internal Network Load Balancer on the Beats port 5044
- * (created only when `logstash.count > 0`). The NLB preserves client IPs, so the nodes' group admits 5044 from the
- * VPC CIDR.
+ * (created only when `logstash.count > 0`). The NLB has its own security group (5044 from the VPC CIDR) and the
+ * nodes' group admits 5044 from that group only, which AWS honours with client IP preservation too.
  *
  * A replaced node loses no events (issue #23): the pipeline uses a persistent queue on the node's root volume
  * (`queue.type: persisted`, `queue.max_bytes` = logstash.queueMaxGb, `queue.drain: true`). On any termination the NLB
@@ -87,6 +89,7 @@ export class LogstashService extends Construct {
       vpc: props.vpc,
       internetFacing: false,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [props.loadBalancerSecurityGroup],
       crossZoneEnabled: true,
     });
     Validations.of(this.loadBalancer).acknowledge({

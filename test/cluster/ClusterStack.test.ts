@@ -169,7 +169,10 @@ describe.each(ENVIRONMENTS)('cluster stack of %s', (env) => {
       const port = config.kibana.certificateArn ? 443 : 80;
       expected.push(`KibanaLoadBalancer <- ${cidr} tcp ${port}-${port}`);
     }
-    if (config.logstash.count > 0) expected.push(`Logstash <- ${cidr} tcp 5044-5044`);
+    if (config.logstash.count > 0) {
+      expected.push('Logstash <- LogstashLoadBalancer tcp 5044-5044');
+      expected.push(`LogstashLoadBalancer <- ${cidr} tcp 5044-5044`);
+    }
     expect(ingressRules(s)).toEqual(expected.sort());
   });
 
@@ -242,6 +245,10 @@ describe.each(ENVIRONMENTS)('cluster stack of %s', (env) => {
     );
     expect(listeners.includes(5044)).toBe(config.logstash.count > 0);
     expect(listeners).toContain(9200);
+    // Every NLB has a security group from its creation: one added later would replace it (and its DNS name).
+    for (const lb of Object.values(resourcesOf(s, 'AWS::ElasticLoadBalancingV2::LoadBalancer'))) {
+      expect((lb.Properties!.SecurityGroups as unknown[] | undefined)?.length ?? 0).toBeGreaterThan(0);
+    }
   });
 
   test('instance roles hold least privilege: the SSM agent and one read-only wildcard action, no managed policy, the marker parameter only for masters', () => {

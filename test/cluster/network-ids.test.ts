@@ -43,6 +43,7 @@ describe('logical ids of the network are part of the contract', () => {
       'SecurityGroupsKibana2A24DEE2',
       'SecurityGroupsKibanaLoadBalancer256986DA',
       'SecurityGroupsLogstash528CA43C',
+      'SecurityGroupsLogstashLoadBalancer2B3D673F',
     ]);
   });
 });
