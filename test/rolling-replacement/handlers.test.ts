@@ -242,10 +242,17 @@ describe('custom resource and workflow handlers', () => {
     expect(world.group('data-asg').tags[TAG.rollout]).toBeUndefined();
   });
 
-  test('an Elasticsearch outage during abort keeps polling without Data', async () => {
+  test('an Elasticsearch outage during the abort of a roll keeps polling without Data', async () => {
+    world.group('data-asg').tags[TAG.rollout] = 'r1';
     world.esDown = true;
     const c = await isComplete({ ...event('Delete'), Mode: 'abort', AbortReason: 'stack delete' } as never);
     expect(c).toEqual({ IsComplete: false });
+  });
+
+  test('an Elasticsearch outage during a stack delete with no roll in progress: complete at once', async () => {
+    world.esDown = true;
+    const c = await isComplete({ ...event('Delete'), Mode: 'abort', AbortReason: 'stack delete' } as never);
+    expect(c).toMatchObject({ IsComplete: true, Data: { Outcome: 'aborted' } });
   });
 
   test('invalid properties are a broken invariant: they throw with the field name', async () => {

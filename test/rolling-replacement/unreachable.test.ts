@@ -28,6 +28,21 @@ describe('abort without Elasticsearch', () => {
     expect(d?.action).toEqual({ type: 'done', outcome: 'aborted' });
   });
 
+  test('a stack delete or rollback with no roll in progress does not wait for the deadline (issue 20)', async () => {
+    const w = new FakeWorld();
+    const fleet = await w.describeGroups(['data-asg', 'master-asg']);
+    const d = abortWithoutElasticsearch(
+      down,
+      fleet,
+      spec({ mode: 'abort', abortReason: 'stack delete', giveUpAt: 900 }),
+      0,
+    );
+    expect(d?.action).toEqual({ type: 'done', outcome: 'aborted' });
+    expect(d?.reason).toContain('stack delete: no rollout in progress');
+    // A roll is never ended by this path.
+    expect(abortWithoutElasticsearch(down, fleet, spec({ mode: 'roll' }), 0)).toBeUndefined();
+  });
+
   test('names every mark it leaves: exclusions, voting exclusions, the balancer, suspended processes, surge', async () => {
     const w = new FakeWorld();
     Object.assign(w.group('data-asg').tags, {

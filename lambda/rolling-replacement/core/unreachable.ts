@@ -41,17 +41,19 @@ export function abortWithoutElasticsearch(
   spec: RolloutSpec,
   now: number,
 ): Decision | undefined {
-  if (spec.mode !== 'abort' || spec.giveUpAt === undefined || now < spec.giveUpAt) return undefined;
+  if (spec.mode !== 'abort') return undefined;
   const data = fleet.find((g) => g.name === spec.groups.data);
   const master = fleet.find((g) => g.name === spec.groups.master);
   if (!data || !master) return undefined;
   const why = spec.abortReason ?? 'abort';
+  // No lock: no roll changed anything (a stack delete or rollback with no roll in progress), nothing to wait for.
   if (data.tags[TAG.rollout] === undefined && master.tags[TAG.rollout] === undefined) {
     return {
       action: { type: 'done', outcome: 'aborted' },
       reason: `${why}: no rollout in progress, nothing to clean up (Elasticsearch unreachable: ${es.unknown})`,
     };
   }
+  if (spec.giveUpAt === undefined || now < spec.giveUpAt) return undefined;
   const left = leftInPlace(data, master);
   const reason =
     `${why}: Elasticsearch unreachable (${es.unknown}) past the abort's ${ABORT_WITHOUT_ES_SECONDS} s: stopped ` +
