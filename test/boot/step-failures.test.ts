@@ -33,6 +33,12 @@ const CASES: readonly StepCase[] = [
   { script: 'kibana-boot.sh', role: 'kibana', step: 'install', fault: 'dnf install *' },
   { script: 'kibana-boot.sh', role: 'kibana', step: 'ca', fault: 'aws ssm get-parameter*' },
   { script: 'kibana-boot.sh', role: 'kibana', step: 'keystore', fault: 'aws secretsmanager get-secret-value*' },
+  {
+    script: 'kibana-boot.sh',
+    role: 'kibana',
+    step: 'encryption-keys',
+    fault: 'aws secretsmanager get-secret-value *KibanaEncryptionKeys*',
+  },
   { script: 'kibana-boot.sh', role: 'kibana', step: 'start', fault: 'systemctl enable --now kibana' },
   { script: 'kibana-boot.sh', role: 'kibana', step: 'health', fault: 'curl *5601/api/status' },
   { script: 'logstash-boot.sh', role: 'logstash', step: 'identity', fault: 'curl *latest/api/token' },
