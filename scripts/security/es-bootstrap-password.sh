@@ -52,7 +52,9 @@ existing="$("$KEYSTORE_TOOL" list)"
 for entry in xpack.security.http.ssl.keystore.secure_password \
   xpack.security.transport.ssl.keystore.secure_password \
   xpack.security.transport.ssl.truststore.secure_password; do
-  if printf '%s\n' "$existing" | grep -qx "$entry"; then
+  # A here-string, not a pipe: grep -q exits at its match, and under pipefail the writer's SIGPIPE made the test
+  # false at random, leaving the entry (the boot rehearsal caught it now and then).
+  if grep -qx "$entry" <<<"$existing"; then
     "$KEYSTORE_TOOL" remove "$entry" >/dev/null
   fi
 done
