@@ -44,6 +44,14 @@ export const RolloutPropertiesSchema = z
      */
     DataCount: digits.optional(),
     MasterCount: digits.optional(),
+    /** rollout.stallMinutes × 60; absent: DEFAULT_OPTIONS.stallSeconds. */
+    StallSeconds: digits.optional(),
+    /** rollout.drainDiskMarginPercent (0-50, decimals allowed); absent: DEFAULT_OPTIONS.drainDiskMargin × 100. */
+    DrainDiskMarginPercent: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, { message: 'must be a percentage as a string, e.g. "5"' })
+      .refine((v) => Number(v) <= 50, { message: 'must be at most 50' })
+      .optional(),
   })
   .strict();
 export type RolloutProperties = z.infer<typeof RolloutPropertiesSchema>;
@@ -82,6 +90,8 @@ export function specFromProperties(
         ? { inFlightTaskTimeoutSeconds: Number(p.InFlightTaskTimeoutSeconds) }
         : {}),
       ...(p.SnapshotRepository ? { snapshotBeforeRoll: p.SnapshotRepository } : {}),
+      ...(p.StallSeconds !== undefined ? { stallSeconds: Number(p.StallSeconds) } : {}),
+      ...(p.DrainDiskMarginPercent !== undefined ? { drainDiskMargin: Number(p.DrainDiskMarginPercent) / 100 } : {}),
     },
   };
 }

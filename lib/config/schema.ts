@@ -207,6 +207,16 @@ export const EnvironmentConfigSchema = z
          * changed. @default true
          */
         snapshotBeforeRoll: z.boolean().default(true),
+        /**
+         * Minutes a drain may go without progress (no copy moving, none left) before the wait is reported as
+         * `drain-stalled` with the cause read from allocation explain; the roll keeps waiting either way. @default 30
+         */
+        stallMinutes: z.number().int().min(5).max(1440).optional(),
+        /**
+         * Percent of each data node's disk kept free below the low watermark when a drain is projected onto the
+         * remaining nodes (room for writes during the drain; the `disk-headroom` gate). @default 5
+         */
+        drainDiskMarginPercent: z.number().min(0).max(50).optional(),
       })
       .strict(),
     alerter: z

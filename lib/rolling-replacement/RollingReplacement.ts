@@ -48,6 +48,10 @@ export interface RolloutSettings {
   readonly method?: 'drain' | 'handoff' | 'auto';
   /** Data nodes drained at once; the data group's MaxSize must allow it. @default 1 */
   readonly maxSurge?: number;
+  /** Minutes without drain progress before the wait is named drain-stalled. @default 30 */
+  readonly stallMinutes?: number;
+  /** Percent of each data node's disk kept free for growth when a drain is projected. @default 5 */
+  readonly drainDiskMarginPercent?: number;
 }
 
 /** rollout.snapshotBeforeRoll: the repository a verified snapshot goes into before a roll takes its lock. */
@@ -436,6 +440,11 @@ export class RollingReplacement extends Construct {
       MaxSurge: String(rollout.maxSurge ?? 1),
       ...(props.snapshotBeforeRoll ? { SnapshotRepository: props.snapshotBeforeRoll.repository } : {}),
       InFlightTaskTimeoutSeconds: String((props.inFlightTaskTimeout ?? Duration.hours(1)).toSeconds()),
+      // Written only when set: a template without them is unchanged (no update of the custom resource, no phantom diff).
+      ...(rollout.stallMinutes !== undefined ? { StallSeconds: String(rollout.stallMinutes * 60) } : {}),
+      ...(rollout.drainDiskMarginPercent !== undefined
+        ? { DrainDiskMarginPercent: String(rollout.drainDiskMarginPercent) }
+        : {}),
       ...(props.counts ? { DataCount: String(props.counts.data), MasterCount: String(props.counts.master) } : {}),
     };
     this.customResource = new CustomResource(this, 'Rollout', {

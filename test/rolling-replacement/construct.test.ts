@@ -120,6 +120,34 @@ describe('RollingReplacement construct', () => {
     expect(parse(older).inFlightTaskTimeoutSeconds).toBe(3600);
   });
 
+  test('rollout.stallMinutes and drainDiskMarginPercent reach the handlers only when set (no change to older templates)', () => {
+    const cr = (t: Template) => Object.values(t.findResources('Custom::RollingReplacement'))[0]!.Properties;
+    expect(cr(template)).not.toHaveProperty('StallSeconds');
+    expect(cr(template)).not.toHaveProperty('DrainDiskMarginPercent');
+    const props = cr(build({ rollout: { stallMinutes: 45, drainDiskMarginPercent: 12.5 } }).template) as Record<
+      string,
+      unknown
+    >;
+    expect(props).toMatchObject({ StallSeconds: '2700', DrainDiskMarginPercent: '12.5' });
+    const { ServiceToken: _token, ServiceTimeout: _timeout, ...own } = props;
+    const plain: Record<string, unknown> = {
+      ...own,
+      StateMachineArn: 'arn:aws:states:x',
+      WaitHandleUrl: '',
+      DataGroupName: 'data-asg',
+      MasterGroupName: 'master-asg',
+      DataLaunchTemplateVersion: '2',
+      MasterLaunchTemplateVersion: '2',
+    };
+    const options = (p: Record<string, unknown>) => specFromProperties(parseProperties(p, 'test'), 'roll').options;
+    expect(options(plain)).toMatchObject({ stallSeconds: 2700, drainDiskMargin: 0.125 });
+    const { StallSeconds: _s, DrainDiskMarginPercent: _d, ...older } = plain;
+    expect(options(older)).toMatchObject({ stallSeconds: 1800, drainDiskMargin: 0.05 });
+    expect(() => options({ ...plain, DrainDiskMarginPercent: '80' })).toThrow(
+      /DrainDiskMarginPercent: must be at most 50/,
+    );
+  });
+
   test('the workflow is a Standard state machine: reconcile → choice → wait loop', () => {
     const machines = template.findResources('AWS::StepFunctions::StateMachine', {
       Properties: { StateMachineType: 'STANDARD' },

@@ -124,7 +124,7 @@ function causeOf(decider: string, stuck: StuckCopy): Cause {
     case 'node_version':
     case 'index_version':
       return {
-        cause: 'its primary runs on a newer node, and every node without a copy is older (node_version)',
+        cause: 'its primary runs on a newer node, and every node without a copy is older (node_version, index_version)',
         remedy: 'add a node of the target version without a copy (a surge), or wait for one',
       };
     case 'snapshot_in_progress':
