@@ -120,6 +120,9 @@ export const HandlerEnvSchema = z.object({
   ES_CREDENTIALS_SECRET_ARN: z.string().startsWith('arn:'),
   ES_CA_PARAMETER: z.string().startsWith('/'),
   METRICS_NAMESPACE: z.string().min(1),
+  /** Volume handoff (both or neither): the environment of the data volumes and their mount point on the nodes. */
+  DATA_VOLUME_ENVIRONMENT: z.string().min(1).optional(),
+  DATA_VOLUME_PATH: z.string().startsWith('/').optional(),
 });
 export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;
 

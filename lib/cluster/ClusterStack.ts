@@ -11,7 +11,13 @@ import { ClusterLoadBalancer } from './ClusterLoadBalancer';
 import { ClusterParameters } from './ClusterParameters';
 import { ClusterSecurityGroups } from './ClusterSecurityGroups';
 import { clusterNetwork } from './ClusterVpc';
-import { META_RECOVERY_BYTES_PER_SEC, TAG_COMPONENT, TAG_ENVIRONMENT, formationMarkerParameterName } from './contract';
+import {
+  DATA_PATH,
+  META_RECOVERY_BYTES_PER_SEC,
+  TAG_COMPONENT,
+  TAG_ENVIRONMENT,
+  formationMarkerParameterName,
+} from './contract';
 import { ElasticsearchNodeGroup } from './ElasticsearchNodeGroup';
 import { KibanaService } from './KibanaService';
 import { LogstashService } from './LogstashService';
@@ -200,6 +206,8 @@ export class ClusterStack extends Stack {
       rollout: config.rollout,
       ...(config.rollout.snapshotBeforeRoll ? { snapshotBeforeRoll: { repository: SNAPSHOT_REPOSITORY } } : {}),
       counts: { data: config.elasticsearch.dataNodes.count, master: config.elasticsearch.masterNodes.count },
+      // Handoff where the data group says its volumes outlive their instances (group tag elk-cdk:data-volumes).
+      dataVolumes: { dataPath: DATA_PATH },
     });
     // Every termination of an Elasticsearch instance, whoever starts it, drains the node first (docs/rollout.md).
     this.terminationDrain = new TerminationDrain(this, 'TerminationDrain', {

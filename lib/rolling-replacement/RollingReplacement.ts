@@ -28,6 +28,7 @@ import { Construct, IConstruct, IDependable } from 'constructs';
 import { reconcileFunctionParameter, type RolloutProperties } from '../../lambda/rolling-replacement/contract';
 import { prebundledCode } from '../bundling';
 
+import { type DataVolumeHandoff, grantVolumeHandoff, handoffEnvironment } from './volume-handoff-grants';
 const LAMBDA_DIR = path.join(__dirname, '..', '..', 'lambda', 'rolling-replacement', 'handlers');
 
 /** Custom resource timeout: CloudFormation's hard maximum (1 h). */
@@ -110,6 +111,11 @@ export interface RollingReplacementProps {
    * rollout.timeoutHours
    */
   readonly rolloutKey?: string;
+  /**
+   * The data group's volumes outlive their instances: the orchestrator may hand them off (stop Elasticsearch by Run
+   * Command, detach, terminate without decrement; volume-handoff-grants.ts). @default - no handoff (drain only)
+   */
+  readonly dataVolumes?: DataVolumeHandoff;
 }
 
 /**
@@ -262,7 +268,9 @@ export class RollingReplacement extends Construct {
       ES_CA_PARAMETER: props.caParameterName,
       METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
+      ...(props.dataVolumes ? handoffEnvironment(props.environment, props.dataVolumes) : {}),
     };
+    if (props.dataVolumes) grantVolumeHandoff(this, role, props.environment);
     const fn = (name: string, entry: string, handler: string, timeout: Duration) =>
       new nodejs.NodejsFunction(this, name, {
         // Bundled once per process (same esbuild options as NodejsFunction's bundling), shared by every stack.

@@ -13,7 +13,9 @@ import {
   SuspendProcessesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
+import { GROUP_TAG_DATA_VOLUMES, persistentSpec } from '../../shared/data-volume';
 import type { AsgRole, FleetGroup, FleetInstance, FleetPort, LifecycleState } from '../core/fleet-port';
+import { type DataVolume, handoffBlocked, type VolumeHandoff } from './volume-handoff';
 
 function templateVersion(g: AutoScalingGroup): string {
   return (
@@ -21,15 +23,33 @@ function templateVersion(g: AutoScalingGroup): string {
   );
 }
 
+const tagOf = (g: AutoScalingGroup, key: string): string | undefined => g.Tags?.find((t) => t.Key === key)?.Value;
+const blockedField = (why: string | undefined) => (why ? { volumeHandoffBlocked: why } : {});
+
 export class AutoScalingFleet implements FleetPort {
   /** Calls sent (for metrics and the benchmark). */
   requests = 0;
+  /** Volume handoff (only with `volumes`): stop, detach, terminate without decrement. */
+  readonly handOffInstance?: (instanceId: string) => Promise<void>;
 
   constructor(
     private readonly client: AutoScalingClient,
     /** Group name → role (the spec knows which group is which). */
     private readonly roles: Readonly<Record<string, AsgRole>>,
-  ) {}
+    /**
+     * The EC2/SSM half of a volume handoff. Without it no group reports volumes that outlive their instances, so the
+     * core never picks the handoff method. @default - none
+     */
+    private readonly volumes?: VolumeHandoff,
+  ) {
+    const v = volumes;
+    if (v) {
+      this.handOffInstance = async (instanceId) => {
+        await v.stopAndDetach(instanceId);
+        await this.terminateInstance(instanceId, false);
+      };
+    }
+  }
 
   async describeGroups(names: readonly string[]): Promise<FleetGroup[]> {
     const groups: AutoScalingGroup[] = [];
@@ -42,7 +62,13 @@ export class AutoScalingFleet implements FleetPort {
       groups.push(...(r.AutoScalingGroups ?? []));
       token = r.NextToken;
     } while (token);
+    const persistent = groups.some((g) => persistentSpec(tagOf(g, GROUP_TAG_DATA_VOLUMES)) !== undefined);
+    // One DescribeVolumes for every group whose data volumes outlive their instances.
+    const volumes = persistent && this.volumes ? await this.volumes.dataVolumes() : [];
     return groups.map((g) => {
+      const spec = this.volumes ? persistentSpec(tagOf(g, GROUP_TAG_DATA_VOLUMES)) : undefined;
+      const attached = (id: string): DataVolume | undefined =>
+        volumes.find((v) => v.instanceId === id && v.attachment === 'attached');
       const target = templateVersion(g);
       if (!/^\d+$/.test(target)) {
         // Outdated instances cannot be told apart with $Latest / $Default (checklist 2): a broken invariant.
@@ -64,10 +90,12 @@ export class AutoScalingFleet implements FleetPort {
           launchTemplateVersion: i.LaunchTemplate?.Version ?? '',
           availabilityZone: i.AvailabilityZone ?? '',
           protectedFromScaleIn: i.ProtectedFromScaleIn ?? false,
+          ...(spec !== undefined ? blockedField(handoffBlocked(attached(i.InstanceId!), spec)) : {}),
         })),
         availabilityZones: g.AvailabilityZones ?? [],
         suspendedProcesses: (g.SuspendedProcesses ?? []).map((p) => p.ProcessName!),
         tags: Object.fromEntries((g.Tags ?? []).map((t) => [t.Key!, t.Value ?? ''])),
+        ...(spec !== undefined ? { volumesOutliveInstances: true } : {}),
       };
     });
   }

@@ -26,6 +26,11 @@ export interface FleetInstance {
   readonly launchTemplateVersion: string;
   readonly availabilityZone: string;
   readonly protectedFromScaleIn: boolean;
+  /**
+   * Why this instance's data volume cannot be handed off (no volume of its own attached, or a storage change), set
+   * by a fleet whose group's volumes outlive their instances; the node is drained instead. Absent: it can.
+   */
+  readonly volumeHandoffBlocked?: string;
 }
 
 export interface FleetGroup {

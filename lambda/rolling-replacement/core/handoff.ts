@@ -10,7 +10,8 @@
  *   handoff-done     once health is green again (or yellow only by the version rule) and nothing moves: tag removed
  *
  * A node gets the drain method instead, with the reason, when the method is `drain`, it is a master, the group's
- * volumes die with their instances, allocation is already restricted by someone else, or a shard on it has no other
+ * volumes die with their instances, the fleet reports this node's volume cannot be handed off (none of its own, a
+ * storage change), allocation is already restricted by someone else, or a shard on it has no other
  * started copy (it would be unavailable while the node is away). Pure.
  */
 import { type Ctx, type GroupState, shardsOnNode } from './context';
@@ -43,6 +44,9 @@ export function methodFor(ctx: Ctx, g: GroupState, node: string): MethodChoice {
   const fallback = (why: string): MethodChoice => ({ method: 'drain', why: `drain instead of handoff: ${why}` });
   if (g.role !== 'data') return fallback('a master is replaced with a surge, one at a time');
   if (!g.group.volumesOutliveInstances) return fallback(`the data volumes of ${g.group.name} die with their instances`);
+  // The fleet's word on this node's own volume (none attached, or a storage change).
+  const blocked = g.live.find((i) => i.instanceId === node)?.volumeHandoffBlocked;
+  if (blocked) return fallback(blocked);
   const enable = ctx.es.allocationEnable;
   const ours = g.group.tags[TAG.handoff] !== undefined && g.group.tags[TAG.handoff] !== NONE;
   if (enable === undefined) return fallback('cluster.routing.allocation.enable is not observed');

@@ -4,6 +4,8 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
@@ -14,6 +16,7 @@ import {
 import { createEsClientFromAws } from '../../shared/es-client';
 import { AutoScalingFleet } from '../adapters/autoscaling';
 import { ElasticsearchAdapter } from '../adapters/elasticsearch';
+import { VolumeHandoff } from '../adapters/volume-handoff';
 import { parseEnv } from '../contract';
 import type { EsPort } from '../core/es-port';
 import type { FleetPort } from '../core/fleet-port';
@@ -39,6 +42,7 @@ function awsRuntime(): Runtime {
   const cw = new CloudWatchClient({});
   const asg = new AutoScalingClient({});
   let es: EsPort | undefined;
+  let volumes: VolumeHandoff | undefined;
   return {
     async ports(groups) {
       if (!es) {
@@ -50,8 +54,18 @@ function awsRuntime(): Runtime {
           requestTimeoutMs: 20_000,
         });
         es = new ElasticsearchAdapter(client);
+        // Volume handoff only where the construct set it up (its grants come with these variables).
+        if (env.DATA_VOLUME_ENVIRONMENT && env.DATA_VOLUME_PATH) {
+          volumes = new VolumeHandoff(new EC2Client({}), new SSMClient({}), {
+            environment: env.DATA_VOLUME_ENVIRONMENT,
+            dataPath: env.DATA_VOLUME_PATH,
+          });
+        }
       }
-      return { es, fleet: new AutoScalingFleet(asg, { [groups.data]: 'data', [groups.master]: 'master' }) };
+      return {
+        es,
+        fleet: new AutoScalingFleet(asg, { [groups.data]: 'data', [groups.master]: 'master' }, volumes),
+      };
     },
     async stackStatus(stackId) {
       const r = await cfn.send(new DescribeStacksCommand({ StackName: stackId }));
