@@ -162,21 +162,32 @@ export abstract class ClusterAllocation extends ClusterRecoveries {
           this.overShardsLimit(copy, loads) ||
           (diskHigh !== undefined && diskHigh > 0);
         if (!mustMove) continue;
-        for (const n of this.sortedCandidates(shard.index, loads)) {
-          if (this.evaluate(copy, n, 'move', loads) === 'YES') {
-            if (diskHigh !== undefined) overHigh.set(copy.node, diskHigh - shard.bytes);
-            this.startRelocation(copy, n, false);
-            this.addLoad(loads, n, shard);
-            this.addLoad(loads, copy.node, shard, -1);
-            loads.get(copy.node)!.used += shard.bytes;
-            break;
-          }
+        // The desired node (DesiredBalanceComputer: the lowest-weight node the deciders allow, throttling aside, as
+        // if every earlier move had completed); DesiredBalanceReconciler.moveShards relocates only there and, while
+        // that node is throttled, the copy waits on its node instead of going to the next one.
+        const target = this.desiredMoveTarget(copy, loads);
+        if (!target) continue;
+        if (this.evaluate(copy, target, 'move', loads) === 'YES') {
+          if (diskHigh !== undefined) overHigh.set(copy.node, diskHigh - shard.bytes);
+          this.startRelocation(copy, target, false);
         }
+        // Counted on its desired node either way, so the copies after it see that node as it will be.
+        this.addLoad(loads, target, shard);
+        this.addLoad(loads, copy.node, shard, -1);
+        loads.get(copy.node)!.used += shard.bytes;
       }
     }
 
     this.rebalance(loads, allActive, primariesActive);
     this.updateRates();
+  }
+
+  /** The lowest-weight node a copy that must move may go to, throttling aside (undefined: none may take it). */
+  protected desiredMoveTarget(copy: Copy, loads: Map<EsNode, NodeLoad>): EsNode | undefined {
+    for (const n of this.sortedCandidates(copy.shard.index, loads)) {
+      if (this.evaluate(copy, n, 'move', loads, undefined, 'throttling') !== 'NO') return n;
+    }
+    return undefined;
   }
 
   protected rebalance(loads: Map<EsNode, NodeLoad>, allActive: boolean, primariesActive: boolean): void {
