@@ -9,6 +9,11 @@ export interface ClusterSecurityGroupsProps {
   readonly kibana: boolean;
   /** Create Logstash's group (logstash.count > 0). */
   readonly logstash: boolean;
+  /**
+   * Who may reach the Logstash load balancer on 5044 (logstash.producers): security groups of the producers and
+   * CIDRs. @default the VPC CIDR
+   */
+  readonly beatsProducers?: { readonly securityGroupIds: readonly string[]; readonly cidrs: readonly string[] };
 }
 
 /**
@@ -23,7 +28,7 @@ export interface ClusterSecurityGroupsProps {
  * | Kibana             | 5601        | Kibana load balancer                      |
  * | Kibana LB          | 443 (or 80) | VPC CIDR (added by KibanaService)         |
  * | Logstash           | 5044        | Logstash load balancer                    |
- * | Logstash LB        | 5044        | VPC CIDR (the Beats producers)            |
+ * | Logstash LB        | 5044        | logstash.producers (SGs, CIDRs), else VPC CIDR |
  *
  * Clients of Elasticsearch (Kibana, Logstash, the orchestrator Lambdas, the alerter, the security bootstrap)
  * join `client`; nothing else reaches 9200. `client` allows outbound only 443 (anywhere) and 9200 (the VPC): the
@@ -76,11 +81,20 @@ export class ClusterSecurityGroups extends Construct {
       this.logstash = sg('Logstash', 'Logstash nodes: Beats 5044 from the Logstash load balancer');
       this.logstashLoadBalancer = sg('LogstashLoadBalancer', 'Internal NLB in front of Logstash (Beats 5044)');
       this.logstash.addIngressRule(this.logstashLoadBalancer, ec2.Port.tcp(5044), 'Beats from the Logstash NLB');
-      this.logstashLoadBalancer.addIngressRule(
-        ec2.Peer.ipv4(props.vpcCidr),
-        ec2.Port.tcp(5044),
-        'Beats from producers in the VPC',
-      );
+      const producers = props.beatsProducers;
+      const peers =
+        producers && producers.securityGroupIds.length + producers.cidrs.length > 0
+          ? [
+              ...producers.securityGroupIds.map((id, i) => ({
+                peer: ec2.SecurityGroup.fromSecurityGroupId(this, `Producer${i}`, id, { mutable: false }),
+                what: `producer group ${id}`,
+              })),
+              ...producers.cidrs.map((cidr) => ({ peer: ec2.Peer.ipv4(cidr), what: `producers in ${cidr}` })),
+            ]
+          : [{ peer: ec2.Peer.ipv4(props.vpcCidr), what: 'producers in the VPC' }];
+      for (const { peer, what } of peers) {
+        this.logstashLoadBalancer.addIngressRule(peer, ec2.Port.tcp(5044), `Beats from ${what}`);
+      }
     }
   }
 }

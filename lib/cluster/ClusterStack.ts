@@ -103,6 +103,7 @@ export class ClusterStack extends Stack {
       vpcCidr: network.cidr,
       kibana: config.kibana.count > 0,
       logstash: config.logstash.count > 0,
+      ...(config.logstash.producers ? { beatsProducers: config.logstash.producers } : {}),
     });
     this.esSecurityGroup = this.securityGroups.elasticsearch;
     this.clientSecurityGroup = this.securityGroups.client;

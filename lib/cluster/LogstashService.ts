@@ -50,11 +50,30 @@ export class LogstashService extends Construct {
   readonly autoScalingGroup: autoscaling.AutoScalingGroup;
   readonly loadBalancer: elbv2.NetworkLoadBalancer;
   readonly instanceRole: iam.Role;
+  /**
+   * The name producers connect to (`logstash.<env>.elk.internal`, the private zone's alias of the NLB); every
+   * Logstash certificate carries it.
+   */
+  readonly serviceName: string;
+  /** Beats over TLS with required client certificates (not `logstash.allowPlainBeats`, and with ClusterSecurity). */
+  readonly beatsTls: boolean;
 
   constructor(scope: Construct, id: string, props: LogstashServiceProps) {
     super(scope, id);
     const { config } = props;
     const logstash = config.logstash;
+    this.serviceName = `logstash.${config.name}.elk.internal`;
+    const security = props.security;
+    this.beatsTls = !!security && !logstash.allowPlainBeats;
+    const tlsEnv: Record<string, string> =
+      security && this.beatsTls
+        ? {
+            // Its certificate comes from the issuer like a node's; Beats must present one of the same CA.
+            ELK_CERT_ISSUER_URL: security.issuer.url,
+            ELK_SERVICE_NAME: this.serviceName,
+            ELK_BEATS_TLS: 'required',
+          }
+        : {};
     ({
       instanceRole: this.instanceRole,
       launchTemplate: this.launchTemplate,
@@ -80,8 +99,10 @@ export class LogstashService extends Construct {
         ELK_LS_DRAIN_TIMEOUT: String(logstash.drainTimeoutMinutes * 60),
         ELK_LS_HEARTBEAT_EVERY: String(LOGSTASH_HEARTBEAT_EVERY),
         ELK_LS_HOOK: LOGSTASH_DRAIN_HOOK,
+        ...tlsEnv,
       },
     }));
+    if (security && this.beatsTls) this.allowCertificates(security, logstash.producers?.certificateGroups ?? []);
     this.holdTerminationsUntilDrained();
     Tags.of(this).add(TAG_ROLE, 'logstash');
 
@@ -107,6 +128,33 @@ export class LogstashService extends Construct {
         deregistrationDelay: Duration.seconds(60),
       });
     targets.setAttribute('deregistration_delay.connection_termination.enabled', 'true');
+  }
+
+  /**
+   * Logstash nodes get their server certificate from the issuer (its own IP/DNS and the service name), renew it and
+   * publish its days to expiry like Elasticsearch nodes. Producer groups (logstash.producers.certificateGroups) get
+   * client certificates with their own IP and DNS name only; their roles get the function URL invocation through the
+   * function's resource policy (the roles are not this stack's).
+   */
+  private allowCertificates(
+    security: ClusterSecurity,
+    producers: ReadonlyArray<{ readonly autoScalingGroupName: string; readonly roleArn: string }>,
+  ): void {
+    security.allowNodeCertificates({
+      profile: 'logstash',
+      group: this.autoScalingGroup,
+      role: this.instanceRole,
+      dnsNames: [this.serviceName],
+    });
+    security.grantNodeCertificateMetric(this.instanceRole);
+    producers.forEach((p, i) =>
+      security.allowNodeCertificates({
+        profile: 'beats-producer',
+        group: autoscaling.AutoScalingGroup.fromAutoScalingGroupName(this, `Producer${i}`, p.autoScalingGroupName),
+        role: iam.Role.fromRoleArn(this, `ProducerRole${i}`, p.roleArn, { mutable: false }),
+        dnsNames: [],
+      }),
+    );
   }
 
   /** The termination hook, and the instance's right to heartbeat and complete it on this group only. */

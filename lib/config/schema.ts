@@ -47,6 +47,12 @@ export function validCidr(cidr: string): boolean {
   return octets.every((o) => o <= 255) && prefix >= 16 && prefix <= 28;
 }
 
+/** Any IPv4 CIDR (a producer range may be one host, /32). */
+export function validIpv4Cidr(cidr: string): boolean {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+}
+
 /**
  * An Elasticsearch (Quartz-style) cron expression as SLM takes it: 6 or 7 fields of the characters cron uses. The
  * cluster parses it; this only catches a Unix 5-field cron or a typo at synth.
@@ -159,6 +165,41 @@ export const EnvironmentConfigSchema = z
         queueMaxGb: z.number().int().min(1).max(1024).default(4),
         /** Longest wait of a terminating node for its persistent queue to drain, minutes. */
         drainTimeoutMinutes: z.number().int().min(1).max(2880).default(30),
+        /**
+         * Deliberate opt-out of Beats over TLS with client certificates (plain TCP on 5044, e.g. while producers are
+         * moved over). @default false: TLS, and a producer must present a certificate of the environment's CA
+         */
+        allowPlainBeats: z.boolean().default(false),
+        /** Who sends Beats to 5044 (docs/security.md, "Beats producers"). @default the VPC CIDR, no certificate groups */
+        producers: z
+          .object({
+            /** Security groups of the producers (same VPC): 5044 from these instead of the VPC CIDR. */
+            securityGroupIds: z
+              .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, { message: 'must be a security group id (sg-...)' }))
+              .default([]),
+            /** IPv4 CIDRs of the producers: 5044 from these instead of the VPC CIDR. */
+            cidrs: z
+              .array(z.string().refine(validIpv4Cidr, { message: 'must be an IPv4 CIDR such as 10.40.8.0/24' }))
+              .default([]),
+            /**
+             * Auto Scaling groups (with their instance role) whose instances may get a Beats client certificate from
+             * the environment's issuer, like nodes do (scripts/security/node-certs.sh --client).
+             */
+            certificateGroups: z
+              .array(
+                z
+                  .object({
+                    autoScalingGroupName: z.string().regex(/^[\w+=,.@\-:/ ]{1,255}$/),
+                    roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\-/]{1,512}$/, {
+                      message: 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+                    }),
+                  })
+                  .strict(),
+              )
+              .default([]),
+          })
+          .strict()
+          .optional(),
       })
       .strict(),
     /**
@@ -395,6 +436,23 @@ export const EnvironmentConfigSchema = z
         code: 'custom',
         path: ['kibana', 'certificateArn'],
         message: `belongs to account ${arn[4]}, not to the environment's account ${c.account}`,
+      });
+    }
+    for (const [i, g] of (c.logstash.producers?.certificateGroups ?? []).entries()) {
+      const account = g.roleArn.split(':')[4];
+      if (c.account !== undefined && account !== c.account) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['logstash', 'producers', 'certificateGroups', i, 'roleArn'],
+          message: `belongs to account ${account}: the issuer serves instances of the environment's account ${c.account} only`,
+        });
+      }
+    }
+    if (c.logstash.allowPlainBeats && (c.logstash.producers?.certificateGroups.length ?? 0) > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['logstash', 'producers', 'certificateGroups'],
+        message: 'client certificates need Beats over TLS: remove logstash.allowPlainBeats or these groups',
       });
     }
     if (c.kibana.count > 0 && c.kibana.certificateArn === undefined && !c.kibana.allowPlainHttp) {

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Arn, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, Duration, Lazy, Resource, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -93,7 +93,11 @@ export class CertificateIssuer extends Construct {
     this.url = this.functionUrl.url;
   }
 
-  /** Lets the instances of `group` ask for certificates (and grants its role the function URL invocation). */
+  /**
+   * Lets the instances of `group` ask for certificates, and grants its role the function URL invocation: on the
+   * role's own policy when this app owns the role, else (a producer's role, imported by ARN; CDK would silently drop
+   * a grant to it) on the function's resource policy, which needs the role to exist when it is deployed.
+   */
   allowGroup(props: AllowGroupProps): void {
     this.groups.push({
       autoScalingGroup: props.group.autoScalingGroupName,
@@ -101,6 +105,21 @@ export class CertificateIssuer extends Construct {
       roleArn: props.role.roleArn,
       dnsNames: [...props.dnsNames],
     });
-    this.function.grantInvokeUrl(props.role);
+    if (Resource.isOwnedResource(props.role)) {
+      this.function.grantInvokeUrl(props.role);
+      return;
+    }
+    const principal = new iam.ArnPrincipal(props.role.roleArn);
+    const n = this.groups.length;
+    this.function.addPermission(`Url${n}`, {
+      principal,
+      action: 'lambda:InvokeFunctionUrl',
+      functionUrlAuthType: lambda.FunctionUrlAuthType.AWS_IAM,
+    });
+    this.function.addPermission(`Invoke${n}`, {
+      principal,
+      action: 'lambda:InvokeFunction',
+      invokedViaFunctionUrl: true,
+    });
   }
 }

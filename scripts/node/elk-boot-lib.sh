@@ -10,6 +10,8 @@
 #                last line of the boot log, and calls elk_on_failure when the script defines it
 # elk_signal S   sends the CloudFormation resource signal S (SUCCESS|FAILURE) of the instance's Auto Scaling group
 #                when node.env names one (ELK_SIGNAL_RESOURCE); never fails the boot
+# elk_cert_renewal [VAR=value ...]  writes and enables elk-cdk-cert-renew.{service,timer} (node-cert-renew.sh every
+#                6 hours), the arguments as the service's environment (CERT_DIR, OWNER_USER, ELK_CERT_RELOAD, ...)
 ELK_ROOT="${ELK_ROOT:-}"
 ELK_STEP="start"
 ELK_SCRIPT="$(basename "$0" .sh)"
@@ -66,4 +68,37 @@ elk_identity() {
   ELK_PRIVATE_IP="$(elk_imds local-ipv4)"
   ELK_AVAILABILITY_ZONE="$(elk_imds placement/availability-zone)"
   export ELK_INSTANCE_ID ELK_PRIVATE_IP ELK_AVAILABILITY_ZONE
+}
+
+# The certificate lives days, the instance may live years (node-cert-renew.sh says how).
+elk_cert_renewal() {
+  local bin env_line=""
+  bin="$(cd "$(dirname "$0")" && pwd)"
+  [ $# -eq 0 ] || env_line="Environment=$*"
+  cat >"$ELK_ROOT/etc/systemd/system/elk-cdk-cert-renew.service" <<EOF
+[Unit]
+Description=elk-cdk: renew this node's TLS certificate and publish its days to expiry
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+${env_line}
+ExecStart=${bin#"$ELK_ROOT"}/node-cert-renew.sh
+EOF
+  cat >"$ELK_ROOT/etc/systemd/system/elk-cdk-cert-renew.timer" <<'EOF'
+[Unit]
+Description=elk-cdk: check this node's TLS certificate every 6 hours
+
+[Timer]
+OnBootSec=15min
+OnUnitActiveSec=6h
+RandomizedDelaySec=20min
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+EOF
+  systemctl daemon-reload
+  systemctl enable --now elk-cdk-cert-renew.timer
 }

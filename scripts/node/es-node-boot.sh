@@ -43,32 +43,7 @@ if [ -n "${ELK_CERT_ISSUER_URL:-}" ]; then
   "$BIN/node-certs.sh" --print-settings >"$R/etc/elk-cdk/security.yml"
   export ELK_EXTRA_SETTINGS_FILE="$R/etc/elk-cdk/security.yml"
   "$BIN/es-bootstrap-password.sh" --secret-id "$ELK_BOOTSTRAP_SECRET_ID" --region "$ELK_REGION"
-  # Renewal: the certificate lives days, the instance may live years (node-cert-renew.sh says how).
-  cat >"$R/etc/systemd/system/elk-cdk-cert-renew.service" <<EOF
-[Unit]
-Description=elk-cdk: renew this node's TLS certificate and publish its days to expiry
-Wants=network-online.target
-After=network-online.target
-
-[Service]
-Type=oneshot
-ExecStart=${BIN#"$R"}/node-cert-renew.sh
-EOF
-  cat >"$R/etc/systemd/system/elk-cdk-cert-renew.timer" <<'EOF'
-[Unit]
-Description=elk-cdk: check this node's TLS certificate every 6 hours
-
-[Timer]
-OnBootSec=15min
-OnUnitActiveSec=6h
-RandomizedDelaySec=20min
-Persistent=true
-
-[Install]
-WantedBy=timers.target
-EOF
-  systemctl daemon-reload
-  systemctl enable --now elk-cdk-cert-renew.timer
+  elk_cert_renewal
 fi
 
 config_args=()

@@ -49,11 +49,32 @@ if [ -n "${ELK_LOGSTASH_SECRET_ID:-}" ]; then
   umask 022
 fi
 
+beats_tls=""
+if [ -n "${ELK_CERT_ISSUER_URL:-}" ]; then
+  # Beats over TLS (docs/security.md): the server certificate comes from the environment's issuer like a node's
+  # (its IP, DNS name and logstash.<env>.elk.internal), and a producer must present a certificate of the same CA.
+  # Option names of the Beats input 6.6+ (Logstash 8.x) that 7.x (Logstash 9.x) keeps; the key is PKCS#8 as it needs.
+  elk_step certificates
+  certs=/etc/logstash/certs
+  OWNER_USER=logstash "$BIN/node-certs.sh" --issuer-url "$ELK_CERT_ISSUER_URL" --service-name "$ELK_SERVICE_NAME" \
+    --region "$ELK_REGION" --cert-dir "$certs" --owner-group logstash
+  beats_tls="    ssl_enabled => true
+    ssl_certificate => \"$certs/node.crt\"
+    ssl_key => \"$certs/node.key\"
+    ssl_certificate_authorities => [\"$certs/ca.crt\"]
+    ssl_client_authentication => \"${ELK_BEATS_TLS:-required}\""
+  # The Beats input reads its certificate once: the renewal restarts Logstash (the persistent queue keeps the events).
+  elk_cert_renewal "CERT_DIR=$certs" OWNER_USER=logstash OWNER_GROUP=logstash ELK_CERT_RELOAD=logstash
+fi
+
 elk_step config
 cat >"$R/etc/logstash/conf.d/beats.conf" <<PIPELINE
 # Written by elk-cdk logstash-boot.sh at first boot.
 input {
-  beats { port => 5044 }
+  beats {
+    port => 5044
+${beats_tls}
+  }
 }
 output {
   elasticsearch {

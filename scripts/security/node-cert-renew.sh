@@ -7,12 +7,15 @@
 #
 # 1. Renews when less than half of the installed certificate's validity remains (or with --force), with the same
 #    request as at boot (node-certs.sh: a fresh key, the issuer checks who asks). Elasticsearch watches its PEM files
-#    and reloads changed ones by itself (no restart, no dropped connection).
+#    and reloads changed ones by itself (no restart, no dropped connection). A service that does not (Logstash's
+#    Beats input) is named in ELK_CERT_RELOAD and gets `systemctl try-reload-or-restart` after a renewal.
 # 2. Publishes the days left on the installed certificate, renewed or not, as the CloudWatch metric
 #    elk-cdk/Nodes CertificateDaysToExpiry {Environment, Role}: a node whose renewals keep failing shows its days
 #    falling, and the environment's alarm fires well before the certificate expires.
 # Exits non-zero when the renewal or the metric failed (systemd shows the unit failed; the next run tries again).
 #
+# The service unit's environment may set CERT_DIR, OWNER_USER, OWNER_GROUP (passed on to node-certs.sh) and
+# ELK_CERT_RELOAD (default: Elasticsearch's layout, no reload).
 # Reads /etc/elk-cdk/node.env (ELK_CERT_ISSUER_URL, ELK_SERVICE_NAME, ELK_REGION, ELK_ENVIRONMENT, ELK_ROLE) under
 # ELK_ROOT (the boot rehearsal's root prefix; empty on an instance). ELK_NOW_EPOCH, when set, is the time the "is a
 # renewal due" decision is made at (the rehearsal travels to a day before expiry); the metric always uses the clock.
@@ -61,7 +64,14 @@ if [ "$FORCE" = 1 ] || [ "$left" -lt "$half" ]; then
   log "renewing: $((left / 3600)) h left of $(((not_after - not_before) / 3600)) h (renewal is due below half)"
   if "$BIN/node-certs.sh" --issuer-url "$ELK_CERT_ISSUER_URL" --service-name "$ELK_SERVICE_NAME" \
     --region "$ELK_REGION" --cert-dir "$CERT_DIR"; then
-    log "renewed; Elasticsearch reloads the PEM files by itself"
+    if [ -z "${ELK_CERT_RELOAD:-}" ]; then
+      log "renewed; Elasticsearch reloads the PEM files by itself"
+    elif systemctl try-reload-or-restart "$ELK_CERT_RELOAD"; then
+      log "renewed; $ELK_CERT_RELOAD restarted to load the new certificate"
+    else
+      rc=1
+      log "renewed, but $ELK_CERT_RELOAD did not restart: it serves the old certificate until it does"
+    fi
   else
     rc=1
     log "RENEWAL FAILED: the installed certificate stays; the next run tries again"

@@ -6,6 +6,8 @@
 #
 #   node-certs.sh --issuer-url https://<id>.lambda-url.<region>.on.aws/ --service-name elasticsearch.<env>.elk.internal \
 #                 [--cert-dir /etc/elasticsearch/certs] [--owner-group elasticsearch] [--region r]
+#   node-certs.sh --issuer-url URL --client [--cert-dir DIR] [--owner-group G]   # a Beats producer's client
+#                 certificate: its own names only, no service name (docs/security.md, "Beats producers")
 #   node-certs.sh --print-settings [--cert-dir DIR]   # the elasticsearch.yml TLS settings for these files
 #
 # Reads the private IP, private DNS name, instance id, region and role credentials from IMDSv2, makes a fresh EC
@@ -27,6 +29,7 @@ R="${ELK_ROOT:-}"
 REGION="${AWS_REGION:-}"
 IMDS="${IMDS_ENDPOINT:-http://169.254.169.254}"
 PRINT_SETTINGS=0
+CLIENT=0
 
 die() {
   echo "node-certs: $*" >&2
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
     --owner-group) OWNER_GROUP="${2:?--owner-group needs a value}"; shift 2 ;;
     --region) REGION="${2:?--region needs a value}"; shift 2 ;;
     --print-settings) PRINT_SETTINGS=1; shift ;;
+    --client) CLIENT=1; shift ;;
     *) die "unknown argument '$1' (see the header of this script)" ;;
   esac
 done
@@ -63,7 +67,11 @@ fi
 
 [ -n "$ISSUER_URL" ] || die "--issuer-url (or CERT_ISSUER_URL) is required: the environment's certificate issuer URL"
 case "$ISSUER_URL" in https://* | http://127.0.0.1:*) ;; *) die "--issuer-url must be https://, got '$ISSUER_URL'" ;; esac
-[ -n "$SERVICE_NAME" ] || die "--service-name (or SERVICE_NAME) is required, e.g. elasticsearch.dev.elk.internal"
+if [ "$CLIENT" = 1 ]; then
+  [ -z "$SERVICE_NAME" ] || die "--client certificates carry no service name: drop --service-name"
+else
+  [ -n "$SERVICE_NAME" ] || die "--service-name (or SERVICE_NAME) is required, e.g. elasticsearch.dev.elk.internal"
+fi
 command -v openssl >/dev/null || die "openssl is not installed"
 command -v python3 >/dev/null || die "python3 is required to read the issuer's JSON answer"
 
@@ -98,7 +106,7 @@ rm -f "$WORK/creds.json"
 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/node.key" 2>/dev/null
 openssl req -new -key "$WORK/node.key" -subj "/O=elk-cdk/CN=${INSTANCE_ID}" \
-  -addext "subjectAltName = DNS:${SERVICE_NAME}, DNS:${PRIVATE_DNS}, DNS:${INSTANCE_ID}, DNS:localhost, IP:${PRIVATE_IP}, IP:127.0.0.1" \
+  -addext "subjectAltName = ${SERVICE_NAME:+DNS:${SERVICE_NAME}, }DNS:${PRIVATE_DNS}, DNS:${INSTANCE_ID}, DNS:localhost, IP:${PRIVATE_IP}, IP:127.0.0.1" \
   -out "$WORK/node.csr"
 python3 -c 'import json, sys; json.dump({"csr": open(sys.argv[1]).read()}, sys.stdout)' "$WORK/node.csr" >"$WORK/request.json"
 
@@ -137,4 +145,4 @@ install_file "$WORK/node.crt" node.crt 0644
 chmod 0750 "$R$CERT_DIR"
 if getent group "$OWNER_GROUP" >/dev/null 2>&1; then chgrp "$OWNER_GROUP" "$R$CERT_DIR"; fi
 
-echo "node-certs: certificate for ${INSTANCE_ID} (${PRIVATE_IP}, ${PRIVATE_DNS}, ${SERVICE_NAME}) valid until $(cat "$WORK/not-after"), in ${CERT_DIR}"
+echo "node-certs: certificate for ${INSTANCE_ID} (${PRIVATE_IP}, ${PRIVATE_DNS}${SERVICE_NAME:+, ${SERVICE_NAME}}) valid until $(cat "$WORK/not-after"), in ${CERT_DIR}"

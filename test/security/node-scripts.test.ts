@@ -231,6 +231,26 @@ describe('node-certs.sh against the real issuer handler (stubbed IMDS, real curl
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
+  it('--client (a Beats producer) gets a certificate for its own names only, without a service name', async () => {
+    const dir = path.join(tmp.dir, 'client-certs');
+    const r = await run(['--issuer-url', issuer.url, '--client', '--cert-dir', dir]);
+    expect(r.stderr).toBe('');
+    const names = sans(fs.readFileSync(path.join(dir, 'node.crt'), 'utf8'))
+      .split(', ')
+      .sort();
+    expect(names).toEqual(
+      [
+        `DNS:${NODE.privateDnsName}`,
+        `DNS:${NODE.instanceId}`,
+        'DNS:localhost',
+        `IP Address:${NODE.privateIp}`,
+        'IP Address:127.0.0.1',
+      ].sort(),
+    );
+    const both = await run(['--issuer-url', issuer.url, '--client', '--service-name', SERVICE, '--cert-dir', dir]);
+    expect(both.stderr).toContain('--client certificates carry no service name');
+  });
+
   it('fails when its instance is not in a group of the environment', async () => {
     issuer.setInstance({ autoScalingGroup: 'another-env-MasterGroup' });
     try {

@@ -192,10 +192,13 @@ function checkLogstash(world: World, r: BootResult, env: Record<string, string>,
   const pipeline = read(root, 'etc/logstash/conf.d/beats.conf') ?? '';
   if (!pipeline.includes(`hosts => ["${env.ELK_ES_URL}"]`))
     fail(`the pipeline does not send to ${env.ELK_ES_URL}`, 'config');
-  if (!/beats \{ port => 5044 \}/.test(pipeline)) fail('the pipeline has no Beats input on 5044', 'config');
+  const beats = /beats \{([^}]*)\}/.exec(pipeline)?.[1];
+  if (!beats || !/^\s*port => 5044$/m.test(beats)) fail('the pipeline has no Beats input on 5044', 'config');
   checkLogstashQueue(root, env, fail);
+  if (env.ELK_CERT_ISSUER_URL) checkBeatsTls(world, r, beats ?? '', fail);
   if (!env.ELK_CA_PARAMETER) return;
-  const ca = /ssl_certificate_authorities => \["([^"]+)"\]/.exec(pipeline)?.[1];
+  const output = pipeline.slice(pipeline.indexOf('output {'));
+  const ca = /ssl_certificate_authorities => \["([^"]+)"\]/.exec(output)?.[1];
   if (!ca || read(root, ca)?.trim() !== world.ca.certPem.trim())
     fail('the pipeline does not trust the cluster CA', 'ca');
   const envFile = path.join(root, 'etc/elk-cdk/logstash.env');
@@ -204,6 +207,58 @@ function checkLogstash(world: World, r: BootResult, env: Record<string, string>,
     fail('logstash.env does not hold the logstash_writer password', 'credentials');
   } else if ((fs.statSync(envFile).mode & 0o777) !== 0o600)
     fail('logstash.env is readable by others than root', 'credentials');
+}
+
+/**
+ * Options of the Beats input the pipeline may use: those of logstash-input-beats 6.6 to 6.9 (Logstash 8.x) that 7.x
+ * (Logstash 9.x) keeps; 7.0 refuses `ssl`, `ssl_verify_mode`, `tls_min_version`, `cipher_suites` (obsolete).
+ */
+const BEATS_OPTIONS = new Set([
+  'port',
+  'host',
+  'ssl_enabled',
+  'ssl_certificate',
+  'ssl_key',
+  'ssl_key_passphrase',
+  'ssl_certificate_authorities',
+  'ssl_client_authentication',
+  'ssl_handshake_timeout',
+  'ssl_cipher_suites',
+  'ssl_supported_protocols',
+]);
+
+/** Beats over TLS: the issuer's certificate for this node and the service name, client certificates required. */
+function checkBeatsTls(world: World, r: BootResult, beats: string, fail: Check): void {
+  const { root, ip } = r.instance;
+  const env = nodeEnv(root);
+  const opts = Object.fromEntries(
+    [...beats.matchAll(/^\s*(\w+) => (.+)$/gm)].map((m) => [m[1]!, m[2]!.replace(/^\[?"|"\]?$/g, '')]),
+  );
+  for (const k of Object.keys(opts)) {
+    if (!BEATS_OPTIONS.has(k)) fail(`the Beats input has option '${k}', unknown to its 6.6+/7.x plugin`, 'config');
+  }
+  if (opts.ssl_enabled !== 'true') fail('the Beats input is not TLS (ssl_enabled => true)', 'config');
+  if (opts.ssl_client_authentication !== 'required')
+    fail(`the Beats input does not require client certificates (${opts.ssl_client_authentication})`, 'config');
+  const file = (k: string) => (opts[k] ? read(root, opts[k]) : undefined);
+  const crt = file('ssl_certificate');
+  if (!crt || !file('ssl_key')) return fail('the Beats input names no certificate or key that exists', 'certificates');
+  if (file('ssl_certificate_authorities')?.trim() !== world.ca.certPem.trim())
+    fail('the Beats input does not verify producers against the cluster CA', 'certificates');
+  const cert = new X509Certificate(crt);
+  for (const san of [`IP Address:${ip}`, `DNS:${env.ELK_SERVICE_NAME}`]) {
+    if (!(cert.subjectAltName ?? '').split(', ').includes(san))
+      fail(`the Logstash certificate lacks ${san}`, 'certificates');
+  }
+  if (!cert.verify(issuerCertificate(world).publicKey))
+    fail("the Logstash certificate is not the CA's", 'certificates');
+  if (!read(root, opts.ssl_key!)!.startsWith('-----BEGIN PRIVATE KEY-----'))
+    fail('the Beats key is not PKCS#8, which the Beats input requires', 'certificates');
+  if (!owner(root, opts.ssl_key!).startsWith('logstash:'))
+    fail('the Beats key is not owned by logstash', 'certificates');
+  const unit = read(root, 'etc/systemd/system/elk-cdk-cert-renew.service') ?? '';
+  if (!/^Environment=.*\bELK_CERT_RELOAD=logstash\b/m.test(unit) || !/\bCERT_DIR=\/etc\/logstash\/certs\b/.test(unit))
+    fail('the certificate renewal does not renew the Logstash certificate and restart Logstash', 'certificates');
 }
 
 /** Persistent queue, drained at shutdown, and the termination-hook watcher (issue #23). */
