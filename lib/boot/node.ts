@@ -4,7 +4,7 @@ import * as path from 'path';
 import { fakeId } from './intrinsics';
 import { NodeGroup } from './fleet';
 import { STUBS_DIR } from './project';
-import { makeToolsDir } from './tools';
+import { INSTANCE_PATH, makeToolsDir } from './tools';
 import { World } from './world';
 
 /** One instance of a group: its identity as IMDS and EC2 tell it. */
@@ -30,6 +30,34 @@ export interface BootResult {
   readonly failedStep?: string;
   readonly lastStep?: string;
   readonly ok: boolean;
+  /** Wall-clock milliseconds of each named step ("<script>:<step>"), in order, from when its line appeared. */
+  readonly stepMs: readonly StepTime[];
+}
+
+export interface StepTime {
+  readonly step: string;
+  readonly ms: number;
+}
+
+/** Times the named steps of a process's output as its lines arrive ("<script>: step <name>" starts one). */
+class StepClock {
+  private readonly t0 = Date.now();
+  private partial = '';
+  private readonly starts: Array<{ step: string; at: number }> = [];
+
+  feed(chunk: string): void {
+    const lines = (this.partial + chunk).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const m = /^([\w-]+): step ([\w-]+)$/.exec(line);
+      if (m) this.starts.push({ step: `${m[1]}:${m[2]}`, at: Date.now() - this.t0 });
+    }
+  }
+
+  finish(): StepTime[] {
+    const end = Date.now() - this.t0;
+    return this.starts.map((s, k) => ({ step: s.step, ms: (this.starts[k + 1]?.at ?? end) - s.at }));
+  }
 }
 
 let serial = 0;
@@ -146,9 +174,6 @@ function handOver(world: World): void {
   execFileSync('chown', ['-R', `${world.runAs.uid}:${world.runAs.gid}`, world.dir]);
 }
 
-/** An instance's PATH (Amazon Linux), not the caller's: a script must not rely on tools of the developer's machine. */
-const INSTANCE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
 /** The environment of a process on the node: the stubs first on PATH, its sandbox as ELK_ROOT. */
 function sandboxEnv(world: World, i: Instance, extra?: Readonly<Record<string, string>>): Record<string, string> {
   return {
@@ -180,8 +205,14 @@ export function runInSandbox(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const clock = new StepClock();
+    const collect = (d: Buffer) => {
+      const text = d.toString();
+      output += text;
+      clock.feed(text);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -202,6 +233,7 @@ export function runInSandbox(
         failedStep: s.failedStep ?? (timedOut ? s.lastStep : undefined),
         lastStep: s.lastStep,
         ok: code === 0 && !timedOut,
+        stepMs: clock.finish(),
       });
     });
   });

@@ -8,7 +8,7 @@ import { Finding } from './checks/finding';
 import { staticChecks } from './checks/static';
 import { BootRole, NodeGroup, nodeGroups } from './fleet';
 import { recordedBundles, rehearseHeartbeat, runningBundle } from './heartbeat';
-import { boot, BootResult, Instance, launch, makeInstance, terminate } from './node';
+import { boot, BootResult, Instance, launch, makeInstance, StepTime, terminate } from './node';
 import { checkMutualTrust, newCa, ROTATION_PHASES, RotationPhase, secretOfPhase, setIssuerCa } from './ca-rotation';
 import { rehearseRenewal } from './renewal';
 import { createWorld, recordAlerterDeployment, RunAs, World } from './world';
@@ -47,6 +47,8 @@ export interface NodeReport {
   readonly ok: boolean;
   readonly failedStep?: string;
   readonly lastLine: string;
+  /** Wall-clock milliseconds of each named step of the boot (where a boot's time goes; `npm run bench -- boot`). */
+  readonly stepMs: readonly StepTime[];
 }
 
 export interface ScenarioReport {
@@ -259,6 +261,7 @@ export async function rehearseStage(
           ok: b.ok,
           failedStep: b.failedStep,
           lastLine: b.output.trim().split('\n').pop() ?? '',
+          stepMs: b.stepMs,
         })),
         findings: run.findings,
       });

@@ -8,11 +8,12 @@ import { CaMaterial, caSecretString, createCa } from '../../lambda/cluster-ca/ca
 import { StageAssembly } from './assembly';
 import { nodeGroups } from './fleet';
 import { resolve } from './intrinsics';
+import { nodePython } from './tools';
 
 /**
  * The fake AWS state one fleet shares: files in one folder, changed under one lock (`lock`, flock) by the stubs.
  *   region, lock, instances ("id role cluster state launch-time ip az"), ssm/<name>, secrets/<id>,
- *   s3-index ("bucket key packaging source"), signals, metrics, instance-health, es/ (the fake cluster)
+ *   s3-index ("bucket key object-file"), signals, metrics, instance-health, es/ (the fake cluster)
  * Filled from the synthesized templates as CloudFormation and the custom resources would leave it: every secret of
  * the stage (user secrets as {"username","password"}, the CA secret as the cluster-CA custom resource writes it),
  * every SSM parameter (the CA certificate), every asset of the stage in S3. The CA secret is the one the node user
@@ -99,17 +100,11 @@ export function createWorld(stage: StageAssembly, dir: string, runAs?: RunAs): W
     }
   }
 
-  // The asset bucket: its objects are a copy of the cloud assembly's assets (running as another user, who may not
-  // read the assembly's folder) or the assembly's files themselves.
-  const objects = stage.assets.map((a, n) => {
-    if (!runAs) return a.source;
-    const copy = path.join(dir, 's3', `${n}-${path.basename(a.source)}`);
-    fs.cpSync(a.source, copy, { recursive: true });
-    return copy;
-  });
   fs.writeFileSync(
     path.join(dir, 's3-index'),
-    stage.assets.map((a, n) => `${a.bucket} ${a.key} ${a.packaging} ${objects[n]}\n`).join(''),
+    bucketObjects(stage, dir, runAs)
+      .map((o, n) => `${stage.assets[n]!.bucket} ${stage.assets[n]!.key} ${o}\n`)
+      .join(''),
   );
   // Rule secrets the operator creates (alerter.secrets): every parameter the rule bundle's secrets.txt names.
   for (const a of stage.assets.filter((x) => x.source.endsWith('.tar'))) {
@@ -125,6 +120,41 @@ export function createWorld(stage: StageAssembly, dir: string, runAs?: RunAs): W
     }
   }
   return world;
+}
+
+/**
+ * The asset bucket's objects, one file each: a folder asset zipped as CDK uploads it (all of them at once, with one
+ * python3, when the world is made: zipping at each download was a python3 per node and asset), a file asset itself
+ * or, running as another user (who may not read the assembly's folder), a copy.
+ */
+function bucketObjects(stage: StageAssembly, dir: string, runAs: RunAs | undefined): string[] {
+  fs.mkdirSync(path.join(dir, 's3'), { recursive: true });
+  const zips: string[] = [];
+  const objects = stage.assets.map((a, n) => {
+    if (a.packaging === 'zip') {
+      const zip = path.join(dir, 's3', `${n}-${path.basename(a.source)}.zip`);
+      zips.push(a.source, zip);
+      return zip;
+    }
+    if (!runAs) return a.source;
+    const copy = path.join(dir, 's3', `${n}-${path.basename(a.source)}`);
+    fs.copyFileSync(a.source, copy);
+    return copy;
+  });
+  if (zips.length > 0) {
+    const zipAll = [
+      'import os, sys, zipfile',
+      'args = sys.argv[1:]',
+      'for src, dest in zip(args[::2], args[1::2]):',
+      '    with zipfile.ZipFile(dest, "w") as z:',
+      '        for root, _, files in os.walk(src):',
+      '            for f in sorted(files):',
+      '                p = os.path.join(root, f)',
+      '                z.write(p, os.path.relpath(p, src))',
+    ].join('\n');
+    execFileSync(nodePython()?.file ?? 'python3', ['-c', zipAll, ...zips]);
+  }
+  return objects;
 }
 
 /**

@@ -23,5 +23,20 @@ fi
 # Runs "$@" holding the fleet's lock (the fake AWS is one consistent state).
 with_lock() { flock "$WORLD/lock" "$@"; }
 # File name of a key (SSM parameter name, secret id): one path segment.
-key_file() { printf '%s' "$1" | sed 's|/|%2F|g; s|:|%3A|g'; }
-identity() { cat "$NODE_STATE/identity/$1"; }
+# Builtins only: a stub runs hundreds of times per fleet, and every cat or sed is one more process.
+key_file() { local k="${1//\//%2F}"; printf '%s' "${k//:/%3A}"; }
+identity() { local v=""; IFS= read -r -d '' v <"$NODE_STATE/identity/$1" || true; printf '%s' "$v"; }
+# Whether FILE has the line LINE (grep -qx without a process).
+has_line() {
+  local line
+  [ -f "$1" ] || return 1
+  while IFS= read -r line; do [ "$line" != "$2" ] || return 0; done <"$1"
+  return 1
+}
+# Whether a passwd/group-style file has an entry NAME (a line "NAME:..."), and prints it (no grep process).
+db_has() {
+  local line
+  [ -f "$1" ] || return 1
+  while IFS= read -r line; do [[ "$line" != "$2:"* ]] || { printf '%s\n' "$line"; return 0; }; done <"$1"
+  return 1
+}
