@@ -136,8 +136,8 @@ export function timedStrategyWorld(
           handle: (req: Parameters<NonNullable<InProcessEs['handle']>>[0]) => {
             gate();
             const r = handle(req);
-            if (onAnswer && r.headers['content-type']?.includes('json') && r.body !== '') {
-              onAnswer(req.method, req.url, r.status, JSON.parse(r.body) as unknown);
+            if (onAnswer && (r.body === '' || r.headers['content-type']?.includes('json'))) {
+              onAnswer(req.method, req.url, r.status, r.body === '' ? undefined : (JSON.parse(r.body) as unknown));
             }
             pass(seconds.request);
             return r;
@@ -181,9 +181,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       ? undefined
       : await startEsServer(sim.api, {
           afterRequest: (req, res) => {
-            // Over the socket too: every JSON answer the strategy reads is checked like an in-process one.
-            if (onAnswer && res.body !== '' && res.headers['content-type']?.includes('json')) {
-              onAnswer(req.method, req.url, res.status, JSON.parse(res.body) as unknown);
+            // Over the socket too: every JSON (or empty) answer the strategy reads is checked like an in-process one.
+            if (onAnswer && (res.body === '' || res.headers['content-type']?.includes('json'))) {
+              onAnswer(
+                req.method,
+                req.url,
+                res.status,
+                res.body === '' ? undefined : (JSON.parse(res.body) as unknown),
+              );
             }
             world.advanceTo(world.now + scenario.model.requestSeconds);
           },

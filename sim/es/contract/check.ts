@@ -4,29 +4,53 @@ import schema from './responses.schema.json';
 /**
  * Checks the simulator's answers against JSON schemas generated from the official client's response types
  * (responses.schema.json, `npm run gen:sim-schemas`): an answer the client's types do not allow is a contract
- * violation. Only the endpoints the orchestrator's adapter reads are covered; errors (other than health's 408,
- * whose body is a health answer) and answers trimmed by `filter_path` are not checked.
+ * violation. Only the endpoints the orchestrator's adapter and `elkctl reindex` read are covered; errors (other than
+ * health's 408, whose body is a health answer) are not checked. An answer trimmed by `filter_path` is checked
+ * against the same schema with nothing required (filtering only removes keys). Where the client and the REST
+ * specification type nothing (`_cluster/state`: `any`, `UserDefinedValue`) the type is written from Elasticsearch's
+ * source (cluster-state.ts); where the specification's body is `Void` (voting configuration exclusions) the answer
+ * must have no body.
  */
 
 type Endpoint = keyof typeof schema.definitions.SimResponses.properties & string;
+type Covered = Endpoint | VoidEndpoint;
+
+/** Endpoints whose response body the REST specification declares `Void`. */
+const VOID_ENDPOINTS = ['cluster.post_voting_config_exclusions', 'cluster.delete_voting_config_exclusions'] as const;
+type VoidEndpoint = (typeof VOID_ENDPOINTS)[number];
+const isVoid = (e: Covered): e is VoidEndpoint => (VOID_ENDPOINTS as readonly string[]).includes(e);
+
+/** The schema with every `required` list removed: what an answer trimmed by `filter_path` must still satisfy. */
+function withoutRequired(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutRequired);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(
+    Object.entries(v as Record<string, unknown>)
+      .filter(([k, x]) => !(k === 'required' && Array.isArray(x)))
+      .map(([k, x]) => [k, withoutRequired(x)]),
+  );
+}
 
 const ajv = new Ajv({ strict: false, allErrors: true });
-ajv.addSchema({ ...schema, $id: 'sim-responses' });
+const filteredSchema = withoutRequired(schema) as typeof schema;
 const validators = new Map<string, ValidateFunction>();
 
-function validator(endpoint: Endpoint): ValidateFunction {
-  let v = validators.get(endpoint);
+/** One endpoint's schema on its own (compiling only the definitions it reaches, not the whole document). */
+function validator(endpoint: Endpoint, filtered: boolean): ValidateFunction {
+  const key = `${filtered ? 'filtered' : 'full'}:${endpoint}`;
+  let v = validators.get(key);
   if (!v) {
-    v = ajv.compile({ $ref: `sim-responses#/definitions/SimResponses/properties/${endpoint}` });
-    validators.set(endpoint, v);
+    const root = filtered ? filteredSchema : schema;
+    const own = root.definitions.SimResponses.properties[endpoint] as object;
+    v = ajv.compile({ ...own, definitions: root.definitions });
+    validators.set(key, v);
   }
   return v;
 }
 
 /** The endpoint a request addresses, when its answer is covered by the contract. */
-export function endpointOf(method: string, url: string): Endpoint | undefined {
+export function endpointOf(method: string, url: string): Covered | undefined {
   const u = new URL(url, 'http://localhost');
-  if (u.searchParams.has('filter_path')) return undefined;
   const p = u.pathname.replace(/\/+$/, '');
   const m = method.toUpperCase();
   if (m === 'GET' && /^\/_cluster\/health(\/[^/]+)?$/.test(p)) return 'cluster.health';
@@ -39,6 +63,12 @@ export function endpointOf(method: string, url: string): Endpoint | undefined {
   if (p === '/_cluster/settings') return m === 'GET' ? 'cluster.get_settings' : 'cluster.put_settings';
   if (p === '/_cluster/allocation/explain') return 'cluster.allocation_explain';
   if (m === 'GET' && p === '/_tasks') return 'tasks.list';
+  if (m === 'GET' && /^\/_cluster\/state(\/[^/]+){0,2}$/.test(p)) return 'cluster.state';
+  if (m === 'GET' && /^\/_snapshot(\/[^/]+){0,2}\/_status$/.test(p)) return 'snapshot.status';
+  if (p === '/_cluster/voting_config_exclusions') {
+    if (m === 'POST') return 'cluster.post_voting_config_exclusions';
+    if (m === 'DELETE') return 'cluster.delete_voting_config_exclusions';
+  }
   return indexEndpointOf(m, p);
 }
 
@@ -59,14 +89,18 @@ function indexEndpointOf(m: string, p: string): Endpoint | undefined {
   return undefined;
 }
 
-/** Problems of one answer (empty when it conforms or is not covered). */
+/** Problems of one answer (empty when it conforms or is not covered); `body` undefined: the answer had none. */
 export function contractProblems(method: string, url: string, status: number, body: unknown): string[] {
   const endpoint = endpointOf(method, url);
   if (!endpoint) return [];
   if (status >= 300 && !(endpoint === 'cluster.health' && status === 408)) return [];
-  const v = validator(endpoint);
-  if (v(body)) return [];
-  return (v.errors ?? []).map(
-    (e) => `${method} ${url}: ${endpoint} response${e.instancePath || ''} ${e.message ?? 'is invalid'}`,
-  );
+  const where = `${method} ${url}: ${endpoint} response`;
+  if (isVoid(endpoint))
+    return body === undefined ? [] : [`${where} must have no body (Void), got ${JSON.stringify(body)}`];
+  if (body === undefined) return method.toUpperCase() === 'HEAD' ? [] : [`${where} has no body`];
+  const problems: string[] = [];
+  const v = validator(endpoint, new URL(url, 'http://localhost').searchParams.has('filter_path'));
+  if (!v(body))
+    problems.push(...(v.errors ?? []).map((e) => `${where}${e.instancePath || ''} ${e.message ?? 'is invalid'}`));
+  return problems;
 }

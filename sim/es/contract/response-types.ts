@@ -1,4 +1,6 @@
 import type * as T from '@elastic/elasticsearch/lib/api/types';
+import type { ClusterStateResponse } from './cluster-state';
+import type { SnapshotStatusResponse } from './snapshot-status';
 
 /**
  * The official client's response types of the endpoints the orchestrator's Elasticsearch adapter and `elkctl reindex`
@@ -17,6 +19,10 @@ export interface SimResponses {
   'cluster.put_settings': T.ClusterPutSettingsResponse;
   'cluster.allocation_explain': T.ClusterAllocationExplainResponse;
   'tasks.list': T.TasksListResponse;
+  // Typed `any` by the client and `UserDefinedValue` by the REST specification: written from Elasticsearch's source.
+  'cluster.state': ClusterStateResponse;
+  // The client's type plus three keys Elasticsearch writes and the REST specification omits (snapshot-status.ts).
+  'snapshot.status': SnapshotStatusResponse;
   // elkctl reindex (lib/reindex/es.ts)
   'tasks.get': T.TasksGetResponse;
   reindex: T.ReindexResponse;
