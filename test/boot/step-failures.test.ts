@@ -45,6 +45,7 @@ const CASES: readonly StepCase[] = [
   { script: 'logstash-boot.sh', role: 'logstash', step: 'install', fault: 'dnf install *' },
   { script: 'logstash-boot.sh', role: 'logstash', step: 'ca', fault: 'aws ssm get-parameter*' },
   { script: 'logstash-boot.sh', role: 'logstash', step: 'credentials', fault: 'aws secretsmanager get-secret-value*' },
+  { script: 'logstash-boot.sh', role: 'logstash', step: 'certificates', fault: 'curl *--aws-sigv4*' },
   { script: 'logstash-boot.sh', role: 'logstash', step: 'start', fault: 'systemctl enable --now logstash' },
   { script: 'logstash-boot.sh', role: 'logstash', step: 'health', fault: 'curl *9600/_node/pipelines/main' },
   {
