@@ -138,7 +138,8 @@ describe('a deliberately broken copy of the boot scripts fails the rehearsal, na
   }, 120_000);
 
   test('a boot that installs no renewal timer fails the renewal check of every Elasticsearch node', async () => {
-    patchStagedScript(broken, 'dev', 'es-node-boot.sh', (t) =>
+    // The timer is installed by elk_cert_renewal in the shared boot library (es-node-boot.sh calls it).
+    patchStagedScript(broken, 'dev', 'elk-boot-lib.sh', (t) =>
       t.replace('systemctl enable --now elk-cdk-cert-renew.timer', 'true'),
     );
     const r = await rehearseStage(readStage(broken, 'dev'), {
