@@ -12,6 +12,7 @@
  * - any resource may declare Metadata `elk-cdk:stateful` (true or a reason) to be treated as holding data.
  */
 import { Template, TemplateResource } from './assembly';
+import { type DataRollMethod, dataRollMethod } from './roll-method';
 
 export const LAUNCH_TEMPLATE = 'AWS::EC2::LaunchTemplate';
 /** Metadata key of the recovery bandwidth (bytes/s) the time estimates use (lib/cluster/contract.ts). */
@@ -70,8 +71,10 @@ export interface NodeRoll {
   readonly toVersion?: string;
   /** Why the nodes are replaced: which part of the launch template changed. */
   readonly reason: string;
-  /** Estimated duration of this group's one-by-one replacement, seconds (undefined when metadata is missing). */
+  /** Estimated duration of this group's replacement, seconds (undefined when metadata is missing). */
   readonly estimateSeconds?: number;
+  /** Data nodes: how the rolling replacement replaces them (roll-method.ts); undefined without its resource. */
+  readonly method?: DataRollMethod;
 }
 
 export interface RuleChange {
@@ -164,14 +167,19 @@ export function referencedIds(v: unknown, out = new Set<string>()): Set<string> 
   return out;
 }
 
-/** Estimated one-by-one replacement time of a node group: data nodes recover their shards, others boot and join. */
-export function estimateSeconds(t: RoleTemplate, nodeCount: number): number | undefined {
+/**
+ * Estimated replacement time of a node group: data nodes recover their shards (one batch of `method.atOnce` at a
+ * time; a volume handoff only boots and joins the replacement, its replicas replay what changed), others boot and
+ * join one by one.
+ */
+export function estimateSeconds(t: RoleTemplate, nodeCount: number, method?: DataRollMethod): number | undefined {
   if (t.bootSeconds === undefined) return undefined;
-  if (t.role !== 'data') return nodeCount * t.bootSeconds;
+  if (t.role !== 'data' || method?.method === 'handoff') return nodeCount * t.bootSeconds;
   if (t.dataPerNodeBytes === undefined || t.recoveryBytesPerSec === undefined || t.recoveryBytesPerSec <= 0) {
     return undefined;
   }
-  return nodeCount * (t.dataPerNodeBytes / t.recoveryBytesPerSec + t.bootSeconds);
+  const batches = Math.ceil(nodeCount / (method?.atOnce ?? 1));
+  return batches * (t.dataPerNodeBytes / t.recoveryBytesPerSec + t.bootSeconds);
 }
 
 /** Whether every instance a group launches is protected from scale in (NewInstancesProtectedFromScaleIn). */
@@ -252,6 +260,7 @@ export function nodeRolls(base: Template, head: Template, replacedIds: ReadonlyS
       if (refs.length > 0) reason = `referenced resource replaced (${refs.join(', ')})`;
     }
     if (!reason) continue;
+    const method = h.role === 'data' ? dataRollMethod(head, count) : undefined;
     rolls.push({
       role: h.role,
       kind: 'replace',
@@ -260,7 +269,8 @@ export function nodeRolls(base: Template, head: Template, replacedIds: ReadonlyS
       fromVersion: old.elasticsearchVersion,
       toVersion: h.elasticsearchVersion,
       reason,
-      estimateSeconds: estimateSeconds(h, count),
+      estimateSeconds: estimateSeconds(h, count, method),
+      ...(method ? { method } : {}),
     });
   }
   for (const id of unmatched) {

@@ -249,9 +249,14 @@ export function impactSentences(stack: string, rolls: readonly NodeRoll[], rules
     const estimate = estimates.every((e): e is number => e !== undefined)
       ? `estimated ${formatDuration(estimates.reduce((a, b) => a + b, 0))} from the configured data volume and recovery bandwidth`
       : 'no time estimate (launch template metadata lacks elk-cdk:bootSeconds, dataPerNodeBytes or recoveryBytesPerSec)';
+    // The data nodes' method (rollout.method, maxSurge), when the template has the rolling replacement resource.
+    const method = es.find((r) => r.method)?.method;
+    const howMany = method && (method.atOnce > 1 || method.method === 'handoff') ? '' : ' one by one';
+    const masters = es.some((r) => r.role === 'master') && !howMany ? '; masters one by one' : '';
+    const how = method ? ` (${method.text}${masters})` : '';
     out.push(
       `${stack}: ${what}${detail.length ? ` (${detail.join('; ')})` : ''}: ${counts.join(' + ')} node${total === 1 ? '' : 's'} ` +
-        `will be replaced one by one; ${estimate}; ${WAITS_FOR.elasticsearch}`,
+        `will be replaced${howMany}${how}; ${estimate}; ${WAITS_FOR.elasticsearch}`,
     );
   }
   for (const r of rolls.filter((x) => !isEs(x) || x.kind !== 'replace')) {

@@ -102,7 +102,10 @@ describe('the real app with two configs', () => {
     expect(impact[0]).toContain(
       `(Elasticsearch ${staging.elasticsearch.version} → ${next}; caused by elasticsearch.version)`,
     );
-    expect(impact[0]).toContain(`${data} data + ${masters} master nodes will be replaced one by one; estimated `);
+    expect(impact[0]).toContain(
+      `${data} data + ${masters} master nodes will be replaced one by one (data nodes: drain, rollout.method auto and ` +
+        'data volumes that die with their instances); estimated ',
+    );
     if (staging.kibana.count > 0) {
       expect(impact.join('\n')).toContain(`Kibana: ${staging.kibana.count} node`);
       expect(impact.join('\n')).toContain('after the Elasticsearch roll');

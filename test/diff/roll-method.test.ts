@@ -1,0 +1,92 @@
+import type { Template } from '../../lib/diff/assembly';
+import { estimateSeconds, nodeRolls, type RoleTemplate } from '../../lib/diff/impact';
+import { dataRollMethod, drainsAtOnce } from '../../lib/diff/roll-method';
+import { impactSentences } from '../../lib/diff/report';
+
+/** `elkctl diff` says how the data nodes are replaced (issue #17) and estimates it that way. */
+
+function template(opts: { method?: string; maxSurge?: string; zones?: number; persistent?: boolean; image?: string }) {
+  const t: Template = {
+    Resources: {
+      DataLt: {
+        Type: 'AWS::EC2::LaunchTemplate',
+        Metadata: {
+          'elk-cdk:role': 'data',
+          'elk-cdk:nodeCount': 12,
+          'elk-cdk:elasticsearchVersion': '8.19.3',
+          'elk-cdk:dataPerNodeBytes': 3600 * 1000,
+          'elk-cdk:recoveryBytesPerSec': 1000,
+          'elk-cdk:bootSeconds': 600,
+        },
+        Properties: { LaunchTemplateData: { ImageId: opts.image ?? 'ami-1' } },
+      },
+      DataGroup: {
+        Type: 'AWS::AutoScaling::AutoScalingGroup',
+        Properties: {
+          LaunchTemplate: { LaunchTemplateId: { Ref: 'DataLt' } },
+          VPCZoneIdentifier: Array.from({ length: opts.zones ?? 3 }, (_, i) => `subnet-${i}`),
+          Tags: opts.persistent ? [{ Key: 'elk-cdk:data-volumes', Value: 'persistent:gp3/100/key' }] : [],
+        },
+      },
+    },
+  };
+  if (opts.method !== undefined || opts.maxSurge !== undefined) {
+    t.Resources!.Rollout = {
+      Type: 'Custom::RollingReplacement',
+      Properties: { Method: opts.method ?? 'auto', MaxSurge: opts.maxSurge ?? '1' },
+    };
+  }
+  return t;
+}
+
+describe('data roll method in elkctl diff', () => {
+  it('drains at once as the orchestrator batches: a multiple of the zone count, within the nodes per zone', () => {
+    expect(drainsAtOnce(1, 3, 12)).toBe(1);
+    expect(drainsAtOnce(4, 3, 12)).toBe(3);
+    expect(drainsAtOnce(6, 3, 12)).toBe(6);
+    expect(drainsAtOnce(2, 3, 12)).toBe(1);
+    expect(drainsAtOnce(4, 3, 2)).toBe(1);
+    expect(drainsAtOnce(4, 1, 12)).toBe(4);
+  });
+
+  it('auto with volumes that die with their instances drains; maxSurge 4 over 3 zones drains 3 at a time', () => {
+    const m = dataRollMethod(template({ maxSurge: '4' }), 12)!;
+    expect(m).toEqual({
+      method: 'drain',
+      atOnce: 3,
+      text: 'data nodes: drain, 3 at a time, rollout.maxSurge 4 over 3 zones, rollout.method auto and data volumes that die with their instances',
+    });
+    // 12 nodes in 4 batches of (3600 s of recovery + 600 s boot), not 12 one by one.
+    const t = {
+      role: 'data',
+      bootSeconds: 600,
+      dataPerNodeBytes: 3_600_000,
+      recoveryBytesPerSec: 1000,
+    } as RoleTemplate;
+    expect(estimateSeconds(t, 12, m)).toBe(4 * 4200);
+    expect(estimateSeconds(t, 12)).toBe(12 * 4200);
+  });
+
+  it('auto with volumes that outlive their instances hands off where safe; drain when configured', () => {
+    expect(dataRollMethod(template({ method: 'auto', persistent: true }), 12)).toMatchObject({
+      method: 'handoff',
+      text: 'data nodes: volume handoff where safe, else drain, rollout.method auto',
+    });
+    expect(dataRollMethod(template({ method: 'drain', persistent: true }), 12)).toMatchObject({
+      method: 'drain',
+      atOnce: 1,
+      text: 'data nodes: drain, rollout.method drain',
+    });
+    expect(dataRollMethod(template({}), 12)).toBeUndefined();
+  });
+
+  it('the impact sentence names the method, and the estimate follows it', () => {
+    const rolls = nodeRolls(template({ maxSurge: '4' }), template({ maxSurge: '4', image: 'ami-2' }), new Set());
+    expect(rolls).toHaveLength(1);
+    expect(rolls[0].estimateSeconds).toBe(4 * 4200);
+    expect(impactSentences('staging/cluster', rolls, [])[0]).toContain(
+      '12 data nodes will be replaced (data nodes: drain, 3 at a time, rollout.maxSurge 4 over 3 zones, ' +
+        'rollout.method auto and data volumes that die with their instances); estimated 4 h 40 m',
+    );
+  });
+});
