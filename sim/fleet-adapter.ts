@@ -65,6 +65,10 @@ export class SimFleet implements FleetPort {
     this.world.setInstanceProtection(instanceIds, groupName, protect);
   }
 
+  async setInstanceHealth(instanceId: string, health: 'Unhealthy'): Promise<void> {
+    this.world.setInstanceHealth(instanceId, health);
+  }
+
   async setTags(groupName: string, tags: Readonly<Record<string, string>>): Promise<void> {
     const g = this.world.group(groupName);
     for (const [k, v] of Object.entries(tags)) g.tags.set(k, v);

@@ -52,6 +52,8 @@ export const RolloutPropertiesSchema = z
       .regex(/^\d+(\.\d+)?$/, { message: 'must be a percentage as a string, e.g. "5"' })
       .refine((v) => Number(v) <= 50, { message: 'must be at most 50' })
       .optional(),
+    /** rollout.nodeDownMinutes in seconds (node health check; 0 = off); absent in older templates (then 900). */
+    NodeDownSeconds: digits.optional(),
   })
   .strict();
 export type RolloutProperties = z.infer<typeof RolloutPropertiesSchema>;
@@ -92,6 +94,7 @@ export function specFromProperties(
       ...(p.SnapshotRepository ? { snapshotBeforeRoll: p.SnapshotRepository } : {}),
       ...(p.StallSeconds !== undefined ? { stallSeconds: Number(p.StallSeconds) } : {}),
       ...(p.DrainDiskMarginPercent !== undefined ? { drainDiskMargin: Number(p.DrainDiskMarginPercent) / 100 } : {}),
+      ...(p.NodeDownSeconds !== undefined ? { nodeDownSeconds: Number(p.NodeDownSeconds) } : {}),
     },
   };
 }

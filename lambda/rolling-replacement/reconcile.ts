@@ -167,6 +167,22 @@ export async function execute(
     case 'raise-baseline':
       await fleet.setTags(action.group, { [TAG.capacity]: String(action.baseline) });
       return {};
+    case 'node-missing':
+      await fleet.setTags(action.group, { [TAG.nodeMissing]: action.value });
+      return {};
+    case 'mark-unhealthy': {
+      // Only the instance that was evaluated, still InService and Healthy (it may have come back or be on its way out).
+      const [group] = await fleet.describeGroups([action.group]);
+      const inst = group?.instances.find((i) => i.instanceId === action.instanceId);
+      if (!inst || inst.lifecycleState !== 'InService' || inst.healthStatus !== 'Healthy') {
+        return {
+          skipped: `${action.instanceId} changed (${inst ? `${inst.lifecycleState}/${inst.healthStatus}` : 'gone'}); not marking it`,
+        };
+      }
+      if (!fleet.setInstanceHealth) throw new Error('this fleet cannot set instance health');
+      await fleet.setInstanceHealth(action.instanceId, 'Unhealthy');
+      return {};
+    }
     case 'protect': {
       await fleet.setInstanceProtection(action.group, action.instanceIds, true);
       return {};

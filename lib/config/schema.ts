@@ -258,6 +258,13 @@ export const EnvironmentConfigSchema = z
          * remaining nodes (room for writes during the drain; the `disk-headroom` gate). @default 5
          */
         drainDiskMarginPercent: z.number().min(0).max(50).optional(),
+        /**
+         * Node health check: an Elasticsearch instance that is InService and EC2-healthy but has been out of the
+         * cluster this many minutes (process stopped, crashed, never joined) is marked Unhealthy so that Auto Scaling
+         * replaces it, one at a time, never while the cluster is red or without a master (docs/rollout.md, "Node
+         * health check"). 0 turns it off. @default 15
+         */
+        nodeDownMinutes: z.number().int().min(0).max(1440).default(15),
       })
       .strict(),
     alerter: z

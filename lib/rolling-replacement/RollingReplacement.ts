@@ -15,6 +15,8 @@ import {
 } from 'aws-cdk-lib';
 import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -37,6 +39,10 @@ export const SERVICE_TIMEOUT = Duration.hours(1);
 export const PROVIDER_TOTAL_TIMEOUT = Duration.minutes(55);
 export const PROVIDER_QUERY_INTERVAL = Duration.seconds(30);
 export const METRICS_NAMESPACE = 'ElkCdk/Rollout';
+/** rollout.nodeDownMinutes by default (15 min): written into the custom resource only when another value is set. */
+const DEFAULT_NODE_DOWN_SECONDS = 900;
+/** How often the node health check runs outside a roll. */
+export const NODE_HEALTH_RATE = Duration.minutes(5);
 
 export interface RolloutSettings {
   /** Make the deployment wait for the end of the roll (WaitCondition). */
@@ -53,6 +59,12 @@ export interface RolloutSettings {
   readonly stallMinutes?: number;
   /** Percent of each data node's disk kept free for growth when a drain is projected. @default 5 */
   readonly drainDiskMarginPercent?: number;
+  /**
+   * Minutes an InService, EC2-healthy instance may be out of the cluster before the node health check marks it
+   * Unhealthy (a schedule every NODE_HEALTH_RATE outside a roll; the roll itself inside one); 0 turns it off.
+   * @default 15
+   */
+  readonly nodeDownMinutes?: number;
 }
 
 /** rollout.snapshotBeforeRoll: the repository a verified snapshot goes into before a roll takes its lock. */
@@ -223,6 +235,7 @@ export class RollingReplacement extends Construct {
           'autoscaling:SetDesiredCapacity',
           'autoscaling:TerminateInstanceInAutoScalingGroup',
           'autoscaling:SetInstanceProtection',
+          'autoscaling:SetInstanceHealth',
           'autoscaling:SuspendProcesses',
           'autoscaling:ResumeProcesses',
           'autoscaling:CreateOrUpdateTags',
@@ -429,6 +442,28 @@ export class RollingReplacement extends Construct {
     });
     this.acknowledgeFindings(provider, [onEvent, isComplete, reconcile]);
 
+    // Node health check (issue 12, finding 7): EC2 health checks cannot see a stopped Elasticsearch process.
+    const nodeDownSeconds =
+      rollout.nodeDownMinutes !== undefined ? rollout.nodeDownMinutes * 60 : DEFAULT_NODE_DOWN_SECONDS;
+    if (nodeDownSeconds > 0) {
+      new events.Rule(this, 'NodeHealthSchedule', {
+        description: `elk-cdk ${props.environment}: replace an Elasticsearch instance whose node is out of the cluster`,
+        schedule: events.Schedule.rate(NODE_HEALTH_RATE),
+        targets: [
+          new targets.LambdaFunction(reconcile, {
+            event: events.RuleTargetInput.fromObject({
+              nodeHealth: {
+                dataGroup: props.dataGroup.autoScalingGroupName,
+                masterGroup: props.masterGroup.autoScalingGroupName,
+                downSeconds: nodeDownSeconds,
+              },
+            }),
+            retryAttempts: 0,
+          }),
+        ],
+      });
+    }
+
     let handle: CfnWaitConditionHandle | undefined;
     if (rollout.waitForCompletion) handle = new CfnWaitConditionHandle(this, `WaitHandle${key}`);
     const properties: Omit<RolloutProperties, 'ServiceToken'> = {
@@ -454,6 +489,7 @@ export class RollingReplacement extends Construct {
         ? { DrainDiskMarginPercent: String(rollout.drainDiskMarginPercent) }
         : {}),
       ...(props.counts ? { DataCount: String(props.counts.data), MasterCount: String(props.counts.master) } : {}),
+      ...(nodeDownSeconds !== DEFAULT_NODE_DOWN_SECONDS ? { NodeDownSeconds: String(nodeDownSeconds) } : {}),
     };
     this.customResource = new CustomResource(this, 'Rollout', {
       serviceToken: provider.serviceToken,

@@ -267,4 +267,22 @@ export abstract class WorldFleet extends WorldBase {
       inst.protectedFromScaleIn = protect;
     }
   }
+
+  /**
+   * SetInstanceHealth Unhealthy (ShouldRespectGracePeriod false): Auto Scaling replaces the instance at its next
+   * health check, as for a dead instance (the node health check, issue 12 finding 7).
+   */
+  setInstanceHealth(instanceId: string, health: 'Unhealthy'): void {
+    const inst = this.instances.get(instanceId);
+    if (!inst || inst.lifecycle === 'Terminated') {
+      throw new FleetError(
+        'ValidationError',
+        `Instance Id not found - No managed instance found for instance ID: ${instanceId}`,
+      );
+    }
+    if (inst.health === health) return;
+    this.note('set-instance-health', instanceId, `instance marked ${health} (SetInstanceHealth)`);
+    inst.health = health;
+    this.queue.push(this.now + this.scenario.model.healthCheckSeconds, { kind: 'health-replace', id: inst.id });
+  }
 }

@@ -201,6 +201,7 @@ describe('RollingReplacement construct', () => {
         'autoscaling:TerminateInstanceInAutoScalingGroup',
         'autoscaling:SetDesiredCapacity',
         'autoscaling:SetInstanceProtection',
+        'autoscaling:SetInstanceHealth',
       ]),
     );
     const resources = JSON.stringify(change.Resource);
@@ -235,6 +236,31 @@ describe('RollingReplacement construct', () => {
       ]);
       expect(f.Properties.Environment.Variables.ES_ENDPOINT).toBe('https://es.dev.elk.internal:9200');
     }
+  });
+
+  test('node health check: a 5-minute schedule invokes the reconcile function in its nodeHealth mode (finding 7)', () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]!.Properties;
+    expect(rule.ScheduleExpression).toBe('rate(5 minutes)');
+    // The input names the groups (references, so a Fn::Join of JSON text).
+    const input = JSON.stringify(rule.Targets[0].Input);
+    expect(input).toMatch(/\{\\"nodeHealth\\":\{\\"dataGroup\\":\\"",\{"Ref":"Data/);
+    expect(input).toContain('\\"downSeconds\\":900}}');
+    const reconcile = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) =>
+      id.includes('Reconcile'),
+    )![0];
+    expect(JSON.stringify(rule.Targets[0].Arn)).toContain(reconcile);
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [reconcile, 'Arn'] },
+    });
+    // The roll knows the bound too (it does the check itself while it holds the lock); the default is not written
+    // (an unchanged template for stacks deployed before it).
+    template.hasResourceProperties('Custom::RollingReplacement', { NodeDownSeconds: Match.absent() });
+    const off = build({ rollout: { nodeDownMinutes: 0 } }).template;
+    expect(off.findResources('AWS::Events::Rule')).toEqual({});
+    off.hasResourceProperties('Custom::RollingReplacement', { NodeDownSeconds: '0' });
   });
 
   test('refuses a timeout beyond the WaitCondition maximum with a clear error', () => {

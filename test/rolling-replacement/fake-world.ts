@@ -70,6 +70,8 @@ export class FakeWorld implements FleetPort, EsPort {
   rebalance: string | null = null;
   electedMaster: string | undefined;
   esDown = false;
+  /** Instances marked Unhealthy (SetInstanceHealth); this fake world does not replace them. */
+  readonly unhealthy = new Set<string>();
   failBoot: boolean;
   /** Versions by launch template version. */
   ltVersions: Record<string, string>;
@@ -168,7 +170,7 @@ export class FakeWorld implements FleetPort, EsPort {
         instances: g.instances.map((i): FleetInstance => ({
           instanceId: i.id,
           lifecycleState: i.state,
-          healthStatus: 'Healthy',
+          healthStatus: this.unhealthy.has(i.id) ? 'Unhealthy' : 'Healthy',
           launchTemplateVersion: i.lt,
           availabilityZone: i.az,
           protectedFromScaleIn: i.protected ?? true,
@@ -204,6 +206,10 @@ export class FakeWorld implements FleetPort, EsPort {
   async setInstanceProtection(name: string, ids: readonly string[], protect: boolean): Promise<void> {
     this.writes.push(`protect ${name} ${ids.join(',')} ${protect}`);
     for (const i of this.group(name).instances) if (ids.includes(i.id)) i.protected = protect;
+  }
+  async setInstanceHealth(id: string, health: 'Unhealthy'): Promise<void> {
+    this.writes.push(`health ${id} ${health}`);
+    this.unhealthy.add(id);
   }
   async setTags(name: string, tags: Readonly<Record<string, string>>): Promise<void> {
     Object.assign(this.group(name).tags, tags);

@@ -3,6 +3,7 @@
  * step (surge, exclude, voting exclusion, terminate, ...), and small pure edits of it, so that a test can build a
  * world in which exactly one safety gate blocks that step.
  */
+import { formatMissing } from '../../lambda/rolling-replacement/core/node-health';
 import { buildContext, type Ctx } from '../../lambda/rolling-replacement/core/context';
 import { decide } from '../../lambda/rolling-replacement/core/decide';
 import type { FleetGroup, FleetInstance } from '../../lambda/rolling-replacement/core/fleet-port';
@@ -204,8 +205,22 @@ export const withInstance = (world: World, id: string, patch: Partial<FleetInsta
 export const withNode = (world: World, name: string, patch: Partial<EsNodeView>): World =>
   withEs(world, (es) => ({ ...es, nodes: es.nodes.map((n) => (n.name === name ? { ...n, ...patch } : n)) }));
 
-export const withoutNode = (world: World, name: string): World =>
-  withEs(world, (es) => ({ ...es, nodes: es.nodes.filter((n) => n.name !== name) }));
+/**
+ * The node has left the cluster while its instance stays InService and Healthy, a moment ago: the node health clock
+ * (tag elk-cdk:node-missing, node-health.ts) already runs, so decide() waits on the roll's gates (a first sight would
+ * be the clock's write, and past rollout.nodeDownMinutes the instance is marked Unhealthy).
+ */
+export const withoutNode = (world: World, name: string): World => {
+  const left = withEs(world, (es) => ({ ...es, nodes: es.nodes.filter((n) => n.name !== name) }));
+  return {
+    ...left,
+    fleet: left.fleet.map((g) =>
+      g.instances.some((i) => i.instanceId === name)
+        ? { ...g, tags: { ...g.tags, [TAG.nodeMissing]: formatMissing(new Map([[name, world.now]])) } }
+        : g,
+    ),
+  };
+};
 
 export const withExtraNode = (world: World, node: EsNodeView): World =>
   withEs(world, (es) => ({ ...es, nodes: [...es.nodes, node] }));

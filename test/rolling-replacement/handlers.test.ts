@@ -284,3 +284,47 @@ describe('custom resource and workflow handlers', () => {
     expect(world.writes).toEqual([]);
   });
 });
+
+describe('node health mode (the 5-minute schedule, issue 12 finding 7)', () => {
+  const request = () => ({ nodeHealth: { dataGroup: 'data-asg', masterGroup: 'master-asg', downSeconds: 900 } });
+  const dataId = () => world.groups[0]!.instances[1]!.id;
+
+  test('a node out of the cluster: clock first, marked Unhealthy once past the bound, never twice', async () => {
+    world.joined.delete(dataId());
+    world.shards = world.shards.filter((s) => s.primary); // its replicas are unassigned: yellow, never red
+    const first = await reconcileTask(request() as never);
+    expect(first).toMatchObject({ decision: { kind: 'record' }, executed: true });
+    expect(world.groups[0]!.tags[TAG.nodeMissing]).toBe(`${dataId()}@${rt.clock}`);
+    rt.clock += 600;
+    expect(await reconcileTask(request() as never)).toMatchObject({ decision: { kind: 'wait' }, executed: false });
+    rt.clock += 300;
+    expect(await reconcileTask(request() as never)).toMatchObject({
+      decision: { kind: 'mark', instanceId: dataId() },
+      executed: true,
+    });
+    expect(world.writes.filter((w) => w.startsWith('health'))).toEqual([`health ${dataId()} Unhealthy`]);
+    // Unhealthy now: a replacement is under way; nothing more is marked.
+    rt.clock += 300;
+    expect(await reconcileTask(request() as never)).toMatchObject({ executed: true, decision: { kind: 'record' } });
+    expect(world.writes.filter((w) => w.startsWith('health'))).toHaveLength(1);
+  });
+
+  test('Elasticsearch unreachable: nothing is marked, and the function does not fail', async () => {
+    world.esDown = true;
+    const r = await reconcileTask(request() as never);
+    expect(r).toMatchObject({ decision: { kind: 'unobservable' }, executed: false });
+    expect(world.writes).toEqual([]);
+  });
+
+  test('while a roll holds the lock, the schedule leaves it to the roll', async () => {
+    world.joined.delete(dataId());
+    world.groups[0]!.tags[TAG.rollout] = 'r-other';
+    const r = await reconcileTask(request() as never);
+    expect(r).toMatchObject({ decision: { kind: 'roll-in-progress' }, executed: false });
+    expect(world.groups[0]!.tags[TAG.nodeMissing]).toBeUndefined();
+  });
+
+  test('a malformed request fails with what is expected', async () => {
+    await expect(reconcileTask({ nodeHealth: { dataGroup: 'd' } } as never)).rejects.toThrow(/node health request: /);
+  });
+});

@@ -9,6 +9,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   ResumeProcessesCommand,
   SetDesiredCapacityCommand,
+  SetInstanceHealthCommand,
   SetInstanceProtectionCommand,
   SuspendProcessesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
@@ -154,6 +155,14 @@ export class AutoScalingFleet implements FleetPort {
         }),
       );
     }
+  }
+
+  async setInstanceHealth(instanceId: string, health: 'Unhealthy'): Promise<void> {
+    this.requests++;
+    // Without the grace period: the node health check already waited its own bound (rollout.nodeDownMinutes).
+    await this.client.send(
+      new SetInstanceHealthCommand({ InstanceId: instanceId, HealthStatus: health, ShouldRespectGracePeriod: false }),
+    );
   }
 
   async setTags(groupName: string, tags: Readonly<Record<string, string>>): Promise<void> {

@@ -19,6 +19,7 @@ import { act, wait } from './actions';
 import { cleanup } from './cleanup';
 import { decideIdle, ensureSetup } from './start';
 import { stepGroup } from './steps';
+import { nodeDownInRoll } from './node-down';
 import { startZoneRebalance } from './zone-rebalance';
 import { NONE, TAG } from './tags';
 import { type Decision, type Observed, type RolloutSpec, isUnknown } from './types';
@@ -60,11 +61,15 @@ export function decide(observed: Observed, spec: RolloutSpec): Decision {
     if (setup) return setup;
     for (const g of [ctx.data, ctx.master]) {
       const d = stepGroup(ctx, g);
-      if (d) return d;
+      // Elasticsearch down on an EC2-healthy instance: while the roll waits, the node health check may step in.
+      if (d) return nodeDownInRoll(ctx, d) ?? d;
     }
   }
   const present = everyExpectedNodePresent.evaluate(ctx, { step: 'start' });
-  if (present.status === 'block') return wait(everyExpectedNodePresent.name, present.reason);
+  if (present.status === 'block') {
+    const d = wait(everyExpectedNodePresent.name, present.reason);
+    return nodeDownInRoll(ctx, d) ?? d;
+  }
   const stale = ctx.es.nodes.filter((n) => n.version !== spec.targetVersion);
   if (stale.length) {
     return wait('joined-with-target-version', `${stale[0]!.name} still runs ${stale[0]!.version}`);

@@ -69,6 +69,11 @@ export interface FleetPort {
    * instance; the orchestrator lifts it only on the instance it is about to terminate. Idempotent.
    */
   setInstanceProtection(groupName: string, instanceIds: readonly string[], protect: boolean): Promise<void>;
+  /**
+   * SetInstanceHealth Unhealthy (without the health check grace period): Auto Scaling replaces the instance. Optional:
+   * a fleet without it never gets a node marked (node-health.ts).
+   */
+  setInstanceHealth?(instanceId: string, health: 'Unhealthy'): Promise<void>;
   /** Create or overwrite group tags. */
   setTags(groupName: string, tags: Readonly<Record<string, string>>): Promise<void>;
   deleteTags(groupName: string, keys: readonly string[]): Promise<void>;

@@ -509,6 +509,19 @@ export const DECISION_RULES: ReadonlyArray<Pick<Predicate, 'name' | 'checks' | '
     source: 'issue 12 finding 8',
   },
   {
+    name: 'node-down',
+    checks:
+      'an InService, EC2-healthy instance of the Elasticsearch groups is a cluster member; one out of the cluster ' +
+      'for rollout.nodeDownMinutes (15; clock in tag elk-cdk:node-missing) is marked Unhealthy (SetInstanceHealth) ' +
+      'so Auto Scaling replaces it: by a 5-minute schedule outside a roll, by the roll while it waits inside one. ' +
+      'One at a time; never without an elected master, never a data node while red, never a master without a ' +
+      'majority of the others; not a new instance the roll waits for (its join timeout applies)',
+    why:
+      'EC2 health checks cannot see a stopped Elasticsearch process: the cluster would run a node short for ever, ' +
+      'and a roll would wait for it for ever',
+    source: 'issue 12 finding 7',
+  },
+  {
     name: 'one-rollout-at-a-time',
     checks: 'a cluster holds one rollout lock (tag elk-cdk:rollout); a newer rollout adopts it',
     why: 'two workflows acting on one cluster could remove two nodes at once',

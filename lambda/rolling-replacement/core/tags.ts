@@ -55,6 +55,12 @@ export const TAG = {
   paused: 'elk-cdk:rollout-paused',
   /** Drain progress (stall.ts): "moving", or "<nodes>:<copies left>:<bytes left>:<since>" while nothing moves. */
   drainProgress: 'elk-cdk:rollout-drain-progress',
+  /**
+   * Instances of the group seen out of the cluster while InService and Healthy: "<instance>@<seconds>,..." (when each
+   * was first seen missing; node-health.ts). Kept by the periodic node health check and, during a roll, by the roll;
+   * not a rollout tag (it outlives rolls).
+   */
+  nodeMissing: 'elk-cdk:node-missing',
   /** Left after release: "<outcome>:<rolloutId>", so a retry of a finished rollout does nothing. */
   result: 'elk-cdk:rollout-result',
 } as const;

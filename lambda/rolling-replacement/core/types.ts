@@ -207,6 +207,11 @@ export interface RolloutOptions {
    * (growth by writes during the drain). Default 0.05.
    */
   readonly drainDiskMargin: number;
+  /**
+   * rollout.nodeDownMinutes in seconds: an InService, EC2-healthy instance out of the cluster this long is marked
+   * Unhealthy so that Auto Scaling replaces it (node-health.ts); 0 turns it off. Default 900.
+   */
+  readonly nodeDownSeconds: number;
 }
 
 export const DEFAULT_OPTIONS: RolloutOptions = {
@@ -219,6 +224,7 @@ export const DEFAULT_OPTIONS: RolloutOptions = {
   inFlightTaskTimeoutSeconds: 3600,
   stallSeconds: 1800,
   drainDiskMargin: 0.05,
+  nodeDownSeconds: 900,
 };
 
 export interface RolloutSpec {
@@ -332,6 +338,14 @@ export type Action =
    * drains the extra node) instead of waiting for a capacity that never comes back.
    */
   | { readonly type: 'raise-baseline'; readonly group: string; readonly baseline: number }
+  /** Node health (node-health.ts): the group's record of instances out of the cluster, rewritten. */
+  | { readonly type: 'node-missing'; readonly group: string; readonly value: string }
+  /**
+   * Node health: Elasticsearch has been down on this InService, EC2-healthy instance past the bound: SetInstanceHealth
+   * Unhealthy, so that Auto Scaling replaces it. The executor re-reads it and marks it only if it is still InService
+   * and Healthy.
+   */
+  | { readonly type: 'mark-unhealthy'; readonly group: string; readonly instanceId: string }
   /** Scale-in protection on live instances that lack it (the executor lifts it only on an instance it terminates). */
   | { readonly type: 'protect'; readonly group: string; readonly instanceIds: readonly string[] }
   | {

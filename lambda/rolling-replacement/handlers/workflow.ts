@@ -12,15 +12,19 @@ import {
 import { nextWaitSeconds, reconcile } from '../reconcile';
 import { isReadOnlyRequest, readOnly, type ReadOnlyRequest, type ReadOnlyResponse } from './read-only';
 import { runtime } from './runtime';
+import { isNodeHealthRequest, nodeHealthHandler } from './node-health';
+import type { NodeHealthResult } from '../node-health';
 
 /**
  * The task input is `{ state, stateMachineArn }` (the workflow adds its own ARN from the context object); an
- * invocation with `readOnly` (elkctl roll status|plan) only observes (read-only.ts).
+ * invocation with `readOnly` (elkctl roll status|plan) only observes (read-only.ts); one with `nodeHealth` (the
+ * EventBridge schedule) runs the node health check (node-health.ts).
  */
 export async function handler(input: ReadOnlyRequest): Promise<ReadOnlyResponse>;
 export async function handler(input: unknown): Promise<WorkflowState>;
-export async function handler(input: unknown): Promise<WorkflowState | ReadOnlyResponse> {
+export async function handler(input: unknown): Promise<WorkflowState | ReadOnlyResponse | NodeHealthResult> {
   if (isReadOnlyRequest(input)) return readOnly(input, runtime());
+  if (isNodeHealthRequest(input)) return nodeHealthHandler(input, runtime());
   return workflowStep(input);
 }
 
