@@ -69,7 +69,33 @@ function build() {
       logLevel: 'warning',
       plugins: [keepDirname],
     })
-    .then(() => fs.renameSync(tmp, OUT));
+    .then(() => fs.renameSync(tmp, OUT))
+    .then(buildRuleValidators);
+}
+
+/**
+ * The rule schema's validators as code (lib/rules/schema-code.ts): made here once instead of compiled by ajv in every
+ * `elkctl rules` process. Used only while the schema, ajv and the options are the ones they were made from.
+ */
+function buildRuleValidators() {
+  const esbuild = require('esbuild');
+  const gen = path.join(path.dirname(OUT), `.rule-validators-gen.${process.pid}.js`);
+  return esbuild
+    .build({
+      absWorkingDir: ROOT,
+      entryPoints: [path.join(ROOT, 'lib', 'rules', 'schema-code.ts')],
+      outfile: gen,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'warning',
+    })
+    .then(() => {
+      const schema = fs.readFileSync(path.join(ROOT, 'lib', 'rules', 'data', 'elastalert-schema.json'), 'utf8');
+      require(gen).writeValidators(schema, path.join(path.dirname(OUT), 'rule-validators'));
+    })
+    .finally(() => fs.rmSync(gen, { force: true }));
 }
 
 module.exports = { build, stale, OUT };

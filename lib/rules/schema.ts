@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { EXTRA_KNOWN_KEYS } from './catalog';
+import { compileValidators, JsonSchema, loadValidators, schemaParts } from './schema-code';
 
 /** ElastAlert's own rule schema, copied verbatim (see lib/rules/data/SOURCE.md). */
 export const ELASTALERT_SCHEMA_FILE = path.join(__dirname, 'data', 'elastalert-schema.yaml');
@@ -11,12 +12,6 @@ export const ELASTALERT_SCHEMA_FILE = path.join(__dirname, 'data', 'elastalert-s
  * parse cost more than the rest of a `rules check` of a few rules.
  */
 export const ELASTALERT_SCHEMA_JSON = path.join(__dirname, 'data', 'elastalert-schema.json');
-
-type JsonSchema = Record<string, unknown> & {
-  properties?: Record<string, unknown>;
-  oneOf?: Array<JsonSchema & { title?: string; required?: string[] }>;
-  definitions?: Record<string, unknown>;
-};
 
 export interface RuleTypeBranch {
   readonly title: string;
@@ -45,34 +40,30 @@ export interface CompiledRuleSchema {
 
 let cached: CompiledRuleSchema | undefined;
 
-/** Loads and compiles the schema once per process (about 100 ms). */
-export function ruleSchema(file = ELASTALERT_SCHEMA_FILE): CompiledRuleSchema {
-  if (cached && file === ELASTALERT_SCHEMA_FILE) return cached;
-  const schema = (
-    file === ELASTALERT_SCHEMA_FILE
-      ? JSON.parse(fs.readFileSync(ELASTALERT_SCHEMA_JSON, 'utf8'))
-      : parse(fs.readFileSync(file, 'utf8'), { merge: true })
-  ) as JsonSchema;
-  // strict: false because the upstream schema uses union types, undeclared `required` names and unknown keywords;
-  // formats (`uri`) are not checked, exactly like upstream's jsonschema Draft7Validator without a format checker.
-  // optimize: false: ajv's code optimisation passes took 40 % of the compile time and save nothing measurable on a
-  // few hundred rules.
-  const ajv = new Ajv({
-    strict: false,
-    allErrors: true,
-    validateFormats: false,
-    logger: false,
-    code: { optimize: false },
-  });
-  const { oneOf, ...withoutOneOf } = schema;
-  let commonFn: ValidateFunction<unknown> | undefined;
-  const commonCompiled = () => (commonFn ??= ajv.compile(withoutOneOf));
+/** Where `scripts/build-cli.js` writes the validators' code (next to the CLI bundle; absent before a build). */
+export const PRECOMPILED_VALIDATORS_DIR = path.join(__dirname, '..', '..', 'dist', 'rule-validators');
+
+/**
+ * Loads the schema and its validators once per process: the code made at build time when it was made from this
+ * schema (lib/rules/schema-code.ts), else compiled by ajv on first use (about 100 ms per part).
+ */
+export function ruleSchema(
+  file = ELASTALERT_SCHEMA_FILE,
+  precompiled = PRECOMPILED_VALIDATORS_DIR,
+): CompiledRuleSchema {
+  const builtIn = file === ELASTALERT_SCHEMA_FILE && precompiled === PRECOMPILED_VALIDATORS_DIR;
+  if (cached && builtIn) return cached;
+  const text = fs.readFileSync(file === ELASTALERT_SCHEMA_FILE ? ELASTALERT_SCHEMA_JSON : file, 'utf8');
+  const schema = (file === ELASTALERT_SCHEMA_FILE ? JSON.parse(text) : parse(text, { merge: true })) as JsonSchema;
+  const parts = schemaParts(schema);
+  const validators =
+    (file === ELASTALERT_SCHEMA_FILE ? loadValidators(text, parts, precompiled) : undefined) ??
+    compileValidators(parts);
   const knownKeys = new Set<string>([...Object.keys(schema.properties ?? {}), ...EXTRA_KNOWN_KEYS]);
-  const branches: RuleTypeBranch[] = (oneOf ?? []).map((branch, i) => {
+  const branches: RuleTypeBranch[] = parts.branches.map(({ source: branch }, i) => {
     for (const k of Object.keys(branch.properties ?? {})) knownKeys.add(k);
     const typeSchema = (branch.properties?.type ?? {}) as { enum?: unknown[]; pattern?: string };
     const pattern = typeSchema.pattern ? new RegExp(typeSchema.pattern) : undefined;
-    let compiledBranch: ValidateFunction<unknown> | undefined;
     return {
       title: branch.title ?? `branch ${i}`,
       required: branch.required ?? [],
@@ -82,23 +73,23 @@ export function ruleSchema(file = ELASTALERT_SCHEMA_FILE): CompiledRuleSchema {
           : pattern
             ? typeof type === 'string' && pattern.test(type)
             : false,
-      validate: () => (compiledBranch ??= ajv.compile({ definitions: schema.definitions, type: 'object', ...branch })),
+      validate: () => validators.branch(i),
     };
   });
   const full = (data: unknown): boolean => {
-    if (!commonCompiled()(data)) return false;
+    if (!validators.common()(data)) return false;
     const type = (data as { type?: unknown } | null)?.type;
     const matching = branches.filter((b) => b.matches(type));
     return matching.length === 1 && matching[0]!.validate()(data) === true;
   };
   const compiled: CompiledRuleSchema = {
     full,
-    common: (data) => commonCompiled()(data),
-    commonErrors: () => commonCompiled().errors ?? [],
+    common: (data) => validators.common()(data),
+    commonErrors: () => validators.common().errors ?? [],
     branches,
     knownKeys,
   };
-  if (file === ELASTALERT_SCHEMA_FILE) cached = compiled;
+  if (builtIn) cached = compiled;
   return compiled;
 }
 
