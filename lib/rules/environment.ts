@@ -14,6 +14,8 @@ export interface EnvironmentRulesOptions extends CompileOptions {
   readonly extra?: Pick<RuleValues, 'tokens' | 'secrets'>;
   /** Elasticsearch host for config.yaml; undefined = known only at deploy time. */
   readonly esHost?: string;
+  /** false: the rules' problems only, no bundle (`rules check`, which never writes one). @default true */
+  readonly bundle?: boolean;
 }
 
 /** Compiles the rules of one environment and, when they are valid, builds its bundle. */
@@ -33,7 +35,7 @@ export function environmentRules(
       allowedHttpHosts: config.alerter.allowedHttpHosts,
     },
   });
-  if (result.problems.some(isError)) return { values, result };
+  if (result.problems.some(isError) || options.bundle === false) return { values, result };
   const bundle = buildBundle(result.rules, values, {
     environment: config.name,
     image: config.alerter.image,

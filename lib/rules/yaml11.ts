@@ -1,8 +1,10 @@
 import {
   Document,
+  isMap,
+  isPair,
   isScalar,
+  isSeq,
   parseDocument,
-  visit,
   ParseOptions,
   DocumentOptions,
   SchemaOptions,
@@ -145,12 +147,22 @@ export function stringifyYaml11(value: unknown, options: ToStringOptions = {}): 
   doc.contents = doc.createNode(value);
   // `${VAR}` references (secrets, ES_HOST) are double-quoted, so the value ElastAlert substitutes before parsing
   // stays one string whatever its characters (the on-instance script refuses double quotes, backslashes and line breaks in values).
-  visit(doc, {
-    Scalar(_k, node) {
-      if (!isScalar(node) || typeof node.value !== 'string') return;
-      // `=` (YAML 1.1 value tag) and `<<` (merge key) are not text for PyYAML when plain: always quote them.
-      if (/\$\{[A-Z][A-Z0-9_]*\}/.test(node.value) || PY_SPECIAL_PLAIN.has(node.value)) node.type = 'QUOTE_DOUBLE';
-    },
-  });
+  quoteSpecial(doc.contents);
   return doc.toString({ lineWidth: 0, ...options });
+}
+
+/** Every scalar of the tree (keys too) that must be double-quoted; a plain walk, cheaper than `visit` per rule. */
+function quoteSpecial(node: unknown): void {
+  if (isScalar(node)) {
+    if (typeof node.value !== 'string') return;
+    // `=` (YAML 1.1 value tag) and `<<` (merge key) are not text for PyYAML when plain: always quote them.
+    if (/\$\{[A-Z][A-Z0-9_]*\}/.test(node.value) || PY_SPECIAL_PLAIN.has(node.value)) node.type = 'QUOTE_DOUBLE';
+  } else if (isMap(node) || isSeq(node)) {
+    for (const item of node.items) {
+      if (isPair(item)) {
+        quoteSpecial(item.key);
+        quoteSpecial(item.value);
+      } else quoteSpecial(item);
+    }
+  }
 }
