@@ -41,14 +41,38 @@ export function truthy(v: unknown): boolean {
 const NO_FILES =
   'the bundle ships rule files only (there is no rules/files/ folder on the instance), so the file would be missing and ElastAlert';
 
-/** Options whose value is a path read when the rule or alerter is built or used. */
-const FILE_OPTIONS: Readonly<Record<string, string>> = {
-  smtp_auth_file: `${NO_FILES} refuses the email alerter at start-up; use an SMTP relay without authentication, or the ses alerter`,
-  smtp_key_file: `${NO_FILES} fails on every email sent`,
-  smtp_cert_file: `${NO_FILES} fails on every email sent`,
-  jira_account_file: `${NO_FILES} refuses the jira alerter at start-up`,
-  jinja_template_path: `${NO_FILES} refuses the rule at start-up (the template is loaded then); write the template in alert_text`,
-};
+/**
+ * Options whose value is a path, when ElastAlert 2.31.0 reads them (elsewhere it never opens the file, and the rule is
+ * accepted as by ElastAlert). Shipping such files in the bundle (a rules/files/ folder) is not done: these files are
+ * credentials, keys or templates that would need their own integrity and secret handling on the instance.
+ */
+function readFileOptions(name: string | undefined, c: Rule): Record<string, string> {
+  const out: Record<string, string> = {};
+  // loaders.py load_jinja_template: the rule and every alerter override block with alert_text_jinja
+  if (name === undefined && c.alert_text_type === 'alert_text_jinja' && truthy(c.jinja_template_path)) {
+    out.jinja_template_path = `${NO_FILES} refuses the rule at start-up (the template is loaded then); write the template in alert_text`;
+  }
+  if (name === 'email') {
+    // alerters/email.py: the account file in the constructor; the certificate (and its key) at every email sent;
+    // images with email_format html at every email sent (from assets_dir, default /tmp)
+    if (truthy(c.smtp_auth_file))
+      out.smtp_auth_file = `${NO_FILES} refuses the email alerter at start-up; use an SMTP relay without authentication, or the ses alerter`;
+    if (truthy(c.smtp_cert_file)) {
+      out.smtp_cert_file = `${NO_FILES} fails on every email sent`;
+      if (truthy(c.smtp_key_file)) out.smtp_key_file = `${NO_FILES} fails on every email sent`;
+    }
+    const keys = Array.isArray(c.email_image_keys) ? c.email_image_keys.length : 0;
+    const images = Array.isArray(c.email_image_values) ? c.email_image_values.length : 0;
+    if (c.email_format === 'html' && Math.min(keys, images) > 0) {
+      out.email_image_values = `${NO_FILES} fails on every email sent (html emails attach these images from assets_dir); put the images behind a URL in the html text`;
+    }
+  }
+  // alerters/indexer.py: read at every alert when there is no indexer_connection
+  if (name === 'indexer' && truthy(c.indexer_config) && !truthy(c.indexer_connection)) {
+    out.indexer_config = `${NO_FILES} fails on every alert sent; write the connection as indexer_connection in the rule`;
+  }
+  return out;
+}
 
 /** Built-in match enhancements (elastalert/enhancements.py); anything else is a Python module path. */
 const BUILTIN_ENHANCEMENTS = new Set(['BaseEnhancement', 'TimeEnhancement']);
@@ -81,12 +105,9 @@ function moduleFindings(rule: Rule): Finding[] {
   return out;
 }
 
-function fileFindings(scope: Rule, prefix: string): Finding[] {
-  const out: Finding[] = [];
-  for (const [key, why] of Object.entries(FILE_OPTIONS)) {
-    if (truthy(scope[key])) out.push(err(prefix + key, `names a file: ${why}`));
-  }
-  return out;
+/** The files ElastAlert would read for the rule (name undefined) or for one of its alerters. */
+function fileFindings(name: string | undefined, config: Rule, prefix: string): Finding[] {
+  return Object.entries(readFileOptions(name, config)).map(([key, why]) => err(prefix + key, `names a file: ${why}`));
 }
 
 function compareListFindings(rule: Rule): Finding[] {
@@ -249,7 +270,9 @@ function alerterFindings(name: string, config: Rule, prefix: string): Finding[] 
         );
     }
   }
-  if (prefix) out.push(...fileFindings(config, prefix));
+  // an override block is loaded like a rule (its Jinja template too), then the alerter is built from it
+  if (prefix) out.push(...fileFindings(undefined, config, prefix));
+  out.push(...fileFindings(name, config, prefix));
   return out;
 }
 
@@ -259,7 +282,7 @@ export function constructorFindings(
   entries: ReadonlyArray<{ name: string; overrides: Rule; key: string }>,
   globals: RuleGlobals = DEFAULT_GLOBALS,
 ): Finding[] {
-  const out: Finding[] = [...moduleFindings(rule), ...fileFindings(rule, ''), ...compareListFindings(rule)];
+  const out: Finding[] = [...moduleFindings(rule), ...fileFindings(undefined, rule, ''), ...compareListFindings(rule)];
   out.push(...aggregationFindings(rule, globals), ...newTermFindings(rule));
   if (truthy(rule.scan_entire_timeframe)) {
     const tf = rule.timeframe === undefined ? undefined : periodSeconds(rule.timeframe);

@@ -284,6 +284,30 @@ describe('what the bundle cannot carry', () => {
         'jira_server: https://j\njira_account_file: a.yaml\njira_project: P\njira_issuetype: Bug\n',
       /the jira alerter needs jira_account_file/,
     ],
+    [
+      'smtp_cert_file (read at every email sent)',
+      base().replace('  - slack\n', '  - email\n') + 'email: [a@b.c]\nsmtp_cert_file: c.pem\nsmtp_key_file: k.pem\n',
+      /^smtp_key_file: names a file/,
+    ],
+    [
+      'html email images (read from assets_dir at every email sent)',
+      base().replace('  - slack\n', '  - email\n') +
+        'email: [a@b.c]\nemail_format: html\nemail_image_keys: [logo]\nemail_image_values: [logo.png]\n',
+      /^email_image_values: names a file/,
+    ],
+    [
+      'indexer_config without indexer_connection (read at every alert)',
+      base().replace('  - slack\n', '  - indexer\n') + 'indexer_alert_config: {a: b}\nindexer_config: /etc/idx.yaml\n',
+      /^indexer_config: names a file/,
+    ],
+    [
+      'jinja_template_path in an alerter block with alert_text_jinja (loaded like a rule)',
+      base().replace(
+        '  - slack\n',
+        '  - slack:\n      alert_text_type: alert_text_jinja\n      jinja_template_path: t.j2\n',
+      ),
+      /^alert\.0\.slack\.jinja_template_path: names a file/,
+    ],
     ['a custom rule type', base('my.module.Rule'), /^type: my\.module\.Rule is a custom rule type/],
     [
       'a custom alerter',
@@ -297,6 +321,28 @@ describe('what the bundle cannot carry', () => {
     ],
   ])('%s is an error', (_what, text, message) => {
     expect(errors(text)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+  });
+
+  // ElastAlert 2.31.0 opens these files only in the cases above: elsewhere it never reads them and loads the rule.
+  test.each([
+    ['smtp_auth_file without the email alerter', `${base()}smtp_auth_file: /etc/smtp.yaml\n`],
+    [
+      'smtp_key_file without smtp_cert_file',
+      base().replace('  - slack\n', '  - email\n') + 'email: [a@b.c]\nsmtp_key_file: k.pem\n',
+    ],
+    ['jinja_template_path without alert_text_jinja', `${base()}jinja_template_path: t.j2\n`],
+    [
+      'email images without email_format html',
+      base().replace('  - slack\n', '  - email\n') +
+        'email: [a@b.c]\nemail_image_keys: [logo]\nemail_image_values: [l.png]\n',
+    ],
+    [
+      'indexer_config beside indexer_connection',
+      base().replace('  - slack\n', '  - indexer\n') +
+        'indexer_alert_config: {a: b}\nindexer_config: /etc/idx.yaml\nindexer_connection: {es_host: es}\n',
+    ],
+  ])('%s: no file error, as ElastAlert never opens it', (_what, text) => {
+    expect(errors(text).filter((e) => /names a file/.test(e))).toEqual([]);
   });
 });
 
