@@ -111,11 +111,23 @@ export const WorkflowStateSchema = z.object({
   waitSeconds: z.number().int().min(1),
   /** The state machine's ARN (from the context object), for continue-as-new. */
   stateMachineArn: z.string().optional(),
+  /**
+   * Set once the reconcile task failed every retry: the roll is marked failed and the workflow goes on with the
+   * cleanup; a second exhaustion ends it, naming what is left in place.
+   */
+  failedAfterErrors: z.boolean().optional(),
+  /** Epoch seconds this execution started (continue-as-new resets it): it continues as new before its timeout. */
+  executionStartedAt: z.number().optional(),
 });
 export type WorkflowState = z.infer<typeof WorkflowStateSchema>;
 
 /** Loops per execution before it continues as a new one (history limit 25,000 events; ~10 events a loop). */
 export const MAX_STEPS_PER_EXECUTION = 2000;
+
+/** The state machine's own timeout (an execution that reaches it ends without any cleanup). */
+export const EXECUTION_TIMEOUT_SECONDS = 7 * 24 * 3600;
+/** An execution older than this continues as a new one, so the timeout above is never reached. */
+export const EXECUTION_BUDGET_SECONDS = 6 * 24 * 3600;
 
 /** Lambda environment of the handlers. */
 export const HandlerEnvSchema = z.object({

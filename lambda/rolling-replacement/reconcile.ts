@@ -105,6 +105,8 @@ export async function execute(
       await fleet.deleteTags(action.group, [TAG.joinWait]);
       return {};
     case 'begin':
+      // What the previous roll left in place is reported until a new roll begins.
+      await fleet.deleteTags(action.group, [TAG.resultLeft]);
       await fleet.setTags(action.group, action.tags);
       return {};
     case 'create-snapshot':
@@ -211,6 +213,9 @@ export async function execute(
     case 'leave':
       await fleet.setTags(action.group, { [TAG.left]: tagValue(action.reason) });
       return {};
+    case 'stop-wait':
+      await fleet.setTags(action.group, { [TAG.stopWait]: String(Math.floor(action.since)) });
+      return {};
     case 'mark-failed':
       await fleet.setTags(action.group, { [TAG.failed]: tagValue(action.reason) });
       return {};
@@ -220,7 +225,8 @@ export async function execute(
     case 'release':
       for (const g of action.groups) {
         await fleet.deleteTags(g, ROLLOUT_TAGS);
-        await fleet.setTags(g, { [TAG.result]: action.result });
+        const left = action.left !== undefined && g === action.groups[action.groups.length - 1];
+        await fleet.setTags(g, { [TAG.result]: action.result, ...(left ? { [TAG.resultLeft]: action.left! } : {}) });
       }
       return {};
   }
@@ -281,7 +287,7 @@ export async function reconcile(input: ReconcileInput): Promise<ReconcileResult>
       : a.type === 'release' && executed
         ? a.outcome
         : a.type === 'leave' && executed
-          ? 'aborted'
+          ? (a.outcome ?? 'aborted')
           : undefined;
   return {
     decision: reason === decision.reason ? decision : { ...decision, reason },

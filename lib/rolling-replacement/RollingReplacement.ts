@@ -27,7 +27,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct, IDependable } from 'constructs';
-import { reconcileFunctionParameter, type RolloutProperties } from '../../lambda/rolling-replacement/contract';
+import {
+  EXECUTION_TIMEOUT_SECONDS,
+  reconcileFunctionParameter,
+  type RolloutProperties,
+} from '../../lambda/rolling-replacement/contract';
 import { prebundledCode } from '../bundling';
 
 import { type DataVolumeHandoff, grantVolumeHandoff, handoffEnvironment } from './volume-handoff-grants';
@@ -367,8 +371,17 @@ export class RollingReplacement extends Construct {
     signalFailure.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(10), maxAttempts: 3, backoffRate: 2 });
     const broken = new sfn.Fail(this, 'ReconcileBroken', { error: 'ReconcileError' });
     signalFailure.addCatch(broken);
-    step.addCatch(signalFailure.next(broken), { resultPath: '$.error' });
     const pause = new sfn.Wait(this, 'Poll', { time: sfn.WaitTime.secondsPath('$.waitSeconds') });
+    // After the first exhaustion the roll is marked failed and the loop goes on with its cleanup (status running);
+    // after a second one, or with no roll to clean up, the execution fails.
+    step.addCatch(
+      signalFailure.next(
+        new sfn.Choice(this, 'CleanUpAfterErrors')
+          .when(sfn.Condition.stringEquals('$.status', 'running'), pause)
+          .otherwise(broken),
+      ),
+      { resultPath: '$.error' },
+    );
     const definition = step.next(
       new sfn.Choice(this, 'RolloutOver')
         .when(sfn.Condition.stringEquals('$.status', 'running'), pause.next(step))
@@ -384,8 +397,9 @@ export class RollingReplacement extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'Workflow', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      // The roll may outlast the deployment's wait (a retry or a later deploy adopts it); bounded anyway.
-      timeout: Duration.days(7),
+      // The roll may outlast the deployment's wait (a retry or a later deploy adopts it); bounded anyway. An execution
+      // continues as a new one after EXECUTION_BUDGET_SECONDS, so it never reaches this timeout without its cleanup.
+      timeout: Duration.seconds(EXECUTION_TIMEOUT_SECONDS),
       tracingEnabled: true,
       logs: {
         destination: new logs.LogGroup(this, 'WorkflowLogs', {

@@ -301,7 +301,11 @@ export async function rollStatus(t: RollTarget): Promise<string> {
   const p = progress(obs, t.spec, t.model);
   const groups = Array.isArray(obs.fleet) ? obs.fleet : [];
   const left = groups.find((g) => g.name === t.spec.groups.data)?.tags[TAG.left];
-  const leftLine = left ? `left in place by an abort: ${left}\n` : '';
+  // What the last roll's cleanup could not undo, and why (kept until the next roll begins).
+  const lastLeft = groups.map((g) => g.tags[TAG.resultLeft]).find((v) => v !== undefined);
+  const leftLine =
+    (left ? `left in place by a stop without Elasticsearch: ${left}\n` : '') +
+    (lastLeft ? `left in place by the last roll: ${lastLeft}\n` : '');
   if ('unknown' in p) return `state unknown: ${p.unknown}\n${leftLine}`;
   const rows = p.nodes.map((n) => {
     const state = n.excluded
@@ -342,7 +346,7 @@ export async function rollStatus(t: RollTarget): Promise<string> {
     `next: ${next.action.type}${'node' in next.action ? ` ${next.action.node}` : ''} — ${next.reason}`,
     `blocked by: ${next.blockedBy ?? '-'}`,
     `estimated time left: ${duration(p.etaSeconds)}`,
-    ...(left ? [`left in place by an abort: ${left}`] : []),
+    ...(leftLine ? [leftLine.trimEnd()] : []),
     '',
   ].join('\n');
 }

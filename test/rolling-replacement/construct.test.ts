@@ -168,6 +168,24 @@ describe('RollingReplacement construct', () => {
     }
   });
 
+  test('after the reconcile retries, the failure call loops back to Poll while it cleans up, and fails after', () => {
+    const machines = template.findResources('AWS::StepFunctions::StateMachine');
+    const workflow = Object.entries(machines).find(([id]) => id.includes('Workflow'))![1];
+    // The definition is a Fn::Join of JSON text around the function ARNs: join the literal parts.
+    const parts = (workflow.Properties.DefinitionString['Fn::Join'] as [string, unknown[]])[1];
+    const text = parts.map((p) => (typeof p === 'string' ? p : 'ARN')).join('');
+    const states = (JSON.parse(text) as { States: Record<string, Record<string, unknown>> }).States;
+    expect(states.SignalFailure!.Next).toBe('CleanUpAfterErrors');
+    expect(states.CleanUpAfterErrors).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.status', StringEquals: 'running', Next: 'Poll' }],
+      Default: 'ReconcileBroken',
+    });
+    expect((states.ReconcileStep!.Catch as { Next: string }[])[0]!.Next).toBe('SignalFailure');
+    // The state machine's own timeout (7 days); executions continue as new ones before it (handlers test).
+    expect(text).toContain('"TimeoutSeconds":604800');
+  });
+
   test('the WaitCondition waits up to 12 hours, after the custom resource', () => {
     const waits = template.findResources('AWS::CloudFormation::WaitCondition');
     const [id, wc] = Object.entries(waits)[0]!;

@@ -5,6 +5,8 @@ import { isComplete, onEvent } from '../../lambda/rolling-replacement/handlers/p
 import { type Runtime, setRuntime } from '../../lambda/rolling-replacement/handlers/runtime';
 import { handler as reconcileTask } from '../../lambda/rolling-replacement/handlers/workflow';
 import { FakeWorld } from './fake-world';
+import { specFromProperties } from '../../lambda/rolling-replacement/contract';
+import { rollStatus } from '../../lib/rolling-replacement/rollctl';
 
 const SM = 'arn:aws:states:eu-west-1:111111111111:stateMachine:elk-dev-rollout';
 const props = (over: Partial<RolloutProperties> = {}): RolloutProperties => ({
@@ -327,4 +329,112 @@ describe('node health mode (the 5-minute schedule, issue 12 finding 7)', () => {
   test('a malformed request fails with what is expected', async () => {
     await expect(reconcileTask({ nodeHealth: { dataGroup: 'd' } } as never)).rejects.toThrow(/node health request: /);
   });
+});
+
+describe('every failure path cleans up (issue 12, finding 9)', () => {
+  /** A roll driven until its first node drains (surge capacity up, an exclusion of ours, rebalancing off). */
+  async function midDrain(): Promise<WorkflowState> {
+    await onEvent(event('Create'));
+    let s = rt.started[0]!.input;
+    for (let i = 0; i < 20 && world.exclude.length === 0; i++) {
+      s = await reconcileTask(s);
+      world.tick();
+      rt.clock += 30;
+    }
+    expect(world.exclude).toHaveLength(1);
+    expect(world.group('data-asg').desired).toBe(4);
+    return s;
+  }
+  const exhausted = (s: WorkflowState) =>
+    reconcileTask({
+      state: { ...s, error: { Error: 'Lambda.Unknown', Cause: 'boom' } },
+      stateMachineArn: SM,
+      signalFailure: true,
+    });
+
+  test('reconcile errors exhausted mid-roll: FAILURE at once, then the loop cleans up (capacity, exclusion, setting, lock)', async () => {
+    const s = await midDrain();
+    const after = await exhausted(s);
+    expect(after).toMatchObject({ status: 'running', failedAfterErrors: true });
+    expect(world.group('data-asg').tags[TAG.failed]).toMatch(/reconcile kept failing: Lambda.Unknown boom/);
+    expect(rt.signals).toEqual([expect.objectContaining({ Status: 'FAILURE' })]);
+    const end = await runWorkflow(after);
+    expect(end.status).toBe('failed');
+    // The surge node took copies during the drain: capacity stays at baseline + 1, with the reason, in the result
+    // and in the tag roll status prints.
+    expect(world.group('data-asg').desired).toBe(4);
+    expect(end.reason).toMatch(/data-asg left at 4 instances \(baseline 3\): every node holds data/);
+    expect(world.group('data-asg').tags[TAG.resultLeft]).toMatch(/data-asg left at 4 instances/);
+    // elkctl roll status says it too.
+    const status = await rollStatus({
+      es: world,
+      fleet: world,
+      spec: specFromProperties(props(), 'roll'),
+      model: { recoveryBytesPerSecond: 40 * 1024 * 1024, joinSeconds: 140, pollSeconds: 30 },
+      now: () => rt.clock,
+      sleep: async () => undefined,
+      close: async () => undefined,
+    });
+    expect(status).toMatch(
+      /left in place by the last roll: data-asg left at 4 instances \(baseline 3\): every node holds data/,
+    );
+    expect(world.exclude).toEqual([]);
+    expect(world.rebalance).toBeNull();
+    expect(world.group('data-asg').tags[TAG.rollout]).toBeUndefined();
+    expect(world.group('data-asg').tags[TAG.result]).toMatch(/^failed:r-abc123/);
+  });
+
+  test('errors exhausted again during that cleanup: the execution ends, naming what is left in place (roll status)', async () => {
+    const s = await midDrain();
+    const after = await exhausted(s);
+    const end = await exhausted(after as WorkflowState);
+    expect(end.status).toBe('failed');
+    const left = world.group('data-asg').tags[TAG.left]!;
+    expect(left).toMatch(/^left in place: /);
+    expect(left).toMatch(/allocation exclusions of i-/);
+    expect(left).toMatch(/data-asg at 4 instances \(baseline 3\)/);
+    expect(world.group('data-asg').tags[TAG.rollout]).toBe('r-abc123');
+    expect(rt.signals).toHaveLength(1);
+  });
+
+  test('an execution near its own timeout continues as a new one (it never times out without its cleanup)', async () => {
+    const s = await midDrain();
+    const old = await reconcileTask({ ...s, stateMachineArn: SM, executionStartedAt: rt.clock - 6 * 24 * 3600 });
+    expect(old.status).toBe('continued');
+    expect(rt.started).toHaveLength(2);
+    expect(rt.started[1]!.input.executionStartedAt).toBeUndefined();
+    const fresh = await reconcileTask(rt.started[1]!.input);
+    expect(fresh).toMatchObject({ status: 'running', executionStartedAt: rt.clock });
+  });
+
+  test.each([
+    ['elkctl roll abort', TAG.abort, 'requested', 'aborted', /abort requested by an operator/],
+    ['a failure mark', TAG.failed, 'replacement did not join', 'failed', /failed: replacement did not join/],
+  ])(
+    '%s while Elasticsearch is down: waits 15 min for it, then stops naming what it left (not for ever)',
+    async (_what, tag, value, outcome, why) => {
+      const s = await midDrain();
+      world.group('data-asg').tags[tag] = value;
+      world.esDown = true;
+      const first = await reconcileTask(s);
+      expect(first.status).toBe('running');
+      expect(world.group('data-asg').tags[TAG.stopWait]).toBe(String(rt.clock));
+      const end = await runWorkflow(first, 100);
+      expect(end.status).toBe(outcome);
+      expect(rt.clock - Number(world.group('data-asg').tags[TAG.stopWait])).toBeLessThanOrEqual(900 + 60);
+      const left = world.group('data-asg').tags[TAG.left]!;
+      expect(left).toMatch(why);
+      expect(left).toMatch(/left in place: allocation exclusions of i-/);
+      expect(end.reason).toMatch(/rebalance.enable=none/);
+      // The lock stays: the next deployment or abort cleans up once Elasticsearch answers.
+      expect(world.group('data-asg').tags[TAG.rollout]).toBe('r-abc123');
+      world.esDown = false;
+      await onEvent(event('Create', props({ RolloutId: 'r-next00' })));
+      const again = await runWorkflow(rt.started.at(-1)!.input);
+      expect(again.status).toBe(outcome);
+      expect(world.exclude).toEqual([]);
+      expect(world.rebalance).toBeNull();
+      expect(world.group('data-asg').tags[TAG.rollout]).toBeUndefined();
+    },
+  );
 });

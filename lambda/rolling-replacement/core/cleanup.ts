@@ -122,5 +122,6 @@ export function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
   const groups = [ctx.master, ctx.data].filter((g) => g.locked).map((g) => g.group.name);
   const result = tagValue(formatResult(outcome, ctx.spec));
   const note = leftovers.length ? `; ${leftovers.join('; ')}` : '';
-  return act({ type: 'release', groups, outcome, result }, `${outcome}: ${why}${note}`);
+  const left = leftovers.length ? { left: tagValue(leftovers.join('; ')) } : {};
+  return act({ type: 'release', groups, outcome, result, ...left }, `${outcome}: ${why}${note}`);
 }

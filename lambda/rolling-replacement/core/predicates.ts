@@ -449,8 +449,9 @@ export const DECISION_RULES: ReadonlyArray<Pick<Predicate, 'name' | 'checks' | '
   {
     name: 'observed-state-known',
     checks:
-      'Elasticsearch and Auto Scaling answered (timeouts, 503 and connection errors become "unknown"); in an abort ' +
-      'the wait is bounded (15 min), then it stops naming what it left in place (tag elk-cdk:rollout-left)',
+      'Elasticsearch and Auto Scaling answered (timeouts, 503 and connection errors become "unknown"); in an abort, ' +
+      'and in a roll asked to stop (roll abort, a failure mark), the wait is bounded (15 min), then it stops naming ' +
+      'what it left in place (tag elk-cdk:rollout-left)',
     why: 'under uncertainty, wait: a master failover answers 503 for seconds',
     source: 'checklist 27; aesthetics §0 [ECK expectations]',
   },

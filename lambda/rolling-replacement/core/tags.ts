@@ -49,6 +49,16 @@ export const TAG = {
    * stayed unreachable: the reason and what was left in place. The lock stays, so the next reconcile cleans up.
    */
   left: 'elk-cdk:rollout-left',
+  /**
+   * When a stop (an operator's abort, a failure) found Elasticsearch unreachable, in seconds: after
+   * ABORT_WITHOUT_ES_SECONDS from it the roll stops without the Elasticsearch cleanup (unreachable.ts).
+   */
+  stopWait: 'elk-cdk:rollout-stop-wait',
+  /**
+   * Left after a release whose cleanup could not undo everything: what was left in place and why (data group; removed
+   * when the next roll begins). `elkctl roll status` prints it.
+   */
+  resultLeft: 'elk-cdk:rollout-result-left',
   /** Set by `elkctl roll abort`: clean up and stop. */
   abort: 'elk-cdk:rollout-abort',
   /** Set by `elkctl roll pause`, removed by `resume`. */
@@ -80,6 +90,7 @@ export const ROLLOUT_TAGS: readonly string[] = [
   TAG.voting,
   TAG.failed,
   TAG.left,
+  TAG.stopWait,
   TAG.abort,
   TAG.paused,
   TAG.drainProgress,

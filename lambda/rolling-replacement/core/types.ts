@@ -380,10 +380,24 @@ export type Action =
       readonly groups: readonly string[];
       readonly outcome: Outcome;
       readonly result: string;
+      /**
+       * What the cleanup left in place and why (surge capacity on nodes that all hold data, voting exclusions shared
+       * with someone else's, AZRebalance on unbalanced zones): written to the data group's tag
+       * `elk-cdk:rollout-result-left` after the release, so `elkctl roll status` shows it. Absent: nothing left.
+       */
+      readonly left?: string;
     }
   | { readonly type: 'done'; readonly outcome: Outcome }
-  /** Abort without Elasticsearch: the reason and what is left in place go into the data group's tag; the lock stays. */
-  | { readonly type: 'leave'; readonly group: string; readonly reason: string };
+  /**
+   * A stop (abort, failure) without Elasticsearch: the reason and what is left in place go into the data group's tag;
+   * the lock stays. The outcome reported (default aborted).
+   */
+  | { readonly type: 'leave'; readonly group: string; readonly reason: string; readonly outcome?: Outcome }
+  /**
+   * A stop (an operator's abort, a failure) found Elasticsearch unreachable: when this wait began, written to the data
+   * group's tag `elk-cdk:rollout-stop-wait` (the bound of the wait counts from it).
+   */
+  | { readonly type: 'stop-wait'; readonly group: string; readonly since: number };
 
 export type ActionType = Action['type'];
 

@@ -41,10 +41,10 @@ export function abortWithoutElasticsearch(
   spec: RolloutSpec,
   now: number,
 ): Decision | undefined {
-  if (spec.mode !== 'abort') return undefined;
   const data = fleet.find((g) => g.name === spec.groups.data);
   const master = fleet.find((g) => g.name === spec.groups.master);
   if (!data || !master) return undefined;
+  if (spec.mode !== 'abort') return stopWithoutElasticsearch(es, data, master, now);
   const why = spec.abortReason ?? 'abort';
   // No lock: no roll changed anything (a stack delete or rollback with no roll in progress), nothing to wait for.
   if (data.tags[TAG.rollout] === undefined && master.tags[TAG.rollout] === undefined) {
@@ -61,4 +61,45 @@ export function abortWithoutElasticsearch(
     ' (undoing them without Elasticsearch is unsafe); the lock stays, so the next deployment or abort cleans up ' +
     'once Elasticsearch answers (elkctl roll status shows this)';
   return { action: { type: 'leave', group: data.name, reason }, reason, blockedBy: 'observed-state-known' };
+}
+
+/**
+ * A roll asked to stop (an operator's `elkctl roll abort`, or a failure mark) while Elasticsearch is unreachable:
+ * the cleanup needs Elasticsearch, so the roll waits for it, but at most ABORT_WITHOUT_ES_SECONDS from when this wait
+ * began (tag `elk-cdk:rollout-stop-wait`, written on the first sight); then it stops like an abort past its deadline:
+ * what is left in place is named in the data group's tag `elk-cdk:rollout-left` and in the result, the lock stays, and
+ * the next deployment or abort cleans up once Elasticsearch answers. Undefined: no stop was asked (the roll waits).
+ */
+function stopWithoutElasticsearch(
+  es: Unknown,
+  data: FleetGroup,
+  master: FleetGroup,
+  now: number,
+): Decision | undefined {
+  const tag = (k: string) => data.tags[k] ?? master.tags[k];
+  if (tag(TAG.rollout) === undefined) return undefined;
+  const failed = tag(TAG.failed);
+  const abort = tag(TAG.abort);
+  if (failed === undefined && abort === undefined) return undefined;
+  const why = abort !== undefined ? 'abort requested by an operator (elkctl roll abort)' : `failed: ${failed}`;
+  const since = numberTag(data, TAG.stopWait);
+  if (since === undefined) {
+    return {
+      action: { type: 'stop-wait', group: data.name, since: now },
+      reason: `${why}: Elasticsearch unreachable (${es.unknown}); the cleanup waits for it at most ${ABORT_WITHOUT_ES_SECONDS} s`,
+      blockedBy: 'observed-state-known',
+    };
+  }
+  if (now < since + ABORT_WITHOUT_ES_SECONDS) return undefined;
+  const left = leftInPlace(data, master);
+  const reason =
+    `${why}: Elasticsearch unreachable (${es.unknown}) for ${ABORT_WITHOUT_ES_SECONDS} s: stopped without the ` +
+    `Elasticsearch cleanup; left in place: ${left.length ? left.join('; ') : 'nothing but the lock'} (undoing them ` +
+    'without Elasticsearch is unsafe); the lock stays, so the next deployment or abort cleans up once ' +
+    'Elasticsearch answers (elkctl roll status shows this)';
+  return {
+    action: { type: 'leave', group: data.name, reason, outcome: abort !== undefined ? 'aborted' : 'failed' },
+    reason,
+    blockedBy: 'observed-state-known',
+  };
 }

@@ -3,6 +3,7 @@
  * (terminated ids, step count); the Lambda keeps nothing. On the end of the rollout it signals the WaitCondition.
  */
 import {
+  EXECUTION_BUDGET_SECONDS,
   MAX_STEPS_PER_EXECUTION,
   resultData,
   specFromProperties,
@@ -11,7 +12,9 @@ import {
 } from '../contract';
 import { nextWaitSeconds, reconcile } from '../reconcile';
 import { isReadOnlyRequest, readOnly, type ReadOnlyRequest, type ReadOnlyResponse } from './read-only';
-import { runtime } from './runtime';
+import { type Runtime, runtime } from './runtime';
+import { leftInPlace } from '../core/unreachable';
+import { TAG, tagValue } from '../core/tags';
 import { isNodeHealthRequest, nodeHealthHandler } from './node-health';
 import type { NodeHealthResult } from '../node-health';
 
@@ -47,27 +50,14 @@ async function workflowStep(input: unknown): Promise<WorkflowState> {
   const state = parsed.data;
   const rt = runtime();
   const props = state.properties;
-  if (wrapped.signalFailure) {
-    // The reconcile task failed every retry: tell the waiting deployment now instead of at its timeout.
-    const err = wrapped.state?.error;
-    const failed: WorkflowState = {
-      ...state,
-      status: 'failed',
-      reason: `reconcile kept failing: ${err?.Error ?? 'error'} ${err?.Cause ?? ''}`.trim().slice(0, 900),
-    };
-    if (props.WaitHandleUrl) {
-      await rt.signal(props.WaitHandleUrl, {
-        Status: 'FAILURE',
-        UniqueId: props.RolloutId,
-        Reason: failed.reason,
-        Data: JSON.stringify(resultData(failed, rt.now() - state.startedAt)),
-      });
-    }
-    return failed;
-  }
-  if (state.steps >= MAX_STEPS_PER_EXECUTION && state.stateMachineArn) {
-    // Continue as a new execution before the 25,000-event history limit; progress lives in the world anyway.
-    const next: WorkflowState = { ...state, steps: 0, status: 'running', reason: 'continued' };
+  if (wrapped.signalFailure) return afterErrors(state, wrapped.state?.error, rt);
+  const executionStartedAt = state.executionStartedAt ?? rt.now();
+  const budgetSpent = rt.now() - executionStartedAt >= EXECUTION_BUDGET_SECONDS;
+  if ((state.steps >= MAX_STEPS_PER_EXECUTION || budgetSpent) && state.stateMachineArn) {
+    // Continue as a new execution before the 25,000-event history limit and before the state machine's own timeout
+    // (an execution that times out ends without any cleanup); progress lives in the world anyway.
+    const { executionStartedAt: _old, ...rest } = state;
+    const next: WorkflowState = { ...rest, steps: 0, status: 'running', reason: 'continued' };
     const name = `${props.RolloutId}-c${Math.floor(rt.now())}`.slice(0, 80);
     await rt.startExecution(state.stateMachineArn, name, JSON.stringify(next));
     return { ...state, status: 'continued', reason: `continued as ${name}` };
@@ -79,6 +69,7 @@ async function workflowStep(input: unknown): Promise<WorkflowState> {
   const terminated = r.terminated ? [...state.terminated, r.terminated] : state.terminated;
   const next: WorkflowState = {
     ...state,
+    executionStartedAt,
     steps: state.steps + 1,
     terminated,
     status: r.outcome ?? 'running',
@@ -105,4 +96,70 @@ async function workflowStep(input: unknown): Promise<WorkflowState> {
     });
   }
   return next;
+}
+
+/**
+ * The reconcile task failed every retry (issue 12, finding 9). First time: the roll is marked failed (a group tag, no
+ * Elasticsearch needed), a waiting deployment is told at once, and the workflow goes on: the next steps run the
+ * cleanup of a failed roll (surge capacity, exclusions, settings, processes, protection, lock). If the task fails every
+ * retry again, the workflow ends, and what is left in place is named in the data group's tag `elk-cdk:rollout-left`
+ * (`elkctl roll status`) and in the result; the lock stays, so the next deployment or abort cleans up.
+ */
+async function afterErrors(
+  state: WorkflowState,
+  err: { Error?: string; Cause?: string } | undefined,
+  rt: Runtime,
+): Promise<WorkflowState> {
+  const props = state.properties;
+  const cause = `${err?.Error ?? 'error'} ${err?.Cause ?? ''}`.trim().slice(0, 600);
+  const groupNames = { data: props.DataGroupName, master: props.MasterGroupName };
+  const log = (l: Record<string, unknown>) => console.log(JSON.stringify(l));
+  const groups = await rt
+    .ports(groupNames)
+    .then(({ fleet }) => fleet.describeGroups([groupNames.data, groupNames.master]).then((g) => ({ fleet, g })))
+    .catch((e: unknown) => {
+      log({ warning: `after the reconcile errors, Auto Scaling could not be read: ${String(e)}` });
+      return undefined;
+    });
+  const data = groups?.g.find((g) => g.name === groupNames.data);
+  const master = groups?.g.find((g) => g.name === groupNames.master);
+  const locked = [data, master].some((g) => g?.tags[TAG.rollout] !== undefined);
+  if (!state.failedAfterErrors) {
+    const reason = `reconcile kept failing: ${cause}`.slice(0, 900);
+    if (groups && data && locked && data.tags[TAG.failed] === undefined) {
+      await groups.fleet
+        .setTags(data.name, { [TAG.failed]: tagValue(reason) })
+        .catch((e: unknown) => log({ warning: `failure mark not written: ${String(e)}` }));
+    }
+    const failed: WorkflowState = { ...state, status: 'failed', reason };
+    if (props.WaitHandleUrl) {
+      await rt.signal(props.WaitHandleUrl, {
+        Status: 'FAILURE',
+        UniqueId: props.RolloutId,
+        Reason: failed.reason,
+        Data: JSON.stringify(resultData(failed, rt.now() - state.startedAt)),
+      });
+    }
+    if (!locked) return failed;
+    // The cleanup of a failed roll runs in the next steps.
+    return {
+      ...state,
+      status: 'running',
+      failedAfterErrors: true,
+      reason: `${reason}; cleaning up`,
+      waitSeconds: Number(props.PollSeconds),
+    };
+  }
+  const left = data && master ? leftInPlace(data, master) : [];
+  // What is left first: an Auto Scaling tag value keeps 256 characters.
+  const reason =
+    `left in place: ${left.length ? left.join('; ') : groups ? 'nothing but the lock' : 'unknown (Auto Scaling unreadable)'}; ` +
+    `reconcile kept failing during the cleanup of a failed roll (${cause}); the lock stays, so the next ` +
+    'deployment or abort cleans up';
+  if (groups && data && locked) {
+    await groups.fleet
+      .setTags(data.name, { [TAG.left]: tagValue(reason) })
+      .catch((e: unknown) => log({ warning: `left-in-place tag not written: ${String(e)}` }));
+  }
+  return { ...state, status: 'failed', reason: reason.slice(0, 900) };
 }
