@@ -15,6 +15,8 @@ export interface NodeGroup {
   readonly instanceType: string;
   /** The user data exactly as in the template, intrinsics resolved. */
   readonly userData: string;
+  /** Device names of the launch template's block devices (a data node's own volume is not one of them). */
+  readonly blockDevices: readonly string[];
   /** Tags the instances get (PropagateAtLaunch). */
   readonly tags: Readonly<Record<string, string>>;
   readonly updatePolicy?: Record<string, unknown>;
@@ -53,6 +55,9 @@ export function nodeGroups(stage: StageAssembly): NodeGroup[] {
         maxSize: Number(resolve(p.MaxSize, stack.ctx)),
         instanceType: String(resolve(data.InstanceType, stack.ctx)),
         userData: String(resolve(data.UserData, stack.ctx)),
+        blockDevices: ((data.BlockDeviceMappings as Array<{ DeviceName?: string }> | undefined) ?? []).map((b) =>
+          String(b.DeviceName),
+        ),
         tags,
         updatePolicy: res.UpdatePolicy as Record<string, unknown> | undefined,
         creationPolicy: res.CreationPolicy as Record<string, unknown> | undefined,

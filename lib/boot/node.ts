@@ -94,8 +94,10 @@ export function makeInstance(world: World, group: NodeGroup, launchTime: Date, i
   fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
   fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\n');
   fs.writeFileSync(path.join(root, 'etc/fstab'), '');
-  // The launch template's data volume appears under its device name (a plain file here).
-  if (group.role === 'master' || group.role === 'data') fs.writeFileSync(path.join(root, 'dev/sdf'), '');
+  // The launch template's extra volumes appear under their device names (plain files here); the root volume is the
+  // sandbox. A data node's own volume appears when the node attaches it (stubs/_ec2-volumes.sh).
+  for (const d of group.blockDevices.filter((b) => /^\/dev\/sd[b-z]$/.test(b)))
+    fs.writeFileSync(path.join(root, d), '');
   const identity: Record<string, string> = {
     token: `rehearsal-token-${id}`,
     'instance-id': id,

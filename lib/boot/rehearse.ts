@@ -12,8 +12,9 @@ import { boot, BootResult, Instance, launch, makeInstance, StepTime, terminate }
 import { checkMutualTrust, newCa, ROTATION_PHASES, RotationPhase, secretOfPhase, setIssuerCa } from './ca-rotation';
 import { rehearseRenewal } from './renewal';
 import { createWorld, recordAlerterDeployment, RunAs, World } from './world';
+import { dataHandoffScenario } from './data-handoff';
 
-export const SCENARIOS = ['fleet', 'slow-master', 'ca-rotation'] as const;
+export const SCENARIOS = ['fleet', 'slow-master', 'ca-rotation', 'data-handoff'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface RehearsalOptions {
@@ -92,14 +93,19 @@ function bootFindings(r: BootResult): Finding[] {
   ];
 }
 
-async function bootAll(run: Run, instances: readonly Instance[], delays: ReadonlyMap<Instance, number> = new Map()) {
+async function bootAll(
+  run: Run,
+  instances: readonly Instance[],
+  delays: ReadonlyMap<Instance, number> = new Map(),
+  env?: Readonly<Record<string, string>>,
+) {
   for (const i of instances) launch(run.world, i);
   const results = await Promise.all(
     instances.map((i) =>
       boot(run.world, i, {
         timeoutMs: run.options.nodeTimeoutMs ?? 60_000,
         delayMs: delays.get(i),
-        env: run.options.nodeEnv,
+        env: { ...run.options.nodeEnv, ...env },
       }),
     ),
   );
@@ -228,6 +234,11 @@ const SCENARIO_RUNS: Record<ScenarioName, (run: Run, groups: readonly NodeGroup[
   fleet: fleetScenario,
   'slow-master': slowMasterScenario,
   'ca-rotation': caRotationScenario,
+  'data-handoff': (run, groups) =>
+    dataHandoffScenario(
+      { world: run.world, findings: run.findings, at, bootAll: (i, env) => bootAll(run, i, new Map(), env) },
+      groups,
+    ),
 };
 
 /** Rehearses the boot of an environment's fleet from its synthesized templates. */

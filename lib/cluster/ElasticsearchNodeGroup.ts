@@ -11,6 +11,7 @@ import { dataPerNodeBytes, nodeLaunchTemplate } from './launch-template';
 import { nodeInstanceRole } from './NodeRole';
 import { nodeUserData } from './user-data';
 import { groupInputs, launchTemplateInputs, recordInputs } from './config-inputs';
+import { dataVolumeEnv, type DataVolumeSettings, grantDataVolumes, tagDataVolumeGroup } from './data-volumes';
 
 export interface ElasticsearchNodeGroupProps {
   readonly config: EnvironmentConfig;
@@ -92,6 +93,13 @@ export class ElasticsearchNodeGroup extends Construct {
     // Only what the role needs reaches its launch template: the master count feeds the masters' first-formation
     // decision only, so a new master count replaces no data node.
     if (role === 'master') env.ELK_MASTER_COUNT = String(es.masterNodes.count);
+    // Data nodes: the data volume outlives the instance (data-volumes.ts); the booting node attaches or creates it.
+    const dataVolumes: DataVolumeSettings | undefined =
+      role === 'data' ? { environment: config.name, sizeGb: volumeGb, key: props.security?.key } : undefined;
+    if (dataVolumes) {
+      Object.assign(env, dataVolumeEnv(dataVolumes));
+      grantDataVolumes(this.instanceRole, dataVolumes);
+    }
     // Set only when on: an environment without audit logging keeps its launch templates (no replacement).
     if (es.auditLogging) env.ELK_AUDIT_LOGGING = 'true';
     if (props.security) {
@@ -109,7 +117,8 @@ export class ElasticsearchNodeGroup extends Construct {
       instanceRole: this.instanceRole,
       securityGroups: [props.securityGroup],
       userData: nodeUserData({ role, env, scripts: props.scripts }),
-      extraVolumes: [{ deviceName: DATA_DEVICE, sizeGb: volumeGb }],
+      // Masters keep a launch-template volume (cluster state only; they are always replaced with a surge).
+      extraVolumes: dataVolumes ? [] : [{ deviceName: DATA_DEVICE, sizeGb: volumeGb }],
       dataPerNodeBytes: role === 'data' ? dataPerNodeBytes(config) : 0,
     });
 
@@ -151,6 +160,7 @@ export class ElasticsearchNodeGroup extends Construct {
       role: this.instanceRole,
       dnsNames: [props.security.serviceName],
     });
+    if (dataVolumes) tagDataVolumeGroup(this.autoScalingGroup, dataVolumes);
     recordInputs(this.autoScalingGroup, groupInputs(config, role));
     Tags.of(this).add(TAG_CLUSTER, props.discoveryTag);
     Tags.of(this).add(TAG_ROLE, role);

@@ -7,12 +7,17 @@ import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/cl
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { Client } from '@elastic/elasticsearch';
 import { createEsClientFromAws } from '../../lambda/shared/es-client';
 import { AutoScalingFleet } from '../../lambda/rolling-replacement/adapters/autoscaling';
 import { ElasticsearchAdapter } from '../../lambda/rolling-replacement/adapters/elasticsearch';
+import { type DataVolume, VolumeHandoff } from '../../lambda/rolling-replacement/adapters/volume-handoff';
+import { GROUP_TAG_DATA_VOLUMES, persistentSpec } from '../../lambda/shared/data-volume';
+import { DATA_PATH } from '../cluster/contract';
+import { freeVolumeLines, freeVolumes } from './volume-hygiene';
 import type { EsPort } from '../../lambda/rolling-replacement/core/es-port';
-import type { FleetPort } from '../../lambda/rolling-replacement/core/fleet-port';
+import type { FleetGroup, FleetPort } from '../../lambda/rolling-replacement/core/fleet-port';
 import { type EstimateModel, plan, progress } from '../../lambda/rolling-replacement/core/plan';
 import { TAG } from '../../lambda/rolling-replacement/core/tags';
 import { DEFAULT_OPTIONS, type RolloutSpec } from '../../lambda/rolling-replacement/core/types';
@@ -38,6 +43,8 @@ export interface RollTarget {
    * (`elkctl roll status|plan` without --es-url).
    */
   readonly observe?: () => Promise<Observed>;
+  /** The environment's data volumes (volume hygiene: `roll status` reports the free ones). @default - not listed */
+  readonly dataVolumes?: () => Promise<DataVolume[]>;
   /** Waits `seconds` (real time, or simulated time in which the orchestrator keeps working). */
   sleep(seconds: number): Promise<void>;
   close(): Promise<void>;
@@ -189,10 +196,17 @@ export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
             secretsManager: new SecretsManagerClient({ region }),
             ssm: new SSMClient({ region }),
           });
-  const fleet = new AutoScalingFleet(asg, {
-    [groups.data]: 'data',
-    [groups.master]: 'master',
-  });
+  // The data volumes (handoff, hygiene) with the caller's credentials, in the environment's region.
+  const ec2 = new EC2Client({ region });
+  const volumes = new VolumeHandoff(ec2, new SSMClient({ region }), { environment: o.env, dataPath: DATA_PATH });
+  const fleet = new AutoScalingFleet(
+    asg,
+    {
+      [groups.data]: 'data',
+      [groups.master]: 'master',
+    },
+    volumes,
+  );
   return {
     es: client ? new ElasticsearchAdapter(client) : NO_ES,
     fleet,
@@ -216,11 +230,13 @@ export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
           return observeThroughLambda(lambdaClient, name, groups);
         }
       : undefined,
+    dataVolumes: () => volumes.dataVolumes(),
     sleep: (s) => new Promise((r) => setTimeout(r, s * 1000)),
     close: async () => {
       await client?.close();
       lambdaClient?.destroy();
       asg.destroy();
+      ec2.destroy();
     },
   };
 }
@@ -347,8 +363,24 @@ export async function rollStatus(t: RollTarget): Promise<string> {
     `blocked by: ${next.blockedBy ?? '-'}`,
     `estimated time left: ${duration(p.etaSeconds)}`,
     ...(leftLine ? [leftLine.trimEnd()] : []),
+    ...(await volumeLines(
+      t,
+      groups.find((g) => g.name === t.spec.groups.data),
+    )),
     '',
   ].join('\n');
+}
+
+/** Volume hygiene: the free data volumes, or why they could not be listed. */
+async function volumeLines(t: RollTarget, data: FleetGroup | undefined): Promise<string[]> {
+  if (!t.dataVolumes) return [];
+  try {
+    const handoffNode = data?.tags[TAG.handoff];
+    const spec = persistentSpec(data?.tags[GROUP_TAG_DATA_VOLUMES]);
+    return freeVolumeLines(freeVolumes(await t.dataVolumes(), { handoffNode, ...(spec ? { spec } : {}) }));
+  } catch (e) {
+    return [`free data volumes: not listed (${e instanceof Error ? e.message : String(e)})`];
+  }
 }
 
 export async function rollPlan(t: RollTarget): Promise<string> {

@@ -3,7 +3,9 @@
 # (written by the user data, exported by elk_load_env) and the helper scripts next to it. Each step is named in the
 # boot log; a failure ends the log with "es-node-boot: FAILED at step <name>".
 #   identity        instance identity from IMDSv2 (node.name = instance id)
-#   data-volume     the dedicated data volume
+#   attach-volume   data nodes: attach a free data volume of the zone (a node's files) or create one
+#                   (es-data-volume-attach.sh; the volume outlives the instance)
+#   data-volume     the dedicated data volume: wait for the device, format only a new empty one, mount
 #   install         Elasticsearch <pinned version> + the discovery-ec2 plugin
 #   certificates    node certificate, renewal timer and bootstrap password (scripts/security, with ClusterSecurity)
 #   bootstrap-decision  master only: first formation or join (es-bootstrap-decision.sh)
@@ -23,8 +25,19 @@ elk_load_env
 elk_step identity
 elk_identity
 
-elk_step data-volume
-"$BIN/es-data-volume.sh" "$ELK_DATA_DEVICE" "$ELK_DATA_PATH"
+if [ "${ELK_DATA_VOLUME:-}" = persistent ]; then
+  elk_step attach-volume
+  attached="$("$BIN/es-data-volume-attach.sh")"
+  volume_id="${attached%% *}"
+  format=if-empty
+  [ "${attached#* }" != formatted ] || format=never
+  elk_step data-volume
+  "$BIN/es-data-volume.sh" "$ELK_DATA_DEVICE" "$ELK_DATA_PATH" --volume-id "$volume_id" --format "$format"
+  [ "$format" = never ] || "$BIN/es-data-volume-attach.sh" --mark-formatted "$volume_id"
+else
+  elk_step data-volume
+  "$BIN/es-data-volume.sh" "$ELK_DATA_DEVICE" "$ELK_DATA_PATH"
+fi
 
 elk_step install
 "$BIN/elastic-install.sh" elasticsearch "$ELK_ES_VERSION"

@@ -12,7 +12,7 @@ import { synthOnce } from './helpers';
  */
 interface StepCase {
   readonly script: string;
-  readonly role: 'master' | 'kibana' | 'logstash' | 'alerter';
+  readonly role: 'master' | 'data' | 'kibana' | 'logstash' | 'alerter';
   readonly step: string;
   /** The boundary call that fails. */
   readonly fault: string;
@@ -22,6 +22,7 @@ interface StepCase {
 
 const CASES: readonly StepCase[] = [
   { script: 'es-node-boot.sh', role: 'master', step: 'identity', fault: 'curl *latest/api/token' },
+  { script: 'es-node-boot.sh', role: 'data', step: 'attach-volume', fault: 'aws ec2 create-volume*' },
   { script: 'es-node-boot.sh', role: 'master', step: 'data-volume', fault: 'mount *' },
   { script: 'es-node-boot.sh', role: 'master', step: 'install', fault: 'dnf install *' },
   { script: 'es-node-boot.sh', role: 'master', step: 'certificates', fault: 'curl *--aws-sigv4*' },

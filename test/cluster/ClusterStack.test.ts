@@ -125,14 +125,12 @@ describe.each(ENVIRONMENTS)('cluster stack of %s', (env) => {
     }
   });
 
-  test('data nodes get a dedicated data volume of the configured size', () => {
+  test('data nodes get their own data volume of the configured size, created at boot (not a launch-template device)', () => {
     const d = launchTemplateOf(s, groups.data!).Properties!.LaunchTemplateData;
-    expect(d.BlockDeviceMappings).toContainEqual(
-      expect.objectContaining({
-        DeviceName: '/dev/sdf',
-        Ebs: expect.objectContaining({ VolumeSize: config.elasticsearch.dataNodes.volumeGb, Encrypted: true }),
-      }),
-    );
+    expect(d.BlockDeviceMappings.map((b: { DeviceName: string }) => b.DeviceName)).not.toContain('/dev/sdf');
+    const text = userDataText(launchTemplateOf(s, groups.data!));
+    expect(text).toContain(`ELK_VOLUME_SIZE_GB='${config.elasticsearch.dataNodes.volumeGb}'`);
+    expect(text).toContain("ELK_VOLUME_TYPE='gp3'");
   });
 
   test('the user data pins the configured version, the heap of the instance type, and never names initial masters', () => {
@@ -264,6 +262,8 @@ describe.each(ENVIRONMENTS)('cluster stack of %s', (env) => {
       expect(unconditioned.flatMap((st) => [st.Action].flat())).toEqual([
         ...ssmAgentStatements().flatMap((st) => st.actions),
         'ec2:DescribeInstances',
+        // data nodes find their free data volume (no resource-level permissions; test/cluster/data-volumes.test.ts)
+        ...(role === 'Data' ? ['ec2:DescribeVolumes'] : []),
       ]);
       const conditioned = wildcard.filter((st) => (st as { Condition?: unknown }).Condition);
       expect(conditioned).toEqual([

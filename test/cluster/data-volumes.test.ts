@@ -72,3 +72,82 @@ describe('the orchestrator and the data volumes', () => {
     }
   });
 });
+
+describe('a data node and its own data volume', () => {
+  const data = statementsOf('DataInstanceRoleDefaultPolicy');
+  const master = statementsOf('MasterInstanceRoleDefaultPolicy');
+  const bySid = (sid: string) => data.find((st) => st.Sid === sid)!;
+  const lt = (role: string) =>
+    Object.entries(resourcesOf(s, 'AWS::EC2::LaunchTemplate')).find(([id]) => id.startsWith(role))![1].Properties!
+      .LaunchTemplateData;
+
+  test('is not a launch-template block device (only the root volume); the master keeps its volume', () => {
+    expect(lt('Data').BlockDeviceMappings.map((b: { DeviceName: string }) => b.DeviceName)).toEqual(['/dev/xvda']);
+    expect(lt('Master').BlockDeviceMappings.map((b: { DeviceName: string }) => b.DeviceName)).toEqual([
+      '/dev/xvda',
+      '/dev/sdf',
+    ]);
+  });
+
+  test('the node creates volumes only tagged for its environment and group, encrypted, with the known tag keys', () => {
+    const create = bySid('DataVolumesCreateOwnEnvironmentEncrypted');
+    expect(actions(create)).toEqual(['ec2:CreateVolume']);
+    expect(create.Condition).toMatchObject({
+      StringEquals: { 'aws:RequestTag/elk-cdk:environment': 'dev', 'aws:RequestTag/elk-cdk:volume-group': 'data' },
+      Bool: { 'ec2:Encrypted': 'true' },
+    });
+    expect(bySid('DataVolumesTagOnCreate').Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'CreateVolume' } });
+  });
+
+  test('attaches, detaches and tags only volumes of its environment and group, on data instances of its environment', () => {
+    const own = { 'aws:ResourceTag/elk-cdk:environment': 'dev', 'aws:ResourceTag/elk-cdk:volume-group': 'data' };
+    expect(actions(bySid('DataVolumesAttachOwn')).sort()).toEqual(['ec2:AttachVolume', 'ec2:DetachVolume']);
+    expect(bySid('DataVolumesAttachOwn').Condition).toEqual({ StringEquals: own });
+    expect(json(bySid('DataVolumesAttachOwn').Resource)).toMatch(/:volume\/\*/);
+    expect(bySid('DataVolumesToOwnEnvironmentDataNodes').Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/elk-cdk:environment': 'dev', 'aws:ResourceTag/elk-cdk:role': 'data' },
+    });
+    expect(bySid('DataVolumesTagOwn').Condition).toEqual({
+      StringEquals: own,
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['elk-cdk:formatted', 'elk-cdk:attached-to'] },
+    });
+    // Every volume-changing statement carries a condition; none deletes a volume.
+    const changing = data.filter((st) =>
+      actions(st).some((a) => /Volume$|CreateTags/.test(a) && a !== 'ec2:DescribeVolumes'),
+    );
+    expect(changing.length).toBe(5);
+    for (const st of changing) expect(st.Condition).toBeDefined();
+    expect([...data, ...master].flatMap(actions).filter((a) => /Delete(Volume|Snapshot)/.test(a))).toEqual([]);
+    // Masters get none of it.
+    expect(master.flatMap(actions).filter((a) => /Volume/.test(a))).toEqual([]);
+  });
+
+  test('uses the environment key only through EC2, and volumes are encrypted with it', () => {
+    const key = bySid('DataVolumesKeyThroughEc2');
+    expect(json(key.Resource)).toMatch(/SecurityKey/);
+    expect(Object.keys(key.Condition!.StringEquals!)).toEqual(['kms:ViaService']);
+    expect(json(key.Condition!.StringEquals!['kms:ViaService'])).toMatch(
+      /"ec2\.",\{"Ref":"AWS::Region"\},"\.amazonaws\.com"/,
+    );
+    const userData = json(lt('Data').UserData);
+    expect(userData).toMatch(/ELK_DATA_VOLUME='persistent'/);
+    expect(userData).toMatch(/ELK_VOLUME_KMS_KEY='/);
+    expect(userData).toMatch(/SecurityKey/);
+  });
+
+  test('the data group tells the orchestrator its volumes outlive their instances, with the spec', () => {
+    const groups = Object.entries(resourcesOf(s, 'AWS::AutoScaling::AutoScalingGroup'));
+    const tag = (prefix: string) =>
+      (
+        groups.find(([id]) => id.startsWith(prefix))![1].Properties!.Tags as Array<{
+          Key: string;
+          Value: unknown;
+          PropagateAtLaunch: boolean;
+        }>
+      ).find((t) => t.Key === 'elk-cdk:data-volumes');
+    const t = tag('DataGroup');
+    expect(json(t!.Value)).toMatch(/persistent:gp3\/20\//);
+    expect(t!.PropagateAtLaunch).toBe(false);
+    expect(tag('MasterGroup')).toBeUndefined();
+  });
+});
