@@ -31,7 +31,13 @@ function tagValue(group: TemplateResource, key: string): string | undefined {
   const tags = group.Properties?.Tags;
   if (!Array.isArray(tags)) return undefined;
   const t = (tags as { Key?: unknown; Value?: unknown }[]).find((x) => x.Key === key);
-  return str(t?.Value);
+  return str(t?.Value) ?? joined(t?.Value);
+}
+
+/** A value built with Fn::Join (the data volume spec names the environment's key): its text, a token as `?`. */
+function joined(v: unknown): string | undefined {
+  const j = (v as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join'];
+  return Array.isArray(j?.[1]) ? j[1].map((p) => str(p) ?? '?').join(j[0]) : undefined;
 }
 
 /** Zones the group launches into: one subnet per zone (VPCZoneIdentifier), else AvailabilityZones. */

@@ -80,6 +80,15 @@ describe('data roll method in elkctl diff', () => {
     expect(dataRollMethod(template({}), 12)).toBeUndefined();
   });
 
+  it('reads the data-volumes tag the cluster stack writes, whose spec names the key with Fn::Join', () => {
+    const t = template({ method: 'auto', persistent: true });
+    const group = Object.values(t.Resources!).find((r) => Array.isArray(r.Properties?.Tags))!;
+    (group.Properties!.Tags as { Key: string; Value: unknown }[])[0]!.Value = {
+      'Fn::Join': ['', ['persistent:gp3/100/', { Ref: 'SecurityKeyDF37C26B' }]],
+    };
+    expect(dataRollMethod(t, 12)?.method).toBe('handoff');
+  });
+
   it('the impact sentence names the method, and the estimate follows it', () => {
     const rolls = nodeRolls(template({ maxSurge: '4' }), template({ maxSurge: '4', image: 'ami-2' }), new Set());
     expect(rolls).toHaveLength(1);
