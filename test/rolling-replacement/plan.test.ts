@@ -5,7 +5,8 @@
  */
 import { type EstimateModel, plan, progress } from '../../lambda/rolling-replacement/core/plan';
 import type { Observed } from '../../lambda/rolling-replacement/core/types';
-import { type Stage, type World, stage, withEs, withInstance, withOwnedExclusions } from './gate-worlds';
+import { FakeWorld } from './fake-world';
+import { type Stage, type World, snapshot, stage, withEs, withInstance, withOwnedExclusions } from './gate-worlds';
 import { spec } from './helpers';
 
 const model: EstimateModel = { recoveryBytesPerSecond: 100, joinSeconds: 60, pollSeconds: 10 };
@@ -233,5 +234,31 @@ describe('plan with rollout.method auto (issue 17)', () => {
       'drain',
       expect.stringMatching(/\[solo\]\[0\] has no other started copy/),
     ]);
+  });
+});
+
+describe('maxSurge: batches in the estimate and the plan', () => {
+  test('6 data nodes over 3 zones with maxSurge 3: two batches of 3, each as long as its largest node', async () => {
+    const s = spec({ options: { ...spec().options, maxSurge: 3 } });
+    const w = await snapshot(new FakeWorld({ zones: ['a', 'b', 'c'], data: 6, masters: 3, shards: 6 }), 0, s);
+    const p = progress(observed(w), s, model);
+    if ('unknown' in p) throw new Error(p.unknown);
+    // Each data node holds 2 copies of 1000 B: a batch drains 2000 B / 100 B/s side by side, then boot, join, polls.
+    const perNode = 2000 / 100 + 60 + 3 * 10;
+    expect(p.etaSeconds).toBe(2 * perNode + 3 * (60 + 30));
+    const steps = plan(observed(w), s, model);
+    if ('unknown' in steps) throw new Error(steps.unknown);
+    const surges = steps.filter((x) => x.action === 'surge' && x.node === 'data-asg');
+    expect(surges.map((x) => x.detail)).toEqual([
+      'desired capacity + 3 (drain instead of handoff: the data volumes of data-asg die with their instances)',
+      'desired capacity + 3 (drain instead of handoff: the data volumes of data-asg die with their instances)',
+    ]);
+    const drains = steps.filter((x) => x.action === 'wait-for-drain');
+    expect(drains.map((x) => x.seconds)).toEqual([0, 0, 20, 0, 0, 20]);
+    expect(drains[0]!.detail).toMatch(/side by side with i-/);
+    // One at a time (maxSurge 1): six surges and six timed drains, as before.
+    const one = plan(observed(w), spec(), model);
+    if ('unknown' in one) throw new Error(one.unknown);
+    expect(one.filter((x) => x.action === 'surge' && x.node === 'data-asg')).toHaveLength(6);
   });
 });

@@ -1,11 +1,13 @@
 /**
  * Progress and plan of a rollout, derived from one observation (pure): what `elkctl roll status` and `roll plan`
- * print. Estimates use the one-node-at-a-time model: a data node's bytes ÷ recovery bandwidth, plus boot and join.
+ * print. Estimates: a data node's bytes ÷ recovery bandwidth, plus boot and join; with maxSurge, a batch of the size
+ * the next surge would take (parallel.ts) drains side by side and takes as long as its largest node.
  */
 import { buildContext, shardsOnNode, ownedExclusions } from './context';
 import { decide } from './decide';
 import { methodFor } from './handoff';
 import { inFlightWorkOn } from './in-flight-snapshots';
+import { surgeSize } from './parallel';
 import type { FleetGroup } from './fleet-port';
 import { type Decision, type EsView, type Observed, type RolloutSpec, isUnknown } from './types';
 
@@ -93,14 +95,27 @@ export function progress(observed: Observed, spec: RolloutSpec, model: EstimateM
   const replaced = Math.max(0, total - outdatedLive.length);
   const perNode = (bytes: number) => bytes / model.recoveryBytesPerSecond + model.joinSeconds + 3 * model.pollSeconds;
   let eta = 0;
+  const toDrain: number[] = [];
   for (const i of ctx.data.outdated) {
     const n = nodes.find((x) => x.instanceId === i.instanceId);
     const b = n?.bytes ?? avg;
     if (n?.method === 'handoff' && !excluded.has(i.instanceId)) eta += handoffSeconds(model);
-    else eta += excluded.has(i.instanceId) ? b / model.recoveryBytesPerSecond + model.pollSeconds : perNode(b);
+    else if (excluded.has(i.instanceId)) eta += b / model.recoveryBytesPerSecond + model.pollSeconds;
+    else toDrain.push(b);
   }
+  // maxSurge: the drains of one batch run side by side (parallel.ts), so a batch takes as long as its largest node.
+  for (const batch of batches(toDrain, surgeSize(ctx, ctx.data))) eta += perNode(Math.max(...batch));
   eta += ctx.master.outdated.length * perNode(0);
   return { nodes, replaced, total, next: decide(observed, spec), etaSeconds: Math.round(eta) };
+}
+
+/** `list` sorted ascending, cut into batches of `size` (the smallest nodes first, as the candidate order takes them). */
+function batches<T extends number | { readonly bytes: number }>(list: readonly T[], size: number): T[][] {
+  const key = (x: T) => (typeof x === 'number' ? x : x.bytes);
+  const sorted = [...list].sort((a, b) => key(a) - key(b));
+  const out: T[][] = [];
+  for (let i = 0; i < sorted.length; i += Math.max(1, size)) out.push(sorted.slice(i, i + Math.max(1, size)));
+  return out;
 }
 
 /** A handoff: stop and detach, the replacement's boot and join, a few polls of catch-up (only what changed). */
@@ -164,6 +179,26 @@ export function plan(observed: Observed, spec: RolloutSpec, model: EstimateModel
     }
   };
   const terminateDetail = `with ShouldDecrementDesiredCapacity, once no reindex, update/delete by query, force merge or shard snapshot runs on it (at most ${bound} s)`;
+  const ctxOk = 'missing' in ctx ? undefined : ctx;
+  const fresh: NodeProgress[] = [];
+  /** Drain, terminate and clear one node; `beside` names the batch's largest node it drains next to (no own time). */
+  const drainSteps = (n: NodeProgress, beside?: string) => {
+    const gib = `${(n.bytes / 1024 ** 3).toFixed(1)} GiB at ${(model.recoveryBytesPerSecond / 1024 ** 2).toFixed(0)} MiB/s`;
+    steps.push({
+      action: 'wait-for-drain',
+      node: n.instanceId,
+      detail: beside ? `${gib}, side by side with ${beside}` : gib,
+      seconds: beside ? 0 : Math.round(n.bytes / model.recoveryBytesPerSecond),
+    });
+    beforeTerminate(n.instanceId);
+    steps.push({ action: 'terminate', node: n.instanceId, detail: terminateDetail, seconds: 0 });
+    steps.push({
+      action: 'clear-exclusion',
+      node: n.instanceId,
+      detail: 'once it left the cluster',
+      seconds: model.pollSeconds,
+    });
+  };
   for (const n of data) {
     if (n.method === 'handoff' && !n.excluded) {
       steps.push({
@@ -191,30 +226,31 @@ export function plan(observed: Observed, spec: RolloutSpec, model: EstimateModel
       });
       continue;
     }
-    if (!n.excluded) {
-      const why = n.methodWhy.startsWith('drain instead') ? ` (${n.methodWhy})` : '';
-      steps.push({ action: 'surge', node: n.group, detail: `desired capacity + 1${why}`, seconds: 0 });
-      steps.push({
-        action: 'wait-for-join',
-        detail: 'new node joins with the target version',
-        seconds: model.joinSeconds,
-      });
+    if (n.excluded) drainSteps(n);
+    else fresh.push(n);
+  }
+  // maxSurge: one surge per batch, its drains side by side (parallel.ts); the batch takes as long as its largest node.
+  for (const batch of batches(fresh, ctxOk ? surgeSize(ctxOk, ctxOk.data) : 1)) {
+    const reasons = [...new Set(batch.map((n) => n.methodWhy).filter((w) => w.startsWith('drain instead')))];
+    const why = reasons.length > 0 ? ` (${reasons.join('; ')})` : '';
+    steps.push({
+      action: 'surge',
+      node: batch[0]!.group,
+      detail: `desired capacity + ${batch.length}${why}`,
+      seconds: 0,
+    });
+    steps.push({
+      action: 'wait-for-join',
+      detail:
+        batch.length === 1
+          ? 'new node joins with the target version'
+          : `${batch.length} new nodes join with the target version`,
+      seconds: model.joinSeconds,
+    });
+    for (const n of batch)
       steps.push({ action: 'exclude', node: n.instanceId, detail: `${n.shards} shard copies`, seconds: 0 });
-    }
-    steps.push({
-      action: 'wait-for-drain',
-      node: n.instanceId,
-      detail: `${(n.bytes / 1024 ** 3).toFixed(1)} GiB at ${(model.recoveryBytesPerSecond / 1024 ** 2).toFixed(0)} MiB/s`,
-      seconds: Math.round(n.bytes / model.recoveryBytesPerSecond),
-    });
-    beforeTerminate(n.instanceId);
-    steps.push({ action: 'terminate', node: n.instanceId, detail: terminateDetail, seconds: 0 });
-    steps.push({
-      action: 'clear-exclusion',
-      node: n.instanceId,
-      detail: 'once it left the cluster',
-      seconds: model.pollSeconds,
-    });
+    const largest = batch[batch.length - 1]!;
+    for (const n of batch) drainSteps(n, n === largest ? undefined : largest.instanceId);
   }
   for (const n of masters) {
     if (!n.votingExcluded) {
