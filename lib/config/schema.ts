@@ -351,16 +351,6 @@ export const EnvironmentConfigSchema = z
           'the roll also never drains more nodes at once than the replicas allow',
       });
     }
-    if (c.rollout.method === 'handoff') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['rollout', 'method'],
-        message:
-          'handoff needs data volumes that outlive their instances, and this stack still gives each data node a ' +
-          'launch-template volume deleted with it: use auto (handoff where safe, drain otherwise; today drain for ' +
-          'every node) or drain',
-      });
-    }
     const r = c.snapshots.retention;
     if (r.minCount > r.maxCount) {
       ctx.addIssue({
