@@ -23,8 +23,18 @@ export const RolloutPropertiesSchema = z
     DataLaunchTemplateVersion: z.string().min(1),
     MasterLaunchTemplateVersion: z.string().min(1),
     StateMachineArn: z.string().startsWith('arn:'),
-    /** Pre-signed URL of the rollout's WaitCondition handle; "" when the deployment does not wait. */
+    /**
+     * Pre-signed URL of the rollout's WaitCondition handle in templates written before WaitHandleLogicalId; "" now
+     * (the URL is a credential: never a property, a workflow state or a log line).
+     */
     WaitHandleUrl: z.string(),
+    /** The rollout's WaitCondition handle (its physical id is the URL, read when signalling); absent: no wait. */
+    WaitHandleLogicalId: z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,255}$/)
+      .optional(),
+    /** The stack of that handle. */
+    WaitHandleStackId: z.string().startsWith('arn:').optional(),
     PollSeconds: digits,
     JoinTimeoutSeconds: digits,
     /** rollout.method; absent in templates written before it existed (then auto). */

@@ -251,7 +251,8 @@ export class RollingReplacement extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'DetectRollback',
-        actions: ['cloudformation:DescribeStacks'],
+        // DescribeStackResource: the WaitCondition handle's URL, read when the workflow signals it.
+        actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource'],
         resources: [stack.stackId],
       }),
     );
@@ -490,7 +491,10 @@ export class RollingReplacement extends Construct {
       DataLaunchTemplateVersion: props.dataLaunchTemplate.latestVersionNumber,
       MasterLaunchTemplateVersion: props.masterLaunchTemplate.latestVersionNumber,
       StateMachineArn: this.stateMachine.stateMachineArn,
-      WaitHandleUrl: handle ? handle.ref : '',
+      // The handle by logical id, never its URL (a credential the Provider framework would log): the workflow reads
+      // the URL from CloudFormation when it signals and PUTs only to the region's wait-condition bucket.
+      WaitHandleUrl: '',
+      ...(handle ? { WaitHandleLogicalId: stack.getLogicalId(handle), WaitHandleStackId: stack.stackId } : {}),
       PollSeconds: String(rollout.pollSeconds),
       JoinTimeoutSeconds: String((props.joinTimeout ?? Duration.minutes(30)).toSeconds()),
       Method: rollout.method ?? 'auto',

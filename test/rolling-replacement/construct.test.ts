@@ -47,13 +47,23 @@ const logicalIdsOf = (t: Template, type: string) => Object.keys(t.findResources(
 describe('RollingReplacement construct', () => {
   const { template, rr } = build();
 
+  test("the WaitCondition handle's URL is no property (the Provider framework logs properties): its logical id is", () => {
+    const [cr] = Object.values(template.findResources('Custom::RollingReplacement'));
+    const handles = logicalIdsOf(template, 'AWS::CloudFormation::WaitConditionHandle');
+    expect(handles).toHaveLength(1);
+    expect(cr!.Properties.WaitHandleLogicalId).toBe(handles[0]);
+    expect(JSON.stringify(cr!.Properties)).not.toContain(`{"Ref":"${handles[0]}"}`);
+  });
+
   test('the custom resource times out at the 1 h CloudFormation limit and the waiter answers before it', () => {
     template.hasResourceProperties('Custom::RollingReplacement', {
       ServiceTimeout: '3600',
       SchemaVersion: '1',
       RolloutId: rr.rolloutId,
       DataLaunchTemplateVersion: { 'Fn::GetAtt': [Match.stringLikeRegexp('DataLt'), 'LatestVersionNumber'] },
-      WaitHandleUrl: { Ref: Match.stringLikeRegexp('WaitHandle') },
+      WaitHandleUrl: '',
+      WaitHandleLogicalId: Match.stringLikeRegexp('WaitHandle'),
+      WaitHandleStackId: { Ref: 'AWS::StackId' },
     });
     expect(PROVIDER_TOTAL_TIMEOUT.toSeconds()).toBeLessThan(3600);
     const waiter = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).find((r) =>
@@ -109,6 +119,7 @@ describe('RollingReplacement construct', () => {
       ...own,
       StateMachineArn: 'arn:aws:states:x',
       WaitHandleUrl: '',
+      WaitHandleStackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/s/1',
       DataGroupName: 'data-asg',
       MasterGroupName: 'master-asg',
       DataLaunchTemplateVersion: '2',
@@ -134,6 +145,7 @@ describe('RollingReplacement construct', () => {
       ...own,
       StateMachineArn: 'arn:aws:states:x',
       WaitHandleUrl: '',
+      WaitHandleStackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/s/1',
       DataGroupName: 'data-asg',
       MasterGroupName: 'master-asg',
       DataLaunchTemplateVersion: '2',

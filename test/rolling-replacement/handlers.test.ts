@@ -3,6 +3,7 @@ import type { RolloutProperties, WorkflowState } from '../../lambda/rolling-repl
 import { TAG } from '../../lambda/rolling-replacement/core/tags';
 import { isComplete, onEvent } from '../../lambda/rolling-replacement/handlers/provider';
 import { type Runtime, setRuntime } from '../../lambda/rolling-replacement/handlers/runtime';
+import type { SignalTarget } from '../../lambda/rolling-replacement/handlers/signal-url';
 import { handler as reconcileTask } from '../../lambda/rolling-replacement/handlers/workflow';
 import { FakeWorld } from './fake-world';
 import { specFromProperties } from '../../lambda/rolling-replacement/contract';
@@ -57,7 +58,9 @@ class FakeRuntime implements Runtime {
   async putMetrics(_env: string, m: Record<string, number>) {
     this.metrics.push(m);
   }
-  async signal(_url: string, body: Record<string, string>) {
+  readonly signalTargets: SignalTarget[] = [];
+  async signal(target: SignalTarget, body: Record<string, string>) {
+    this.signalTargets.push(target);
     this.signals.push(body);
   }
   now() {

@@ -17,6 +17,7 @@ import { createEsClientFromAws } from '../../shared/es-client';
 import { AutoScalingFleet } from '../adapters/autoscaling';
 import { ElasticsearchAdapter } from '../adapters/elasticsearch';
 import { VolumeHandoff } from '../adapters/volume-handoff';
+import { resolveSignalUrl, type SignalTarget } from './signal-url';
 import { parseEnv } from '../contract';
 import type { EsPort } from '../core/es-port';
 import type { FleetPort } from '../core/fleet-port';
@@ -30,8 +31,8 @@ export interface Runtime {
   stopExecution(executionArn: string, cause: string): Promise<void>;
   executionStatus(executionArn: string): Promise<string | undefined>;
   putMetrics(environment: string, metrics: Record<string, number>): Promise<void>;
-  /** PUT a WaitCondition signal to the handle's pre-signed URL. */
-  signal(url: string, body: Record<string, string>): Promise<void>;
+  /** PUT a WaitCondition signal to the handle's pre-signed URL (read from CloudFormation, checked; signal-url.ts). */
+  signal(target: SignalTarget, body: Record<string, string>): Promise<void>;
   /** Epoch seconds. */
   now(): number;
 }
@@ -100,7 +101,8 @@ function awsRuntime(): Runtime {
         }),
       );
     },
-    async signal(url, body) {
+    async signal(target, body) {
+      const url = await resolveSignalUrl(cfn, target, process.env.AWS_REGION ?? '');
       // The pre-signed S3 URL of a WaitCondition handle takes an empty Content-Type.
       const r = await fetch(url, { method: 'PUT', headers: { 'content-type': '' }, body: JSON.stringify(body) });
       if (!r.ok) throw new Error(`WaitCondition signal failed: HTTP ${r.status}`);

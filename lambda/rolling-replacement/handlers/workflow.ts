@@ -8,6 +8,7 @@ import {
   resultData,
   specFromProperties,
   WorkflowStateSchema,
+  type RolloutProperties,
   type WorkflowState,
 } from '../contract';
 import { nextWaitSeconds, reconcile } from '../reconcile';
@@ -17,6 +18,7 @@ import { leftInPlace } from '../core/unreachable';
 import { TAG, tagValue } from '../core/tags';
 import { isNodeHealthRequest, nodeHealthHandler } from './node-health';
 import type { NodeHealthResult } from '../node-health';
+import type { SignalTarget } from './signal-url';
 
 /**
  * The task input is `{ state, stateMachineArn }` (the workflow adds its own ARN from the context object); an
@@ -86,9 +88,10 @@ async function workflowStep(input: unknown): Promise<WorkflowState> {
       RolloutBytesLeftOnDrainingNode: a.type === 'wait-for-drain' ? a.bytesLeft : 0,
     })
     .catch((e: unknown) => console.log(JSON.stringify({ warning: `metrics not published: ${String(e)}` })));
-  if (r.outcome && props.WaitHandleUrl) {
+  const target = signalTarget(props);
+  if (r.outcome && target) {
     const data = resultData(next, rt.now() - state.startedAt);
-    await rt.signal(props.WaitHandleUrl, {
+    await rt.signal(target, {
       Status: r.outcome === 'completed' ? 'SUCCESS' : 'FAILURE',
       UniqueId: props.RolloutId,
       Reason: `${r.outcome}: ${r.decision.reason}`.slice(0, 1000),
@@ -132,8 +135,9 @@ async function afterErrors(
         .catch((e: unknown) => log({ warning: `failure mark not written: ${String(e)}` }));
     }
     const failed: WorkflowState = { ...state, status: 'failed', reason };
-    if (props.WaitHandleUrl) {
-      await rt.signal(props.WaitHandleUrl, {
+    const target = signalTarget(props);
+    if (target) {
+      await rt.signal(target, {
         Status: 'FAILURE',
         UniqueId: props.RolloutId,
         Reason: failed.reason,
@@ -162,4 +166,11 @@ async function afterErrors(
       .catch((e: unknown) => log({ warning: `left-in-place tag not written: ${String(e)}` }));
   }
   return { ...state, status: 'failed', reason: reason.slice(0, 900) };
+}
+
+/** The rollout's WaitCondition handle, by logical id (or by URL in templates written before), or none. */
+function signalTarget(props: RolloutProperties): SignalTarget | undefined {
+  if (props.WaitHandleLogicalId && props.WaitHandleStackId)
+    return { stackId: props.WaitHandleStackId, logicalId: props.WaitHandleLogicalId };
+  return props.WaitHandleUrl ? { url: props.WaitHandleUrl } : undefined;
 }
