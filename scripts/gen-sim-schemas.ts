@@ -1,6 +1,9 @@
 /**
  * Generates sim/es/contract/responses.schema.json from the official client's response types
  * (sim/es/contract/response-types.ts) with ts-json-schema-generator. Run after upgrading @elastic/elasticsearch.
+ * Two entries are not the client's type as is: `_cluster/state` (cluster-state.ts, written from Elasticsearch's
+ * source; the client types it `any`) and `_snapshot/.../_status` (snapshot-status.ts, the client's type plus three
+ * keys the server writes).
  */
 import { readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';

@@ -247,7 +247,11 @@ export function impactSentences(stack: string, rolls: readonly NodeRoll[], rules
     const total = es.reduce((n, r) => n + r.nodeCount, 0);
     const estimates = es.map((r) => r.estimateSeconds);
     const estimate = estimates.every((e): e is number => e !== undefined)
-      ? `estimated ${formatDuration(estimates.reduce((a, b) => a + b, 0))} from the configured data volume and recovery bandwidth`
+      ? `estimated ${formatDuration(estimates.reduce((a, b) => a + b, 0))} from ${
+          es.some((r) => r.method?.method === 'handoff')
+            ? 'the boot time (a handoff copies only what changed while a node is away)'
+            : 'the configured data volume and recovery bandwidth'
+        }`
       : 'no time estimate (launch template metadata lacks elk-cdk:bootSeconds, dataPerNodeBytes or recoveryBytesPerSec)';
     // The data nodes' method (rollout.method, maxSurge), when the template has the rolling replacement resource.
     const method = es.find((r) => r.method)?.method;
