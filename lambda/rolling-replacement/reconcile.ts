@@ -114,7 +114,12 @@ export async function execute(
       await es.createSnapshot(action.repository, action.snapshot);
       return {};
     case 'adopt':
-      for (const g of action.groups) await fleet.setTags(g, { [TAG.rollout]: action.rolloutId });
+      for (const g of action.groups) {
+        await fleet.setTags(g, {
+          [TAG.rollout]: action.rolloutId,
+          ...(action.attempt ? { [TAG.attempt]: action.attempt } : {}),
+        });
+      }
       return {};
     case 'suspend-processes':
       await fleet.suspendProcesses(action.group, action.processes);
@@ -154,10 +159,19 @@ export async function execute(
       return {};
     case 'terminate': {
       // Terminate only the instance that was evaluated, still in the state it was evaluated in (ECK's preconditions).
+      // The instance must still be in the group that was evaluated (describeGroups of that group only), in the same
+      // lifecycle state and from the same launch template version.
       const [group] = await fleet.describeGroups([action.group]);
       const inst = group?.instances.find((i) => i.instanceId === action.instanceId);
       if (!inst || inst.lifecycleState !== action.expectedLifecycleState) {
-        return { skipped: `${action.instanceId} changed (${inst?.lifecycleState ?? 'gone'}); not terminating` };
+        const where = inst ? inst.lifecycleState : group ? `not in ${action.group}` : `${action.group} not found`;
+        return { skipped: `${action.instanceId} changed (${where}); not terminating` };
+      }
+      const lt = action.expectedLaunchTemplateVersion;
+      if (lt !== undefined && inst.launchTemplateVersion !== lt) {
+        return {
+          skipped: `${action.instanceId} changed (launch template version ${inst.launchTemplateVersion}, evaluated ${lt}); not terminating`,
+        };
       }
       // Scale-in protection is lifted on this instance only, right before its termination (Auto Scaling never
       // picks a node by itself); a crash in between leaves one drained node unprotected, protected again by the core.

@@ -30,6 +30,8 @@ interface Group {
   tags: Record<string, string>;
   /** Availability Zones the group launches into (absent: every instance is in eu-west-1a, no zone list). */
   zones?: string[];
+  /** MinSize (default 0). */
+  minSize?: number;
 }
 interface Shard {
   index: string;
@@ -164,7 +166,7 @@ export class FakeWorld implements FleetPort, EsPort {
         name: g.name,
         role: g.role,
         desiredCapacity: g.desired,
-        minSize: 0,
+        minSize: g.minSize ?? 0,
         maxSize: g.max,
         targetLaunchTemplateVersion: g.target,
         instances: g.instances.map((i): FleetInstance => ({

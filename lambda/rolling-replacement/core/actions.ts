@@ -29,6 +29,7 @@ export function terminate(g: GroupState, inst: FleetInstance): Extract<Action, {
     group: g.group.name,
     instanceId: inst.instanceId,
     expectedLifecycleState: inst.lifecycleState,
+    expectedLaunchTemplateVersion: inst.launchTemplateVersion,
     decrement: g.live.length <= g.group.desiredCapacity,
   };
 }

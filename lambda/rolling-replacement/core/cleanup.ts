@@ -46,11 +46,21 @@ export function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
   for (const g of [ctx.data, ctx.master]) {
     if (g.locked && g.capacity > g.baseline) {
       const victim = safeVictim(ctx, g);
-      if (victim) {
+      const t = victim ? terminate(g, victim) : undefined;
+      if (victim && t?.decrement && g.group.desiredCapacity - 1 < g.group.minSize) {
+        // Someone raised MinSize (a deploy of a higher count): the decrement would fail, and without it Auto Scaling
+        // would launch a replacement. The capacity stays, and the result says why.
+        leftovers.push(
+          `${g.group.name} left at ${g.capacity} instances (baseline ${g.baseline}): its MinSize ${g.group.minSize} ` +
+            'does not allow removing the surge instance',
+        );
+        continue;
+      }
+      if (victim && t) {
         const tasks = inFlightTasks(ctx, g, victim.instanceId);
         if (tasks.decision) return tasks.decision;
         return act(
-          terminate(g, victim),
+          t,
           `${outcome === 'completed' ? 'finishing' : `stopping (${why})`}: removing surge capacity of ${g.group.name} ` +
             `with ${victim.instanceId}, which holds no data${tasks.note ?? ''}`,
         );

@@ -20,6 +20,7 @@ import { cleanup } from './cleanup';
 import { decideIdle, ensureSetup } from './start';
 import { stepGroup } from './steps';
 import { nodeDownInRoll } from './node-down';
+import { newerAttempt, superseded } from './lock-handoff';
 import { startZoneRebalance } from './zone-rebalance';
 import { NONE, TAG } from './tags';
 import { type Decision, type Observed, type RolloutSpec, isUnknown } from './types';
@@ -41,12 +42,14 @@ export function decide(observed: Observed, spec: RolloutSpec): Decision {
   if (!m.active) return decideIdle(ctx);
 
   if (spec.mode === 'abort') return cleanup(ctx, 'aborted', spec.abortReason ?? 'abort requested');
+  const older = superseded(ctx);
+  if (older) return older;
   if (m.abortRequested) return cleanup(ctx, 'aborted', 'abort requested by an operator (elkctl roll abort)');
   if (m.failed !== undefined) return cleanup(ctx, 'failed', m.failed);
-  if (m.id !== spec.rolloutId) {
+  if (m.id !== spec.rolloutId || newerAttempt(ctx)) {
     const groups = [ctx.data, ctx.master].filter((g) => g.locked).map((g) => g.group.name);
     return act(
-      { type: 'adopt', groups, rolloutId: spec.rolloutId },
+      { type: 'adopt', groups, rolloutId: spec.rolloutId, ...(spec.attempt ? { attempt: spec.attempt } : {}) },
       `rollout ${spec.rolloutId} takes over the unfinished roll of ${m.id} (progress lives in the cluster)`,
     );
   }

@@ -524,7 +524,9 @@ export const DECISION_RULES: ReadonlyArray<Pick<Predicate, 'name' | 'checks' | '
   },
   {
     name: 'one-rollout-at-a-time',
-    checks: 'a cluster holds one rollout lock (tag elk-cdk:rollout); a newer rollout adopts it',
+    checks:
+      'a cluster holds one rollout lock (tag elk-cdk:rollout, its workflow start in elk-cdk:rollout-attempt); a newer ' +
+      'rollout or start adopts it; an execution of an older start stops and touches nothing',
     why: 'two workflows acting on one cluster could remove two nodes at once',
     source: 'checklist 3; cdk.md §1 (concurrent run after a rollback)',
   },

@@ -19,6 +19,8 @@ function beginTags(ctx: Ctx, g: GroupState): Record<string, string> {
     [TAG.rollout]: ctx.spec.rolloutId,
     [TAG.capacity]: String(g.capacity),
     [TAG.suspended]: formatListTag(toSuspend),
+    // Which workflow start holds the lock (lock-handoff.ts): an older execution never takes it back.
+    ...(ctx.spec.attempt ? { [TAG.attempt]: ctx.spec.attempt } : {}),
   };
   if (g.role === 'data' && ctx.spec.options.controlRebalance) {
     tags[TAG.rebalance] = ctx.es.rebalanceEnable.persistent ?? NONE;

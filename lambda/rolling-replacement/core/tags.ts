@@ -7,6 +7,11 @@ import type { FleetGroup } from './fleet-port';
 export const TAG = {
   /** The lock: the id of the rollout in progress (on every group of the cluster). */
   rollout: 'elk-cdk:rollout',
+  /**
+   * The workflow start ("a<seconds>") that holds the lock: written with the lock and on adoption. An execution of an
+   * older start (a continue-as-new that raced a newer deployment) stops instead of adopting the lock back.
+   */
+  attempt: 'elk-cdk:rollout-attempt',
   /** Desired capacity of the group before the rollout (surge capacity is restored to it). */
   capacity: 'elk-cdk:rollout-capacity',
   /** Processes this rollout suspended (comma-separated, "-" for none); only these are resumed. */
@@ -78,6 +83,7 @@ export const TAG = {
 /** Tags removed on release (everything but the result). */
 export const ROLLOUT_TAGS: readonly string[] = [
   TAG.rollout,
+  TAG.attempt,
   TAG.capacity,
   TAG.suspended,
   TAG.rebalance,

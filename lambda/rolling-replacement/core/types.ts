@@ -321,6 +321,11 @@ export type Action =
       /** The executor re-reads the instance and terminates only if it is still in this state. */
       readonly expectedLifecycleState: string;
       /**
+       * ... and still launched from this launch template version (the evaluation was about this instance as it was;
+       * absent in decisions made before this field existed).
+       */
+      readonly expectedLaunchTemplateVersion?: string;
+      /**
        * Lower the desired capacity with it (ShouldDecrementDesiredCapacity). False when the group already runs more
        * instances than it desires (someone lowered it; protection kept Auto Scaling from picking one): Auto Scaling
        * then launches no replacement, and the decrement would go below what the group desires. Default true.
@@ -373,7 +378,13 @@ export type Action =
   | { readonly type: 'handoff-done'; readonly group: string; readonly node: string }
   /** No further zone-rebalance cycle on this group (Auto Scaling did not launch into an emptiest zone). */
   | { readonly type: 'stop-zone-rebalance'; readonly group: string; readonly reason: string }
-  | { readonly type: 'adopt'; readonly groups: readonly string[]; readonly rolloutId: string }
+  | {
+      readonly type: 'adopt';
+      readonly groups: readonly string[];
+      readonly rolloutId: string;
+      /** The adopting workflow start, written as the lock's attempt (lock-handoff.ts). */
+      readonly attempt?: string;
+    }
   | {
       readonly type: 'release';
       /** Groups in release order (the data group, which holds the failure/abort marks, last). */
@@ -387,7 +398,15 @@ export type Action =
        */
       readonly left?: string;
     }
-  | { readonly type: 'done'; readonly outcome: Outcome }
+  | {
+      readonly type: 'done';
+      readonly outcome: Outcome;
+      /**
+       * Set when a newer workflow start holds the lock (lock-handoff.ts): this execution ends without touching
+       * anything and without signalling its deployment's WaitCondition.
+       */
+      readonly supersededBy?: string;
+    }
   /**
    * A stop (abort, failure) without Elasticsearch: the reason and what is left in place go into the data group's tag;
    * the lock stays. The outcome reported (default aborted).

@@ -88,8 +88,10 @@ async function workflowStep(input: unknown): Promise<WorkflowState> {
       RolloutBytesLeftOnDrainingNode: a.type === 'wait-for-drain' ? a.bytesLeft : 0,
     })
     .catch((e: unknown) => console.log(JSON.stringify({ warning: `metrics not published: ${String(e)}` })));
+  // A superseded execution (a newer deployment holds the lock) does not answer for that deployment.
+  const superseded = a.type === 'done' && a.supersededBy !== undefined;
   const target = signalTarget(props);
-  if (r.outcome && target) {
+  if (r.outcome && target && !superseded) {
     const data = resultData(next, rt.now() - state.startedAt);
     await rt.signal(target, {
       Status: r.outcome === 'completed' ? 'SUCCESS' : 'FAILURE',
