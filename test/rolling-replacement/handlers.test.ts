@@ -440,4 +440,17 @@ describe('every failure path cleans up (issue 12, finding 9)', () => {
       expect(world.group('data-asg').tags[TAG.rollout]).toBeUndefined();
     },
   );
+
+  test('an execution superseded by a newer deployment ends without touching anything or signalling (finding 13)', async () => {
+    const s = await midDrain();
+    world.group('data-asg').tags[TAG.rollout] = 'r-newer0';
+    world.group('data-asg').tags[TAG.attempt] = `a${rt.clock + 1000}`;
+    const writes = world.writes.length;
+    const end = await reconcileTask(s);
+    expect(end).toMatchObject({ status: 'aborted' });
+    expect(end.reason).toMatch(/superseded: the lock is held by r-newer0/);
+    expect(rt.signals).toEqual([]);
+    expect(world.writes).toHaveLength(writes);
+    expect(world.group('data-asg').tags[TAG.rollout]).toBe('r-newer0');
+  });
 });
