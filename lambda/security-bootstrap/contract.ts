@@ -77,5 +77,9 @@ export const BootstrapEnvSchema = z.object({
    */
   BOOTSTRAP_SECRET_ARN: z.string().min(1).optional(),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** The reload-credentials SSM document (lib/security/CredentialsReload.ts) sync-passwords sends afterwards. */
+  RELOAD_DOCUMENT_NAME: z.string().min(1).optional(),
+  /** Environment name: the instances of the reload command (tag elk-cdk:environment). */
+  ENVIRONMENT_NAME: z.string().min(1).optional(),
 });
 export type BootstrapEnv = z.output<typeof BootstrapEnvSchema>;

@@ -7,10 +7,11 @@
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Client } from '@elastic/elasticsearch';
 import { createEsClient, readCaPem, readUserSecret } from '../shared/es-client';
 import { BootstrapEnv, BootstrapEnvSchema, BootstrapPropertiesSchema } from './contract';
+import { reloadCommand } from './reload';
 import { classifyEsError, EsRequest, healthVerdict, planPasswordSync, planSecurityRequests } from './core';
 
 export const PHYSICAL_ID = 'elk-cdk-security-bootstrap';
@@ -38,14 +39,25 @@ export interface SyncPasswordsRequest {
 export async function onEvent(
   event: CloudFormationCustomResourceEvent | SyncPasswordsRequest,
   deps: Deps = defaultDeps(),
-): Promise<{ PhysicalResourceId?: string; applied?: number }> {
+): Promise<{ PhysicalResourceId?: string; applied?: number; reloadCommandId?: string }> {
   if ('action' in event) {
     if (event.action !== 'sync-passwords') throw new Error(`unknown action "${String(event.action)}"`);
     const env = BootstrapEnvSchema.parse(deps.env);
     const passwords = await loadPasswords(env, deps);
     const result = await withClient(env, passwords.elastic, deps, (es) => run(es, planPasswordSync(passwords), deps));
     if (result.verdict !== 'done') throw new Error(`sync-passwords did not complete: ${result.reason}`);
-    return { applied: result.applied };
+    if (!env.RELOAD_DOCUMENT_NAME || !env.ENVIRONMENT_NAME) return { applied: result.applied };
+    // The clients (Kibana, Logstash, the alerter) re-read their passwords, one instance at a time.
+    const sent = await deps.ssm.send(
+      new SendCommandCommand(reloadCommand(env.RELOAD_DOCUMENT_NAME, env.ENVIRONMENT_NAME)),
+    );
+    const reloadCommandId = sent.Command?.CommandId;
+    deps.log({
+      decision: 'reload-sent',
+      reason: 'passwords set; the clients reload them one instance at a time',
+      commandId: reloadCommandId,
+    });
+    return { applied: result.applied, ...(reloadCommandId ? { reloadCommandId } : {}) };
   }
   if (event.RequestType !== 'Delete') {
     BootstrapPropertiesSchema.parse(event.ResourceProperties); // fail fast on a broken contract

@@ -28,6 +28,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { ALERTER_RELOAD_SCRIPT, RELOAD_TAG } from '../security/CredentialsReload';
 import { DeploymentPropertiesInput } from '../../lambda/alerter-deploy/contract';
 import { EnvironmentConfig } from '../config';
 import { Bundle, bundleTar, environmentBundle } from '../rules';
@@ -250,6 +251,13 @@ export class Alerter extends Construct {
       bootScript.trimEnd(),
       'ELK_BOOT_EOF',
       'chmod 755 "${ELK_ROOT:-}/opt/elk-alerter/bin/boot.sh"',
+      // A password rotation (lib/security/CredentialsReload.ts): the recorded bundle deployed again, which recreates
+      // the container when the resolved secrets (the elastalert password) changed; bounded, no signal.
+      `cat > "\${ELK_ROOT:-}${ALERTER_RELOAD_SCRIPT}" <<'ELK_RELOAD_EOF'`,
+      '#!/usr/bin/env bash',
+      `ELK_BOOT_MAX_ATTEMPTS=3 exec "$(dirname "$0")/boot.sh" ${bootArgs.filter((a) => !a.startsWith('--signal')).join(' ')}`,
+      'ELK_RELOAD_EOF',
+      `chmod 755 "\${ELK_ROOT:-}${ALERTER_RELOAD_SCRIPT}"`,
       `"\${ELK_ROOT:-}/opt/elk-alerter/bin/boot.sh" ${bootArgs.join(' ')}`,
     );
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
@@ -285,6 +293,7 @@ export class Alerter extends Construct {
       updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({ minInstancesInService: 0, maxBatchSize: 1 }),
     });
     Tags.of(this.group).add('elk-cdk:alerter', env);
+    if (props.credentialsSecret) Tags.of(this.group).add(RELOAD_TAG, 'true');
     Tags.of(this.group).add('Name', `elk-${env}-alerter`);
     Validations.of(this.group).acknowledge({
       id: 'AwsSolutions-AS3',

@@ -11,6 +11,7 @@ import { recordedBundles, rehearseHeartbeat, runningBundle } from './heartbeat';
 import { boot, BootResult, Instance, launch, makeInstance, StepTime, terminate } from './node';
 import { checkMutualTrust, newCa, ROTATION_PHASES, RotationPhase, secretOfPhase, setIssuerCa } from './ca-rotation';
 import { rehearseRenewal } from './renewal';
+import { rehearseRotation } from './rotation';
 import { createWorld, recordAlerterDeployment, RunAs, World } from './world';
 import { dataHandoffScenario } from './data-handoff';
 
@@ -134,6 +135,8 @@ async function fleetScenario(run: Run, groups: readonly NodeGroup[]): Promise<st
     esNodes.map((b) => rehearseRenewal(run.world, b, run.options.nodeTimeoutMs ?? 60_000)),
   );
   run.findings.push(...renewals.flat());
+  // A password rotation reaches Kibana and Logstash: the reload command, one node at a time.
+  run.findings.push(...(await rehearseRotation(run.world, run.boots, run.options.nodeTimeoutMs ?? 60_000)));
   const masters = first.filter((i) => i.group.role === 'master');
   const masterGroup = groups.find((g) => g.role === 'master');
   if (masterGroup && masters.length > 0) {
@@ -147,7 +150,7 @@ async function fleetScenario(run: Run, groups: readonly NodeGroup[]): Promise<st
     if (replaced?.ok) await alerterHeartbeat(run, alerter, replaced);
   }
   run.findings.push(...checkFleet(run.world, groups, 'after a master and the alerter were replaced'));
-  return 'every node of every group boots at once (first deployment); every Elasticsearch node renews its certificate once (a day before expiry); then a master and the alerter are replaced; the alerter heartbeat publishes while ElastAlert evaluates, marks the instance Unhealthy when it is stuck, and its replacement boots with the deployed rules and evaluates';
+  return 'every node of every group boots at once (first deployment); every Elasticsearch node renews its certificate once (a day before expiry); the Kibana and Logstash passwords are rotated and each node reloads them; then a master and the alerter are replaced; the alerter heartbeat publishes while ElastAlert evaluates, marks the instance Unhealthy when it is stuck, and its replacement boots with the deployed rules and evaluates';
 }
 
 /**

@@ -41,6 +41,11 @@ export function writeParameter(world: World, name: string, value: string): void 
   fs.writeFileSync(path.join(world.dir, 'ssm', keyFile(name)), value);
 }
 
+/** Replaces a secret's value as `put-secret-value` would (a rotation); the world's map keeps the value of its creation. */
+export function writeSecret(world: World, id: string, value: string): void {
+  fs.writeFileSync(path.join(world.dir, 'secrets', keyFile(id)), value);
+}
+
 export function readParameter(world: World, name: string): string | undefined {
   const f = path.join(world.dir, 'ssm', keyFile(name));
   return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;

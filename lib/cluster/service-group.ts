@@ -1,4 +1,4 @@
-import { Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { EnvironmentConfig } from '../config';
 import type { ClusterSecurity } from '../security/ClusterSecurity';
 import { NodeScripts } from './NodeScripts';
+import { RELOAD_TAG } from '../security/CredentialsReload';
 import { nodeLaunchTemplate } from './launch-template';
 import { nodeInstanceRole } from './NodeRole';
 import { nodeUserData } from './user-data';
@@ -105,6 +106,8 @@ export function serviceGroup(scope: Construct, props: ServiceGroupProps): Servic
     }),
   });
   created.group = autoScalingGroup;
+  // A password rotation reaches its instances (the reload-credentials command of lib/security/CredentialsReload.ts).
+  if (props.security) Tags.of(autoScalingGroup).add(RELOAD_TAG, 'true');
   Validations.of(autoScalingGroup).acknowledge({ id: 'AwsSolutions-AS3', reason: props.healthCheckReason });
   return { instanceRole, launchTemplate, autoScalingGroup };
 }

@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import type { ClusterCaProperties } from '../../lambda/cluster-ca/contract';
 import { AllowGroupProps, CertificateIssuer } from './CertificateIssuer';
 import { CaKeyReadAlarm } from './CaKeyReadAlarm';
+import { CredentialsReload } from './CredentialsReload';
 import { kibanaKeysSecret } from './kibana-keys';
 import { securityLambda, securityLogGroup } from './functions';
 import { NATIVE_USERS, ROLES, securityDefinitionsHash, SERVICE_USERS, ServiceUser } from './roles';
@@ -399,8 +400,15 @@ export class ClusterSecurity extends Construct {
         REQUEST_TIMEOUT_MS: '10000',
       },
     };
+    // The clients' side of a rotation: sync-passwords sends this command once the passwords are set.
+    const reload = new CredentialsReload(construct, 'CredentialsReload', { environmentName: this.environmentName });
     const onEventFunction = this.lambda(construct, 'OnEvent', {
       ...common,
+      environment: {
+        ...common.environment,
+        RELOAD_DOCUMENT_NAME: reload.documentName,
+        ENVIRONMENT_NAME: this.environmentName,
+      },
       handler: 'onEvent',
       description: `elk-cdk ${this.environmentName}: security bootstrap (accepts events; {"action":"sync-passwords"} re-applies passwords)`,
     });
@@ -409,6 +417,7 @@ export class ClusterSecurity extends Construct {
       handler: 'isComplete',
       description: `elk-cdk ${this.environmentName}: security bootstrap (waits for the cluster, applies roles and users)`,
     });
+    reload.grantSend(onEventFunction);
     for (const fn of [onEventFunction, isCompleteFunction]) {
       // The bootstrap sets every user's password, so it reads every user secret: the only role that does.
       for (const u of SERVICE_USERS) this.grantUserSecretRead(u, fn);

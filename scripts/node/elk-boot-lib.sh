@@ -10,6 +10,11 @@
 #                last line of the boot log, and calls elk_on_failure when the script defines it
 # elk_signal S   sends the CloudFormation resource signal S (SUCCESS|FAILURE) of the instance's Auto Scaling group
 #                when node.env names one (ELK_SIGNAL_RESOURCE); never fails the boot
+# elk_secret_password ID   prints the "password" of a user secret {"username","password"} (never echo it elsewhere)
+# elk_install_password ROLE  reads the password on stdin and installs it for Kibana (keystore) or Logstash (root-only
+#                environment file), and records its SHA-256 (etc/elk-cdk/credentials.sha256) for elk-credentials-reload.sh
+# elk_wait_healthy ROLE   the bounded wait (ELK_HEALTH_ATTEMPTS x ELK_HEALTH_SLEEP) for Kibana's /api/status
+#                "available" or Logstash's pipeline running with 5044 listening; fails with what it saw
 # elk_cert_renewal [VAR=value ...]  writes and enables elk-cdk-cert-renew.{service,timer} (node-cert-renew.sh every
 #                6 hours), the arguments as the service's environment (CERT_DIR, OWNER_USER, ELK_CERT_RELOAD, ...)
 ELK_ROOT="${ELK_ROOT:-}"
@@ -101,4 +106,59 @@ WantedBy=timers.target
 EOF
   systemctl daemon-reload
   systemctl enable --now elk-cdk-cert-renew.timer
+}
+
+elk_secret_password() {
+  aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$1" --query SecretString --output text |
+    python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["password"])'
+}
+
+elk_install_password() {
+  local role="$1" password
+  # Read first, then write: a failure inside a redirected block would send the failure line into the file.
+  password="$(cat)"
+  [ -n "$password" ] || { echo "$ELK_SCRIPT: empty password for $role" >&2; return 1; }
+  case "$role" in
+    kibana)
+      [ -f "$ELK_ROOT/etc/kibana/kibana.keystore" ] || "$ELK_ROOT/usr/share/kibana/bin/kibana-keystore" create
+      printf '%s' "$password" | "$ELK_ROOT/usr/share/kibana/bin/kibana-keystore" add --stdin --force elasticsearch.password
+      ;;
+    logstash)
+      (
+        umask 077
+        mkdir -p "$ELK_ROOT/etc/systemd/system/logstash.service.d"
+        printf 'ELK_ES_PASSWORD=%s\n' "$password" >"$ELK_ROOT/etc/elk-cdk/logstash.env"
+        printf '[Service]\nEnvironmentFile=/etc/elk-cdk/logstash.env\n' \
+          >"$ELK_ROOT/etc/systemd/system/logstash.service.d/elk-cdk.conf"
+      )
+      ;;
+    *) echo "$ELK_SCRIPT: no service password for role $role" >&2; return 1 ;;
+  esac
+  (umask 077 && printf '%s' "$password" | sha256sum | cut -d' ' -f1 >"$ELK_ROOT/etc/elk-cdk/credentials.sha256")
+}
+
+elk_wait_healthy() {
+  local role="$1" attempts="${ELK_HEALTH_ATTEMPTS:-60}" i level=""
+  for ((i = 1; i <= attempts; i++)); do
+    case "$role" in
+      kibana)
+        level="$(curl -s --max-time 5 http://localhost:5601/api/status 2>/dev/null | python3 -c 'import json, sys
+try: print(json.load(sys.stdin)["status"]["overall"]["level"])
+except Exception: print("")' || true)"
+        [ "$level" = available ] && return 0
+        ;;
+      logstash)
+        if curl -sf --max-time 5 http://localhost:9600/_node/pipelines/main >/dev/null 2>&1 &&
+          [ -n "$(ss -Hltn 'sport = :5044' 2>/dev/null)" ]; then
+          return 0
+        fi
+        ;;
+    esac
+    sleep "${ELK_HEALTH_SLEEP:-10}"
+  done
+  case "$role" in
+    kibana) echo "$ELK_SCRIPT: /api/status not available after $attempts checks (last: '${level}')" >&2 ;;
+    *) echo "$ELK_SCRIPT: pipeline main not running or 5044 not listening after $attempts checks" >&2 ;;
+  esac
+  return 1
 }

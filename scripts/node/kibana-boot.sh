@@ -45,12 +45,7 @@ YML
 
 if [ -n "${ELK_KIBANA_SECRET_ID:-}" ]; then
   elk_step keystore
-  ks="$R/usr/share/kibana/bin/kibana-keystore"
-  [ -f "$R/etc/kibana/kibana.keystore" ] || "$ks" create
-  aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$ELK_KIBANA_SECRET_ID" \
-    --query SecretString --output text |
-    python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["password"])' |
-    "$ks" add --stdin --force elasticsearch.password
+  elk_secret_password "$ELK_KIBANA_SECRET_ID" | elk_install_password kibana
 fi
 
 if [ -n "${ELK_KIBANA_KEYS_SECRET_ID:-}" ]; then
@@ -82,16 +77,7 @@ systemctl daemon-reload
 systemctl enable --now kibana
 
 elk_step health
-attempts="${ELK_HEALTH_ATTEMPTS:-60}"
-level=""
-for ((i = 1; i <= attempts; i++)); do
-  level="$(curl -s --max-time 5 http://localhost:5601/api/status 2>/dev/null | python3 -c 'import json, sys
-try: print(json.load(sys.stdin)["status"]["overall"]["level"])
-except Exception: print("")' || true)"
-  [ "$level" = available ] && break
-  sleep "${ELK_HEALTH_SLEEP:-10}"
-done
-[ "$level" = available ] || { echo "kibana-boot: /api/status not available after $attempts checks (last: '${level}')" >&2; exit 1; }
+elk_wait_healthy kibana
 
 elk_step signal
 elk_signal SUCCESS

@@ -37,16 +37,8 @@ if [ -n "${ELK_CA_PARAMETER:-}" ]; then
 fi
 if [ -n "${ELK_LOGSTASH_SECRET_ID:-}" ]; then
   elk_step credentials
-  umask 077
-  mkdir -p "$R/etc/systemd/system/logstash.service.d"
-  # Read first, then write: a failure inside a redirected block would send the failure line into the file.
-  password="$(aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$ELK_LOGSTASH_SECRET_ID" \
-    --query SecretString --output text |
-    python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["password"])')"
-  printf 'ELK_ES_PASSWORD=%s\n' "$password" >"$R/etc/elk-cdk/logstash.env"
-  unset password
-  printf '[Service]\nEnvironmentFile=/etc/elk-cdk/logstash.env\n' >"$R/etc/systemd/system/logstash.service.d/elk-cdk.conf"
-  umask 022
+  # A root-only environment file read by systemd, never the pipeline file.
+  elk_secret_password "$ELK_LOGSTASH_SECRET_ID" | elk_install_password logstash
 fi
 
 beats_tls=""
@@ -118,17 +110,7 @@ systemctl daemon-reload
 systemctl enable --now logstash
 
 elk_step health
-attempts="${ELK_HEALTH_ATTEMPTS:-60}"
-healthy=""
-for ((i = 1; i <= attempts; i++)); do
-  if curl -sf --max-time 5 http://localhost:9600/_node/pipelines/main >/dev/null 2>&1 &&
-    [ -n "$(ss -Hltn 'sport = :5044' 2>/dev/null)" ]; then
-    healthy=yes
-    break
-  fi
-  sleep "${ELK_HEALTH_SLEEP:-10}"
-done
-[ -n "$healthy" ] || { echo "logstash-boot: pipeline main not running or 5044 not listening after $attempts checks" >&2; exit 1; }
+elk_wait_healthy logstash
 
 if [ -n "${ELK_LS_HOOK:-}" ]; then
   elk_step drain-watcher-start

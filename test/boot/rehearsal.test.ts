@@ -106,7 +106,8 @@ describe('a deliberately broken copy of the boot scripts fails the rehearsal, na
   }, 120_000);
 
   test('a wait loop without a bound is cut by the sleep budget and fails at its step', async () => {
-    patchStagedScript(broken, 'dev', 'kibana-boot.sh', (t) =>
+    // The health wait of the boot scripts is elk_wait_healthy in the shared boot library.
+    patchStagedScript(broken, 'dev', 'elk-boot-lib.sh', (t) =>
       t
         .replace('for ((i = 1; i <= attempts; i++))', 'for ((i = 1; ; i++))')
         .replace('5601/api/status', '5602/api/status'),

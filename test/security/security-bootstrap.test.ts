@@ -3,7 +3,7 @@ import { AddressInfo } from 'net';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { classifyEsError, planPasswordSync, planSecurityRequests } from '../../lambda/security-bootstrap/core';
 import { Deps, isComplete, onEvent, PHYSICAL_ID } from '../../lambda/security-bootstrap/index';
 import { NATIVE_USERS, ROLES, securityDefinitionsHash, SERVICE_USERS } from '../../lib/security/roles';
@@ -345,5 +345,43 @@ describe('security-bootstrap handlers against a loopback HTTPS Elasticsearch', (
   it('sync-passwords reports failure instead of pretending success', async () => {
     responder = () => ({ status: 503, body: {} });
     await expect(onEvent({ action: 'sync-passwords' }, deps())).rejects.toThrow(/did not complete/);
+  });
+
+  describe('the clients reload: the reload command once the passwords are set', () => {
+    const withReload = (): Deps => {
+      const d = deps();
+      return {
+        ...d,
+        env: { ...d.env, RELOAD_DOCUMENT_NAME: 'elk-test-Reload-AbC', ENVIRONMENT_NAME: 'test' },
+      };
+    };
+    beforeEach(() => ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-0123' } }));
+
+    it("is sent to the environment's reloading instances, one at a time, stopping at the first failure", async () => {
+      await expect(onEvent({ action: 'sync-passwords' }, withReload())).resolves.toEqual({
+        applied: SERVICE_USERS.length,
+        reloadCommandId: 'cmd-0123',
+      });
+      const calls = ssm.commandCalls(SendCommandCommand);
+      expect(calls).toHaveLength(1);
+      expect(calls[0]!.args[0].input).toEqual({
+        DocumentName: 'elk-test-Reload-AbC',
+        Targets: [
+          { Key: 'tag:elk-cdk:environment', Values: ['test'] },
+          { Key: 'tag:elk-cdk:reload-credentials', Values: ['true'] },
+        ],
+        MaxConcurrency: '1',
+        MaxErrors: '0',
+        TimeoutSeconds: 600,
+        Comment: 'elk-cdk test: reload rotated passwords',
+      });
+      expect(logs.join('\n')).toContain('"decision":"reload-sent"');
+    });
+
+    it('is not sent when the passwords could not be set (the clients would lose the old ones for nothing)', async () => {
+      responder = () => ({ status: 503, body: {} });
+      await expect(onEvent({ action: 'sync-passwords' }, withReload())).rejects.toThrow(/did not complete/);
+      expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(0);
+    });
   });
 });
