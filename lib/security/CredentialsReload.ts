@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -83,5 +83,17 @@ export class CredentialsReload extends Construct {
         },
       }),
     );
+    const principal = grantee.grantPrincipal;
+    if (Construct.isConstruct(principal)) {
+      // cdk-nag names the ARN as it reads it from the template: pseudo parameters where the stack has no env.
+      const pseudo = (value: string, name: string) => (Token.isUnresolved(value) ? `<AWS::${name}>` : value);
+      const arn = `arn:${pseudo(stack.partition, 'Partition')}:ec2:${pseudo(stack.region, 'Region')}:${pseudo(stack.account, 'AccountId')}:instance/*`;
+      Validations.of(principal).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${arn}]`,
+        reason:
+          `SendCommand of the reload document only, on instances tagged elk-cdk:environment=${this.environmentName} ` +
+          `and ${RELOAD_TAG}=true (Kibana, Logstash, the alerter: their ids change on every replacement).`,
+      });
+    }
   }
 }
