@@ -13,6 +13,7 @@
  */
 import { Template, TemplateResource } from './assembly';
 import { type DataRollMethod, dataRollMethod } from './roll-method';
+import { deployWaitSeconds } from './deploy-wait';
 
 export const LAUNCH_TEMPLATE = 'AWS::EC2::LaunchTemplate';
 /** Metadata key of the recovery bandwidth (bytes/s) the time estimates use (lib/cluster/contract.ts). */
@@ -75,6 +76,8 @@ export interface NodeRoll {
   readonly estimateSeconds?: number;
   /** Data nodes: how the rolling replacement replaces them (roll-method.ts); undefined without its resource. */
   readonly method?: DataRollMethod;
+  /** Elasticsearch nodes: the deployment's wait for the roll, seconds (deploy-wait.ts); undefined when it does not wait. */
+  readonly deployWaitSeconds?: number;
 }
 
 export interface RuleChange {
@@ -261,6 +264,7 @@ export function nodeRolls(base: Template, head: Template, replacedIds: ReadonlyS
     }
     if (!reason) continue;
     const method = h.role === 'data' ? dataRollMethod(head, count) : undefined;
+    const wait = h.role === 'data' || h.role === 'master' ? deployWaitSeconds(head) : undefined;
     rolls.push({
       role: h.role,
       kind: 'replace',
@@ -271,6 +275,7 @@ export function nodeRolls(base: Template, head: Template, replacedIds: ReadonlyS
       reason,
       estimateSeconds: estimateSeconds(h, count, method),
       ...(method ? { method } : {}),
+      ...(wait !== undefined ? { deployWaitSeconds: wait } : {}),
     });
   }
   for (const id of unmatched) {

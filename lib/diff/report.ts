@@ -19,6 +19,7 @@ import {
   statefulReason,
 } from './impact';
 import { ruleFieldChanges } from './rule-fields';
+import { deployWaitWarning } from './deploy-wait';
 import { NO_SECURITY_CHANGE, SecurityChanges, securityChanges } from './security';
 
 export type { SecurityChanges } from './security';
@@ -258,9 +259,16 @@ export function impactSentences(stack: string, rolls: readonly NodeRoll[], rules
     const howMany = method && (method.atOnce > 1 || method.method === 'handoff') ? '' : ' one by one';
     const masters = es.some((r) => r.role === 'master') && !howMany ? '; masters one by one' : '';
     const how = method ? ` (${method.text}${masters})` : '';
+    const known = estimates.every((e): e is number => e !== undefined);
+    const waits = es.map((r) => r.deployWaitSeconds).filter((w): w is number => w !== undefined);
+    const tooLong = deployWaitWarning(
+      known ? estimates.reduce((a, b) => a + b, 0) : undefined,
+      waits.length > 0 ? Math.max(...waits) : undefined,
+      formatDuration,
+    );
     out.push(
       `${stack}: ${what}${detail.length ? ` (${detail.join('; ')})` : ''}: ${counts.join(' + ')} node${total === 1 ? '' : 's'} ` +
-        `will be replaced${howMany}${how}; ${estimate}; ${WAITS_FOR.elasticsearch}`,
+        `will be replaced${howMany}${how}; ${estimate}; ${WAITS_FOR.elasticsearch}${tooLong ? `. ${tooLong}` : ''}`,
     );
   }
   for (const r of rolls.filter((x) => !isEs(x) || x.kind !== 'replace')) {

@@ -2,6 +2,7 @@ import type { Template } from '../../lib/diff/assembly';
 import { estimateSeconds, nodeRolls, type RoleTemplate } from '../../lib/diff/impact';
 import { dataRollMethod, drainsAtOnce } from '../../lib/diff/roll-method';
 import { impactSentences } from '../../lib/diff/report';
+import { deployWaitSeconds, deployWaitWarning } from '../../lib/diff/deploy-wait';
 
 /** `elkctl diff` says how the data nodes are replaced (issue #17) and estimates it that way. */
 
@@ -97,5 +98,38 @@ describe('data roll method in elkctl diff', () => {
       '12 data nodes will be replaced (data nodes: drain, 3 at a time, rollout.maxSurge 4 over 3 zones, ' +
         'rollout.method auto and data volumes that die with their instances); estimated 4 h 40 m',
     );
+  });
+});
+
+describe('a roll longer than the deploy waits (issue 12, finding 12)', () => {
+  const waiting = (timeout: string) => {
+    const t = template({ maxSurge: '1', image: 'ami-2' });
+    t.Resources!.Wait = { Type: 'AWS::CloudFormation::WaitCondition', Properties: { Timeout: timeout } };
+    return t;
+  };
+  const sentence = (head: Template) =>
+    impactSentences('staging/cluster', nodeRolls(template({ maxSurge: '1' }), head, new Set()), [])[0]!;
+
+  it('is said before deploying, with what to change, when the estimate exceeds rollout.timeoutHours', () => {
+    // 12 data nodes one at a time: 12 × 4200 s = 14 h against a 12 h wait.
+    expect(deployWaitSeconds(waiting('43200'))).toBe(43200);
+    const s = sentence(waiting('43200'));
+    expect(s).toContain('estimated 14 h 0 m');
+    expect(s).toContain(
+      'LONGER THAN THE DEPLOY WAITS: the estimate (14 h 0 m) exceeds rollout.timeoutHours (12 h 0 m)',
+    );
+    expect(s).toContain('rollout.waitForCompletion: false');
+  });
+
+  it('is not said when the roll fits in the wait, or when the deploy does not wait', () => {
+    expect(sentence(waiting(String(15 * 3600)))).not.toContain('LONGER THAN THE DEPLOY WAITS');
+    expect(sentence(template({ maxSurge: '1', image: 'ami-2' }))).not.toContain('LONGER THAN THE DEPLOY WAITS');
+    expect(deployWaitSeconds(template({}))).toBeUndefined();
+  });
+
+  it('compares with the estimate only when it is known', () => {
+    expect(deployWaitWarning(undefined, 3600, String)).toBeUndefined();
+    expect(deployWaitWarning(7200, undefined, String)).toBeUndefined();
+    expect(deployWaitWarning(7200, 3600, String)).toContain('the estimate (7200) exceeds rollout.timeoutHours (3600)');
   });
 });
