@@ -33,3 +33,14 @@ export function deployWaitWarning(
     'credentials to last, that long'
   );
 }
+
+/**
+ * The deploy's wait as an environment's config sets it (the WaitCondition's `Timeout`, lib/rolling-replacement), for
+ * `elkctl roll plan`, which reads the config rather than a template. Undefined when the deploy does not wait.
+ */
+export function configuredDeployWaitSeconds(rollout: {
+  readonly waitForCompletion: boolean;
+  readonly timeoutHours: number;
+}): number | undefined {
+  return rollout.waitForCompletion ? rollout.timeoutHours * 3600 : undefined;
+}

@@ -29,6 +29,8 @@ import { createSimulation } from '../../sim/runner';
 import { loadScenario } from '../../sim/scenario';
 import { clientFor, orchestratorStrategy, simSpec } from '../../sim/strategies/orchestrator';
 import { isCredentialsError } from '../cli/errors';
+import { configuredDeployWaitSeconds } from '../diff/deploy-wait';
+import { attemptStartSeconds, planDeployWaitLines } from './plan-deploy-wait';
 import { loadEnvironment } from '../config';
 import { TAG_ENVIRONMENT, TAG_ROLE } from '../cluster/contract';
 
@@ -45,6 +47,11 @@ export interface RollTarget {
   readonly observe?: () => Promise<Observed>;
   /** The environment's data volumes (volume hygiene: `roll status` reports the free ones). @default - not listed */
   readonly dataVolumes?: () => Promise<DataVolume[]>;
+  /**
+   * How long a deployment waits for the roll, seconds (`rollout.timeoutHours` with `rollout.waitForCompletion`);
+   * undefined when it does not wait. `roll plan` warns when the roll is longer.
+   */
+  readonly deployWaitSeconds?: number;
   /** Waits `seconds` (real time, or simulated time in which the orchestrator keeps working). */
   sleep(seconds: number): Promise<void>;
   close(): Promise<void>;
@@ -224,6 +231,7 @@ export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
       pollSeconds: config.rollout.pollSeconds,
     },
     now: () => Math.floor(Date.now() / 1000),
+    deployWaitSeconds: configuredDeployWaitSeconds(config.rollout),
     observe: lambdaClient
       ? async () => {
           const name = o.function ?? (await reconcileFunctionName(new SSMClient({ region }), o.env));
@@ -393,7 +401,10 @@ export async function rollPlan(t: RollTarget): Promise<string> {
     const when = s.seconds > 0 ? ` (~${duration(s.seconds)})` : '';
     return `${String(i + 1).padStart(3)}. ${s.action}${s.node ? ` ${s.node}` : ''}${s.detail ? `: ${s.detail}` : ''}${when}`;
   });
-  return [...lines, `estimated total: ${duration(total)}`, ''].join('\n');
+  const data = Array.isArray(obs.fleet) ? obs.fleet.find((g) => g.name === t.spec.groups.data) : undefined;
+  const started = data?.tags[TAG.rollout] !== undefined ? attemptStartSeconds(data.tags[TAG.attempt]) : undefined;
+  const wait = planDeployWaitLines(total, t.deployWaitSeconds, started, t.now(), duration);
+  return [...lines, `estimated total: ${duration(total)}`, ...wait, ''].join('\n');
 }
 
 export interface WaitOptions {
