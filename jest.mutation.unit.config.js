@@ -17,6 +17,7 @@ const UNIT = [
   'decide-cleanup.test.ts',
   'decide-steps.test.ts',
   'decide-edges.test.ts',
+  'candidate.test.ts',
   'plan.test.ts',
   'zone-order.test.ts',
   'decide.test.ts',
