@@ -371,7 +371,8 @@ function sizeOf(v: unknown): number | undefined {
  * though CloudFormation shows no replacement of the group:
  * - `VPCZoneIdentifier` (or `AvailabilityZones`) resolves to other subnets: its value differs, or a subnet it
  *   references is replaced (a `vpc.cidr` change replaces every subnet). Auto Scaling then replaces every instance.
- * - `MinSize` or `DesiredCapacity` goes down: Auto Scaling picks the instances to terminate.
+ * - `MinSize` or `DesiredCapacity` goes down, or `MaxSize` below the nodes that run: Auto Scaling picks the
+ *   instances to terminate.
  * - a security group the group's launch template references is replaced: new nodes cannot reach old ones on 9300
  *   (discovery and the transport self-rule split the cluster), so no replacement can join.
  *
@@ -400,16 +401,27 @@ export function groupRisks(base: Template, head: Template, replacedIds: Readonly
         );
       }
     }
+    const protectedBoth = scaleInProtected(b) && scaleInProtected(h);
+    let lowered = false;
     for (const prop of ['MinSize', 'DesiredCapacity']) {
       const from = sizeOf(bp[prop]);
       const to = sizeOf(hp[prop]);
       // Protected before and after: Auto Scaling cannot pick a node; the rolling replacement scales in (below).
-      if (prop === 'MinSize' && scaleInProtected(b) && scaleInProtected(h)) continue;
+      if (prop === 'MinSize' && protectedBoth) continue;
       if (from !== undefined && to !== undefined && to < from) {
+        lowered = true;
         add(
           `node count lowered (${prop} ${from} → ${to}): Auto Scaling terminates ${from - to} ${role} node${from - to === 1 ? '' : 's'} of its choosing without a drain`,
         );
       }
+    }
+    // A MaxSize below the nodes that run (the base MinSize, or its DesiredCapacity) lowers the desired capacity too.
+    const running = Math.max(sizeOf(bp.MinSize) ?? 0, sizeOf(bp.DesiredCapacity) ?? 0);
+    const max = sizeOf(hp.MaxSize);
+    if (!lowered && !protectedBoth && max !== undefined && max < running) {
+      add(
+        `node count lowered (MaxSize ${sizeOf(bp.MaxSize) ?? '?'} → ${max}, below the ${running} running): Auto Scaling terminates ${running - max} ${role} node${running - max === 1 ? '' : 's'} of its choosing without a drain`,
+      );
     }
     const lt = referencedIds(hp.LaunchTemplate ?? hp.MixedInstancesPolicy);
     for (const ltId of lt) {

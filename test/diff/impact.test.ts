@@ -271,6 +271,28 @@ describe('groupRisks: in-place updates of an Elasticsearch group that terminate 
     ['MinSize goes down', subnets, { ...subnets, MinSize: '2', MaxSize: '3' }, [], [/MinSize 3 → 2.*1 data node/]],
     ['MinSize goes up', subnets, { ...subnets, MinSize: '5', MaxSize: '6' }, [], []],
     [
+      'MaxSize alone goes below the nodes that run',
+      subnets,
+      { ...subnets, MaxSize: '2' },
+      [],
+      [/MaxSize 4 → 2, below the 3 running\).*1 data node/],
+    ],
+    ['MaxSize goes down to the nodes that run (less surge room)', subnets, { ...subnets, MaxSize: '3' }, [], []],
+    [
+      'MinSize and MaxSize go down together: one risk, not two',
+      subnets,
+      { ...subnets, MinSize: '1', MaxSize: '2' },
+      [],
+      [/MinSize 3 → 1.*2 data nodes/],
+    ],
+    [
+      'MaxSize goes down on a protected group: a planned scale-in, no risk',
+      { ...subnets, NewInstancesProtectedFromScaleIn: true },
+      { ...subnets, MaxSize: '2', NewInstancesProtectedFromScaleIn: true },
+      [],
+      [],
+    ],
+    [
       'MinSize goes down while the group becomes protected (its instances are not yet)',
       subnets,
       { ...subnets, MinSize: '2', MaxSize: '3', NewInstancesProtectedFromScaleIn: true },
