@@ -1,12 +1,13 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../lib/app';
 import { testApp } from '../helpers/app';
+import { ConfigWorkspace } from '../config-changes/synth';
 import { FIXED_VERSION } from './helpers';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, any> }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-function stage(environment: string) {
-  const [s] = buildApp(testApp(), { environments: [environment], version: FIXED_VERSION, validate: false });
+function stage(environment: string, configDir?: string) {
+  const [s] = buildApp(testApp(), { environments: [environment], configDir, version: FIXED_VERSION, validate: false });
   const resources = (stack: 'cluster' | 'alerter') =>
     (Template.fromStack(stack === 'cluster' ? s!.cluster : s!.alerter!).toJSON() as { Resources: Resources }).Resources;
   return { stage: s!, resources };
@@ -59,4 +60,24 @@ test('dev (environment-agnostic) is not protected, so it can be thrown away', ()
   const d = stage('dev');
   expect(d.stage.cluster.terminationProtection).toBe(false);
   for (const g of esGroups(d.resources('cluster'))) expect(g.Properties!.DeletionProtection).toBeUndefined();
+});
+
+describe('deploy.protect overrides the default', () => {
+  const ws = new ConfigWorkspace();
+  afterAll(() => ws.cleanup());
+
+  test('false on production turns both protections off; true on dev turns them on', () => {
+    const off = stage(
+      'production',
+      ws.configDir({ 'production.yaml': (t) => t.replace(/^deploy:\n/m, 'deploy:\n  protect: false\n') }),
+    );
+    expect(off.stage.cluster.terminationProtection).toBe(false);
+    for (const g of esGroups(off.resources('cluster'))) expect(g.Properties!.DeletionProtection).toBeUndefined();
+
+    const on = stage('dev', ws.configDir({ 'dev.yaml': (t) => `${t.trimEnd()}\ndeploy:\n  protect: true\n` }));
+    expect(on.stage.cluster.terminationProtection).toBe(true);
+    const groups = esGroups(on.resources('cluster'));
+    expect(groups).toHaveLength(2);
+    for (const g of groups) expect(g.Properties!.DeletionProtection).toBe('prevent-all-deletion');
+  });
 });

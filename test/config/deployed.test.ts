@@ -65,6 +65,20 @@ describe('synth refuses, against the deployed record, changes that cannot happen
     ],
     ['more AZs', { vpc: { maxAzs: 4 } }, {}, /t\.yaml: vpc\.maxAzs: is 4 but the deployed network has 3/],
     [
+      'other Availability Zones',
+      {
+        account: '111111111111',
+        region: 'us-east-1',
+        vpc: { availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1d'] },
+      },
+      {
+        account: '111111111111',
+        region: 'us-east-1',
+        vpc: { availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'] },
+      },
+      /t\.yaml: vpc\.availabilityZones: is \[.*"us-east-1d"\] but the deployed network has \[.*"us-east-1c"\] .*immutable/,
+    ],
+    [
       'switching from a created to an imported VPC',
       { account: '111111111111', region: 'eu-west-1', vpc: { vpcId: 'vpc-0abc12345def67890' } },
       {},
