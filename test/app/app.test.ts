@@ -44,6 +44,24 @@ describe('the CDK app', () => {
     expect(b).toEqual(a);
   });
 
+  test('every retained resource is retained on update and delete only, never after a rolled-back first create', () => {
+    // A plain Retain leaves named resources (KMS key, secrets, the snapshot bucket) behind when a first create rolls
+    // back, and the next create then fails with "already exists".
+    const policies = new Map<string, number>();
+    for (const [stack, text] of Object.entries(templates(stages))) {
+      const t = JSON.parse(text) as { Resources: Record<string, { Type: string; DeletionPolicy?: string }> };
+      for (const [id, r] of Object.entries(t.Resources)) {
+        const p = r.DeletionPolicy ?? 'Delete';
+        expect({ resource: `${stack}/${id} (${r.Type})`, p }).toEqual({
+          resource: `${stack}/${id} (${r.Type})`,
+          p: expect.stringMatching(/^(Delete|RetainExceptOnCreate)$/),
+        });
+        policies.set(p, (policies.get(p) ?? 0) + 1);
+      }
+    }
+    expect(policies.get('RetainExceptOnCreate')).toBeGreaterThanOrEqual(stages.length * 3);
+  });
+
   test('the `envs` context builds only the named environments', () => {
     const app = testApp({ context: { envs: 'dev,staging' } });
     const only = buildApp(app, { version: FIXED_VERSION });
@@ -66,6 +84,24 @@ describe('cdk.json', () => {
     expect(cdkJson.app).toBe('node_modules/.bin/tsx bin/app.ts');
     expect(cdkJson.notices).toBe(false);
     expect(cdkJson.versionReporting).toBe(false);
+  });
+
+  test('sets the feature flags that are unsafe to change after a first deploy; the README says which are left off', () => {
+    expect(cdkJson.context).toMatchObject({
+      // no strong cross-stack export may ever tie two stacks (an export in use blocks their deploys)
+      '@aws-cdk/core:defaultCrossStackReferences': 'weak',
+      '@aws-cdk/core:explicitStackTags': true,
+      '@aws-cdk/aws-lambda:useCdkManagedLogGroup': true,
+    });
+    // The README's paragraph: the flags it says are set are set, the ones it leaves off are not.
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    const paragraph = readme.slice(readme.indexOf('**Feature flags**'), readme.indexOf('## Safety predicates'));
+    const [set, off] = paragraph.split('Deliberately left off:');
+    const names = (text: string) => [...text!.matchAll(/`([\w-]+:\w+)(?:: \w+)?`/g)].map((m) => `@aws-cdk/${m[1]}`);
+    expect(names(set!).length).toBeGreaterThanOrEqual(10);
+    for (const flag of names(set!)) expect({ flag, set: flag in cdkJson.context }).toEqual({ flag, set: true });
+    expect(names(off!)).toContain('@aws-cdk/aws-elasticloadbalancingv2:networkLoadBalancerWithSecurityGroupByDefault');
+    for (const flag of names(off!)) expect({ flag, set: flag in cdkJson.context }).toEqual({ flag, set: false });
   });
 
   test('turns AWS CloudFormation validator errors into synth errors', () => {
