@@ -3,6 +3,7 @@ import { contractProblems } from './es/contract/check';
 import { startEsServer } from './es/server';
 import { SimFleet } from './fleet-adapter';
 import { round3, World } from './model/world';
+import { applyStackSnapshotSetup } from './stack-setup';
 import type { RolloutChoice, Scenario } from './scenario';
 import type { InProcessEs, StrategyFactory, StrategyWorld } from './strategy';
 import { DEFAULT_STRATEGY, strategyByName } from './strategies';
@@ -200,6 +201,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     nodeTimeoutSeconds: scenario.model.nodeTimeoutSeconds,
     rollout: { ...scenario.rollout, ...options.rollout },
   };
+  if (strategyOptions.rollout.snapshotBeforeRoll) applyStackSnapshotSetup(sim.api, scenario.cluster.clusterName);
   const steps: { t: number; action: string; node?: string; reason: string; seq: number }[] = [];
   let seq = 0;
   const limit = scenario.limits.maxSimulatedSeconds;

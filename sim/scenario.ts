@@ -75,6 +75,12 @@ export const RolloutSchema = z.strictObject({
   method: z.enum(['drain', 'handoff', 'auto']).default('auto'),
   /** Data nodes the drain method replaces at once (masters one at a time). */
   maxSurge: posInt.max(50).default(1),
+  /**
+   * rollout.snapshotBeforeRoll: the stack's setup registers its snapshot repository and SLM policy before the roll
+   * (sim/stack-setup.ts) and the orchestrator snapshots the whole cluster into it before it begins. Off by default
+   * here (the environment config's default is on) so that scenarios without it keep their measured durations.
+   */
+  snapshotBeforeRoll: z.boolean().default(false),
 });
 
 const IndexSchema = z.strictObject({

@@ -64,7 +64,12 @@ export interface StrategyOptions {
   /** terminate-and-wait-green: give up when one node takes longer than this. */
   readonly nodeTimeoutSeconds?: number;
   /** The orchestrator's rollout.method and rollout.maxSurge (the scenario's `rollout`). @default auto, 1 */
-  readonly rollout?: { readonly method: 'drain' | 'handoff' | 'auto'; readonly maxSurge: number };
+  readonly rollout?: {
+    readonly method: 'drain' | 'handoff' | 'auto';
+    readonly maxSurge: number;
+    /** rollout.snapshotBeforeRoll: snapshot into the stack's repository before the roll. @default false */
+    readonly snapshotBeforeRoll?: boolean;
+  };
 }
 
 export interface StrategyFactory {

@@ -13,6 +13,8 @@ import { nodesInfo } from './nodes';
 import { addExclusions, clearExclusions } from './voting';
 import { getTask, listTasks } from './tasks';
 import { snapshotsStatus } from './snapshots';
+import { putSlmPolicy } from './repositories';
+import { routeSnapshots } from './snapshot-router';
 import { routeIndexApis } from './index-router';
 
 /**
@@ -261,6 +263,12 @@ export class EsApi implements EsContext {
       params('snapshot.status');
       this.requireMaster();
       return { body: snapshotsStatus(this.world, seg.length >= 3 ? b : undefined, seg.length === 4 ? c : undefined) };
+    }
+    if (a === '_snapshot' && seg.length <= 3) return routeSnapshots(this, method, seg, q, body);
+    if (a === '_slm' && b === 'policy' && c !== undefined && seg.length === 3) {
+      allow('PUT');
+      params('slm.put_lifecycle');
+      return putSlmPolicy(this, c, body);
     }
     if (a === '_count' || b === '_count') {
       allow('GET', 'POST');

@@ -111,7 +111,7 @@ function snapshotStatus(world: World, snap: SimSnapshot): Json {
 /** GET /_snapshot[/<repository>[/<snapshot>]]/_status */
 export function snapshotsStatus(world: World, repository?: string, names?: string): Json {
   const list = world.snapshots.list;
-  if (repository !== undefined && repository !== '_all' && !list.some((s) => s.repository === repository)) {
+  if (repository !== undefined && repository !== '_all' && !world.snapshots.repositories.has(repository)) {
     throw new EsError(404, 'repository_missing_exception', `[${repository}] missing`);
   }
   const inRepo = list.filter((s) => repository === undefined || repository === '_all' || s.repository === repository);

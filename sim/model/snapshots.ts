@@ -33,6 +33,11 @@ export interface SimSnapshot {
   readonly uuid: string;
   readonly startedAt: number;
   readonly shards: readonly ShardSnapshot[];
+  /** Names of the indices in the snapshot. */
+  readonly indices: readonly string[];
+  readonly includeGlobalState: boolean;
+  /** The request's user metadata (`metadata`), when it had some. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 export interface SnapshotRequest {
@@ -41,10 +46,25 @@ export interface SnapshotRequest {
   readonly uuid: string;
   readonly indices: readonly Index[];
   readonly bytesPerSecond: number;
+  readonly includeGlobalState?: boolean;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** A registered snapshot repository (`PUT _snapshot/<name>`): its type and settings, as given. */
+export interface Repository {
+  readonly type: string;
+  readonly settings: Readonly<Record<string, unknown>>;
 }
 
 export class Snapshots {
   readonly list: SimSnapshot[] = [];
+  /** Registered repositories by name (`PUT _snapshot/<name>`, or implicitly by a `snapshot` fault). */
+  readonly repositories = new Map<string, Repository>();
+  /** Snapshot lifecycle policies by id (`PUT _slm/policy/<id>`): stored, never run. */
+  readonly policies = new Map<
+    string,
+    { readonly body: Readonly<Record<string, unknown>>; version: number; modifiedAt: number }
+  >();
 
   /** Starts a snapshot of the indices' active primaries; returns when each shard will be done (for events). */
   start(req: SnapshotRequest, now: number, primaryOf: (index: Index, shard: number) => Copy | undefined): SimSnapshot {
@@ -88,6 +108,9 @@ export class Snapshots {
       uuid: req.uuid,
       startedAt: now,
       shards,
+      indices: req.indices.map((i) => i.name),
+      includeGlobalState: req.includeGlobalState ?? true,
+      ...(req.metadata ? { metadata: req.metadata } : {}),
     };
     this.list.push(snap);
     return snap;
@@ -107,6 +130,11 @@ export class Snapshots {
   static state(snap: SimSnapshot, now: number): 'STARTED' | 'SUCCESS' | 'PARTIAL' {
     if (Snapshots.running(snap, now)) return 'STARTED';
     return snap.shards.some((s) => s.failedAt !== undefined) ? 'PARTIAL' : 'SUCCESS';
+  }
+
+  /** When the snapshot ended (its last shard done or failed); meaningful once it no longer runs. */
+  static endedAt(snap: SimSnapshot): number {
+    return snap.shards.reduce((t, s) => Math.max(t, s.failedAt ?? s.endAt), snap.startedAt);
   }
 
   /** True while the shard's snapshot runs (or waits) on `node`: snapshot_in_progress throttles moving it. */

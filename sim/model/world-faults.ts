@@ -2,6 +2,8 @@ import type { Fault } from '../scenario';
 import { settingText } from '../fault-schema';
 import { isActive } from './fleet';
 import { recordWrites } from './indices-data';
+import type { Copy, Index } from './cluster-types';
+import type { SimSnapshot, SnapshotRequest } from './snapshots';
 import { SimTask, WindowFault } from './windows';
 import { round3 } from './world-base';
 import { WorldFleet } from './world-fleet';
@@ -199,7 +201,10 @@ export abstract class WorldFaults extends WorldFleet {
     }
   }
 
-  /** A snapshot fault: the shard snapshots start on the primaries' nodes; allocation runs again as each is done. */
+  /**
+   * A snapshot fault: as if an operator (or a policy) took one. Its repository is registered first when it is not
+   * (an `fs` repository), so that fault-only scenarios need no repository API call.
+   */
   private startSnapshot(f: Extract<Fault, { kind: 'snapshot' }>): void {
     const name = f.name ?? `snapshot-${Math.round(this.now)}`;
     const indices = f.indices
@@ -209,20 +214,33 @@ export abstract class WorldFaults extends WorldFleet {
       this.note('fault-skipped', undefined, `snapshot: ${!this.cluster.master ? 'no master' : `${name} exists`}`);
       return;
     }
-    const snap = this.snapshots.start(
-      { repository: f.repository, name, uuid: this.rng.token(), indices, bytesPerSecond: f.bytesPerSecond },
-      this.now,
-      (index, num) => {
-        const p = this.cluster.primaryOf(index.shards[num]!);
-        return p.state === 'STARTED' || p.state === 'RELOCATING' ? p : undefined;
-      },
+    if (!this.snapshots.repositories.has(f.repository)) {
+      this.snapshots.repositories.set(f.repository, { type: 'fs', settings: { location: f.repository } });
+    }
+    this.takeSnapshot({ repository: f.repository, name, indices, bytesPerSecond: f.bytesPerSecond }, 'fault snapshot');
+  }
+
+  /** The active primary a shard snapshot reads from (a relocating primary: its source), if any. */
+  snapshotSource(index: Index, shard: number): Copy | undefined {
+    const p = this.cluster.primaryOf(index.shards[shard]!);
+    return p.state === 'STARTED' || p.state === 'RELOCATING' ? p : undefined;
+  }
+
+  /**
+   * Starts a snapshot (a `snapshot` fault, `PUT _snapshot/<repository>/<name>`): the shard snapshots start on the
+   * primaries' nodes; allocation runs again as each is done.
+   */
+  takeSnapshot(req: Omit<SnapshotRequest, 'uuid'>, cause: string): SimSnapshot {
+    const snap = this.snapshots.start({ ...req, uuid: this.rng.token() }, this.now, (index, num) =>
+      this.snapshotSource(index, num),
     );
     for (const s of snap.shards) this.queue.push(s.endAt, { kind: 'snapshot-shard-done' });
     this.note(
       'snapshot',
       undefined,
-      `fault snapshot: ${f.repository}:${name} of ${snap.shards.length} shard(s) starts`,
+      `${cause}: ${req.repository}:${req.name} of ${snap.shards.length} shard(s) starts`,
     );
+    return snap;
   }
 
   /** Shard snapshots on nodes that left fail (the snapshot ends PARTIAL). */

@@ -4,6 +4,7 @@ import {
   type ConnectionRequestParams,
   type ConnectionRequestResponse,
 } from '@elastic/elasticsearch';
+import { SNAPSHOT_REPOSITORY } from '../../lambda/index-management/cluster';
 import { ElasticsearchAdapter } from '../../lambda/rolling-replacement/adapters/elasticsearch';
 import { DEFAULT_OPTIONS, type RolloutOptions, type RolloutSpec } from '../../lambda/rolling-replacement/core/types';
 import { nextWaitSeconds, reconcile } from '../../lambda/rolling-replacement/reconcile';
@@ -86,10 +87,12 @@ class Orchestrator implements Strategy {
   async step(world: StrategyWorld): Promise<StepResult> {
     this.adapter ??= new ElasticsearchAdapter(clientFor(world));
     const before = this.adapter.requests;
+    const { snapshotBeforeRoll, ...rollout } = this.options.rollout ?? {};
+    const snapshot = snapshotBeforeRoll ? { snapshotBeforeRoll: SNAPSHOT_REPOSITORY } : {};
     const r = await reconcile({
       es: this.adapter,
       fleet: world.fleet,
-      spec: simSpec(world, { ...this.options.rollout, ...this.tuning }),
+      spec: simSpec(world, { ...rollout, ...snapshot, ...this.tuning }),
       now: world.now(),
       log: () => undefined,
     });

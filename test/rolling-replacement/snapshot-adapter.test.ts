@@ -59,6 +59,32 @@ describe('the snapshot calls of the Elasticsearch adapter', () => {
       },
     }));
     await expect(createSnapshot(exists.client, 'elk-cdk', 'pre-roll-r-1')).resolves.toBeUndefined();
+    // Elasticsearch 8.7+ (SnapshotNameAlreadyInUseException), done or still running.
+    for (const why of [
+      'snapshot with the same name already exists',
+      'snapshot with the same name is already in-progress',
+    ]) {
+      const inUse = client(() => ({
+        statusCode: 400,
+        body: {
+          error: {
+            type: 'snapshot_name_already_in_use_exception',
+            reason: `[elk-cdk:pre-roll-r-1] Invalid snapshot name [pre-roll-r-1], ${why}`,
+          },
+        },
+      }));
+      await expect(createSnapshot(inUse.client, 'elk-cdk', 'pre-roll-r-1')).resolves.toBeUndefined();
+    }
+    const invalid = client(() => ({
+      statusCode: 400,
+      body: {
+        error: {
+          type: 'invalid_snapshot_name_exception',
+          reason: '[elk-cdk:Pre] Invalid snapshot name [Pre], must be lowercase',
+        },
+      },
+    }));
+    await expect(createSnapshot(invalid.client, 'elk-cdk', 'Pre')).rejects.toThrow(/must be lowercase/);
     const bad = client(() => ({
       statusCode: 400,
       body: { error: { type: 'illegal_argument_exception', reason: 'bad body' } },

@@ -44,13 +44,19 @@ export async function createSnapshot(client: Client, repository: string, snapsho
     },
     { ignore: [400], meta: true },
   )) as { statusCode?: number | null; body?: { error?: { type?: string; reason?: string } } };
-  // 400 invalid_snapshot_name_exception "... already exists": a retry after a crash, the snapshot runs. Any other 400
-  // is an error the caller reports.
+  // A snapshot of that name exists already or is running (a retry after a crash): 400
+  // snapshot_name_already_in_use_exception (Elasticsearch 8.7+, a subclass of invalid_snapshot_name_exception, which
+  // earlier versions answer), "... already exists" or "... already in-progress". Any other 400 is an error the
+  // caller reports.
   const error = res.body?.error;
-  if (
-    res.statusCode === 400 &&
-    !(error?.type === 'invalid_snapshot_name_exception' && /exists/.test(error.reason ?? ''))
-  ) {
+  if (res.statusCode === 400 && !nameInUse(error?.type, error?.reason)) {
     throw new Error(`PUT _snapshot/${repository}/${snapshot}: ${error?.type ?? 'HTTP 400'}: ${error?.reason ?? ''}`);
   }
+}
+
+const NAME_IN_USE_TYPES = ['snapshot_name_already_in_use_exception', 'invalid_snapshot_name_exception'];
+
+/** Whether a 400 says the snapshot name is taken (rather than invalid). */
+function nameInUse(type: string | undefined, reason: string | undefined): boolean {
+  return NAME_IN_USE_TYPES.includes(type ?? '') && /already (exists|in-progress)/.test(reason ?? '');
 }

@@ -32,6 +32,8 @@ function withoutRequired(v: unknown): unknown {
 }
 
 const ajv = new Ajv({ strict: false, allErrors: true });
+// The client's `DateTime` (snapshot start and end times): an ISO-8601 date and time, as Elasticsearch formats it.
+ajv.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)$/.test(s));
 const filteredSchema = withoutRequired(schema) as typeof schema;
 const validators = new Map<string, ValidateFunction>();
 
@@ -65,6 +67,11 @@ export function endpointOf(method: string, url: string): Covered | undefined {
   if (m === 'GET' && p === '/_tasks') return 'tasks.list';
   if (m === 'GET' && /^\/_cluster\/state(\/[^/]+){0,2}$/.test(p)) return 'cluster.state';
   if (m === 'GET' && /^\/_snapshot(\/[^/]+){0,2}\/_status$/.test(p)) return 'snapshot.status';
+  if (/^\/_snapshot\/[^/_][^/]*(\/[^/_][^/]*)?$/.test(p) && (m === 'PUT' || m === 'POST')) {
+    return p.split('/').length === 3 ? 'snapshot.create_repository' : 'snapshot.create';
+  }
+  if (m === 'GET' && /^\/_snapshot\/[^/]+\/[^/]+$/.test(p) && !p.endsWith('/_status')) return 'snapshot.get';
+  if (m === 'PUT' && /^\/_slm\/policy\/[^/]+$/.test(p)) return 'slm.put_lifecycle';
   if (p === '/_cluster/voting_config_exclusions') {
     if (m === 'POST') return 'cluster.post_voting_config_exclusions';
     if (m === 'DELETE') return 'cluster.delete_voting_config_exclusions';

@@ -23,6 +23,11 @@ export interface SimResponses {
   'cluster.state': ClusterStateResponse;
   // The client's type plus three keys Elasticsearch writes and the REST specification omits (snapshot-status.ts).
   'snapshot.status': SnapshotStatusResponse;
+  // rollout.snapshotBeforeRoll (adapters/snapshots.ts) and the stack's setup (lambda/index-management/cluster.ts)
+  'snapshot.get': T.SnapshotGetResponse;
+  'snapshot.create': T.SnapshotCreateResponse;
+  'snapshot.create_repository': T.SnapshotCreateRepositoryResponse;
+  'slm.put_lifecycle': T.SlmPutLifecycleResponse;
   // elkctl reindex (lib/reindex/es.ts)
   'tasks.get': T.TasksGetResponse;
   reindex: T.ReindexResponse;
