@@ -1,6 +1,9 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 
+/** Why 443 is open to any IPv4 address (no VPC interface endpoints; the package mirrors are CDNs). */
+const HTTPS_OUT = 'HTTPS: AWS APIs through the NAT, the issuer URL, artifacts.elastic.co, Amazon Linux repositories';
+
 export interface ClusterSecurityGroupsProps {
   readonly vpc: ec2.IVpc;
   /** CIDR allowed to reach Logstash's Beats port and Kibana's load balancer (the VPC's own CIDR). */
@@ -31,8 +34,25 @@ export interface ClusterSecurityGroupsProps {
  * | Logstash LB        | 5044        | logstash.producers (SGs, CIDRs), else VPC CIDR |
  *
  * Clients of Elasticsearch (Kibana, Logstash, the orchestrator Lambdas, the alerter, the security bootstrap)
- * join `client`; nothing else reaches 9200. `client` allows outbound only 443 (anywhere) and 9200 (the VPC): the
- * groups of a member add up, so an all-open client group would cancel the alerter's restricted egress.
+ * join `client`; nothing else reaches 9200.
+ *
+ * No group is all-open outbound; every egress rule of the stack is here too (groups add up, so one open group
+ * would cancel the others' limits):
+ *
+ * | from               | port | to                                                              |
+ * |--------------------|------|-----------------------------------------------------------------|
+ * | Elasticsearch      | 9300 | Elasticsearch (transport to its peers)                          |
+ * | Elasticsearch      | 443  | anywhere (AWS APIs, the issuer URL, artifacts.elastic.co, dnf)  |
+ * | client             | 9200 | Elasticsearch, ES load balancer                                 |
+ * | client             | 443  | anywhere (AWS APIs, artifacts.elastic.co, dnf)                  |
+ * | ES load balancer   | 9200 | Elasticsearch (forwarding and health check)                     |
+ * | Kibana LB          | 5601 | Kibana                                                          |
+ * | Logstash LB        | 5044 | Logstash                                                        |
+ *
+ * Kibana's and Logstash's own groups allow nothing out: their instances also join `client`, which is exactly
+ * what they need. 443 goes anywhere because the VPC has no interface endpoints and the package mirrors are CDNs
+ * without fixed addresses (docs/security.md, Network). DNS (the VPC resolver), IMDS and the time service are
+ * link-local and not subject to security groups.
  */
 export class ClusterSecurityGroups extends Construct {
   /** Elasticsearch nodes (master and data). */
@@ -54,33 +74,36 @@ export class ClusterSecurityGroups extends Construct {
   constructor(scope: Construct, id: string, props: ClusterSecurityGroupsProps) {
     super(scope, id);
     const sg = (name: string, description: string) =>
-      new ec2.SecurityGroup(this, name, { vpc: props.vpc, description, allowAllOutbound: true });
+      new ec2.SecurityGroup(this, name, { vpc: props.vpc, description, allowAllOutbound: false });
     this.elasticsearch = sg('Elasticsearch', 'Elasticsearch nodes: 9300 between nodes, 9200 from clients');
-    // Not all-open: security groups add up, so an open client group would undo the egress limits of its members
-    // (the alerter's). Its members need HTTPS (AWS APIs through the NAT) and Elasticsearch in the VPC; members with
-    // more needs (package repositories on the nodes) get them from their own group.
-    this.client = new ec2.SecurityGroup(this, 'Client', {
-      vpc: props.vpc,
-      description: 'Clients of Elasticsearch (members may reach 9200)',
-      allowAllOutbound: false,
-    });
-    this.client.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: AWS APIs');
-    this.client.addEgressRule(ec2.Peer.ipv4(props.vpcCidr), ec2.Port.tcp(9200), 'Elasticsearch in the VPC');
+    this.client = sg('Client', 'Clients of Elasticsearch (members may reach 9200)');
     this.esLoadBalancer = sg('EsLoadBalancer', 'Internal NLB in front of the Elasticsearch data nodes');
 
     this.elasticsearch.addIngressRule(this.elasticsearch, ec2.Port.tcp(9300), 'transport between Elasticsearch nodes');
     this.elasticsearch.addIngressRule(this.client, ec2.Port.tcp(9200), 'HTTP from Elasticsearch clients');
     this.elasticsearch.addIngressRule(this.esLoadBalancer, ec2.Port.tcp(9200), 'HTTP from the Elasticsearch NLB');
     this.esLoadBalancer.addIngressRule(this.client, ec2.Port.tcp(9200), 'HTTP (TLS passthrough) from clients');
+
+    this.elasticsearch.addEgressRule(this.elasticsearch, ec2.Port.tcp(9300), 'transport to the other nodes');
+    this.elasticsearch.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), HTTPS_OUT);
+    this.client.addEgressRule(this.elasticsearch, ec2.Port.tcp(9200), 'Elasticsearch nodes');
+    this.client.addEgressRule(this.esLoadBalancer, ec2.Port.tcp(9200), 'Elasticsearch NLB');
+    this.client.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), HTTPS_OUT);
+    this.esLoadBalancer.addEgressRule(this.elasticsearch, ec2.Port.tcp(9200), 'data nodes (traffic, health check)');
+    keepEgressExplicit(this.esLoadBalancer);
     if (props.kibana) {
       this.kibana = sg('Kibana', 'Kibana nodes: 5601 from the Kibana load balancer');
       this.kibanaLoadBalancer = sg('KibanaLoadBalancer', 'Internal ALB in front of Kibana');
       this.kibana.addIngressRule(this.kibanaLoadBalancer, ec2.Port.tcp(5601), 'Kibana from its load balancer');
+      this.kibanaLoadBalancer.addEgressRule(this.kibana, ec2.Port.tcp(5601), 'Kibana (traffic, health check)');
+      keepEgressExplicit(this.kibanaLoadBalancer);
     }
     if (props.logstash) {
       this.logstash = sg('Logstash', 'Logstash nodes: Beats 5044 from the Logstash load balancer');
       this.logstashLoadBalancer = sg('LogstashLoadBalancer', 'Internal NLB in front of Logstash (Beats 5044)');
       this.logstash.addIngressRule(this.logstashLoadBalancer, ec2.Port.tcp(5044), 'Beats from the Logstash NLB');
+      this.logstashLoadBalancer.addEgressRule(this.logstash, ec2.Port.tcp(5044), 'Logstash (Beats, health check)');
+      keepEgressExplicit(this.logstashLoadBalancer);
       const producers = props.beatsProducers;
       const peers =
         producers && producers.securityGroupIds.length + producers.cidrs.length > 0
@@ -97,4 +120,15 @@ export class ClusterSecurityGroups extends Construct {
       }
     }
   }
+}
+
+/**
+ * A group whose egress rules all name another group has them as separate `AWS::EC2::SecurityGroupEgress` resources,
+ * and CDK then leaves the group's own `SecurityGroupEgress` empty: the template would rely on CloudFormation removing
+ * the default all-open rule (on create) or the previous all-open rule (on update, from `allowAllOutbound: true`).
+ * An inline rule that matches no packet (CDK's own placeholder: ICMP type 252 code 86 to 255.255.255.255/32) makes the
+ * group's inline egress explicit. Call it after the group's last egress rule: CDK drops this rule when another is added.
+ */
+function keepEgressExplicit(group: ec2.SecurityGroup): void {
+  group.addEgressRule(ec2.Peer.ipv4('255.255.255.255/32'), ec2.Port.icmpTypeAndCode(252, 86), 'Disallow all traffic');
 }

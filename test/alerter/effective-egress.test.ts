@@ -36,14 +36,22 @@ describe('effective egress of the alerter instance (staging)', () => {
     expect(egress.find((r) => r.FromPort === 9200)!.CidrIp).toBe('10.41.0.0/16');
   });
 
-  test('the cluster client group: 443 anywhere and 9200 to the VPC, nothing all-open', () => {
-    const client = Object.entries(cluster).find(
+  test('the cluster client group: 443 anywhere and 9200 to the Elasticsearch groups only, nothing all-open', () => {
+    const [clientId, client] = Object.entries(cluster).find(
       ([id, r]) => r.Type === 'AWS::EC2::SecurityGroup' && id.startsWith('SecurityGroupsClient'),
-    )![1];
-    const egress = client.Properties!.SecurityGroupEgress as Egress[];
-    expect(ports(egress)).toEqual(['tcp/443-443', 'tcp/9200-9200']);
-    expect(egress.some((r) => r.IpProtocol === '-1')).toBe(false);
-    // and no separate egress resource adds to it
-    expect(Object.values(cluster).filter((r) => r.Type === 'AWS::EC2::SecurityGroupEgress')).toEqual([]);
+    )!;
+    const inline = client.Properties!.SecurityGroupEgress as Egress[];
+    expect(ports(inline)).toEqual(['tcp/443-443']);
+    expect(inline.some((r) => r.IpProtocol === '-1')).toBe(false);
+    // the separate egress resources of the client group: 9200 to the nodes' and the NLB's groups, nothing else
+    const separate = Object.values(cluster)
+      .filter((r) => r.Type === 'AWS::EC2::SecurityGroupEgress')
+      .map((r) => r.Properties!)
+      .filter((p) => JSON.stringify(p.GroupId).includes(clientId));
+    expect(ports(separate as Egress[])).toEqual(['tcp/9200-9200', 'tcp/9200-9200']);
+    expect(separate.map((p) => p.DestinationSecurityGroupId['Fn::GetAtt'][0]).sort()).toEqual([
+      expect.stringMatching(/^SecurityGroupsElasticsearch/),
+      expect.stringMatching(/^SecurityGroupsEsLoadBalancer/),
+    ]);
   });
 });
