@@ -228,7 +228,7 @@ export async function execute(
       await fleet.setTags(action.group, { [TAG.left]: tagValue(action.reason) });
       return {};
     case 'stop-wait':
-      await fleet.setTags(action.group, { [TAG.stopWait]: String(Math.floor(action.since)) });
+      await fleet.setTags(action.group, { [TAG.stopWait]: action.mark });
       return {};
     case 'mark-failed':
       await fleet.setTags(action.group, { [TAG.failed]: tagValue(action.reason) });

@@ -421,10 +421,11 @@ describe('every failure path cleans up (issue 12, finding 9)', () => {
       world.esDown = true;
       const first = await reconcileTask(s);
       expect(first.status).toBe('running');
-      expect(world.group('data-asg').tags[TAG.stopWait]).toBe(String(rt.clock));
+      expect(world.group('data-asg').tags[TAG.stopWait]).toBe(`a${s.startedAt}@${rt.clock}`);
       const end = await runWorkflow(first, 100);
       expect(end.status).toBe(outcome);
-      expect(rt.clock - Number(world.group('data-asg').tags[TAG.stopWait])).toBeLessThanOrEqual(900 + 60);
+      const since = Number(world.group('data-asg').tags[TAG.stopWait]!.split('@')[1]);
+      expect(rt.clock - since).toBeLessThanOrEqual(900 + 60);
       const left = world.group('data-asg').tags[TAG.left]!;
       expect(left).toMatch(why);
       expect(left).toMatch(/left in place: allocation exclusions of i-/);
@@ -440,6 +441,39 @@ describe('every failure path cleans up (issue 12, finding 9)', () => {
       expect(world.group('data-asg').tags[TAG.rollout]).toBeUndefined();
     },
   );
+
+  test("a later attempt that finds the stop pending and Elasticsearch still down waits its own 15 min, not the last attempt's", async () => {
+    const s = await midDrain();
+    world.group('data-asg').tags[TAG.abort] = 'requested';
+    world.esDown = true;
+    const end = await runWorkflow(await reconcileTask(s), 100);
+    expect(end.status).toBe('aborted');
+    const stale = world.group('data-asg').tags[TAG.stopWait]!;
+    // An hour later the same change is deployed again; Elasticsearch is still down.
+    rt.clock += 3600;
+    await onEvent(event('Create'));
+    const next = rt.started.at(-1)!.input;
+    expect(next.startedAt).not.toBe(s.startedAt);
+    const first = await reconcileTask(next);
+    expect(first.status).toBe('running');
+    expect(first.reason).toMatch(/the cleanup waits for it at most 900 s/);
+    const mark = world.group('data-asg').tags[TAG.stopWait]!;
+    expect(mark).not.toBe(stale);
+    expect(mark).toBe(`a${next.startedAt}@${rt.clock}`);
+    // Idempotent: the next step keeps this attempt's mark (no rewrite), and the wait ends 900 s after it.
+    const begun = rt.clock;
+    const again = await runWorkflow(first, 100);
+    expect(world.group('data-asg').tags[TAG.stopWait]).toBe(mark);
+    expect(again.status).toBe('aborted');
+    expect(rt.clock - begun).toBeGreaterThanOrEqual(900);
+    expect(rt.clock - begun).toBeLessThanOrEqual(900 + 60);
+    // Once Elasticsearch answers, the deployment after that cleans up.
+    world.esDown = false;
+    await onEvent(event('Create', props({ RolloutId: 'r-next00' })));
+    await runWorkflow(rt.started.at(-1)!.input);
+    expect(world.exclude).toEqual([]);
+    expect(world.group('data-asg').tags[TAG.rollout]).toBeUndefined();
+  });
 
   test('an execution superseded by a newer deployment ends without touching anything or signalling (finding 13)', async () => {
     const s = await midDrain();

@@ -55,8 +55,9 @@ export const TAG = {
    */
   left: 'elk-cdk:rollout-left',
   /**
-   * When a stop (an operator's abort, a failure) found Elasticsearch unreachable, in seconds: after
-   * ABORT_WITHOUT_ES_SECONDS from it the roll stops without the Elasticsearch cleanup (unreachable.ts).
+   * When a stop (an operator's abort, a failure) found Elasticsearch unreachable: "<attempt>@<seconds>"; after
+   * ABORT_WITHOUT_ES_SECONDS from it the roll stops without the Elasticsearch cleanup (unreachable.ts). Another
+   * attempt's mark is stale (stop-wait.ts).
    */
   stopWait: 'elk-cdk:rollout-stop-wait',
   /**

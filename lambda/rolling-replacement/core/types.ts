@@ -414,9 +414,10 @@ export type Action =
   | { readonly type: 'leave'; readonly group: string; readonly reason: string; readonly outcome?: Outcome }
   /**
    * A stop (an operator's abort, a failure) found Elasticsearch unreachable: when this wait began, written to the data
-   * group's tag `elk-cdk:rollout-stop-wait` (the bound of the wait counts from it).
+   * group's tag `elk-cdk:rollout-stop-wait` as `mark` ("<attempt>@<seconds>", stop-wait.ts; the bound of the wait
+   * counts from it).
    */
-  | { readonly type: 'stop-wait'; readonly group: string; readonly since: number };
+  | { readonly type: 'stop-wait'; readonly group: string; readonly since: number; readonly mark: string };
 
 export type ActionType = Action['type'];
 

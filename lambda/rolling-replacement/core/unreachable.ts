@@ -8,6 +8,7 @@
 import type { FleetGroup } from './fleet-port';
 import { TAG, listTag, numberTag } from './tags';
 import type { Decision, RolloutSpec, Unknown } from './types';
+import { stopWaitMark, stopWaitSince } from './stop-wait';
 
 /** Seconds an abort waits for an unreachable Elasticsearch before it stops without its cleanup. */
 export const ABORT_WITHOUT_ES_SECONDS = 900;
@@ -44,7 +45,7 @@ export function abortWithoutElasticsearch(
   const data = fleet.find((g) => g.name === spec.groups.data);
   const master = fleet.find((g) => g.name === spec.groups.master);
   if (!data || !master) return undefined;
-  if (spec.mode !== 'abort') return stopWithoutElasticsearch(es, data, master, now);
+  if (spec.mode !== 'abort') return stopWithoutElasticsearch(es, data, master, spec, now);
   const why = spec.abortReason ?? 'abort';
   // No lock: no roll changed anything (a stack delete or rollback with no roll in progress), nothing to wait for.
   if (data.tags[TAG.rollout] === undefined && master.tags[TAG.rollout] === undefined) {
@@ -66,7 +67,7 @@ export function abortWithoutElasticsearch(
 /**
  * A roll asked to stop (an operator's `elkctl roll abort`, or a failure mark) while Elasticsearch is unreachable:
  * the cleanup needs Elasticsearch, so the roll waits for it, but at most ABORT_WITHOUT_ES_SECONDS from when this wait
- * began (tag `elk-cdk:rollout-stop-wait`, written on the first sight); then it stops like an abort past its deadline:
+ * began in this attempt (tag `elk-cdk:rollout-stop-wait`, written on the first sight, stop-wait.ts); then it stops like an abort past its deadline:
  * what is left in place is named in the data group's tag `elk-cdk:rollout-left` and in the result, the lock stays, and
  * the next deployment or abort cleans up once Elasticsearch answers. Undefined: no stop was asked (the roll waits).
  */
@@ -74,6 +75,7 @@ function stopWithoutElasticsearch(
   es: Unknown,
   data: FleetGroup,
   master: FleetGroup,
+  spec: RolloutSpec,
   now: number,
 ): Decision | undefined {
   const tag = (k: string) => data.tags[k] ?? master.tags[k];
@@ -82,10 +84,11 @@ function stopWithoutElasticsearch(
   const abort = tag(TAG.abort);
   if (failed === undefined && abort === undefined) return undefined;
   const why = abort !== undefined ? 'abort requested by an operator (elkctl roll abort)' : `failed: ${failed}`;
-  const since = numberTag(data, TAG.stopWait);
+  // This attempt's wait only (stop-wait.ts): an earlier attempt's clock would stop this one at once.
+  const since = stopWaitSince(data, spec);
   if (since === undefined) {
     return {
-      action: { type: 'stop-wait', group: data.name, since: now },
+      action: { type: 'stop-wait', group: data.name, since: now, mark: stopWaitMark(spec, now) },
       reason: `${why}: Elasticsearch unreachable (${es.unknown}); the cleanup waits for it at most ${ABORT_WITHOUT_ES_SECONDS} s`,
       blockedBy: 'observed-state-known',
     };
