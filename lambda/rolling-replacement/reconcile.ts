@@ -88,6 +88,10 @@ export async function execute(
 ): Promise<{ terminated?: string; skipped?: string }> {
   switch (action.type) {
     case 'wait':
+      if (action.recoveryProgress) {
+        await fleet.setTags(action.recoveryProgress.group, { [TAG.recoveryProgress]: action.recoveryProgress.value });
+      }
+      return {};
     case 'done':
       return {};
     case 'wait-for-drain':

@@ -252,14 +252,17 @@ export class ElasticsearchAdapter implements EsPort {
     const stuck = await explainStuck(view, routing, (body) =>
       this.call<Json>('POST', '/_cluster/allocation/explain', {}, body, { ignore: [400] }),
     );
-    return { ...view, explanations: await this.explain(view), stuck };
+    return { ...view, explanations: await this.explain(view, routing), stuck };
   }
 
   /**
    * Explains the unassigned copies the shard layout cannot settle (at most maxExplanations): replicas that are
    * version-blocked by the layout need no request, however many a rollover created (core/layout.ts).
    */
-  private async explain(view: EsView): Promise<UnassignedExplanation[]> {
+  private async explain(
+    view: EsView,
+    routing: ReadonlyMap<string, Record<string, string>>,
+  ): Promise<UnassignedExplanation[]> {
     const seen = new Set<string>();
     const draining = new Set(view.allocationExcludeNames.filter((n) => /^i-[0-9a-z]+$/.test(n)));
     const wanted = view.shards.filter((s) => {
@@ -279,6 +282,7 @@ export class ElasticsearchAdapter implements EsPort {
       );
       if (r.can_allocate === undefined) continue; // 400: assigned meanwhile
       const decisions = (r.node_allocation_decisions as Json[] | undefined) ?? [];
+      const ix = routing.get(s.index);
       out.push({
         index: s.index,
         shard: s.shard,
@@ -294,6 +298,8 @@ export class ElasticsearchAdapter implements EsPort {
             .filter((x) => String(x.decision).toUpperCase() === 'NO')
             .map((x) => String(x.decider)),
         })),
+        // The index's own filters, so a diagnosis names the setting (recovery-stall.ts).
+        ...(ix ? { indexRouting: ix } : {}),
       });
     }
     return out;

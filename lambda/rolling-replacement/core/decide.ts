@@ -20,6 +20,7 @@ import { cleanup } from './cleanup';
 import { decideIdle, ensureSetup } from './start';
 import { stepGroup } from './steps';
 import { nodeDownInRoll } from './node-down';
+import { withRecoveryStall } from './recovery-stall';
 import { newerAttempt, superseded } from './lock-handoff';
 import { startZoneRebalance } from './zone-rebalance';
 import { NONE, TAG } from './tags';
@@ -65,7 +66,8 @@ export function decide(observed: Observed, spec: RolloutSpec): Decision {
     for (const g of [ctx.data, ctx.master]) {
       const d = stepGroup(ctx, g);
       // Elasticsearch down on an EC2-healthy instance: while the roll waits, the node health check may step in.
-      if (d) return nodeDownInRoll(ctx, d) ?? d;
+      // A wait for recoveries is watched for a stall (recovery-stall.ts).
+      if (d) return nodeDownInRoll(ctx, d) ?? withRecoveryStall(ctx, d);
     }
   }
   const present = everyExpectedNodePresent.evaluate(ctx, { step: 'start' });

@@ -57,7 +57,7 @@ export function drainProgress(ctx: Ctx, g: GroupState): DrainProgress {
   return { stalledFor: now - prev.since };
 }
 
-interface Cause {
+export interface Cause {
   readonly cause: string;
   readonly remedy: string;
 }
@@ -65,8 +65,11 @@ interface Cause {
 const STORE_FILTER =
   /^index\.routing\.allocation\.(require|include|exclude)\.(_name|_id|_host|_ip|_host_ip|_publish_ip)$/;
 
-/** What a decider's NO means for a copy that must leave, and what the operator can do (by decider name). */
-function causeOf(decider: string, stuck: StuckCopy): Cause {
+/**
+ * What a decider's NO means for a copy that must leave (or be recovered, recovery-stall.ts), and what the operator can
+ * do (by decider name).
+ */
+export function causeOf(decider: string, stuck: Pick<StuckCopy, 'index' | 'indexRouting'>): Cause {
   const idx = stuck.index;
   switch (decider) {
     case 'filter': {

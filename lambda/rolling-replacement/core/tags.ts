@@ -72,6 +72,11 @@ export const TAG = {
   /** Drain progress (stall.ts): "moving", or "<nodes>:<copies left>:<bytes left>:<since>" while nothing moves. */
   drainProgress: 'elk-cdk:rollout-drain-progress',
   /**
+   * Recovery progress while the roll waits at a health gate (recovery-stall.ts): "moving", or "<copies left>:<first
+   * copy left>:<since>" while nothing is recovered.
+   */
+  recoveryProgress: 'elk-cdk:rollout-recovery-progress',
+  /**
    * Instances of the group seen out of the cluster while InService and Healthy: "<instance>@<seconds>,..." (when each
    * was first seen missing; node-health.ts). Kept by the periodic node health check and, during a roll, by the roll;
    * not a rollout tag (it outlives rolls).
@@ -101,6 +106,7 @@ export const ROLLOUT_TAGS: readonly string[] = [
   TAG.abort,
   TAG.paused,
   TAG.drainProgress,
+  TAG.recoveryProgress,
 ];
 
 export const NONE = '-';

@@ -72,6 +72,8 @@ export interface UnassignedExplanation {
   /** unassigned_info.reason, e.g. INDEX_CREATED, NODE_LEFT. */
   readonly reason?: string;
   readonly nodeDecisions: readonly NodeDecision[];
+  /** Its index's `index.routing.allocation.*` settings (flat keys), the data-tier preference left out. */
+  readonly indexRouting?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -267,7 +269,11 @@ export interface OwnershipRecord {
 
 /** Exactly one action per decision. */
 export type Action =
-  | { readonly type: 'wait' }
+  | {
+      readonly type: 'wait';
+      /** A recovery's new progress record (recovery-stall.ts), written to the group tag `elk-cdk:rollout-recovery-progress`. */
+      readonly recoveryProgress?: { readonly group: string; readonly value: string };
+    }
   | { readonly type: 'begin'; readonly group: string; readonly tags: Readonly<Record<string, string>> }
   /** Before the lock (rollout.snapshotBeforeRoll): start a snapshot of the cluster; the core polls its state. */
   | { readonly type: 'create-snapshot'; readonly repository: string; readonly snapshot: string }
