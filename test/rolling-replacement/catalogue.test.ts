@@ -49,3 +49,34 @@ describe('predicate catalogue', () => {
     expect(names(P.ADD_TO_DRAIN_GATES)).toEqual(names(expected));
   });
 });
+
+/** Kebab-case literals of the core that are not gates: action types, a predicate status, a shard class. */
+function notGates(core: string): Set<string> {
+  const types = fs.readFileSync(path.join(core, 'types.ts'), 'utf8');
+  const actions = [...types.matchAll(/type: '([a-z]+(?:-[a-z]+)+)'/g)].map((m) => m[1]!);
+  return new Set([...actions, 'not-applicable', 'version-blocked']);
+}
+
+describe('every blockedBy name of the core is catalogued', () => {
+  test('each kebab-case name in the core sources (not an action type) has a catalogue entry and a README row', () => {
+    const core = path.join(__dirname, '..', '..', 'lambda', 'rolling-replacement', 'core');
+    const skip = notGates(core);
+    expect(skip.has('wait-for-drain')).toBe(true);
+    const found = new Set<string>();
+    for (const f of fs.readdirSync(core).filter((x) => x.endsWith('.ts'))) {
+      const text = fs.readFileSync(path.join(core, f), 'utf8');
+      for (const m of text.matchAll(/'([a-z]+(?:-[a-z]+)+)'/g)) if (!skip.has(m[1]!)) found.add(m[1]!);
+    }
+    // The scan reads the sources it should: gates written as literals and as constants elsewhere are found.
+    expect([...found]).toEqual(expect.arrayContaining(['drain-stalled', 'strictly-drained', 'node-down']));
+    const catalogued = new Set(names([...P.PREDICATES, ...P.DECISION_RULES]));
+    const rows = new Set(readmeCatalogue());
+    for (const name of [...found].sort()) {
+      expect({ name, catalogued: catalogued.has(name), readme: rows.has(name) }).toEqual({
+        name,
+        catalogued: true,
+        readme: true,
+      });
+    }
+  });
+});

@@ -456,6 +456,15 @@ export const DECISION_RULES: ReadonlyArray<Pick<Predicate, 'name' | 'checks' | '
     source: 'checklist 27; aesthetics §0 [ECK expectations]',
   },
   {
+    name: 'snapshot-before-roll',
+    checks:
+      'with rollout.snapshotBeforeRoll, before the lock (after the start gates): a snapshot of the whole cluster ' +
+      '(pre-roll-<rolloutId>) is SUCCESS with no failed shard; the roll starts it, waits for it, and a FAILED or ' +
+      'PARTIAL one stops the roll before anything changed',
+    why: 'a roll moves every copy of every shard: a verified snapshot is the way back if one is lost',
+    source: 'pre-roll-snapshot.ts; docs/rollout.md',
+  },
+  {
     name: 'not-paused',
     checks: 'no pause mark (elkctl roll pause) on the data group',
     why: 'an operator can hold the roll between steps',
@@ -505,7 +514,9 @@ export const DECISION_RULES: ReadonlyArray<Pick<Predicate, 'name' | 'checks' | '
     checks:
       'a drain makes progress: a copy of a draining node moves, or fewer copies or bytes are left than recorded (tag ' +
       'elk-cdk:rollout-drain-progress); after stallSeconds (30 min) without, the wait is named drain-stalled with the ' +
-      'cause from allocation explain (current_node) by decider name and what the operator can do',
+      'cause from allocation explain (current_node) by decider name and what the operator can do; a recovery the ' +
+      'roll waits for at a health gate likewise (a copy initializing or fewer unassigned, tag ' +
+      'elk-cdk:rollout-recovery-progress; the unassigned copy explained)',
     why: 'a drain that cannot finish would wait silently forever; the roll keeps waiting and never terminates the node',
     source: 'issue 12 finding 8',
   },
