@@ -79,15 +79,12 @@ export function zoneForLaunch(g: Group): string {
 }
 
 /**
- * The scale-in victim of Auto Scaling's default termination policy: among instances not protected from scale in, the
- * zone with the most instances; then the oldest launch template version; then the instance closest to its next
- * billing hour; then one at random (`pick`, the seeded generator).
+ * The scale-in victim of Auto Scaling's default termination policy, as AWS documents it: the zone *or zones* with the
+ * most instances and at least one not protected from scale in, whose unprotected instances are then evaluated
+ * together (tied zones are not ordered); among them the oldest launch template version; then the instance closest to
+ * its next billing hour; then one at random (`pick`: the world's seeded generator, so runs stay reproducible).
  */
-export function scaleInVictim(
-  g: Group,
-  now: number,
-  pick: <T>(items: readonly T[]) => T = (items) => items[0],
-): Instance | undefined {
+export function scaleInVictim(g: Group, now: number, pick: <T>(items: readonly T[]) => T): Instance | undefined {
   const counts = azCounts(g);
   const candidates = g.instances.filter((i) => isActive(i) && !i.protectedFromScaleIn);
   if (candidates.length === 0) return undefined;

@@ -32,6 +32,15 @@ describe('response contracts', () => {
     ],
     ['GET', '/_snapshot/_status'],
     ['GET', '/_snapshot/backups/nightly/_status'],
+    // Served, read by no strategy today.
+    ['GET', '/'],
+    ['GET', '/_cat/recovery?format=json&bytes=b&active_only=false'],
+    ['GET', '/_cat/recovery/logs?format=json&active_only=true'],
+    ['GET', '/_cat/indices?format=json&bytes=b'],
+    ['GET', '/_cat/health?format=json'],
+    ['POST', '/_flush'],
+    ['POST', '/logs/_flush'],
+    ['POST', '/_cluster/reroute?retry_failed=true'],
   ])('%s %s conforms to the client type', (method, url) => {
     expect(endpointOf(method, url)).toBeDefined();
     const r = sim.api.request(method, url);
@@ -106,6 +115,12 @@ describe('response contracts', () => {
     expect(contractProblems('GET', '/_cluster/health', 200, undefined)).toEqual([
       'GET /_cluster/health: cluster.health response has no body',
     ]);
-    expect(endpointOf('POST', '/_cluster/reroute')).toBeUndefined();
+    expect(endpointOf('POST', '/_cluster/reroute')).toBe('cluster.reroute');
+    expect(endpointOf('GET', '/_cat/recovery')).toBeUndefined(); // text, not JSON
+    expect(endpointOf('DELETE', '/_snapshot/backups/nightly')).toBeUndefined();
+    // The newly covered ones refuse what their types do not allow.
+    expect(contractProblems('GET', '/', 200, { name: 'n', cluster_name: 'c' }).join('\n')).toMatch(/required/);
+    expect(contractProblems('POST', '/_flush', 200, { _shards: { total: '3' } }).join('\n')).toMatch(/total/);
+    expect(contractProblems('GET', '/_cat/health?format=json', 200, [{ status: 'green', nodes: 3 }])).not.toEqual([]);
   });
 });

@@ -48,6 +48,42 @@ describe('fault scale-in', () => {
   });
 });
 
+describe('scale-in victims when zones tie (AWS: "the Availability Zone (or zones)" with the most instances)', () => {
+  // 6 data nodes, 2 per zone, all launched at t=0 with template version 1: every criterion ties.
+  const victimZone = (seed: number, protect: string[] = []) => {
+    const w = new World(
+      scenario({
+        seed,
+        faults: [{ kind: 'scale-in', at: 100, role: 'data', count: 1 }],
+        cluster: { dataNodes: 6 },
+        change: { version: '8.18.2', ami: 'ami-next' },
+      }),
+    );
+    const g = w.group(w.groupNames.data);
+    for (const i of g.instances) if (protect.includes(i.az)) i.protectedFromScaleIn = true;
+    w.advanceTo(101);
+    return g.instances.filter((i) => i.lifecycle === 'Terminating').map((i) => i.az);
+  };
+
+  it('evaluates the tied zones together and breaks the last tie with the seeded random: every zone can lose one', () => {
+    const zones = new Set<string>();
+    for (let seed = 1; seed <= 12; seed++) {
+      const v = victimZone(seed);
+      expect(v).toHaveLength(1);
+      zones.add(v[0]!);
+      // Reproducible: the same seed picks the same victim.
+      expect(victimZone(seed)).toEqual(v);
+    }
+    expect([...zones].sort()).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+  });
+
+  it('a zone whose instances are all protected is not among the tied zones; the others still tie', () => {
+    const zones = new Set<string>();
+    for (let seed = 1; seed <= 12; seed++) zones.add(victimZone(seed, ['eu-west-1c'])[0]!);
+    expect([...zones].sort()).toEqual(['eu-west-1a', 'eu-west-1b']);
+  });
+});
+
 describe('fault terminate', () => {
   it('terminates the named instance without decrement: the group launches a replacement', () => {
     const w = world([{ kind: 'terminate', at: 50, node: iid(5) }]);

@@ -4,7 +4,8 @@ import schema from './responses.schema.json';
 /**
  * Checks the simulator's answers against JSON schemas generated from the official client's response types
  * (responses.schema.json, `npm run gen:sim-schemas`): an answer the client's types do not allow is a contract
- * violation. Only the endpoints the orchestrator's adapter and `elkctl reindex` read are covered; errors (other than
+ * violation. The endpoints the orchestrator's adapter, the stack's setup and `elkctl reindex` call are covered, and the
+ * other JSON answers the simulator serves (`GET /`, `_cat/*`, `_flush`, `_cluster/reroute`); errors (other than
  * health's 408, whose body is a health answer) are not checked. An answer trimmed by `filter_path` is checked
  * against the same schema with nothing required (filtering only removes keys). Where the client and the REST
  * specification type nothing (`_cluster/state`: `any`, `UserDefinedValue`) the type is written from Elasticsearch's
@@ -60,8 +61,14 @@ export function endpointOf(method: string, url: string): Covered | undefined {
   if (m === 'GET' && u.searchParams.get('format') === 'json') {
     if (p === '/_cat/nodes') return 'cat.nodes';
     if (p === '/_cat/allocation') return 'cat.allocation';
-    if (p === '/_cat/shards') return 'cat.shards';
+    if (p === '/_cat/shards' || p.startsWith('/_cat/shards/')) return 'cat.shards';
+    if (p === '/_cat/recovery' || p.startsWith('/_cat/recovery/')) return 'cat.recovery';
+    if (p === '/_cat/indices' || p.startsWith('/_cat/indices/')) return 'cat.indices';
+    if (p === '/_cat/health') return 'cat.health';
   }
+  if ((m === 'GET' || m === 'HEAD') && p === '') return 'info';
+  if (m === 'POST' && p === '/_cluster/reroute') return 'cluster.reroute';
+  if ((m === 'POST' || m === 'GET') && /^(\/[^_/][^/]*)?\/_flush$/.test(p)) return 'indices.flush';
   if (p === '/_cluster/settings') return m === 'GET' ? 'cluster.get_settings' : 'cluster.put_settings';
   if (p === '/_cluster/allocation/explain') return 'cluster.allocation_explain';
   if (m === 'GET' && p === '/_tasks') return 'tasks.list';

@@ -3,8 +3,8 @@ import type { ClusterStateResponse } from './cluster-state';
 import type { SnapshotStatusResponse } from './snapshot-status';
 
 /**
- * The official client's response types of the endpoints the orchestrator's Elasticsearch adapter and `elkctl reindex`
- * read (`_search` and `GET /<index>` are left out: their types, with every aggregation and mapping type, would
+ * The official client's response types of the endpoints the orchestrator's Elasticsearch adapter, the stack's setup and
+ * `elkctl reindex` call, and of the other JSON answers the simulator serves (`_search` and `GET /<index>` are left out: their types, with every aggregation and mapping type, would
  * multiply the schema's size). The JSON
  * schema next to this file is generated from them (`npm run gen:sim-schemas`, ts-json-schema-generator); the
  * simulator's answers are checked against it during end-to-end runs (sim/es/contract/check.ts).
@@ -23,6 +23,13 @@ export interface SimResponses {
   'cluster.state': ClusterStateResponse;
   // The client's type plus three keys Elasticsearch writes and the REST specification omits (snapshot-status.ts).
   'snapshot.status': SnapshotStatusResponse;
+  // Served, read by no strategy today: `GET /`, the other `_cat` APIs (JSON), `_flush`, `_cluster/reroute`.
+  info: T.InfoResponse;
+  'cat.recovery': T.CatRecoveryResponse;
+  'cat.indices': T.CatIndicesResponse;
+  'cat.health': T.CatHealthResponse;
+  'indices.flush': T.IndicesFlushResponse;
+  'cluster.reroute': T.ClusterRerouteResponse;
   // rollout.snapshotBeforeRoll (adapters/snapshots.ts) and the stack's setup (lambda/index-management/cluster.ts)
   'snapshot.get': T.SnapshotGetResponse;
   'snapshot.create': T.SnapshotCreateResponse;
