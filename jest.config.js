@@ -1,3 +1,5 @@
+const path = require('path');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -10,4 +12,8 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
   },
   testTimeout: 60000,
+  // One temp folder per run, removed at its end: tests leave nothing in the system temp folder (absolute paths, for
+  // runners that do not expand <rootDir>).
+  globalSetup: path.join(__dirname, 'test', 'helpers', 'temp-setup.js'),
+  globalTeardown: path.join(__dirname, 'test', 'helpers', 'temp-teardown.js'),
 };
