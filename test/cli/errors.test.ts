@@ -1,4 +1,6 @@
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { describeFailure, EXIT_BAD_INPUT, EXIT_SERVICE, NO_CREDENTIALS } from '../../lib/cli/errors';
 import { PROJECT_ROOT } from '../helpers/app';
@@ -67,5 +69,26 @@ describe('elkctl usage errors exit 2', () => {
     const r = elkctl('--help');
     expect(r.stdout).toContain('Usage: elkctl');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('elkctl without AWS credentials (a new user on a laptop)', () => {
+  test.each([
+    ['roll', 'pause'],
+    ['roll', 'wait'],
+  ])('elkctl %s %s: exit 4 and one line on stderr (no SDK message, no Node warning)', (...cmd) => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'elk-no-creds-'));
+    try {
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
+      const r = spawnSync(
+        path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'),
+        [path.join(PROJECT_ROOT, 'bin', 'elkctl.ts'), ...cmd, '--env', 'staging'],
+        { encoding: 'utf8', cwd: PROJECT_ROOT, env },
+      );
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 4, stderr: `elkctl: ${NO_CREDENTIALS}\n` });
+      expect(r.stdout).toBe('');
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 });
