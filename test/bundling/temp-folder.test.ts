@@ -19,6 +19,8 @@ describe('the temp folder of a test run', () => {
     expect(runFolder).toBeDefined();
     expect(os.tmpdir()).toBe(runFolder);
     expect(path.basename(runFolder!)).toMatch(/^elk-jest-/);
+    // Every user may create folders in it, as in /tmp (the boot rehearsal run as root boots its nodes as nobody).
+    expect((fs.statSync(runFolder!).mode & 0o7777).toString(8)).toBe('1777');
     expect(path.dirname(processTempDir('elk-cdk-bundle-test-'))).toBe(runFolder);
   });
 

@@ -13,6 +13,8 @@ const KEYS = ['TMPDIR', 'TMP', 'TEMP'];
 
 async function setup() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'elk-jest-'));
+  // Like the system temp folder: sticky and open to every user (the boot rehearsal, run as root, runs nodes as nobody).
+  fs.chmodSync(dir, 0o1777);
   process.env.ELK_JEST_TEMP = dir;
   process.env.ELK_JEST_TEMP_SAVED = JSON.stringify(Object.fromEntries(KEYS.map((k) => [k, process.env[k] ?? null])));
   for (const k of KEYS) process.env[k] = dir;
