@@ -52,12 +52,19 @@ done
 
 CRT="$R$CERT_DIR/node.crt"
 [ -f "$CRT" ] || die "no certificate at $CERT_DIR/node.crt (the boot's certificates step did not run)"
-cert_epoch() { date -u -d "$(openssl x509 -in "$CRT" -noout "-$1" | cut -d= -f2)" +%s; }
+# The installed certificate's notBefore and notAfter as epoch seconds, one a line: one openssl and one date. (No
+# trust store is needed to read a certificate: SSL_CERT_FILE=/dev/null spares openssl x509 the parse of the system's
+# at every start.)
+cert_dates() {
+  local dates
+  dates="$(SSL_CERT_FILE=/dev/null openssl x509 -in "$CRT" -noout -startdate -enddate)" || return 1
+  dates="${dates//notBefore=/}"
+  date -u -f - +%s <<<"${dates//notAfter=/}"
+}
 
 rc=0
-not_before="$(cert_epoch startdate)"
-not_after="$(cert_epoch enddate)"
-decide_at="${ELK_NOW_EPOCH:-$(date -u +%s)}"
+{ read -r not_before && read -r not_after; } < <(cert_dates) || die "cannot read the dates of $CERT_DIR/node.crt"
+decide_at="${ELK_NOW_EPOCH:-$EPOCHSECONDS}"
 left=$((not_after - decide_at))
 half=$(((not_after - not_before) / 2))
 if [ "$FORCE" = 1 ] || [ "$left" -lt "$half" ]; then
@@ -80,7 +87,8 @@ else
   log "not due: $((left / 3600)) h left of $(((not_after - not_before) / 3600)) h"
 fi
 
-days="$(awk -v s="$(($(cert_epoch enddate) - $(date -u +%s)))" 'BEGIN { printf "%.2f", s / 86400 }')"
+{ read -r _ && read -r not_after; } < <(cert_dates) || die "cannot read the dates of $CERT_DIR/node.crt"
+days="$(awk -v s="$((not_after - EPOCHSECONDS))" 'BEGIN { printf "%.2f", s / 86400 }')"
 if aws cloudwatch put-metric-data --region "$ELK_REGION" --namespace "$NAMESPACE" \
   --metric-name CertificateDaysToExpiry --dimensions "Environment=$ELK_ENVIRONMENT,Role=$ELK_ROLE" \
   --value "$days" --unit None; then

@@ -18,6 +18,8 @@
 # The key is mode 0600, owned by the service user (Elasticsearch reads it as that user). Files are written under
 # ELK_ROOT (the boot rehearsal's root prefix; empty on an instance); the printed settings name the instance paths.
 # Nothing secret is echoed or put on a command line: the credentials reach curl through a 0600 config file.
+# Few processes (a boot and every renewal run this): the JSON of IMDS and of the issuer is read by bash (json_string),
+# and the issued certificate is inspected by one `openssl x509`.
 set -euo pipefail
 
 ISSUER_URL="${CERT_ISSUER_URL:-}"
@@ -73,7 +75,18 @@ else
   [ -n "$SERVICE_NAME" ] || die "--service-name (or SERVICE_NAME) is required, e.g. elasticsearch.dev.elk.internal"
 fi
 command -v openssl >/dev/null || die "openssl is not installed"
-command -v python3 >/dev/null || die "python3 is required to read the issuer's JSON answer"
+
+# Prints the string value of KEY in the JSON object of FILE (IMDS credentials, the issuer's answer: string values
+# whose only escapes are \n and \/, which are decoded). A value with any other escape (a quote, a backslash, \u...) is
+# not read: fails rather than misreads.
+json_string() {
+  local doc re v
+  doc="$(<"$1")"
+  re="\"$2\"[[:space:]]*:[[:space:]]*\"(([^\"\\\\]|\\\\[n/])*)\""
+  [[ "$doc" =~ $re ]] || return 1
+  v="${BASH_REMATCH[1]//\\n/$'\n'}"
+  printf '%s' "${v//\\\//\/}"
+}
 
 imds() {
   curl -sf --max-time 5 -H "X-aws-ec2-metadata-token: $TOKEN" "$IMDS/latest/$1"
@@ -86,7 +99,8 @@ INSTANCE_ID="$(imds meta-data/instance-id)" || die "IMDS: no instance-id"
 if [ -z "$REGION" ]; then
   REGION="$(imds meta-data/placement/region)" || die "IMDS: no placement/region"
 fi
-ROLE_NAME="$(imds meta-data/iam/security-credentials/ | head -n 1)" || die "IMDS: the instance has no role"
+roles="$(imds meta-data/iam/security-credentials/)" || die "IMDS: the instance has no role"
+ROLE_NAME="${roles%%$'\n'*}"
 
 umask 077
 mkdir -p "$R$CERT_DIR"
@@ -96,46 +110,49 @@ trap 'rm -rf "$WORK"' EXIT
 # Instance role credentials -> a curl config file (user = key id:secret, the session token header). 0600, removed
 # with $WORK; never an argument, so never in the process list.
 imds "meta-data/iam/security-credentials/$ROLE_NAME" >"$WORK/creds.json" || die "IMDS: no credentials for $ROLE_NAME"
-python3 -c '
-import json, sys
-c = json.load(open(sys.argv[1]))
-print("user = \"%s:%s\"" % (c["AccessKeyId"], c["SecretAccessKey"]))
-print("header = \"x-amz-security-token: %s\"" % c["Token"])
-' "$WORK/creds.json" >"$WORK/curl.cfg" || die "IMDS: unreadable credentials for $ROLE_NAME"
+if ! { key_id="$(json_string "$WORK/creds.json" AccessKeyId)" &&
+  secret="$(json_string "$WORK/creds.json" SecretAccessKey)" && session="$(json_string "$WORK/creds.json" Token)"; }; then
+  die "IMDS: unreadable credentials for $ROLE_NAME"
+fi
+printf 'user = "%s:%s"\nheader = "x-amz-security-token: %s"\n' "$key_id" "$secret" "$session" >"$WORK/curl.cfg"
+unset key_id secret session
 rm -f "$WORK/creds.json"
 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/node.key" 2>/dev/null
 openssl req -new -key "$WORK/node.key" -subj "/O=elk-cdk/CN=${INSTANCE_ID}" \
   -addext "subjectAltName = ${SERVICE_NAME:+DNS:${SERVICE_NAME}, }DNS:${PRIVATE_DNS}, DNS:${INSTANCE_ID}, DNS:localhost, IP:${PRIVATE_IP}, IP:127.0.0.1" \
   -out "$WORK/node.csr"
-python3 -c 'import json, sys; json.dump({"csr": open(sys.argv[1]).read()}, sys.stdout)' "$WORK/node.csr" >"$WORK/request.json"
+# {"csr": "<PEM>"}: a PEM holds no quote or backslash, only its line breaks need escaping.
+csr="$(<"$WORK/node.csr")"
+printf '{"csr": "%s\\n"}' "${csr//$'\n'/\\n}" >"$WORK/request.json"
 
 status="$(curl -sS --max-time 30 --aws-sigv4 "aws:amz:${REGION}:lambda" -K "$WORK/curl.cfg" \
   -H 'content-type: application/json' --data-binary "@$WORK/request.json" \
   -o "$WORK/response.json" -w '%{http_code}' "$ISSUER_URL")" || die "the issuer $ISSUER_URL is not reachable"
 if [ "$status" != 200 ]; then
-  reason="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("error", "no reason"))' "$WORK/response.json" 2>/dev/null || echo 'no reason')"
-  die "the issuer refused (HTTP $status): $reason"
+  die "the issuer refused (HTTP $status): $(json_string "$WORK/response.json" error 2>/dev/null || echo 'no reason')"
 fi
-python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-open(sys.argv[2], "w").write(r["certificatePem"])
-open(sys.argv[3], "w").write(r["caPem"])
-print(r["notAfter"])
-' "$WORK/response.json" "$WORK/node.crt" "$WORK/trust.crt" >"$WORK/not-after" || die "the issuer's answer is not a certificate"
+if ! { json_string "$WORK/response.json" certificatePem >"$WORK/node.crt" &&
+  json_string "$WORK/response.json" caPem >"$WORK/trust.crt" && not_after="$(json_string "$WORK/response.json" notAfter)"; }; then
+  die "the issuer's answer is not a certificate"
+fi
 
 openssl verify -CAfile "$WORK/trust.crt" "$WORK/node.crt" >/dev/null || die "the issued certificate does not verify against the CA"
-[ "$(openssl x509 -in "$WORK/node.crt" -noout -pubkey)" = "$(openssl pkey -in "$WORK/node.key" -pubout)" ] ||
+# One x509 prints the certificate's public key, then whether it carries the IP (it needs no trust store:
+# SSL_CERT_FILE=/dev/null spares it the parse of the system's at start).
+inspected="$(SSL_CERT_FILE=/dev/null openssl x509 -in "$WORK/node.crt" -noout -pubkey -checkip "$PRIVATE_IP")" ||
+  die "the issued certificate is unreadable"
+[ "${inspected%%-----END PUBLIC KEY-----*}-----END PUBLIC KEY-----" = "$(openssl pkey -in "$WORK/node.key" -pubout)" ] ||
   die "the issued certificate is not for this node's key"
-openssl x509 -in "$WORK/node.crt" -noout -checkip "$PRIVATE_IP" | grep -q 'does match' ||
-  die "the issued certificate does not carry this node's IP $PRIVATE_IP"
+[[ "$inspected" == *"does match certificate"* ]] || die "the issued certificate does not carry this node's IP $PRIVATE_IP"
 
+have_group=0
+if getent group "$OWNER_GROUP" >/dev/null 2>&1; then have_group=1; fi
 install_file() {
   # $1 source, $2 target name, $3 mode
   cp "$1" "$R$CERT_DIR/$2.tmp"
   chmod "$3" "$R$CERT_DIR/$2.tmp"
-  if getent group "$OWNER_GROUP" >/dev/null 2>&1; then chgrp "$OWNER_GROUP" "$R$CERT_DIR/$2.tmp"; fi
+  if [ "$have_group" = 1 ]; then chgrp "$OWNER_GROUP" "$R$CERT_DIR/$2.tmp"; fi
   if [ -n "${4:-}" ] && getent passwd "$4" >/dev/null 2>&1; then chown "$4" "$R$CERT_DIR/$2.tmp"; fi
   mv -f "$R$CERT_DIR/$2.tmp" "$R$CERT_DIR/$2"
 }
@@ -143,6 +160,6 @@ install_file "$WORK/trust.crt" ca.crt 0644
 install_file "$WORK/node.key" node.key 0600 "$OWNER_USER"
 install_file "$WORK/node.crt" node.crt 0644
 chmod 0750 "$R$CERT_DIR"
-if getent group "$OWNER_GROUP" >/dev/null 2>&1; then chgrp "$OWNER_GROUP" "$R$CERT_DIR"; fi
+if [ "$have_group" = 1 ]; then chgrp "$OWNER_GROUP" "$R$CERT_DIR"; fi
 
-echo "node-certs: certificate for ${INSTANCE_ID} (${PRIVATE_IP}, ${PRIVATE_DNS}${SERVICE_NAME:+, ${SERVICE_NAME}}) valid until $(cat "$WORK/not-after"), in ${CERT_DIR}"
+echo "node-certs: certificate for ${INSTANCE_ID} (${PRIVATE_IP}, ${PRIVATE_DNS}${SERVICE_NAME:+, ${SERVICE_NAME}}) valid until ${not_after}, in ${CERT_DIR}"

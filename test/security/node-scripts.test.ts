@@ -44,15 +44,17 @@ const NODE: NodeIdentity = {
  * A `curl` stub that answers IMDSv2 (token, identity, role credentials) and hands every other request (the issuer
  * on 127.0.0.1) to the real curl, so the SigV4 signing is curl's own. It logs its argv.
  */
-function writeCurlStub(bin: string, argvLog: string): void {
+function writeCurlStub(bin: string, argvLog: string, credentialsJson?: string): void {
   fs.mkdirSync(bin, { recursive: true });
   const realCurl = execFileSync('bash', ['-c', 'command -v curl'], { encoding: 'utf8' }).trim();
-  const creds = JSON.stringify({
-    Code: 'Success',
-    AccessKeyId: NODE.accessKeyId,
-    SecretAccessKey: NODE.secretAccessKey,
-    Token: NODE.token,
-  });
+  const creds =
+    credentialsJson ??
+    JSON.stringify({
+      Code: 'Success',
+      AccessKeyId: NODE.accessKeyId,
+      SecretAccessKey: NODE.secretAccessKey,
+      Token: NODE.token,
+    });
   fs.writeFileSync(
     path.join(bin, 'curl'),
     `#!/usr/bin/env bash
@@ -75,6 +77,19 @@ esac
 `,
     { mode: 0o755 },
   );
+}
+
+/** Wrappers on `bin` that log each call of `programs` (name and arguments) to `log`, then run the real program. */
+function writeCallLoggers(bin: string, log: string, programs: readonly string[]): void {
+  fs.mkdirSync(bin, { recursive: true });
+  for (const p of programs) {
+    const real = spawnSync('bash', ['-c', `command -v ${p}`], { encoding: 'utf8' }).stdout.trim();
+    fs.writeFileSync(
+      path.join(bin, p),
+      `#!/usr/bin/env bash\necho "${p} $*" >> ${JSON.stringify(log)}\n${real ? `exec ${JSON.stringify(real)} "$@"` : 'exit 127'}\n`,
+      { mode: 0o755 },
+    );
+  }
 }
 
 /** Runs a script without blocking the event loop (the fake issuer answers in this process). */
@@ -126,10 +141,14 @@ describe('node-certs.sh against the real issuer handler (stubbed IMDS, real curl
     runAsync([NODE_CERTS, ...args], { PATH: `${bin}:${process.env.PATH}`, HOME: tmp.dir, ...env });
 
   let result: Awaited<ReturnType<typeof run>>;
+  const callLog = path.join(tmp.dir, 'calls.log');
+  let firstRunCalls: string[] = [];
   beforeAll(async () => {
     writeCurlStub(bin, argvLog);
+    writeCallLoggers(bin, callLog, ['openssl', 'python3']);
     issuer = await startFakeIssuer({ node: NODE, region: 'eu-west-1', caSecret: caSecretString(ca), policy });
     result = await run(['--issuer-url', issuer.url, '--service-name', SERVICE, '--cert-dir', certDir]);
+    firstRunCalls = fs.readFileSync(callLog, 'utf8').trim().split('\n');
   });
   afterAll(async () => {
     await issuer.close();
@@ -300,6 +319,35 @@ describe('node-certs.sh against the real issuer handler (stubbed IMDS, real curl
       'must be https://',
     );
     expect((await run(['--bogus'])).stderr).toContain("unknown argument '--bogus'");
+  });
+
+  it('starts no python3 and one openssl x509 (each start reads the trust store): few processes per boot and renewal', () => {
+    expect(result.status).toBe(0);
+    expect(firstRunCalls.filter((c) => c.startsWith('python3'))).toEqual([]);
+    expect(firstRunCalls.filter((c) => c.startsWith('openssl x509 '))).toHaveLength(1);
+    expect(firstRunCalls.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual([
+      'openssl genpkey',
+      'openssl req',
+      'openssl verify',
+      'openssl x509',
+      'openssl pkey',
+    ]);
+  });
+
+  it('reads the role credentials without a JSON tool, and refuses (installs nothing) what it cannot read exactly', async () => {
+    // A JSON escape other than \n and \/ in a value: read literally, it would sign with a wrong key.
+    const odd = path.join(tmp.dir, 'odd-bin');
+    writeCurlStub(odd, argvLog, JSON.stringify({ AccessKeyId: 'ASIA"ODD', SecretAccessKey: 's', Token: 't' }));
+    const asked = issuer.signedHeaders.length;
+    const dir = path.join(tmp.dir, 'odd-certs');
+    const r = await runAsync([NODE_CERTS, '--issuer-url', issuer.url, '--service-name', SERVICE, '--cert-dir', dir], {
+      PATH: `${odd}:${process.env.PATH}`,
+      HOME: tmp.dir,
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`IMDS: unreadable credentials for ${NODE.roleName}`);
+    expect(fs.readdirSync(dir)).toEqual([]);
+    expect(issuer.signedHeaders).toHaveLength(asked);
   });
 
   it('prints the elasticsearch.yml TLS settings for the files it writes', async () => {
