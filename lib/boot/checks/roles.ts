@@ -136,6 +136,10 @@ function checkElasticsearch(world: World, r: BootResult, env: Record<string, str
   }
   if (!cert.verify(issuerCertificate(world).publicKey))
     fail("node certificate is not signed by the cluster CA (the CA secret's signing certificate)", 'certificates');
+  // The issuer's answer names the expiry (ISO 8601) and node-certs.sh logs it: the installed certificate's.
+  const until = /^node-certs: certificate for .* valid until (\S+), in /m.exec(r.output)?.[1];
+  if (!until || Date.parse(until) !== Date.parse(cert.validTo))
+    fail(`the boot log gives the certificate's expiry as '${until ?? ''}', not ${cert.validTo}`, 'certificates');
   const keyMode = fs.statSync(path.join(root, certDir, 'node.key')).mode & 0o777;
   if (keyMode !== 0o600) fail(`node.key has mode ${keyMode.toString(8)}, expected 600`, 'certificates');
   if (!owner(root, `/${certDir}/node.key`).startsWith('elasticsearch:')) {
