@@ -26,14 +26,27 @@ while [ $# -gt 0 ]; do
     *) stub_fail "ec2 $v_op: option $1 not supported" 2 ;;
   esac
 done
-[ "$v_region" = "$(cat "$WORLD/region")" ] || stub_fail "aws ec2 $v_op: --region is '$v_region', expected '$(cat "$WORLD/region")'" 253
+v_expected_region="$(<"$WORLD/region")"
+[ "$v_region" = "$v_expected_region" ] || stub_fail "aws ec2 $v_op: --region is '$v_region', expected '$v_expected_region'" 253
 v_arg() {
   local i
   for ((i = 0; i < ${#v_args[@]}; i += 2)); do [ "${v_args[$i]}" = "$1" ] && { printf '%s' "${v_args[$((i + 1))]}"; return 0; }; done
   return 1
 }
-v_tag() { sed -n "s/^$2=//p" "$VOLS/$1/tags" | tail -1; }
-v_get() { cat "$VOLS/$1/$2" 2>/dev/null || true; }
+# Builtins only (no sed, cat or subshell): every call runs under the fleet's lock, so its cost is paid by every
+# node that waits for it. v_val holds the answer of v_tag_of and v_get_of.
+v_val=""
+v_tag_of() { # volume key: the last value of the tag
+  local line
+  v_val=""
+  while IFS= read -r line || [ -n "$line" ]; do [[ "$line" != "$2="* ]] || v_val="${line#"$2="}"; done <"$VOLS/$1/tags"
+}
+v_get_of() { # volume field
+  v_val=""
+  [ ! -f "$VOLS/$1/$2" ] || IFS= read -r v_val <"$VOLS/$1/$2" || true
+}
+v_tag() { v_tag_of "$@"; printf '%s' "$v_val"; }
+v_get() { v_get_of "$@"; printf '%s' "$v_val"; }
 v_none() { local x="$1"; printf '%s' "${x:-None}"; }
 # Whether volume $1 passes every --filters entry.
 v_match() {
@@ -41,12 +54,13 @@ v_match() {
   for f in "${v_filters[@]}"; do
     name="${f#Name=}" name="${name%%,Values=*}" values=",${f#*,Values=},"
     case "$name" in
-      tag:*) [[ "$values" == *",$(v_tag "$1" "${name#tag:}"),"* ]] || return 1 ;;
-      availability-zone) [[ "$values" == *",$(v_get "$1" az),"* ]] || return 1 ;;
-      status) [[ "$values" == *",$(v_get "$1" state),"* ]] || return 1 ;;
-      attachment.instance-id) [[ "$values" == *",$(v_get "$1" instance),"* ]] || return 1 ;;
+      tag:*) v_tag_of "$1" "${name#tag:}" ;;
+      availability-zone) v_get_of "$1" az ;;
+      status) v_get_of "$1" state ;;
+      attachment.instance-id) v_get_of "$1" instance ;;
       *) stub_fail "ec2 describe-volumes: filter '$f' not supported" ;;
     esac
+    [[ "$values" == *",$v_val,"* ]] || return 1
   done
 }
 [ -z "$v_output" ] || [ "$v_output" = text ] || stub_fail "ec2 $v_op: --output $v_output not supported"
@@ -60,7 +74,7 @@ v_describe() {
     done
   else
     for id in "$VOLS"/*/; do
-      id="$(basename "$id")"
+      id="${id%/}" id="${id##*/}"
       [ "$id" != '*' ] || continue
       if v_match "$id"; then ids+=("$id"); fi
     done
@@ -85,9 +99,18 @@ v_create() {
   [ "$v_query" = VolumeId ] || stub_fail "ec2 create-volume: --query '$v_query' not supported"
   spec="${v_spec#ResourceType=volume,Tags=\[}"
   [ "$spec" != "$v_spec" ] || stub_fail "ec2 create-volume: --tag-specifications '$v_spec' not supported"
-  tags="$(printf '%s' "${spec%\]}" | sed 's/},{/\n/g; s/[{}]//g' | sed -n 's/^Key=\([^,]*\),Value=\(.*\)$/\1=\2/p')"
-  n="$(find "$VOLS" -mindepth 1 -maxdepth 1 | wc -l)"
-  id="vol-0$(printf '%s-%s' "$WORLD" "$n" | sha256sum | cut -c1-16)"
+  # {Key=k,Value=v},{...} -> "k=v" lines (builtins: this runs under the fleet's lock)
+  local t rest="${spec%\]}" vols=()
+  rest="${rest//\},\{/$'\n'}" tags=""
+  while IFS= read -r t; do
+    t="${t//[\{\}]/}"
+    if [[ "$t" =~ ^Key=([^,]*),Value=(.*)$ ]]; then tags+="${tags:+$'\n'}${BASH_REMATCH[1]}=${BASH_REMATCH[2]}"; fi
+  done <<<"$rest"
+  vols=("$VOLS"/*)
+  n="${#vols[@]}"
+  [ -e "${vols[0]}" ] || n=0
+  id="$(printf '%s-%s' "$WORLD" "$n" | sha256sum)"
+  id="vol-0${id:0:16}"
   mkdir -p "$VOLS/$id/files"
   printf '%s' "$az" >"$VOLS/$id/az"
   printf '%s' "$(v_arg size)" >"$VOLS/$id/size"
@@ -109,13 +132,15 @@ v_attach() {
     echo "$(identity instance-id) lost $id" >>"$WORLD/volume-events"
     exit 254
   fi
-  az="$(awk -v i="$inst" '$1 == i { print $7 }' "$WORLD/instances")"
+  local i_id i_az
+  az=""
+  while read -r i_id _ _ _ _ _ i_az || [ -n "$i_id" ]; do [ "$i_id" != "$inst" ] || az="$i_az"; done <"$WORLD/instances"
   [ "$az" = "$(v_get "$id" az)" ] || { echo "An error occurred (InvalidVolume.ZoneMismatch) when calling the AttachVolume operation: $id is in $(v_get "$id" az), $inst in ${az:-?}" >&2; exit 254; }
   [ ! -e "$WORLD/nodes/$inst$dev" ] || { echo "An error occurred (InvalidParameterValue) when calling the AttachVolume operation: $dev is already in use" >&2; exit 254; }
   printf 'in-use' >"$VOLS/$id/state"
   printf '%s' "$inst" >"$VOLS/$id/instance"
   printf '%s' "$dev" >"$VOLS/$id/device"
-  mkdir -p "$(dirname "$WORLD/nodes/$inst$dev")"
+  mkdir -p "${WORLD}/nodes/$inst${dev%/*}"
   ln -s "$VOLS/$id/disk" "$WORLD/nodes/$inst$dev"
   echo "$(identity instance-id) attach $id $inst" >>"$WORLD/volume-events"
   echo "{\"VolumeId\": \"$id\", \"InstanceId\": \"$inst\", \"Device\": \"$dev\", \"State\": \"attaching\"}"
