@@ -129,13 +129,18 @@ export function launch(world: World, i: Instance): void {
   );
 }
 
+/**
+ * EC2 lists the instance as terminated. The file is replaced at once (written beside, then renamed): nodes of the
+ * fleet may be reading it while another one is replaced.
+ */
 export function terminate(world: World, i: Instance): void {
   const file = path.join(world.dir, 'instances');
   const lines = fs.readFileSync(file, 'utf8').split('\n');
   fs.writeFileSync(
-    file,
+    `${file}.new`,
     lines.map((l) => (l.startsWith(`${i.id} `) ? l.replace(' pending ', ' terminated ') : l)).join('\n'),
   );
+  fs.renameSync(`${file}.new`, file);
 }
 
 export interface BootOptions {

@@ -122,35 +122,45 @@ function instancesOf(world: World, group: NodeGroup, startSeconds: number): Inst
   return Array.from({ length: group.count }, (_, k) => makeInstance(world, group, at(startSeconds + k * 3), k));
 }
 
-/** The whole fleet at once (first deployment), then a master and the alerter replaced after formation. */
+/**
+ * The whole fleet at once (first deployment); then, on different nodes and so together, the certificate renewal of
+ * the Elasticsearch nodes and the password rotation of Kibana and Logstash; then, together again (two groups, as Auto
+ * Scaling replaces them independently), a master and the alerter replaced after formation.
+ */
 async function fleetScenario(run: Run, groups: readonly NodeGroup[]): Promise<string> {
   const first = groups.flatMap((g) => instancesOf(run.world, g, 0));
   await bootAll(run, first);
   run.findings.push(...checkFleet(run.world, groups, 'after the first deployment'));
-  // The certificate renewal timer fires once on every Elasticsearch node, a day before expiry.
+  const timeoutMs = run.options.nodeTimeoutMs ?? 60_000;
+  // The certificate renewal timer fires once on every Elasticsearch node, a day before expiry; a password rotation
+  // reaches Kibana and Logstash: the reload command, one node at a time.
   const esNodes = run.boots.filter(
     (b) => b.ok && (b.instance.group.role === 'master' || b.instance.group.role === 'data'),
   );
-  const renewals = await Promise.all(
-    esNodes.map((b) => rehearseRenewal(run.world, b, run.options.nodeTimeoutMs ?? 60_000)),
-  );
-  run.findings.push(...renewals.flat());
-  // A password rotation reaches Kibana and Logstash: the reload command, one node at a time.
-  run.findings.push(...(await rehearseRotation(run.world, run.boots, run.options.nodeTimeoutMs ?? 60_000)));
+  const [renewals, rotation] = await Promise.all([
+    Promise.all(esNodes.map((b) => rehearseRenewal(run.world, b, timeoutMs))),
+    rehearseRotation(run.world, run.boots, timeoutMs),
+  ]);
+  run.findings.push(...renewals.flat(), ...rotation);
+  await Promise.all([replaceMaster(run, groups, first), replaceAlerter(run, groups, first)]);
+  run.findings.push(...checkFleet(run.world, groups, 'after a master and the alerter were replaced'));
+  return 'every node of every group boots at once (first deployment); every Elasticsearch node renews its certificate once (a day before expiry) while the Kibana and Logstash passwords are rotated and each node reloads them; then a master and the alerter are replaced (together); the alerter heartbeat publishes while ElastAlert evaluates, marks the instance Unhealthy when it is stuck, and its replacement boots with the deployed rules and evaluates';
+}
+
+async function replaceMaster(run: Run, groups: readonly NodeGroup[], first: readonly Instance[]): Promise<void> {
   const masters = first.filter((i) => i.group.role === 'master');
   const masterGroup = groups.find((g) => g.role === 'master');
-  if (masterGroup && masters.length > 0) {
-    terminate(run.world, masters[0]!);
-    await bootAll(run, [makeInstance(run.world, masterGroup, at(1200), 0)]);
-  }
+  if (!masterGroup || masters.length === 0) return;
+  terminate(run.world, masters[0]!);
+  await bootAll(run, [makeInstance(run.world, masterGroup, at(1200), 0)]);
+}
+
+async function replaceAlerter(run: Run, groups: readonly NodeGroup[], first: readonly Instance[]): Promise<void> {
   const alerter = groups.find((g) => g.role === 'alerter');
-  if (alerter && recordAlerterDeployment(run.world)) {
-    for (const i of first.filter((x) => x.group.role === 'alerter')) terminate(run.world, i);
-    const [replaced] = await bootAll(run, [makeInstance(run.world, alerter, at(1300), 0)]);
-    if (replaced?.ok) await alerterHeartbeat(run, alerter, replaced);
-  }
-  run.findings.push(...checkFleet(run.world, groups, 'after a master and the alerter were replaced'));
-  return 'every node of every group boots at once (first deployment); every Elasticsearch node renews its certificate once (a day before expiry); the Kibana and Logstash passwords are rotated and each node reloads them; then a master and the alerter are replaced; the alerter heartbeat publishes while ElastAlert evaluates, marks the instance Unhealthy when it is stuck, and its replacement boots with the deployed rules and evaluates';
+  if (!alerter || !recordAlerterDeployment(run.world)) return;
+  for (const i of first.filter((x) => x.group.role === 'alerter')) terminate(run.world, i);
+  const [replaced] = await bootAll(run, [makeInstance(run.world, alerter, at(1300), 0)]);
+  if (replaced?.ok) await alerterHeartbeat(run, alerter, replaced);
 }
 
 /**
