@@ -128,8 +128,22 @@ export const WorkflowStateSchema = z.object({
   failedAfterErrors: z.boolean().optional(),
   /** Epoch seconds this execution started (continue-as-new resets it): it continues as new before its timeout. */
   executionStartedAt: z.number().optional(),
+  /**
+   * Set while the workflow retries the cleanup of a stop that found Elasticsearch unreachable (handlers/cleanup-retry.ts):
+   * until when (epoch seconds), the outcome to end with, and, for an execution the provider started after a stack
+   * rollback, the abort's reason (its steps run in abort mode). The deployment was answered already.
+   */
+  cleanup: z
+    .object({ until: z.number(), outcome: z.enum(['failed', 'aborted']), abortReason: z.string().optional() })
+    .strict()
+    .optional(),
 });
 export type WorkflowState = z.infer<typeof WorkflowStateSchema>;
+
+/** After a stop that left its cleanup undone (Elasticsearch unreachable), how long the workflow retries it. */
+export const CLEANUP_RETRY_SECONDS = 24 * 3600;
+/** Seconds between those retries. */
+export const CLEANUP_POLL_SECONDS = 300;
 
 /** Loops per execution before it continues as a new one (history limit 25,000 events; ~10 events a loop). */
 export const MAX_STEPS_PER_EXECUTION = 2000;

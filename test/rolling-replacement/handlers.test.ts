@@ -1,94 +1,12 @@
-import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import type { RolloutProperties, WorkflowState } from '../../lambda/rolling-replacement/contract';
+import type { WorkflowState } from '../../lambda/rolling-replacement/contract';
 import { TAG } from '../../lambda/rolling-replacement/core/tags';
 import { isComplete, onEvent } from '../../lambda/rolling-replacement/handlers/provider';
-import { type Runtime, setRuntime } from '../../lambda/rolling-replacement/handlers/runtime';
-import type { SignalTarget } from '../../lambda/rolling-replacement/handlers/signal-url';
+import { setRuntime } from '../../lambda/rolling-replacement/handlers/runtime';
 import { handler as reconcileTask } from '../../lambda/rolling-replacement/handlers/workflow';
 import { FakeWorld } from './fake-world';
 import { specFromProperties } from '../../lambda/rolling-replacement/contract';
 import { rollStatus } from '../../lib/rolling-replacement/rollctl';
-
-const SM = 'arn:aws:states:eu-west-1:111111111111:stateMachine:elk-dev-rollout';
-const props = (over: Partial<RolloutProperties> = {}): RolloutProperties => ({
-  SchemaVersion: '1',
-  Environment: 'dev',
-  RolloutId: 'r-abc123',
-  DataGroupName: 'data-asg',
-  MasterGroupName: 'master-asg',
-  TargetVersion: '8.19.3',
-  DataLaunchTemplateVersion: '2',
-  MasterLaunchTemplateVersion: '2',
-  StateMachineArn: SM,
-  WaitHandleUrl: 'https://cloudformation-waitcondition.s3.amazonaws.com/handle',
-  PollSeconds: '30',
-  JoinTimeoutSeconds: '1800',
-  ...over,
-});
-
-class FakeRuntime implements Runtime {
-  running: string[] = [];
-  started: Array<{ name: string; input: WorkflowState }> = [];
-  stopped: string[] = [];
-  signals: Array<Record<string, string>> = [];
-  metrics: Array<Record<string, number>> = [];
-  status = 'UPDATE_IN_PROGRESS';
-  clock = 1_000_000;
-  constructor(readonly world: FakeWorld) {}
-  async ports() {
-    return { es: this.world, fleet: this.world };
-  }
-  async stackStatus() {
-    return this.status;
-  }
-  async runningExecutions() {
-    return [...this.running];
-  }
-  async startExecution(_arn: string, name: string, input: string) {
-    this.started.push({ name, input: JSON.parse(input) as WorkflowState });
-    return `${SM.replace(':stateMachine:', ':execution:')}:${name}`;
-  }
-  async stopExecution(arn: string) {
-    this.stopped.push(arn);
-    this.running = this.running.filter((r) => r !== arn);
-  }
-  async executionStatus() {
-    return 'RUNNING';
-  }
-  async putMetrics(_env: string, m: Record<string, number>) {
-    this.metrics.push(m);
-  }
-  readonly signalTargets: SignalTarget[] = [];
-  async signal(target: SignalTarget, body: Record<string, string>) {
-    this.signalTargets.push(target);
-    this.signals.push(body);
-  }
-  now() {
-    return this.clock;
-  }
-}
-
-function event(type: 'Create' | 'Update' | 'Delete', p = props()): CloudFormationCustomResourceEvent {
-  const base = {
-    ServiceToken: 'arn:aws:lambda:eu-west-1:111111111111:function:x',
-    ResponseURL: 'https://example.invalid',
-    StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/elk-dev-cluster/1',
-    RequestId: 'req-0001-aaaa',
-    LogicalResourceId: 'Rollout',
-    ResourceType: 'Custom::RollingReplacement',
-    ResourceProperties: { ServiceToken: 'x', ...p },
-  };
-  if (type === 'Create') return { ...base, RequestType: 'Create' };
-  if (type === 'Update') {
-    return {
-      ...base,
-      RequestType: 'Update',
-      PhysicalResourceId: 'dev-rolling-replacement',
-      OldResourceProperties: { ServiceToken: 'x' },
-    };
-  }
-  return { ...base, RequestType: 'Delete', PhysicalResourceId: 'dev-rolling-replacement' };
-}
+import { FakeRuntime, SM, event, props } from './fake-runtime';
 
 let rt: FakeRuntime;
 let world: FakeWorld;
@@ -102,6 +20,17 @@ afterEach(() => {
   setRuntime(undefined);
   jest.restoreAllMocks();
 });
+
+/** Runs the workflow until a stop without Elasticsearch gives up (then it retries the cleanup: cleanup-retry.ts). */
+async function runUntilGaveUp(first: WorkflowState, max = 100): Promise<WorkflowState> {
+  let s = first;
+  for (let i = 0; i < max && s.status === 'running' && !s.cleanup; i++) {
+    s = await reconcileTask(s);
+    world.tick();
+    rt.clock += 30;
+  }
+  return s;
+}
 
 async function runWorkflow(first: WorkflowState, max = 300): Promise<WorkflowState> {
   let s = first;
@@ -422,15 +351,18 @@ describe('every failure path cleans up (issue 12, finding 9)', () => {
       const first = await reconcileTask(s);
       expect(first.status).toBe('running');
       expect(world.group('data-asg').tags[TAG.stopWait]).toBe(`a${s.startedAt}@${rt.clock}`);
-      const end = await runWorkflow(first, 100);
-      expect(end.status).toBe(outcome);
+      const end = await runUntilGaveUp(first);
+      // The deployment is answered with the outcome; the execution goes on retrying the cleanup (cleanup-retry.ts).
+      expect(end).toMatchObject({ status: 'running', cleanup: { outcome } });
+      expect(rt.signals).toEqual([expect.objectContaining({ Status: 'FAILURE' })]);
+      expect(rt.signals[0]!.Reason).toMatch(new RegExp(`^${outcome}: `));
       const since = Number(world.group('data-asg').tags[TAG.stopWait]!.split('@')[1]);
       expect(rt.clock - since).toBeLessThanOrEqual(900 + 60);
       const left = world.group('data-asg').tags[TAG.left]!;
       expect(left).toMatch(why);
       expect(left).toMatch(/left in place: allocation exclusions of i-/);
       expect(end.reason).toMatch(/rebalance.enable=none/);
-      // The lock stays: the next deployment or abort cleans up once Elasticsearch answers.
+      // The lock stays: the retries, the next deployment or an abort clean up once Elasticsearch answers.
       expect(world.group('data-asg').tags[TAG.rollout]).toBe('r-abc123');
       world.esDown = false;
       await onEvent(event('Create', props({ RolloutId: 'r-next00' })));
@@ -446,8 +378,8 @@ describe('every failure path cleans up (issue 12, finding 9)', () => {
     const s = await midDrain();
     world.group('data-asg').tags[TAG.abort] = 'requested';
     world.esDown = true;
-    const end = await runWorkflow(await reconcileTask(s), 100);
-    expect(end.status).toBe('aborted');
+    const end = await runUntilGaveUp(await reconcileTask(s));
+    expect(end.cleanup).toMatchObject({ outcome: 'aborted' });
     const stale = world.group('data-asg').tags[TAG.stopWait]!;
     // An hour later the same change is deployed again; Elasticsearch is still down.
     rt.clock += 3600;
@@ -462,9 +394,9 @@ describe('every failure path cleans up (issue 12, finding 9)', () => {
     expect(mark).toBe(`a${next.startedAt}@${rt.clock}`);
     // Idempotent: the next step keeps this attempt's mark (no rewrite), and the wait ends 900 s after it.
     const begun = rt.clock;
-    const again = await runWorkflow(first, 100);
+    const again = await runUntilGaveUp(first);
     expect(world.group('data-asg').tags[TAG.stopWait]).toBe(mark);
-    expect(again.status).toBe('aborted');
+    expect(again.cleanup).toMatchObject({ outcome: 'aborted' });
     expect(rt.clock - begun).toBeGreaterThanOrEqual(900);
     expect(rt.clock - begun).toBeLessThanOrEqual(900 + 60);
     // Once Elasticsearch answers, the deployment after that cleans up.

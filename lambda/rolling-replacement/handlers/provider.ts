@@ -11,7 +11,8 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { parseProperties, specFromProperties, type RolloutProperties, type WorkflowState } from '../contract';
 import { ABORT_WITHOUT_ES_SECONDS } from '../core/unreachable';
-import { reconcile } from '../reconcile';
+import { type ReconcileResult, reconcile } from '../reconcile';
+import { cleanupExecution } from './cleanup-retry';
 import { runtime } from './runtime';
 
 export interface OnEventResponse {
@@ -120,6 +121,7 @@ export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResp
     };
     const r = await reconcile({ es, fleet, spec, now: rt.now() });
     if (!r.outcome) return { IsComplete: false };
+    const retry = await startCleanupRetry(event, props, r);
     // Same Data keys in every response: the template's GetAtt must resolve during a rollback too.
     return {
       IsComplete: true,
@@ -127,7 +129,7 @@ export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResp
         ExecutionArn: event.ExecutionArn ?? '',
         ExecutionStatus: 'STOPPED',
         Outcome: r.outcome,
-        Reason: r.decision.reason.slice(0, 400),
+        Reason: `${retry}${r.decision.reason}`.slice(0, 400),
       },
     };
   }
@@ -143,4 +145,27 @@ export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResp
       Reason: 'workflow running',
     },
   };
+}
+
+/**
+ * After a stack rollback's abort gave up on Elasticsearch (left things in place), a workflow execution retries the
+ * cleanup (cleanup-retry.ts); not after a stack delete (the groups go with the stack). Returns the note for the
+ * result's reason; a failed start is said there, never thrown (the rollback must complete).
+ */
+async function startCleanupRetry(
+  event: IsCompleteEvent,
+  props: RolloutProperties,
+  r: Pick<ReconcileResult, 'decision' | 'executed'>,
+): Promise<string> {
+  if (r.decision.action.type !== 'leave' || !r.executed || event.RequestType === 'Delete') return '';
+  const rt = runtime();
+  const c = cleanupExecution(props, event.AbortReason ?? 'abort', rt.now());
+  try {
+    await rt.startExecution(props.StateMachineArn, c.name, JSON.stringify(c.state));
+  } catch (e) {
+    if ((e as { name?: string }).name !== 'ExecutionAlreadyExists') {
+      return `the cleanup retry could not be started (${e instanceof Error ? e.message : String(e)}); `;
+    }
+  }
+  return `cleanup retried by ${c.name}: ${c.state.reason}; `;
 }

@@ -19,6 +19,7 @@ import { TAG, tagValue } from '../core/tags';
 import { isNodeHealthRequest, nodeHealthHandler } from './node-health';
 import type { NodeHealthResult } from '../node-health';
 import type { SignalTarget } from './signal-url';
+import { afterStep } from './cleanup-retry';
 
 /**
  * The task input is `{ state, stateMachineArn }` (the workflow adds its own ARN from the context object); an
@@ -66,18 +67,29 @@ async function workflowStep(input: unknown): Promise<WorkflowState> {
   }
   const { es, fleet } = await rt.ports({ data: props.DataGroupName, master: props.MasterGroupName });
   // One attempt per workflow start (continue-as-new keeps startedAt): a new deployment retries a failed rollout.
-  const spec = specFromProperties(props, 'roll', undefined, `a${Math.floor(state.startedAt)}`);
+  // A cleanup execution started after a stack rollback runs in abort mode (cleanup-retry.ts).
+  const abortReason = state.cleanup?.abortReason;
+  const spec =
+    abortReason !== undefined
+      ? specFromProperties(props, 'abort', abortReason)
+      : specFromProperties(props, 'roll', undefined, `a${Math.floor(state.startedAt)}`);
   const r = await reconcile({ es, fleet, spec, now: rt.now() });
   const terminated = r.terminated ? [...state.terminated, r.terminated] : state.terminated;
-  const next: WorkflowState = {
-    ...state,
-    executionStartedAt,
-    steps: state.steps + 1,
-    terminated,
-    status: r.outcome ?? 'running',
-    reason: r.decision.reason,
-    waitSeconds: nextWaitSeconds(r, Number(props.PollSeconds)),
-  };
+  // After a stop that left things in place for want of Elasticsearch, the cleanup is retried (cleanup-retry.ts).
+  const { next, signal } = afterStep(
+    state,
+    {
+      ...state,
+      executionStartedAt,
+      steps: state.steps + 1,
+      terminated,
+      status: r.outcome ?? 'running',
+      reason: r.decision.reason,
+      waitSeconds: nextWaitSeconds(r, Number(props.PollSeconds)),
+    },
+    r,
+    rt.now(),
+  );
   const a = r.decision.action;
   await rt
     .putMetrics(props.Environment, {
@@ -91,7 +103,7 @@ async function workflowStep(input: unknown): Promise<WorkflowState> {
   // A superseded execution (a newer deployment holds the lock) does not answer for that deployment.
   const superseded = a.type === 'done' && a.supersededBy !== undefined;
   const target = signalTarget(props);
-  if (r.outcome && target && !superseded) {
+  if (signal && r.outcome && target && !superseded) {
     const data = resultData(next, rt.now() - state.startedAt);
     await rt.signal(target, {
       Status: r.outcome === 'completed' ? 'SUCCESS' : 'FAILURE',
@@ -137,7 +149,8 @@ async function afterErrors(
         .catch((e: unknown) => log({ warning: `failure mark not written: ${String(e)}` }));
     }
     const failed: WorkflowState = { ...state, status: 'failed', reason };
-    const target = signalTarget(props);
+    // A cleanup retry (cleanup-retry.ts) answered its deployment already.
+    const target = state.cleanup ? undefined : signalTarget(props);
     if (target) {
       await rt.signal(target, {
         Status: 'FAILURE',
