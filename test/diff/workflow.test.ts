@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { COMMENT_MARKER } from '../../lib/diff';
@@ -158,5 +159,37 @@ describe('shellcheck runs in npm run lint, not in npm test', () => {
     const ci = fs.readFileSync(path.join(PROJECT_ROOT, '.ci', 'run'), 'utf8');
     expect(ci.indexOf('apt-get install')).toBeGreaterThan(-1);
     expect(ci.indexOf('apt-get install')).toBeLessThan(ci.lastIndexOf('npm run lint'));
+  });
+});
+
+describe('what npm test needs besides Node.js', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { TEST_TOOLS, missingTools } = require('../helpers/tools') as {
+    TEST_TOOLS: Record<string, string>;
+    missingTools: (searchPath?: string) => string[];
+  };
+
+  test('the README names every program the tests run, and .ci/run installs the ones a Debian image may lack', () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const needs = readme.slice(readme.indexOf('Needs Node.js'), readme.indexOf('elk-cdk is infrastructure'));
+    for (const tool of Object.keys(TEST_TOOLS))
+      expect({ tool, named: needs.includes(`\`${tool}\``) }).toEqual({ tool, named: true });
+    const ci = fs.readFileSync(path.join(PROJECT_ROOT, '.ci', 'run'), 'utf8');
+    expect(ci).toMatch(/for t in git python3 openssl jq; do/);
+    expect(ci.indexOf('for t in git python3 openssl jq')).toBeLessThan(ci.lastIndexOf('npm test'));
+  });
+
+  test('missingTools names what a PATH lacks', () => {
+    expect(missingTools('')).toEqual(Object.keys(TEST_TOOLS));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'elk-tools-'));
+    try {
+      for (const t of Object.keys(TEST_TOOLS).filter((t) => t !== 'jq')) {
+        fs.writeFileSync(path.join(dir, t), '#!/bin/sh\n', { mode: 0o755 });
+      }
+      fs.writeFileSync(path.join(dir, 'jq'), 'not executable', { mode: 0o644 });
+      expect(missingTools(dir)).toEqual(['jq']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
