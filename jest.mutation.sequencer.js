@@ -18,6 +18,7 @@ const ORDER = [
   'decide-steps.test.ts',
   'decide-edges.test.ts',
   'candidate.test.ts',
+  'cleanup-edges.test.ts',
   'plan.test.ts',
   'zone-order.test.ts',
   'decide.test.ts',

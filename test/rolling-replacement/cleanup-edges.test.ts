@@ -1,0 +1,99 @@
+/**
+ * Cleanup (cleanup.ts) cases the quick mutation run (npm run test:mutation:unit) found uncovered: a handoff left by
+ * the roll, a MinSize that forbids the decrement, a long task on the surge node, someone else's exclusions, and the
+ * scale-in protection restored before the lock is released.
+ */
+import { TAG } from '../../lambda/rolling-replacement/core/tags';
+import {
+  type World,
+  decideIn,
+  snapshot,
+  stageWorld,
+  withEs,
+  withGroup,
+  withInstance,
+  withOwnedExclusions,
+  withOwnedVoting,
+} from './gate-worlds';
+import { spec } from './helpers';
+
+const abort = spec({ mode: 'abort', abortReason: 'stack rollback' });
+const SURGE = 'i-00000007';
+
+let complete: World;
+let exclude: World;
+beforeAll(async () => {
+  complete = await snapshot(stageWorld('complete'));
+  exclude = await snapshot(stageWorld('exclude'));
+});
+
+/** The complete world with the balancer setting restored and the processes resumed: next come protection and release. */
+const restored = (w: World): World =>
+  withEs(
+    w.fleet.reduce((acc, g) => withGroup(acc, g.name, (x) => ({ ...x, suspendedProcesses: [] })), w),
+    (es) => ({ ...es, rebalanceEnable: { persistent: null, transient: null } }),
+  );
+
+describe('cleanup undoes a volume handoff first', () => {
+  test('an abort during a handoff enables allocation again before anything else', () => {
+    const w = withEs(
+      withGroup(complete, 'data-asg', (g) => ({ ...g, tags: { ...g.tags, [TAG.handoff]: 'i-00000003' } })),
+      (es) => ({ ...es, allocationEnable: 'primaries' }),
+    );
+    expect(decideIn(w, abort).action).toEqual({ type: 'handoff-rejoined', node: 'i-00000003' });
+  });
+});
+
+describe('cleanup removes the surge node only as Auto Scaling allows', () => {
+  test('with MinSize at the baseline, the empty surge node is terminated with a decrement', () => {
+    const w = withGroup(exclude, 'data-asg', (g) => ({ ...g, minSize: 3 }));
+    const d = decideIn(w, abort);
+    expect(d.action).toMatchObject({ type: 'terminate', instanceId: SURGE, decrement: true });
+  });
+
+  test('with MinSize raised above the baseline, the surge node stays (a decrement would fail)', () => {
+    const w = withGroup(exclude, 'data-asg', (g) => ({ ...g, minSize: 4 }));
+    expect(decideIn(w, abort).action.type).not.toBe('terminate');
+  });
+
+  test('a long task on the surge node holds its termination', () => {
+    const w = withEs(exclude, (es) => ({
+      ...es,
+      tasks: [{ id: 'n7:9', node: SURGE, action: 'indices:data/write/reindex', runningSeconds: 60 }],
+    }));
+    const d = decideIn(w, abort);
+    expect(d.action.type).toBe('wait-for-tasks');
+    expect(d.blockedBy).toBe('in-flight-tasks');
+  });
+});
+
+describe("cleanup never clears someone else's exclusions", () => {
+  test("clearing ours keeps an operator's allocation exclusion in the setting", () => {
+    const w = withEs(withOwnedExclusions(complete, ['i-00000001']), (es) => ({
+      ...es,
+      allocationExcludeNames: ['i-00000001', 'i-0000beef'],
+    }));
+    const d = decideIn(w, abort);
+    expect(d.action).toMatchObject({ type: 'clear-exclusion', nodes: ['i-00000001'], names: ['i-0000beef'] });
+  });
+
+  test('voting exclusions are not cleared while one of them is not ours (they clear all at once)', () => {
+    const ours = withOwnedVoting(complete, ['i-00000004']);
+    expect(decideIn(ours, abort).action.type).toBe('clear-voting-exclusions');
+    const mixed = withEs(ours, (es) => ({ ...es, votingExclusions: ['i-00000004', 'i-0000beef'] }));
+    expect(decideIn(mixed, abort).action.type).not.toBe('clear-voting-exclusions');
+  });
+});
+
+describe('cleanup restores scale-in protection before releasing the lock', () => {
+  test('an unprotected instance is protected, then the lock is released', () => {
+    const w = restored(complete);
+    expect(decideIn(w, abort).action.type).toBe('release');
+    const open = withInstance(w, 'i-00000008', { protectedFromScaleIn: false });
+    expect(decideIn(open, abort).action).toEqual({
+      type: 'protect',
+      group: 'data-asg',
+      instanceIds: ['i-00000008'],
+    });
+  });
+});
