@@ -3,13 +3,16 @@
  * (sim/stack-setup.ts), the real orchestrator (adapter, client, decide) snapshots the cluster before it begins, waits
  * for it, and a crash of the orchestrator while the snapshot runs takes no second snapshot.
  */
-import { createSnapshot } from '../../lambda/rolling-replacement/adapters/snapshots';
+import { Client } from '@elastic/elasticsearch';
+import { createSnapshot, listPreRollSnapshots } from '../../lambda/rolling-replacement/adapters/snapshots';
 import { createSimulation, parseScenario, runScenario } from '../../sim';
 import type { Report } from '../../sim';
 import type { World } from '../../sim/model/world';
 import { Snapshots } from '../../sim/model/snapshots';
 import { applyStackSnapshotSetup } from '../../sim/stack-setup';
 import { clientFor } from '../../sim/strategies/orchestrator';
+import { startEsServer } from '../../sim/es/server';
+import { contractProblems } from '../../sim/es/contract/check';
 
 const GiB = 1024 ** 3;
 const SNAPSHOT = 'pre-roll-sim';
@@ -68,6 +71,36 @@ describe('rollout.snapshotBeforeRoll in the simulator', () => {
     expect(firstAt(report, 'surge')).toBeGreaterThanOrEqual(end);
     expect(report.steps.some((s) => s.action === 'wait (snapshot-before-roll)')).toBe(true);
     expect(report.nodesReplaced).toEqual({ master: 3, data: 3 });
+  });
+
+  it('over the HTTP face, the adapter with the official client: lists, creates once, every answer conforming', async () => {
+    const sim = createSimulation(scenario());
+    applyStackSnapshotSetup(sim.api, 'elk');
+    const problems: string[] = [];
+    const server = await startEsServer(sim.api, {
+      afterRequest: (req, res) =>
+        problems.push(
+          ...contractProblems(req.method, req.url, res.status, res.body ? JSON.parse(res.body) : undefined),
+        ),
+    });
+    const client = new Client({ node: server.url, maxRetries: 0 });
+    try {
+      expect(await listPreRollSnapshots(client, 'elk-cdk')).toEqual([]);
+      await createSnapshot(client, 'elk-cdk', SNAPSHOT);
+      await createSnapshot(client, 'elk-cdk', SNAPSHOT);
+      expect(await listPreRollSnapshots(client, 'elk-cdk')).toEqual([
+        { name: SNAPSHOT, state: 'IN_PROGRESS', totalShards: 3, successfulShards: 0, failedShards: 0 },
+      ]);
+      sim.world.advanceTo(1000);
+      expect(await listPreRollSnapshots(client, 'elk-cdk')).toEqual([
+        { name: SNAPSHOT, state: 'SUCCESS', totalShards: 3, successfulShards: 3, failedShards: 0 },
+      ]);
+      expect(sim.world.snapshots.list).toHaveLength(1);
+      expect(problems).toEqual([]);
+    } finally {
+      await client.close();
+      await server.close();
+    }
   });
 
   it('without the option takes none and begins at once', async () => {
