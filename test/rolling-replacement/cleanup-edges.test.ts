@@ -3,7 +3,7 @@
  * the roll, a MinSize that forbids the decrement, a long task on the surge node, someone else's exclusions, and the
  * scale-in protection restored before the lock is released.
  */
-import { TAG } from '../../lambda/rolling-replacement/core/tags';
+import { NONE, TAG } from '../../lambda/rolling-replacement/core/tags';
 import {
   type World,
   decideIn,
@@ -56,6 +56,12 @@ describe('cleanup removes the surge node only as Auto Scaling allows', () => {
     expect(decideIn(w, abort).action.type).not.toBe('terminate');
   });
 
+  test('the surge node kept for MinSize is named in the released lock (elkctl roll status shows it)', () => {
+    const w = restored(withGroup(exclude, 'data-asg', (g) => ({ ...g, minSize: 4 })));
+    const d = decideIn(w, abort);
+    expect(d.action).toMatchObject({ type: 'release', left: expect.stringContaining('MinSize 4') });
+  });
+
   test('a long task on the surge node holds its termination', () => {
     const w = withEs(exclude, (es) => ({
       ...es,
@@ -74,7 +80,13 @@ describe("cleanup never clears someone else's exclusions", () => {
       allocationExcludeNames: ['i-00000001', 'i-0000beef'],
     }));
     const d = decideIn(w, abort);
-    expect(d.action).toMatchObject({ type: 'clear-exclusion', nodes: ['i-00000001'], names: ['i-0000beef'] });
+    expect(d.action).toMatchObject({
+      type: 'clear-exclusion',
+      nodes: ['i-00000001'],
+      names: ['i-0000beef'],
+      // The ownership record is emptied: the operator's exclusion never becomes ours.
+      record: { group: 'data-asg', tag: TAG.excluded, value: NONE },
+    });
   });
 
   test('voting exclusions are not cleared while one of them is not ours (they clear all at once)', () => {
@@ -82,6 +94,22 @@ describe("cleanup never clears someone else's exclusions", () => {
     expect(decideIn(ours, abort).action.type).toBe('clear-voting-exclusions');
     const mixed = withEs(ours, (es) => ({ ...es, votingExclusions: ['i-00000004', 'i-0000beef'] }));
     expect(decideIn(mixed, abort).action.type).not.toBe('clear-voting-exclusions');
+  });
+});
+
+describe('cleanup with unbalanced zones', () => {
+  test('AZRebalance stays suspended, the other processes the roll suspended are resumed', () => {
+    const w = withGroup(restored(complete), 'data-asg', (g) => ({
+      ...g,
+      availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+      suspendedProcesses: ['AZRebalance', 'ScheduledActions'],
+      tags: { ...g.tags, [TAG.suspended]: 'AZRebalance,ScheduledActions' },
+    }));
+    expect(decideIn(w, abort).action).toEqual({
+      type: 'resume-processes',
+      group: 'data-asg',
+      processes: ['ScheduledActions'],
+    });
   });
 });
 
