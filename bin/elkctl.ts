@@ -25,7 +25,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     // commander printed the message (and the help) already; help and --version are not errors.
     process.exit(err.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
   }
-  const { code, message } = describeFailure(err);
+  const { code, message } = describeFailure(err, process.env);
   process.stderr.write(`elkctl: ${message}\n`);
   process.exit(code);
 });

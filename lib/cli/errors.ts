@@ -63,17 +63,34 @@ export const NO_CREDENTIALS =
   '~/.aws/credentials incl. SSO, web identity, container and instance metadata): set AWS_PROFILE=<profile> ' +
   '(after `aws sso login --profile <profile>` if it uses SSO) or export temporary credentials';
 
-/** The exit code and the one line elkctl prints for an error that ended a command. */
-export function describeFailure(err: unknown): { code: number; message: string } {
+/** The line for missing credentials when AWS_PROFILE names a profile: the SDK's message does not name it. */
+export function noCredentialsForProfile(profile: string): string {
+  return (
+    `no usable AWS credentials for AWS_PROFILE=${profile} (no such profile in ~/.aws/config or ~/.aws/credentials, ` +
+    `or its SSO session expired): check the name (aws configure list-profiles) or run aws sso login --profile ${profile}`
+  );
+}
+
+/**
+ * The exit code and the one line elkctl prints for an error that ended a command.
+ * @param env the variables that shape the message (AWS_PROFILE); pass process.env
+ */
+export function describeFailure(
+  err: unknown,
+  env: Readonly<Record<string, string | undefined>> = {},
+): { code: number; message: string } {
   if (!(err instanceof Error)) return { code: EXIT_BAD_INPUT, message: String(err) };
   const e = err as Err;
   if (isCredentialsError(e)) {
     const expired = /expired/i.test(`${e.name} ${e.message}`);
+    const profile = env.AWS_PROFILE?.trim();
     return {
       code: EXIT_SERVICE,
       message: expired
         ? `AWS credentials expired (${e.message.split('\n')[0]}): refresh them, e.g. aws sso login`
-        : NO_CREDENTIALS,
+        : profile
+          ? noCredentialsForProfile(profile)
+          : NO_CREDENTIALS,
     };
   }
   const first = e.message.split('\n')[0]!;

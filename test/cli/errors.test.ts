@@ -2,7 +2,13 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { describeFailure, EXIT_BAD_INPUT, EXIT_SERVICE, NO_CREDENTIALS } from '../../lib/cli/errors';
+import {
+  describeFailure,
+  EXIT_BAD_INPUT,
+  EXIT_SERVICE,
+  NO_CREDENTIALS,
+  noCredentialsForProfile,
+} from '../../lib/cli/errors';
 import { PROJECT_ROOT } from '../helpers/app';
 
 const named = (name: string, message: string, extra: object = {}) =>
@@ -14,6 +20,15 @@ describe('describeFailure', () => {
     expect(r).toEqual({ code: EXIT_SERVICE, message: NO_CREDENTIALS });
     expect(r.message).toContain('AWS_PROFILE');
     expect(r.message).not.toContain('\n');
+  });
+
+  test('with AWS_PROFILE set, the line names that profile and how to check it', () => {
+    const err = named('CredentialsProviderError', 'Could not load credentials from any providers');
+    const r = describeFailure(err, { AWS_PROFILE: 'nope' });
+    expect(r.code).toBe(EXIT_SERVICE);
+    expect(r.message).toMatch(/^no usable AWS credentials for AWS_PROFILE=nope .*aws sso login --profile nope$/);
+    expect(r.message).not.toContain('\n');
+    expect(describeFailure(err, { AWS_PROFILE: '' }).message).toBe(NO_CREDENTIALS);
   });
 
   test('expired credentials say so', () => {
@@ -73,6 +88,29 @@ describe('elkctl usage errors exit 2', () => {
 });
 
 describe('elkctl without AWS credentials (a new user on a laptop)', () => {
+  test('with an AWS_PROFILE that does not exist: exit 4, one line naming the profile', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'elk-no-creds-'));
+    try {
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        HOME: home,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_PROFILE: 'nope',
+      };
+      const r = spawnSync(
+        path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'),
+        [path.join(PROJECT_ROOT, 'bin', 'elkctl.ts'), 'roll', 'pause', '--env', 'staging'],
+        { encoding: 'utf8', cwd: PROJECT_ROOT, env },
+      );
+      expect({ status: r.status, stderr: r.stderr }).toEqual({
+        status: 4,
+        stderr: `elkctl: ${noCredentialsForProfile('nope')}\n`,
+      });
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   test.each([
     ['roll', 'pause'],
     ['roll', 'wait'],
