@@ -81,3 +81,27 @@ describe('a lowered count is a planned scale-in through the drain (finding 1)', 
     expect(sim(r, 'asg-scale-in')).toEqual([]);
   });
 });
+
+describe('a voting exclusion that times out never leads to a terminate (finding 10)', () => {
+  test('the voting configuration cannot change until 5000 s: no master is terminated before, the roll then completes', async () => {
+    const until = 5000;
+    const r = await runScenario(
+      scenario('voting-exclusion-timeout', { faults: [{ kind: 'voting-exclusion-timeout', from: 0, to: until }] }),
+      { http: false },
+    );
+    expect({ outcome: r.outcome, documentsLost: r.documentsLost, secondsRed: r.secondsRed }).toEqual({
+      outcome: 'completed',
+      documentsLost: 0,
+      secondsRed: 0,
+    });
+    const masters = new Set(['i-00000000000000001', 'i-00000000000000002', 'i-00000000000000003']);
+    const excluded = r.steps.find((s) => s.action === 'voting-exclusion')!;
+    expect(excluded.t).toBeLessThan(until);
+    // Excluded while the configuration could not change: it waits on the gate, and no master is terminated before.
+    expect(r.steps.some((s) => s.action === 'wait (out-of-voting-configuration)' && s.t < until)).toBe(true);
+    const masterTerminations = r.steps.filter((s) => s.action === 'terminate' && masters.has(s.node!));
+    expect(masterTerminations).toHaveLength(3);
+    for (const s of masterTerminations) expect(s.t).toBeGreaterThanOrEqual(until);
+    expect(r.finalVersions).toEqual({ '8.19.3': 6 });
+  });
+});
