@@ -48,6 +48,13 @@ export class KibanaService extends Construct {
     super(scope, id);
     const { config } = props;
     const kibana = config.kibana;
+    const security = props.security;
+    // TLS from the ALB to Kibana: Kibana serves a certificate of the issuer (its IP, DNS name, instance id and
+    // kibana.<env>.elk.internal), renewed like a node's; without the security construct (tests only), plain HTTP.
+    const serviceName = `kibana.${config.name}.elk.internal`;
+    const tlsEnv: Record<string, string> = security
+      ? { ELK_CERT_ISSUER_URL: security.issuer.url, ELK_SERVICE_NAME: serviceName }
+      : {};
     ({
       instanceRole: this.instanceRole,
       launchTemplate: this.launchTemplate,
@@ -66,7 +73,17 @@ export class KibanaService extends Construct {
       elasticsearchUrl: props.elasticsearchUrl,
       security: props.security,
       healthCheckReason: 'Kibana is stateless behind its ALB; the ALB target health is the signal operators watch.',
+      env: tlsEnv,
     }));
+    if (security) {
+      security.allowNodeCertificates({
+        profile: 'kibana',
+        group: this.autoScalingGroup,
+        role: this.instanceRole,
+        dnsNames: [serviceName],
+      });
+      security.grantNodeCertificateMetric(this.instanceRole);
+    }
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
       vpc: props.vpc,
@@ -94,10 +111,21 @@ export class KibanaService extends Construct {
       ec2.Port.tcp(port),
       `Kibana (${https ? 'HTTPS' : 'plain HTTP, kibana.allowPlainHttp'}) from the VPC`,
     );
+    const targetProtocol = security ? elbv2.ApplicationProtocol.HTTPS : elbv2.ApplicationProtocol.HTTP;
     const targetGroup = listener.addTargets('Kibana', {
       port: 5601,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      healthCheck: { path: '/api/status', healthyHttpCodes: '200', interval: Duration.seconds(30) },
+      protocol: targetProtocol,
+      // Unauthenticated, with status.allowAnonymous false (kibana-boot.sh): Kibana 8.9+ answers the redacted
+      // {"status":{"overall":{"level"}}} with 200 while its core services (Elasticsearch, saved objects) are
+      // available and 503 when not. 401 is not a success code: Kibana does not send it here, and a 401 would only say
+      // that something answers HTTP on 5601. The ALB does not verify the target's certificate (AWS documents that
+      // it accepts any): the TLS hop encrypts, it does not authenticate Kibana to the ALB.
+      healthCheck: {
+        protocol: security ? elbv2.Protocol.HTTPS : elbv2.Protocol.HTTP,
+        path: '/api/status',
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(30),
+      },
       // In-flight requests finish before the instance goes (issue #23): Auto Scaling terminates an instance of an
       // attached target group only after its deregistration, which waits this long for open requests. 60 s = the
       // ALB's idle timeout, the longest a request can go without a byte before the ALB cuts it anyway.

@@ -142,7 +142,10 @@ elk_wait_healthy() {
   for ((i = 1; i <= attempts; i++)); do
     case "$role" in
       kibana)
-        level="$(curl -s --max-time 5 http://localhost:5601/api/status 2>/dev/null | python3 -c 'import json, sys
+        # TLS when the boot installed the issuer's certificate (localhost is one of its names).
+        local tls=() scheme=http
+        if [ -n "${ELK_CERT_ISSUER_URL:-}" ]; then tls=(--cacert "$ELK_ROOT/etc/kibana/certs/ca.crt") scheme=https; fi
+        level="$(curl -s --max-time 5 "${tls[@]}" "$scheme://localhost:5601/api/status" 2>/dev/null | python3 -c 'import json, sys
 try: print(json.load(sys.stdin)["status"]["overall"]["level"])
 except Exception: print("")' || true)"
         [ "$level" = available ] && return 0

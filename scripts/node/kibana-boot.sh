@@ -32,6 +32,24 @@ elasticsearch.ssl.verificationMode: full
 elasticsearch.username: "kibana_system"'
 fi
 
+tls_lines=""
+if [ -n "${ELK_CERT_ISSUER_URL:-}" ]; then
+  # TLS from the load balancer (docs/security.md): Kibana serves a certificate of the environment's issuer, like a
+  # node's (its IP, DNS name, instance id and kibana.<env>.elk.internal); the key is PKCS#8, owned by kibana.
+  elk_step certificates
+  certs=/etc/kibana/certs
+  OWNER_USER=kibana "$BIN/node-certs.sh" --issuer-url "$ELK_CERT_ISSUER_URL" --service-name "$ELK_SERVICE_NAME" \
+    --region "$ELK_REGION" --cert-dir "$certs" --owner-group kibana
+  tls_lines="server.ssl.enabled: true
+server.ssl.certificate: $certs/node.crt
+server.ssl.key: $certs/node.key"
+  # Kibana 8.11.2+ reloads server.ssl on SIGHUP, so a renewal reloads it instead of restarting Kibana.
+  mkdir -p "$R/etc/systemd/system/kibana.service.d"
+  # shellcheck disable=SC2016 # $MAINPID is systemd's, not this shell's
+  printf '[Service]\nExecReload=/bin/kill -HUP $MAINPID\n' >"$R/etc/systemd/system/kibana.service.d/elk-cdk-reload.conf"
+  elk_cert_renewal "CERT_DIR=$certs" OWNER_USER=kibana OWNER_GROUP=kibana ELK_CERT_RELOAD=kibana
+fi
+
 elk_step config
 cat >"$R/etc/kibana/kibana.yml" <<YML
 # Written by elk-cdk kibana-boot.sh at first boot.
@@ -39,8 +57,11 @@ server.host: "0.0.0.0"
 server.port: 5601
 server.name: "${ELK_ENVIRONMENT}-kibana"
 elasticsearch.hosts: [ "${ELK_ES_URL}" ]
-status.allowAnonymous: true
+# Unauthenticated /api/status gets only {"status":{"overall":{"level"}}} with 200/503 (Kibana 8.9+): enough for the
+# load balancer and the boot health check, without the version, plugins and metrics the full status shows.
+status.allowAnonymous: false
 ${ssl_lines}
+${tls_lines}
 YML
 
 if [ -n "${ELK_KIBANA_SECRET_ID:-}" ]; then

@@ -8,7 +8,8 @@
 # 1. Renews when less than half of the installed certificate's validity remains (or with --force), with the same
 #    request as at boot (node-certs.sh: a fresh key, the issuer checks who asks). Elasticsearch watches its PEM files
 #    and reloads changed ones by itself (no restart, no dropped connection). A service that does not (Logstash's
-#    Beats input) is named in ELK_CERT_RELOAD and gets `systemctl try-reload-or-restart` after a renewal.
+#    Beats input; Kibana, which reloads on SIGHUP through its unit's ExecReload) is named in ELK_CERT_RELOAD and
+#    gets `systemctl try-reload-or-restart` after a renewal.
 # 2. Publishes the days left on the installed certificate, renewed or not, as the CloudWatch metric
 #    elk-cdk/Nodes CertificateDaysToExpiry {Environment, Role}: a node whose renewals keep failing shows its days
 #    falling, and the environment's alarm fires well before the certificate expires.
@@ -74,7 +75,7 @@ if [ "$FORCE" = 1 ] || [ "$left" -lt "$half" ]; then
     if [ -z "${ELK_CERT_RELOAD:-}" ]; then
       log "renewed; Elasticsearch reloads the PEM files by itself"
     elif systemctl try-reload-or-restart "$ELK_CERT_RELOAD"; then
-      log "renewed; $ELK_CERT_RELOAD restarted to load the new certificate"
+      log "renewed; $ELK_CERT_RELOAD reloaded (or restarted) to load the new certificate"
     else
       rc=1
       log "renewed, but $ELK_CERT_RELOAD did not restart: it serves the old certificate until it does"

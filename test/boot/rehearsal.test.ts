@@ -196,6 +196,44 @@ describe('a deliberately broken copy of the boot scripts fails the rehearsal, na
       ['keystore', 'the Kibana keystore has no xpack.reporting.encryptionKey from the encryption keys secret'],
     ]);
   }, 120_000);
+  // Kibana hardening (#13): each broken copy is caught by the step it breaks.
+  test.each([
+    [
+      'shows its full status to anyone (status.allowAnonymous true)',
+      'status.allowAnonymous: false',
+      'status.allowAnonymous: true',
+      [
+        'kibana',
+        'config',
+        'kibana.yml: status.allowAnonymous is not false (anyone reaching Kibana reads its full status)',
+      ],
+    ],
+    [
+      'serves plain HTTP to the load balancer (no server.ssl)',
+      '${tls_lines}\n',
+      '',
+      ['boot', 'health', expect.stringContaining('/api/status not available after 2 checks')],
+    ],
+    [
+      'restarts on every certificate renewal (no SIGHUP reload)',
+      'ExecReload=/bin/kill -HUP $MAINPID',
+      'ExecStartPost=/bin/true',
+      ['kibana', 'certificates', 'the Kibana unit has no ExecReload sending SIGHUP: a renewal would restart Kibana'],
+    ],
+  ])(
+    'a Kibana that %s fails the rehearsal',
+    async (_what, from, to, finding) => {
+      patchStagedScript(broken, 'dev', 'kibana-boot.sh', (t) => t.replace(from, to));
+      const r = await rehearseStage(readStage(broken, 'dev'), {
+        environment: 'dev',
+        scenarios: ['fleet'],
+        roles: ['kibana'],
+        nodeEnv: { ELK_HEALTH_ATTEMPTS: '2' },
+      });
+      expect(r.findings.map((f) => [f.check, f.step, f.message])).toEqual([finding]);
+    },
+    120_000,
+  );
   test('a boot script altered after synth (not matching its pinned SHA-256) is never run', async () => {
     patchStagedScript(
       broken,

@@ -33,6 +33,7 @@ const CASES: readonly StepCase[] = [
   { script: 'kibana-boot.sh', role: 'kibana', step: 'identity', fault: 'curl *latest/api/token' },
   { script: 'kibana-boot.sh', role: 'kibana', step: 'install', fault: 'dnf install *' },
   { script: 'kibana-boot.sh', role: 'kibana', step: 'ca', fault: 'aws ssm get-parameter*' },
+  { script: 'kibana-boot.sh', role: 'kibana', step: 'certificates', fault: 'curl *--aws-sigv4*' },
   { script: 'kibana-boot.sh', role: 'kibana', step: 'keystore', fault: 'aws secretsmanager get-secret-value*' },
   {
     script: 'kibana-boot.sh',

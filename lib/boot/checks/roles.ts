@@ -8,6 +8,7 @@ import { KIBANA_ENCRYPTION_SETTINGS, KIBANA_KEY_LENGTH } from '../../security/ki
 import { BootResult } from '../node';
 import { World } from '../world';
 import { Finding } from './finding';
+import { checkKibanaTls } from './kibana-tls';
 import { COMPRESSED_OOPS_LIMIT_MIB, isKnownSetting } from './settings';
 
 type Check = (message: string, step?: string) => void;
@@ -157,6 +158,9 @@ function checkKibana(world: World, r: BootResult, env: Record<string, string>, f
       'config',
     );
   }
+  if (yml['status.allowAnonymous'] !== false)
+    fail('kibana.yml: status.allowAnonymous is not false (anyone reaching Kibana reads its full status)', 'config');
+  if (env.ELK_CERT_ISSUER_URL) checkKibanaTls(world, r, yml, env, owner, fail);
   if (!env.ELK_CA_PARAMETER) return;
   if (!env.ELK_ES_URL?.startsWith('https://'))
     fail(`Kibana reaches Elasticsearch over ${env.ELK_ES_URL}, not TLS`, 'config');
