@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
+  Annotations,
   ArnFormat,
   CfnOutput,
   CustomResource,
@@ -30,7 +31,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ALERTER_RELOAD_SCRIPT, RELOAD_TAG } from '../security/CredentialsReload';
 import { DeploymentPropertiesInput } from '../../lambda/alerter-deploy/contract';
-import { EnvironmentConfig } from '../config';
+import { EnvironmentConfig, tagOnlyWarning } from '../config';
 import { Bundle, bundleTar, environmentBundle } from '../rules';
 import { Heartbeat } from './Heartbeat';
 import { alerterParameterKey, restrictAlerterEgress } from './hardening';
@@ -91,6 +92,9 @@ export class Alerter extends Construct {
     const secretPrefix = `/elk/${env}/alerter/`;
     this.currentBundleParameterName = `${secretPrefix}current-bundle`;
     const caParameterName = props.caCertificateParameterName ?? `/elk/${env}/security/ca-cert`;
+    // A tag-only image: a warning at every synth (alerter.requireImageDigest turns it into a config error).
+    const tagOnly = tagOnlyWarning(config.alerter.image);
+    if (tagOnly) Annotations.of(this).addWarningV2('elk-cdk:alerter-image-tag-only', tagOnly);
 
     // ---- the bundle: rules compiled and validated here, so a bad rule fails synth for this environment ----
     this.bundle = environmentBundle(config, {

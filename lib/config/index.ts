@@ -2,3 +2,4 @@ export * from './schema';
 export * from './load';
 export * from './instance-types';
 export * from './deployed';
+export * from './image';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACCEPTED_FAMILIES, instanceArchitecture, instanceMemoryGib } from './instance-types';
+import { IMAGE_FORMAT_MESSAGE, IMAGE_REFERENCE, imageProblem, parseImage } from './image';
 
 /**
  * The environment configuration contract: `config/environments/default.yaml` deep-merged with `<env>.yaml`.
@@ -18,6 +19,22 @@ const releaseVersion = z
   .refine((v) => Number(v.split('.')[0]) >= 8, {
     message: 'Elasticsearch major below 8 is not supported (8.x or 9.x)',
   });
+
+/**
+ * The oldest Kibana elk-cdk deploys. 8.9 answers an unauthenticated `/api/status` with `status.allowAnonymous: false`
+ * (what kibana-boot.sh sets) with a redacted body and 200/503, which the ALB and boot health checks read; before 8.9
+ * it answered 401 (elastic/kibana#159768). 8.11.2 reloads its TLS certificate (`server.ssl`) on SIGHUP, which the
+ * certificate renewal sends instead of a restart (elastic/kibana#171823).
+ */
+export const KIBANA_MIN_VERSION = '8.11.2';
+
+/** a < b for release versions x.y.z. */
+export function versionBefore(a: string, b: string): boolean {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return (pa[i] ?? 0) < (pb[i] ?? 0);
+  return false;
+}
 
 const instanceType = z.string().refine((t) => instanceMemoryGib(t) !== undefined, {
   message: `must be a known instance type of one of the families ${ACCEPTED_FAMILIES.join(', ')} (e.g. r6i.xlarge)`,
@@ -271,8 +288,13 @@ export const EnvironmentConfigSchema = z
       .object({
         enabled: z.boolean(),
         instanceType: roleSized('alerter'),
-        /** jertel/elastalert2 image, pinned by tag (and digest where possible). */
-        image: z.string().regex(/^[\w./-]+:[\w.-]+(@sha256:[0-9a-f]{64})?$/, { message: 'must be image:tag, pinned' }),
+        /**
+         * jertel/elastalert2 image (or your mirror of it): `<repository>:<tag>`, or pinned by digest
+         * `<repository>:<tag>@sha256:<64 hex>` (lib/config/image.ts). A tag-only image gets a synth warning.
+         */
+        image: z.string().regex(IMAGE_REFERENCE, { message: IMAGE_FORMAT_MESSAGE }),
+        /** Refuse an `image` without `@sha256:` digest (docs/security.md, "The ElastAlert image"). @default false */
+        requireImageDigest: z.boolean().optional(),
         /** run_every of ElastAlert, seconds. */
         runEverySeconds: z.number().int().min(10).max(3600),
         /** buffer_time of ElastAlert, minutes. */
@@ -450,6 +472,21 @@ export const EnvironmentConfigSchema = z
         code: 'custom',
         path: ['logstash', 'producers', 'certificateGroups'],
         message: 'client certificates need Beats over TLS: remove logstash.allowPlainBeats or these groups',
+      });
+    }
+    const imageIssue = parseImage(c.alerter.image)
+      ? imageProblem(c.alerter.image, c.alerter.requireImageDigest ?? false)
+      : undefined;
+    if (imageIssue) ctx.addIssue({ code: 'custom', path: ['alerter', 'image'], message: imageIssue });
+    if (c.kibana.count > 0 && versionBefore(c.elasticsearch.version, KIBANA_MIN_VERSION)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['elasticsearch', 'version'],
+        message:
+          `${c.elasticsearch.version} is too old for Kibana: elk-cdk needs ${KIBANA_MIN_VERSION} or later (with ` +
+          `status.allowAnonymous false, Kibana answers the load balancer's unauthenticated /api/status from 8.9 on; ` +
+          `it reloads its renewed TLS certificate on SIGHUP from 8.11.2 on); upgrade elasticsearch.version, or set ` +
+          `kibana.count: 0`,
       });
     }
     if (c.kibana.count > 0 && c.kibana.certificateArn === undefined && !c.kibana.allowPlainHttp) {

@@ -2,7 +2,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
-import { ConfigError, DEFAULT_CONFIG_DIR, heapMiB, listEnvironments, loadEnvironment } from '../../lib/config';
+import {
+  ConfigError,
+  DEFAULT_CONFIG_DIR,
+  heapMiB,
+  listEnvironments,
+  loadEnvironment,
+  versionBefore,
+} from '../../lib/config';
 
 /** A config folder with the real default.yaml and one environment file `t.yaml` holding `overrides`. */
 function folderWith(overrides: Record<string, unknown>): string {
@@ -157,6 +164,28 @@ describe('bad values fail with the file, the key and what is allowed', () => {
       allowed: /account and region must be set together/,
     },
     {
+      what: 'Kibana older than 8.11.2 (401 on /api/status before 8.9, no TLS reload on SIGHUP before 8.11.2)',
+      set: { elasticsearch: { version: '8.11.1' }, kibana: { allowPlainHttp: true } },
+      file: envFile,
+      key: 'elasticsearch.version',
+      allowed: /too old for Kibana: elk-cdk needs 8\.11\.2 or later .* or set kibana\.count: 0/,
+    },
+    {
+      what: 'a tag-only alerter image where the environment requires a digest',
+      set: { alerter: { requireImageDigest: true }, kibana: { allowPlainHttp: true } },
+      // the image is default.yaml's: the problem names the file that set the value
+      file: defaultFile,
+      key: 'alerter.image',
+      allowed: /pinned by tag only, and alerter\.requireImageDigest is true: append the digest/,
+    },
+    {
+      what: 'an alerter image that is not a reference',
+      set: { alerter: { image: 'jertel/elastalert2' }, kibana: { allowPlainHttp: true } },
+      file: envFile,
+      key: 'alerter.image',
+      allowed: /must be <repository>:<tag> or, pinned by digest/,
+    },
+    {
       what: 'Kibana without a certificate and without the plain-HTTP opt-in',
       set: { kibana: { count: 1 } },
       file: envFile,
@@ -193,6 +222,15 @@ describe('bad values fail with the file, the key and what is allowed', () => {
 });
 
 describe('defaults and derived values', () => {
+  test('Kibana from 8.11.2 on, and any version without Kibana', () => {
+    expect(problemsOf({ elasticsearch: { version: '8.11.2' }, kibana: { allowPlainHttp: true } })).toEqual([]);
+    expect(problemsOf({ elasticsearch: { version: '8.8.2' }, kibana: { count: 0, allowPlainHttp: true } })).toEqual([]);
+    expect(versionBefore('8.8.9', '8.9.0')).toBe(true);
+    expect(versionBefore('8.10.0', '8.9.0')).toBe(false);
+    expect(versionBefore('9.0.0', '8.19.3')).toBe(false);
+    expect(versionBefore('8.9.0', '8.9.0')).toBe(false);
+  });
+
   test('natGateways defaults to 1 and production runs one per AZ', () => {
     expect(problemsOf({ kibana: { allowPlainHttp: true } })).toEqual([]);
     expect(loadEnvironment('dev').vpc.natGateways).toBe(1);
