@@ -51,4 +51,24 @@ describe('exclusions the rollout did not write', () => {
     expect(w.primariesLost).toBe(0);
     expect(w.group('data-asg').tags[TAG.excluded]).toBeUndefined();
   });
+  test("an operator's voting exclusion appears while one of ours is in place: abort clears neither, and says why", async () => {
+    const w = new FakeWorld();
+    let ours: string | undefined;
+    const r = await drive(w, spec(), {
+      maxSteps: 400,
+      onStep: (_step, world) => {
+        // Our first voting exclusion of an old master: an operator adds their own, then the roll is aborted.
+        if (ours === undefined && world.voting.length === 1) {
+          ours = world.voting[0];
+          world.voting.push('i-0000dead');
+          world.group('data-asg').tags[TAG.abort] = 'operator';
+        }
+      },
+    });
+    expect(ours).toBeDefined();
+    expect(r.outcome).toBe('aborted');
+    // DELETE _cluster/voting_config_exclusions would clear theirs with ours: both stay, with the reason.
+    expect(w.voting).toEqual([ours, 'i-0000dead']);
+    expect(r.decisions.at(-1)!.reason).toMatch(/left in place: clearing them would also clear i-0000dead/);
+  });
 });
