@@ -1,4 +1,5 @@
 const path = require('path');
+const { scriptSuitePatterns } = require('./test/helpers/tools');
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -6,7 +7,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // *.slow.test.ts take minutes (several full synths): `npm run test:slow`, run by .ci/run, not by `npm test`.
-  testPathIgnorePatterns: ['/node_modules/', '\\.slow\\.test\\.ts$'],
+  // Without python3, openssl, jq or flock the suites of the on-instance scripts are skipped (test/helpers/tools.js).
+  testPathIgnorePatterns: ['/node_modules/', '\\.slow\\.test\\.ts$', ...scriptSuitePatterns()],
   transform: {
     // Type-checking is done once by `tsc --noEmit` (npm run build); ts-jest only transpiles.
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],

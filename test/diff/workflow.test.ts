@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -164,9 +165,11 @@ describe('shellcheck runs in npm run lint, not in npm test', () => {
 
 describe('what npm test needs besides Node.js', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { TEST_TOOLS, missingTools } = require('../helpers/tools') as {
+  const { TEST_TOOLS, SCRIPT_SUITES, missingTools, scriptSuitePatterns } = require('../helpers/tools') as {
     TEST_TOOLS: Record<string, string>;
+    SCRIPT_SUITES: string[];
     missingTools: (searchPath?: string) => string[];
+    scriptSuitePatterns: (searchPath?: string, mode?: string) => string[];
   };
 
   test('the README names every program the tests run, and .ci/run installs the ones a Debian image may lack', () => {
@@ -191,5 +194,26 @@ describe('what npm test needs besides Node.js', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('without a program the script suites are skipped (npm test works with Node.js alone); .ci/run requires them', () => {
+    const all = fs.mkdtempSync(path.join(os.tmpdir(), 'elk-tools-'));
+    try {
+      for (const t of Object.keys(TEST_TOOLS)) fs.writeFileSync(path.join(all, t), '#!/bin/sh\n', { mode: 0o755 });
+      expect(scriptSuitePatterns(all, undefined)).toEqual([]);
+      expect(scriptSuitePatterns(all, 'require')).toEqual([]);
+    } finally {
+      fs.rmSync(all, { recursive: true, force: true });
+    }
+    expect(scriptSuitePatterns('', undefined)).toEqual(SCRIPT_SUITES);
+    expect(() => scriptSuitePatterns('', 'require')).toThrow(/not found and ELK_TEST_TOOLS=require: apt-get install/);
+    // Every pattern names suites that exist (a renamed suite would otherwise fail on a machine without the tools).
+    const suites = execFileSync('git', ['ls-files', 'test'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).split('\n');
+    for (const p of SCRIPT_SUITES)
+      expect({ p, matches: suites.some((f) => new RegExp(p).test(f)) }).toEqual({ p, matches: true });
+    const ci = fs.readFileSync(path.join(PROJECT_ROOT, '.ci', 'run'), 'utf8');
+    expect(ci).toMatch(/ELK_TEST_TOOLS=require npm test/);
+    const jestConfig = fs.readFileSync(path.join(PROJECT_ROOT, 'jest.config.js'), 'utf8');
+    expect(jestConfig).toContain('...scriptSuitePatterns()');
   });
 });
