@@ -36,6 +36,8 @@ export interface Report {
   /** Data volumes left detached at the end with no instance to take them (none may be orphaned silently). */
   readonly volumesOrphaned: number;
   readonly finalVersions: Readonly<Record<string, number>>;
+  /** Cluster health at the end, as `GET _cluster/health` would answer it then. */
+  readonly finalHealth: 'green' | 'yellow' | 'red';
   readonly steps: readonly {
     readonly t: number;
     readonly action: string;
@@ -288,6 +290,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     method: methodsOf(world, factory.name, allSteps),
     volumesOrphaned: world.volumesOrphaned(),
     finalVersions: world.versions(),
+    finalHealth: c.status(),
     steps: allSteps,
   };
 }

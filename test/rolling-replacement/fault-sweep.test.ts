@@ -40,7 +40,7 @@ const FAULTS: Readonly<Record<string, Record<string, unknown>>> = {
   'count-lag': { from: 600, to: 1500, seconds: 60 },
 };
 
-function scenario(kind: string) {
+function scenario(kind: string, fault: Record<string, unknown> = FAULTS[kind]!) {
   return parseScenario(
     {
       name: `sweep-${kind}`,
@@ -56,7 +56,7 @@ function scenario(kind: string) {
       change: { version: '8.19.3' },
       limits: { maxSimulatedSeconds: 172800 },
       faults: [
-        { kind, ...FAULTS[kind] },
+        { kind, ...fault },
         // Acknowledged writes during the whole roll, under every fault.
         ...(kind === 'write-load'
           ? []
@@ -82,14 +82,33 @@ describe.each(Object.keys(FAULTS))('a version upgrade with the fault %s and a wr
     expect(r.documentsIndexed).toBeGreaterThan(0);
     expect(r.secondsWithoutMaster).toBeLessThanOrEqual(kind === 'master-failover' ? ELECTION_SECONDS : 0);
     const size = Object.values(r.finalVersions).reduce((a, b) => a + b, 0);
-    if (r.outcome === 'completed') expect(r.finalVersions).toEqual({ '8.19.3': MASTERS + DATA + (ADDED[kind] ?? 0) });
+    if (r.outcome === 'completed') {
+      expect(r.finalVersions).toEqual({ '8.19.3': MASTERS + DATA + (ADDED[kind] ?? 0) });
+      expect(r.finalHealth).toBe('green');
+    }
     if (r.outcome === 'failed') {
       expect(r.reason).not.toEqual('');
       expect(size).toBe(MASTERS + DATA);
+      expect(r.finalHealth).toBe('green');
     }
     if (r.outcome === 'timed-out') {
       // Still at it when the simulation ends (48 h): waiting on a named gate, never forcing its way through.
       expect(r.steps[r.steps.length - 1]!.action).toMatch(/^wait-for-[\w-]+ \([\w-]+\)$/);
+      // Waiting never costs a copy: every shard still has all its copies started (the drained node keeps its own).
+      expect(r.finalHealth).toBe('green');
     }
   });
+});
+
+test('a roll that cannot go on (no replacement ever boots) fails with a reason, green, at its original capacity', async () => {
+  const r = await runScenario(scenario('fail-boot', { count: 1000, role: 'data' }), { http: false });
+  expect(r.outcome).toBe('failed');
+  expect(r.reason).toMatch(/did not join within/);
+  expect({ documentsLost: r.documentsLost, secondsRed: r.secondsRed, finalHealth: r.finalHealth }).toEqual({
+    documentsLost: 0,
+    secondsRed: 0,
+    finalHealth: 'green',
+  });
+  // Every original node still in the cluster on its version (the failed surge instances never joined).
+  expect(r.finalVersions).toEqual({ '8.18.2': MASTERS + DATA });
 });

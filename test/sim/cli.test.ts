@@ -58,6 +58,7 @@ describe('elkctl sim run', () => {
       'method',
       'volumesOrphaned',
       'finalVersions',
+      'finalHealth',
       'steps',
     ]);
     expect(report).toMatchObject({ scenario: 'cli-small', outcome: 'completed', documentsLost: 0 });
