@@ -125,3 +125,27 @@ describe('cleanup restores scale-in protection before releasing the lock', () =>
     });
   });
 });
+
+describe('the MinSize rule holds only a termination with a decrement', () => {
+  test('someone lowered the desired capacity: the surge node goes without a decrement, whatever MinSize is', () => {
+    // 4 live data instances, desired 3 (lowered by someone), MinSize 3: terminating without a decrement brings the
+    // group to its desired capacity, so MinSize does not stand in the way (a decrement to 2 would).
+    const w = withGroup(exclude, 'data-asg', (g) => ({ ...g, desiredCapacity: 3, minSize: 3 }));
+    expect(decideIn(w, abort).action).toMatchObject({ type: 'terminate', instanceId: SURGE, decrement: false });
+  });
+});
+
+describe('the released lock names only the groups that held it', () => {
+  test('a roll that never locked the master group releases the data group alone', () => {
+    const dataOnly = withGroup(restored(complete), 'master-asg', (g) => {
+      const tags: Record<string, string> = { ...g.tags };
+      delete tags[TAG.rollout];
+      return { ...g, tags };
+    });
+    expect(decideIn(dataOnly, abort).action).toMatchObject({ type: 'release', groups: ['data-asg'] });
+    expect(decideIn(restored(complete), abort).action).toMatchObject({
+      type: 'release',
+      groups: ['master-asg', 'data-asg'],
+    });
+  });
+});
