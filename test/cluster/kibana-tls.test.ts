@@ -1,7 +1,48 @@
 import { loadEnvironment } from '../../lib/config';
-import { ENVIRONMENTS, logicalId, resourcesOf, synthEnvironment } from './helpers';
+import { CfnResourceJson, ENVIRONMENTS, logicalId, resourcesOf, Synthesized, synthEnvironment } from './helpers';
 
 // TLS between the Kibana ALB and Kibana, and a health check that needs no anonymous full status (issue #13).
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const groupRef = (ref: Json): string => JSON.stringify(ref?.['Fn::GetAtt']?.[0] ?? ref);
+
+/**
+ * Every source that may open a TCP connection to `port` on an instance with the given security groups (logical
+ * ids): inline and separate ingress rules of those groups whose protocol and port range cover the port, as
+ * `sg:<logical id>` or `cidr:<block>`.
+ */
+function sourcesReaching(resources: Record<string, CfnResourceJson>, groups: string[], port: number): string[] {
+  const covers = (r: Json) =>
+    String(r.IpProtocol) === '-1' || (String(r.IpProtocol) === 'tcp' && r.FromPort <= port && port <= r.ToPort);
+  const source = (r: Json) =>
+    (r.CidrIp ?? r.CidrIpv6)
+      ? `cidr:${r.CidrIp ?? r.CidrIpv6}`
+      : r.SourcePrefixListId
+        ? `prefix-list:${JSON.stringify(r.SourcePrefixListId)}`
+        : `sg:${groupRef(r.SourceSecurityGroupId).replace(/"/g, '')}`;
+  const found: string[] = [];
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::EC2::SecurityGroup' && groups.includes(id)) {
+      for (const rule of (r.Properties?.SecurityGroupIngress ?? []) as Json[])
+        if (covers(rule)) found.push(source(rule));
+    }
+    if (
+      r.Type === 'AWS::EC2::SecurityGroupIngress' &&
+      groups.includes(groupRef(r.Properties!.GroupId).replace(/"/g, ''))
+    ) {
+      if (covers(r.Properties!)) found.push(source(r.Properties!));
+    }
+  }
+  return found.sort();
+}
+
+/** The logical ids of the security groups Kibana's launch template gives its instances. */
+function kibanaInstanceGroups(s: Synthesized): string[] {
+  const lt = s.json.Resources[logicalId(s.stack, s.stack.kibana!.launchTemplate)]!;
+  const data = lt.Properties!.LaunchTemplateData as Json;
+  const refs: Json[] = data.SecurityGroupIds ?? (data.NetworkInterfaces as Json[]).flatMap((n) => n.Groups ?? []);
+  return refs.map((r) => groupRef(r).replace(/"/g, ''));
+}
 
 describe.each(ENVIRONMENTS.filter((e) => loadEnvironment(e).kibana.count > 0))('Kibana behind its ALB (%s)', (env) => {
   const s = synthEnvironment(env);
@@ -20,6 +61,42 @@ describe.each(ENVIRONMENTS.filter((e) => loadEnvironment(e).kibana.count > 0))('
       // not 401: with status.allowAnonymous false Kibana 8.9+ answers 200 (available) or 503, never 401
       Matcher: { HttpCode: '200' },
     });
+  });
+
+  // The ALB accepts any certificate from a target (AWS: "The load balancer does not validate these certificates",
+  // Application Load Balancer guide, Target groups, Routing configuration), so the TLS hop encrypts but does not
+  // prove to the ALB that it talks to Kibana: what keeps another host from being Kibana's port is this.
+  test("only the ALB's security group reaches Kibana's port 5601, on every group of Kibana's instances", () => {
+    const groups = kibanaInstanceGroups(s);
+    expect(groups.length).toBeGreaterThanOrEqual(1);
+    const alb = s.json.Resources[logicalId(s.stack, kibana.loadBalancer)]!;
+    const albGroups = (alb.Properties!.SecurityGroups as Json[]).map((r) => `sg:${groupRef(r).replace(/"/g, '')}`);
+    expect(albGroups).toHaveLength(1);
+    expect(sourcesReaching(s.json.Resources, groups, 5601)).toEqual(albGroups);
+    // and that group is the ALB's alone: no instance of the stack joins it
+    for (const lt of Object.values(resourcesOf(s, 'AWS::EC2::LaunchTemplate'))) {
+      expect(JSON.stringify(lt.Properties!.LaunchTemplateData)).not.toContain(albGroups[0]!.slice(3));
+    }
+  });
+
+  test('the 5601 check sees a rule that opens Kibana wider (negative control)', () => {
+    const groups = kibanaInstanceGroups(s);
+    const widened: Record<string, CfnResourceJson> = {
+      ...s.json.Resources,
+      Extra: {
+        Type: 'AWS::EC2::SecurityGroupIngress',
+        Properties: { GroupId: { 'Fn::GetAtt': [groups.at(-1), 'GroupId'] }, IpProtocol: '-1', CidrIp: '10.0.0.0/8' },
+      },
+    };
+    expect(sourcesReaching(widened, groups, 5601)).toContain('cidr:10.0.0.0/8');
+    const inline = structuredClone(s.json.Resources);
+    (inline[groups[0]!]!.Properties!.SecurityGroupIngress ??= []).push({
+      IpProtocol: 'tcp',
+      FromPort: 5000,
+      ToPort: 6000,
+      SourceSecurityGroupId: { 'Fn::GetAtt': ['SomeOtherGroup', 'GroupId'] },
+    });
+    expect(sourcesReaching(inline, groups, 5601)).toContain('sg:SomeOtherGroup');
   });
 
   test("Kibana's group is in the issuer policy with its role and kibana.<env>.elk.internal", () => {
