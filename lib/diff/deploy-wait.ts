@@ -35,8 +35,9 @@ export function deployWaitWarning(
 }
 
 /**
- * The deploy's wait as an environment's config sets it (the WaitCondition's `Timeout`, lib/rolling-replacement), for
- * `elkctl roll plan`, which reads the config rather than a template. Undefined when the deploy does not wait.
+ * The deploy's wait as an environment's config sets it: the WaitCondition's `Timeout` (RollingReplacement writes
+ * exactly this), for `elkctl roll plan` and the CI workflow's budget check (lib/ci), which read the config rather than
+ * a template. Undefined when the deploy does not wait.
  */
 export function configuredDeployWaitSeconds(rollout: {
   readonly waitForCompletion: boolean;

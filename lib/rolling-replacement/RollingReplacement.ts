@@ -33,6 +33,7 @@ import {
   type RolloutProperties,
 } from '../../lambda/rolling-replacement/contract';
 import { prebundledCode } from '../bundling';
+import { configuredDeployWaitSeconds } from '../diff/deploy-wait';
 
 import { type DataVolumeHandoff, grantVolumeHandoff, handoffEnvironment } from './volume-handoff-grants';
 const LAMBDA_DIR = path.join(__dirname, '..', '..', 'lambda', 'rolling-replacement', 'handlers');
@@ -480,7 +481,10 @@ export class RollingReplacement extends Construct {
     }
 
     let handle: CfnWaitConditionHandle | undefined;
-    if (rollout.waitForCompletion) handle = new CfnWaitConditionHandle(this, `WaitHandle${key}`);
+    // The deploy's wait (undefined: it does not wait): the one quantity `elkctl diff`, `roll plan` and the CI budget
+    // check (lib/ci) read too.
+    const waitSeconds = configuredDeployWaitSeconds(rollout);
+    if (waitSeconds !== undefined) handle = new CfnWaitConditionHandle(this, `WaitHandle${key}`);
     const properties: Omit<RolloutProperties, 'ServiceToken'> = {
       SchemaVersion: '1',
       Environment: props.environment,
@@ -518,11 +522,11 @@ export class RollingReplacement extends Construct {
     // The groups (and their new template versions) exist before the roll starts.
     this.customResource.node.addDependency(props.dataGroup, props.masterGroup);
 
-    if (handle) {
+    if (handle && waitSeconds !== undefined) {
       this.waitCondition = new CfnWaitCondition(this, `Wait${key}`, {
         handle: handle.ref,
         count: 1,
-        timeout: String(rollout.timeoutHours * 3600),
+        timeout: String(waitSeconds),
       });
       this.waitCondition.node.addDependency(this.customResource);
       this.completion = this.waitCondition;

@@ -11,6 +11,7 @@ import {
   type RolloutSettings,
 } from '../../lib/rolling-replacement/RollingReplacement';
 import { parseProperties, specFromProperties } from '../../lambda/rolling-replacement/contract';
+import { configuredDeployWaitSeconds, deployWaitSeconds } from '../../lib/diff/deploy-wait';
 import { testApp } from '../helpers/app';
 
 function build(o: { version?: string; rollout?: Partial<RolloutSettings>; ami?: string } = {}) {
@@ -205,6 +206,22 @@ describe('RollingReplacement construct', () => {
     expect(wc.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/Rollout/)]));
     expect(id).toMatch(/Wait[0-9a-f]{10}/);
     template.hasOutput('*', { Value: { 'Fn::GetAtt': [id, 'Data'] } });
+  });
+
+  test("the WaitCondition's Timeout is configuredDeployWaitSeconds, the wait diff, roll plan and the CI check read", () => {
+    for (const rollout of [
+      { waitForCompletion: true, timeoutHours: 3 },
+      { waitForCompletion: true, timeoutHours: 12 },
+      { waitForCompletion: false, timeoutHours: 5 },
+    ]) {
+      const t = build({ rollout }).template;
+      const configured = configuredDeployWaitSeconds(rollout);
+      expect({ rollout, wait: deployWaitSeconds(t.toJSON()) }).toEqual({ rollout, wait: configured });
+      const timeouts = Object.values(t.findResources('AWS::CloudFormation::WaitCondition')).map(
+        (r) => r.Properties.Timeout,
+      );
+      expect(timeouts).toEqual(configured === undefined ? [] : [String(configured)]);
+    }
   });
 
   test('a new launch template content gives a new WaitCondition (a WaitCondition waits only when created)', () => {
