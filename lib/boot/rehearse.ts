@@ -12,6 +12,7 @@ import { boot, BootResult, Instance, launch, makeInstance, StepTime, terminate }
 import { checkMutualTrust, newCa, ROTATION_PHASES, RotationPhase, secretOfPhase, setIssuerCa } from './ca-rotation';
 import { rehearseRenewal } from './renewal';
 import { rehearseRotation } from './rotation';
+import { rehearseAlerterRotation } from './alerter-rotation';
 import { createWorld, recordAlerterDeployment, RunAs, World } from './world';
 import { dataHandoffScenario } from './data-handoff';
 
@@ -144,7 +145,7 @@ async function fleetScenario(run: Run, groups: readonly NodeGroup[]): Promise<st
   run.findings.push(...renewals.flat(), ...rotation);
   await Promise.all([replaceMaster(run, groups, first), replaceAlerter(run, groups, first)]);
   run.findings.push(...checkFleet(run.world, groups, 'after a master and the alerter were replaced'));
-  return 'every node of every group boots at once (first deployment); every Elasticsearch node renews its certificate once (a day before expiry) while the Kibana and Logstash passwords are rotated and each node reloads them; then a master and the alerter are replaced (together); the alerter heartbeat publishes while ElastAlert evaluates, marks the instance Unhealthy when it is stuck, and its replacement boots with the deployed rules and evaluates';
+  return 'every node of every group boots at once (first deployment); every Elasticsearch node renews its certificate once (a day before expiry) while the Kibana and Logstash passwords are rotated and each node reloads them; then a master and the alerter are replaced (together); the elastalert password is rotated and the reload on the alerter recreates its container once with it; the alerter heartbeat publishes while ElastAlert evaluates, marks the instance Unhealthy when it is stuck, and its replacement boots with the deployed rules and evaluates';
 }
 
 async function replaceMaster(run: Run, groups: readonly NodeGroup[], first: readonly Instance[]): Promise<void> {
@@ -160,7 +161,10 @@ async function replaceAlerter(run: Run, groups: readonly NodeGroup[], first: rea
   if (!alerter || !recordAlerterDeployment(run.world)) return;
   for (const i of first.filter((x) => x.group.role === 'alerter')) terminate(run.world, i);
   const [replaced] = await bootAll(run, [makeInstance(run.world, alerter, at(1300), 0)]);
-  if (replaced?.ok) await alerterHeartbeat(run, alerter, replaced);
+  if (!replaced?.ok) return;
+  // A password rotation reaches the alerter that runs the rules: its reload, as the SSM command runs it.
+  run.findings.push(...(await rehearseAlerterRotation(run.world, replaced, run.options.nodeTimeoutMs ?? 60_000)));
+  await alerterHeartbeat(run, alerter, replaced);
 }
 
 /**

@@ -46,6 +46,12 @@ export function writeSecret(world: World, id: string, value: string): void {
   fs.writeFileSync(path.join(world.dir, 'secrets', keyFile(id)), value);
 }
 
+/** A secret's current value in the fake Secrets Manager (after any rotation), or undefined. */
+export function readSecret(world: World, id: string): string | undefined {
+  const f = path.join(world.dir, 'secrets', keyFile(id));
+  return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;
+}
+
 export function readParameter(world: World, name: string): string | undefined {
   const f = path.join(world.dir, 'ssm', keyFile(name));
   return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;

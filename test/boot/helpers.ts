@@ -52,6 +52,40 @@ export function patchStagedScript(
   if (patched === 0) throw new Error(`no staged asset of ${environment} holds ${file}`);
 }
 
+/**
+ * Lets `patch` edit a file asset of an environment's stage by its display name (e.g. `Alerter/DeployScript`, the
+ * alerter's deploy-rules.sh), the SHA-256 pinned for it in the templates following (a synth of the broken script).
+ */
+export function patchStagedFileAsset(
+  cdkOut: string,
+  environment: string,
+  displayName: string,
+  patch: (text: string) => string,
+) {
+  const dir = path.join(cdkOut, `assembly-${environment}`);
+  let patched = 0;
+  for (const m of fs.readdirSync(dir).filter((f) => f.endsWith('.assets.json'))) {
+    const files = (
+      JSON.parse(fs.readFileSync(path.join(dir, m), 'utf8')) as {
+        files: Record<string, { displayName?: string; source: { path: string } }>;
+      }
+    ).files;
+    for (const f of Object.values(files).filter((x) => x.displayName === displayName)) {
+      const target = path.resolve(dir, f.source.path);
+      const before = fs.readFileSync(target, 'utf8');
+      const after = patch(before);
+      if (after === before) throw new Error(`the patch changes nothing in ${displayName}`);
+      fs.writeFileSync(target, after);
+      patched++;
+      for (const t of fs.readdirSync(dir).filter((x) => x.endsWith('.template.json'))) {
+        const text = fs.readFileSync(path.join(dir, t), 'utf8');
+        fs.writeFileSync(path.join(dir, t), text.split(sha256(before)).join(sha256(after)));
+      }
+    }
+  }
+  if (patched === 0) throw new Error(`no file asset ${displayName} in the stage of ${environment}`);
+}
+
 /** Synthesizes the environments once into a temporary folder. */
 export function synthOnce(environments: readonly string[]): string {
   return synthesize(environments);

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { readStage, rehearseStage, RehearsalReport, ScenarioName } from '../../lib/boot';
-import { ENVIRONMENTS, patchStagedScript, synthOnce } from './helpers';
+import { ENVIRONMENTS, patchStagedFileAsset, patchStagedScript, synthOnce } from './helpers';
 
 // One in-process synth of every environment for the whole file (the slow part), then one rehearsal per fleet.
 let cdkOut: string;
@@ -176,6 +176,25 @@ describe('a deliberately broken copy of the boot scripts fails the rehearsal, na
     ]);
     // no replacement without the mark: the first alerter and the one with the deployed rules
     expect(r.scenarios[0]!.nodes.map((n) => n.role)).toEqual(['alerter', 'alerter']);
+  }, 120_000);
+
+  test('an alerter deploy that ignores a rotated password is caught by the reload (issue #13)', async () => {
+    // the deploy of the active bundle only verifies, even though the resolved secrets (the password) changed
+    patchStagedFileAsset(broken, 'dev', 'Alerter/DeployScript', (t) =>
+      t.replace('if [ "$(secrets_hash "$STAGE")" = "$(label elk-cdk.secrets)" ]; then', 'if true; then'),
+    );
+    const r = await rehearseStage(readStage(broken, 'dev'), {
+      environment: 'dev',
+      scenarios: ['fleet'],
+      roles: ['alerter'],
+    });
+    expect(r.findings.map((f) => [f.check, f.message])).toEqual([
+      [
+        'password-rotation',
+        'after the reload the ElastAlert container does not get the rotated password (ES_PASSWORD of its env file)',
+      ],
+      ['password-rotation', 'the reload recreated the ElastAlert container 0 times, expected exactly once'],
+    ]);
   }, 120_000);
 
   test('a Kibana boot that leaves out the shared encryption keys fails the keystore check (issue #13)', async () => {
