@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { RollTarget, TargetOptions } from '../rolling-replacement/rollctl';
 import { colourEnabled, colourize } from './colour';
+import { UsageError } from './errors';
 
 // Loaded when a roll command runs, not at every elkctl start (AWS SDK, Elasticsearch client, simulator).
 const rollctl = () => import('../rolling-replacement/rollctl');
@@ -77,15 +78,28 @@ export function register(program: Command): void {
   )
     .option('--timeout <seconds>', 'give up after this long', nonNegative, 43200)
     .option('--rollout-id <id>', 'wait for this rollout (default: the one in progress when the wait starts)')
-    .action((o: TargetOptions & { timeout: number; rolloutId?: string }) =>
-      run({ ...o, elasticsearch: false }, async (t) =>
+    .option(
+      '--cdk-out <dir>',
+      "after `cdk deploy --app DIR`: wait for the rollout DIR deploys (its cluster stack's RolloutId); a re-run waits for the same one",
+    )
+    .action(async (o: TargetOptions & { timeout: number; rolloutId?: string; cdkOut?: string }) => {
+      if (o.cdkOut !== undefined && o.rolloutId !== undefined)
+        throw new UsageError('roll wait: give --rollout-id or --cdk-out, not both');
+      // Read before any AWS client exists: a wrong folder is bad input (exit 2), whatever the credentials.
+      const fromAssembly =
+        o.cdkOut === undefined
+          ? undefined
+          : (await import('../rolling-replacement/assembly-rollout')).rolloutIdFromAssembly(o.cdkOut, o.env);
+      if (fromAssembly) process.stdout.write(`waiting for rollout ${fromAssembly} (the one ${o.cdkOut} deploys)\n`);
+      return run({ ...o, elasticsearch: false }, async (t) =>
         (await rollctl()).rollWait(t, {
           timeoutSeconds: o.timeout,
-          rolloutId: o.rolloutId,
+          rolloutId: fromAssembly ?? o.rolloutId,
+          afterDeploy: fromAssembly !== undefined,
           out: (s) => process.stdout.write(s),
         }),
-      ),
-    );
+      );
+    });
   for (const what of ['pause', 'resume', 'abort'] as const) {
     withTarget(roll.command(what).description(`${what} the rollout in progress (a tag on the data group)`)).action(
       (o: TargetOptions) => run({ ...o, elasticsearch: false }, async (t) => (await rollctl()).rollMark(t, what)),

@@ -414,6 +414,12 @@ export interface WaitOptions {
   readonly rolloutId?: string;
   /** Consecutive failed describe calls tolerated (network hiccups) before the error ends the wait. Default 3. */
   readonly maxDescribeFailures?: number;
+  /**
+   * The wait runs after the deploy of `rolloutId`'s templates (`roll wait --cdk-out`): then no lock and no node on an
+   * older launch template means that rollout had nothing (left) to replace, which ends the wait like its result would
+   * (a rollout that finds nothing to do writes no result tag). Without it, only the rollout's result counts.
+   */
+  readonly afterDeploy?: boolean;
 }
 
 function elapsed(seconds: number): string {
@@ -469,7 +475,10 @@ export async function rollWait(t: RollTarget, o: WaitOptions): Promise<number> {
         const colon = result.indexOf(':');
         const outcome = colon >= 0 ? result.slice(0, colon) : result;
         const id = colon >= 0 ? result.slice(colon + 1) : undefined;
-        if (expected !== undefined && id !== expected) {
+        if (expected !== undefined && id !== expected && o.afterDeploy && outdated === 0) {
+          o.out(`rollout ${expected} completed (nothing left to replace: every node on the new launch template)\n`);
+          return 0;
+        } else if (expected !== undefined && id !== expected) {
           say(`waiting for rollout ${expected} (no rollout in progress; last result: ${result || 'none'})`);
         } else if (outcome === 'completed' || (expected === undefined && result === '' && outdated === 0)) {
           o.out(`rollout completed (${result || 'nothing to replace'})\n`);

@@ -74,6 +74,12 @@ describe('elkctl usage errors exit 2', () => {
     [['sim', 'run', '--scenario', 'x.json', '--seed', 'abc'], /must be an integer/],
     [['diff', '--base', 'a', '--head', 'b', '--no-such-option'], /unknown option '--no-such-option'/],
     [['roll', 'no-such-command', '--env', 'staging'], /unknown command 'no-such-command'/],
+    // Read before any AWS client: no credentials needed to be told the folder is wrong.
+    [['roll', 'wait', '--env', 'staging', '--cdk-out', 'no-such-dir'], /no-such-dir: no such folder; synthesize first/],
+    [
+      ['roll', 'wait', '--env', 'staging', '--cdk-out', 'x', '--rollout-id', 'r-1'],
+      /--rollout-id or --cdk-out, not both/,
+    ],
   ])('elkctl %j', (args, message) => {
     const r = elkctl(...args);
     expect(r.stderr).toMatch(message);

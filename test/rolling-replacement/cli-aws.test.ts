@@ -151,6 +151,31 @@ describe('roll wait', () => {
     expect(out.at(-1)).toBe('rollout failed (failed:r7)\n');
   });
 
+  test('after the deploy (--cdk-out): no lock and every node on the new launch template ends the wait of a rollout that wrote no result', async () => {
+    // A rollout that finds nothing to replace ends without a result tag: the wait must not run to its timeout.
+    const out: string[] = [];
+    const { t } = scripted([done('completed:r6')]);
+    expect(
+      await rollWait(t, { timeoutSeconds: 3600, rolloutId: 'r7', afterDeploy: true, out: (s) => out.push(s) }),
+    ).toBe(0);
+    expect(out).toEqual(['rollout r7 completed (nothing left to replace: every node on the new launch template)\n']);
+    // Nodes still on the old launch template before the lock is taken (the pre-roll snapshot): it keeps waiting.
+    const outdated = [
+      group('data-g', 'data', { 'elk-cdk:rollout-result': 'completed:r6' }, ['1', '2']),
+      group('master-g', 'master', {}),
+    ];
+    const later = scripted([outdated, running('r7', ['1', '2']), done('failed:r7')]);
+    const lines: string[] = [];
+    expect(
+      await rollWait(later.t, { timeoutSeconds: 3600, rolloutId: 'r7', afterDeploy: true, out: (s) => lines.push(s) }),
+    ).toBe(1);
+    expect(lines[0]).toContain('waiting for rollout r7 (no rollout in progress; last result: completed:r6)');
+    expect(lines.at(-1)).toBe('rollout failed (failed:r7)\n');
+    // Without afterDeploy (a --rollout-id given before the deploy), only the rollout's result counts.
+    const strict = scripted([done('completed:r6')]);
+    expect(await rollWait(strict.t, { timeoutSeconds: 120, rolloutId: 'r7', out: () => undefined })).toBe(3);
+  });
+
   test('describe errors are not "still running": expired credentials end the wait at once, others after retries', async () => {
     const expired = Object.assign(new Error('The security token included in the request is expired'), {
       name: 'ExpiredTokenException',
