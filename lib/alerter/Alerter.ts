@@ -52,8 +52,12 @@ export interface AlerterProps {
   readonly credentialsSecret?: secretsmanager.ISecret;
   /** Folder of the rule files. Default: the project's rules/. */
   readonly rulesDir?: string;
-  /** CIDR holding Elasticsearch (its only destination on 9200). Default: the VPC's CIDR block. */
-  readonly elasticsearchCidr?: string;
+  /**
+   * Security group of what ElastAlert connects to on 9200 (the cluster's Elasticsearch NLB, behind the service name):
+   * the only 9200 destination of the alerter's own group. Default: none, and the alerter's own group opens no 9200
+   * (the client group it joins carries it); with neither, synth warns (`elk-cdk:alerter-no-elasticsearch-path`).
+   */
+  readonly elasticsearchSecurityGroup?: ec2.ISecurityGroup;
   /** Subnets of the alerter instance. Default: private subnets with egress. */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /**
@@ -218,8 +222,15 @@ export class Alerter extends Construct {
       description: `elk-cdk ${env}: ElastAlert (no inbound; outbound to Elasticsearch, SSM, S3 and alert targets)`,
       allowAllOutbound: false,
     });
+    if (!props.elasticsearchSecurityGroup && !props.clientSecurityGroup) {
+      // a construct used without a cluster (tests, a VPC of its own): it builds, but says it cannot reach 9200
+      Annotations.of(this).addWarningV2(
+        'elk-cdk:alerter-no-elasticsearch-path',
+        `environment ${env}: the alerter has no way to Elasticsearch on 9200: pass elasticsearchSecurityGroup (the group of the Elasticsearch load balancer) or clientSecurityGroup (a group with 9200 egress to it)`,
+      );
+    }
     restrictAlerterEgress(this.securityGroup, {
-      elasticsearchCidr: props.elasticsearchCidr ?? props.vpc.vpcCidrBlock,
+      elasticsearch: props.elasticsearchSecurityGroup,
       extraPorts: config.alerter.egressPorts,
     });
 

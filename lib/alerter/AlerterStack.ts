@@ -9,7 +9,8 @@ import { Alerter, AlerterProps } from './Alerter';
 export type AlerterStackProps = StackProps &
   Omit<AlerterProps, 'vpc'> & {
     /**
-     * The VPC. @default the cluster's VPC, client security group and elastalert user secret, read at deploy time from
+     * The VPC. @default the cluster's VPC, client security group, Elasticsearch NLB group and elastalert user secret,
+     * read at deploy time from
      * the cluster stack's SSM parameters (no CloudFormation export between the stacks; see ClusterParameters)
      */
     readonly vpc?: ec2.IVpc;
@@ -37,10 +38,8 @@ export class AlerterStack extends Stack {
         vpc: cluster.vpc,
         clientSecurityGroup: props.clientSecurityGroup ?? cluster.clientSecurityGroup,
         credentialsSecret: props.credentialsSecret ?? cluster.elastalertSecret,
-        // the looked-up VPC knows its CIDR; a created one has the configured CIDR
-        elasticsearchCidr:
-          props.elasticsearchCidr ??
-          (props.config.vpc.vpcId !== undefined ? cluster.vpc.vpcCidrBlock : props.config.vpc.cidr),
+        // ElastAlert connects to the service name, an alias of the Elasticsearch NLB: its group, not the VPC
+        elasticsearchSecurityGroup: props.elasticsearchSecurityGroup ?? cluster.esLoadBalancerSecurityGroup,
       };
     }
     // The heartbeat alarm notifies the environment's alarm topic (alarms.topicArn, or the cluster stack's, by name).

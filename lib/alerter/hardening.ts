@@ -7,17 +7,23 @@ import { Construct } from 'constructs';
 export const ELASTICSEARCH_PORT = 9200;
 
 export interface AlerterEgress {
-  /** CIDR that holds Elasticsearch's load balancer and nodes (the cluster VPC's CIDR). */
-  readonly elasticsearchCidr: string;
+  /**
+   * The security group of what ElastAlert connects to on 9200: the Elasticsearch NLB (the service name is its alias).
+   * The NLB has a security group, so the packets leave the alerter for the NLB's network interfaces, members of that
+   * group; the NLB admits the cluster's client group (which the alerter joins), and the nodes admit the NLB's group
+   * whether or not the client IP is preserved. @default none: no 9200 rule on this group
+   */
+  readonly elasticsearch?: ec2.ISecurityGroup;
   /** Further TCP ports open to any IPv4 destination (`alerter.egressPorts`, e.g. 587 for the email alerter). */
   readonly extraPorts?: readonly number[];
 }
 
 /**
  * The egress of the alerter instance, instead of all-open: HTTPS anywhere (the AWS APIs the instance uses: SSM,
- * S3, Secrets Manager, CloudWatch, CloudFormation; the image registry; HTTPS alert targets), Elasticsearch in the
- * VPC only, and the ports the environment opens on purpose. DNS (the VPC resolver), IMDS and the time service are
- * link-local and not subject to security groups. No ingress.
+ * S3, Secrets Manager, CloudWatch, CloudFormation; the image registry; HTTPS alert targets), 9200 to the
+ * Elasticsearch load balancer's group only (not to every host of the VPC), and the ports the environment opens on
+ * purpose. DNS (the VPC resolver), IMDS and the time service are link-local and not subject to security groups.
+ * No ingress.
  */
 export function restrictAlerterEgress(group: ec2.SecurityGroup, egress: AlerterEgress): void {
   group.addEgressRule(
@@ -25,11 +31,13 @@ export function restrictAlerterEgress(group: ec2.SecurityGroup, egress: AlerterE
     ec2.Port.tcp(443),
     'HTTPS: AWS APIs, the image registry and HTTPS alert targets',
   );
-  group.addEgressRule(
-    ec2.Peer.ipv4(egress.elasticsearchCidr),
-    ec2.Port.tcp(ELASTICSEARCH_PORT),
-    'Elasticsearch in the cluster VPC',
-  );
+  if (egress.elasticsearch) {
+    group.addEgressRule(
+      egress.elasticsearch,
+      ec2.Port.tcp(ELASTICSEARCH_PORT),
+      'Elasticsearch through its load balancer (the service name)',
+    );
+  }
   for (const port of [...new Set(egress.extraPorts ?? [])].sort((a, b) => a - b)) {
     if (port === 443 || port === ELASTICSEARCH_PORT) continue;
     group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `alerter.egressPorts: ${port}`);

@@ -17,6 +17,7 @@ export function clusterParameterNames(environment: string) {
     vpcId: `${p}/vpc-id`,
     privateSubnetIds: `${p}/private-subnet-ids`,
     clientSecurityGroupId: `${p}/client-security-group-id`,
+    esLoadBalancerSecurityGroupId: `${p}/es-load-balancer-security-group-id`,
     securityKeyArn: `${p}/security-key-arn`,
     elastalertSecretArn: `${p}/elastalert-secret-arn`,
   } as const;
@@ -26,6 +27,8 @@ export interface ClusterParametersProps {
   readonly environment: string;
   readonly vpc: ec2.IVpc;
   readonly clientSecurityGroup: ec2.ISecurityGroup;
+  /** The Elasticsearch NLB's group: what a client's own group may name as its 9200 destination. */
+  readonly esLoadBalancerSecurityGroup: ec2.ISecurityGroup;
   readonly securityKey: kms.IKey;
   readonly elastalertSecret: secretsmanager.ISecret;
 }
@@ -50,6 +53,12 @@ export class ClusterParameters extends Construct {
       props.clientSecurityGroup.securityGroupId,
       'join to reach 9200',
     );
+    put(
+      'EsLoadBalancerSecurityGroupId',
+      names.esLoadBalancerSecurityGroupId,
+      props.esLoadBalancerSecurityGroup.securityGroupId,
+      'the Elasticsearch NLB: the destination of clients on 9200',
+    );
     put('SecurityKeyArn', names.securityKeyArn, props.securityKey.keyArn, 'KMS key of the cluster secrets');
     put('ElastalertSecretArn', names.elastalertSecretArn, props.elastalertSecret.secretArn, 'elastalert user secret');
   }
@@ -59,6 +68,8 @@ export class ClusterParameters extends Construct {
 export interface ClusterReferences {
   readonly vpc: ec2.IVpc;
   readonly clientSecurityGroup: ec2.ISecurityGroup;
+  /** The Elasticsearch NLB's security group (clients connect to the NLB, by the service name). */
+  readonly esLoadBalancerSecurityGroup: ec2.ISecurityGroup;
   readonly elastalertSecret: secretsmanager.ISecret;
 }
 
@@ -94,6 +105,12 @@ export function clusterReferences(scope: Construct, config: EnvironmentConfig): 
       'ClusterClientSecurityGroup',
       value(names.clientSecurityGroupId),
       { allowAllOutbound: true, mutable: false },
+    ),
+    esLoadBalancerSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(
+      scope,
+      'ClusterEsLoadBalancerSecurityGroup',
+      value(names.esLoadBalancerSecurityGroupId),
+      { mutable: false },
     ),
     elastalertSecret: secretsmanager.Secret.fromSecretAttributes(scope, 'ElastalertSecret', {
       secretCompleteArn: value(names.elastalertSecretArn),

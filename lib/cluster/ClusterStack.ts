@@ -158,6 +158,7 @@ export class ClusterStack extends Stack {
       environment: config.name,
       vpc: this.vpc,
       clientSecurityGroup: this.clientSecurityGroup,
+      esLoadBalancerSecurityGroup: this.securityGroups.esLoadBalancer,
       securityKey: this.security.key,
       elastalertSecret: this.security.userSecret('elastalert'),
     });

@@ -29,11 +29,25 @@ describe('effective egress of the alerter instance (staging)', () => {
     expect(name).toBe('/elk/staging/cluster/client-security-group-id');
   });
 
-  test('its own group: 443 anywhere and 9200 to the cluster VPC', () => {
-    const own = Object.values(alerterJson.Resources).find((r) => r.Type === 'AWS::EC2::SecurityGroup')!;
+  test("its own group: 443 anywhere and 9200 to the Elasticsearch NLB's group only, no CIDR on 9200", () => {
+    const [ownId, own] = Object.entries(alerterJson.Resources).find(([, r]) => r.Type === 'AWS::EC2::SecurityGroup')!;
     const egress = own.Properties!.SecurityGroupEgress as Egress[];
-    expect(ports(egress)).toEqual(['tcp/443-443', 'tcp/9200-9200']);
-    expect(egress.find((r) => r.FromPort === 9200)!.CidrIp).toBe('10.41.0.0/16');
+    expect(ports(egress)).toEqual(['tcp/443-443']);
+    const separate = Object.values(alerterJson.Resources)
+      .filter((r) => r.Type === 'AWS::EC2::SecurityGroupEgress')
+      .map((r) => r.Properties!);
+    expect(separate).toHaveLength(1);
+    expect(separate[0]).toMatchObject({ GroupId: { 'Fn::GetAtt': [ownId, 'GroupId'] }, FromPort: 9200, ToPort: 9200 });
+    expect(separate[0]!.CidrIp).toBeUndefined();
+    // the group id comes from the cluster's parameter, and the cluster writes the NLB's group into it
+    const name = alerterJson.Parameters[separate[0]!.DestinationSecurityGroupId.Ref as string]!.Default;
+    expect(name).toBe('/elk/staging/cluster/es-load-balancer-security-group-id');
+    const written = Object.values(cluster).find(
+      (r) => r.Type === 'AWS::SSM::Parameter' && r.Properties!.Name === name,
+    )!;
+    expect(written.Properties!.Value).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^SecurityGroupsEsLoadBalancer/), 'GroupId'],
+    });
   });
 
   test('the cluster client group: 443 anywhere and 9200 to the Elasticsearch groups only, nothing all-open', () => {

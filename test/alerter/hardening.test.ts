@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AlerterStack } from '../../lib/alerter/AlerterStack';
@@ -11,7 +11,9 @@ import { testApp } from '../helpers/app';
 
 const config = loadEnvironment('dev');
 
-function synth(cfg: EnvironmentConfig = config, withVpc = true): Template {
+type Groups = 'client+elasticsearch' | 'client';
+
+function synth(cfg: EnvironmentConfig = config, withVpc = true, groups: Groups = 'client+elasticsearch'): Template {
   const app = testApp();
   const net = new Stack(app, 'Net');
   const vpc = new ec2.Vpc(net, 'Vpc', { ipAddresses: ec2.IpAddresses.cidr('10.77.0.0/16'), maxAzs: 2 });
@@ -22,6 +24,9 @@ function synth(cfg: EnvironmentConfig = config, withVpc = true): Template {
       ? {
           vpc,
           clientSecurityGroup: new ec2.SecurityGroup(net, 'EsClients', { vpc }),
+          ...(groups === 'client+elasticsearch'
+            ? { elasticsearchSecurityGroup: new ec2.SecurityGroup(net, 'EsNlb', { vpc }) }
+            : {}),
           credentialsSecret: new secretsmanager.Secret(net, 'ElastalertUser'),
         }
       : {}),
@@ -36,12 +41,17 @@ interface Egress {
   ToPort?: number;
 }
 
+/** The inline egress rules of the alerter's own group (its only group in this stack). */
 function alerterEgress(t: Template): Egress[] {
   const sgs = Object.values(t.findResources('AWS::EC2::SecurityGroup'));
   expect(sgs).toHaveLength(1);
   const rules = (sgs[0]!.Properties.SecurityGroupEgress ?? []) as Egress[];
-  expect(Object.keys(t.findResources('AWS::EC2::SecurityGroupEgress'))).toHaveLength(0);
   return rules.map((r) => ({ IpProtocol: r.IpProtocol, CidrIp: r.CidrIp, FromPort: r.FromPort, ToPort: r.ToPort }));
+}
+
+/** The separate egress rules (to another security group) of the stack. */
+function groupEgress(t: Template): Array<Record<string, unknown>> {
+  return Object.values(t.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties);
 }
 
 function decryptStatements(t: Template): { Resource: unknown }[] {
@@ -54,25 +64,64 @@ function decryptStatements(t: Template): { Resource: unknown }[] {
 describe('alerter hardening', () => {
   const t = synth();
 
-  test('egress is HTTPS anywhere and 9200 to the VPC, not all-open', () => {
-    const rules = alerterEgress(t);
-    expect(rules).toEqual([
-      { IpProtocol: 'tcp', CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 },
-      { IpProtocol: 'tcp', CidrIp: expect.anything(), FromPort: 9200, ToPort: 9200 },
+  test('egress is HTTPS anywhere and 9200 to the Elasticsearch load balancer group only, not to the VPC', () => {
+    expect(alerterEgress(t)).toEqual([{ IpProtocol: 'tcp', CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 }]);
+    const [sg] = Object.keys(t.findResources('AWS::EC2::SecurityGroup'));
+    const es = groupEgress(t);
+    expect(es).toEqual([
+      {
+        GroupId: { 'Fn::GetAtt': [sg, 'GroupId'] },
+        IpProtocol: 'tcp',
+        FromPort: 9200,
+        ToPort: 9200,
+        DestinationSecurityGroupId: expect.anything(),
+        Description: expect.any(String),
+      },
     ]);
-    // the VPC's own CIDR block (an output of the stack holding the VPC here)
-    expect(JSON.stringify(rules[1]!.CidrIp)).toMatch(/Vpc[0-9A-F]{8}CidrBlock/);
+    // the NLB's group (an export of the stack holding it here), no CIDR
+    expect(JSON.stringify(es[0]!.DestinationSecurityGroupId)).toMatch(/EsNlb[0-9A-F]{8}GroupId/);
   });
 
   test('alerter.egressPorts opens exactly the listed ports', () => {
     const rules = alerterEgress(synth({ ...config, alerter: { ...config.alerter, egressPorts: [587, 443, 587] } }));
-    expect(rules.map((r) => r.FromPort)).toEqual([443, 9200, 587]);
-    expect(rules[2]).toEqual({ IpProtocol: 'tcp', CidrIp: '0.0.0.0/0', FromPort: 587, ToPort: 587 });
+    expect(rules.map((r) => r.FromPort)).toEqual([443, 587]);
+    expect(rules[1]).toEqual({ IpProtocol: 'tcp', CidrIp: '0.0.0.0/0', FromPort: 587, ToPort: 587 });
   });
 
-  test('with the cluster read from SSM, Elasticsearch egress goes to the configured VPC CIDR', () => {
-    const rules = alerterEgress(synth(config, false));
-    expect(rules.find((r) => r.FromPort === 9200)?.CidrIp).toBe(config.vpc.cidr);
+  test('with the cluster read from SSM, 9200 goes to the group of /elk/<env>/cluster/es-load-balancer-security-group-id', () => {
+    const ssm = synth(config, false);
+    expect(alerterEgress(ssm).filter((r) => r.FromPort === 9200)).toEqual([]);
+    const [rule] = groupEgress(ssm);
+    expect(rule).toMatchObject({ FromPort: 9200, ToPort: 9200, IpProtocol: 'tcp' });
+    const ref = (rule!.DestinationSecurityGroupId as { Ref: string }).Ref;
+    expect(ssm.toJSON().Parameters[ref]).toMatchObject({
+      Type: 'AWS::SSM::Parameter::Value<String>',
+      Default: '/elk/dev/cluster/es-load-balancer-security-group-id',
+    });
+  });
+
+  test('with only a client group: no 9200 rule on its own group (the client group carries it)', () => {
+    const only = synth(config, true, 'client');
+    expect(alerterEgress(only).map((r) => r.FromPort)).toEqual([443]);
+    expect(groupEgress(only)).toEqual([]);
+  });
+
+  test('with neither group, synth warns naming the fix (no 9200 out at all)', () => {
+    const app = testApp();
+    const net = new Stack(app, 'Net');
+    const vpc = new ec2.Vpc(net, 'Vpc', { maxAzs: 2 });
+    const stack = new AlerterStack(app, 'Alerter', { config, vpc, esEndpoint: 'es.dev.elk.internal' });
+    const warnings = Annotations.fromStack(stack)
+      .findWarning('*', Match.stringLikeRegexp('no way to Elasticsearch'))
+      .map((w) => String(w.entry.data));
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /pass elasticsearchSecurityGroup .* or clientSecurityGroup .*\[ack: elk-cdk:alerter-no-elasticsearch-path\]/,
+      ),
+    ]);
+    const t2 = Template.fromStack(stack);
+    expect(alerterEgress(t2).map((r) => r.FromPort)).toEqual([443]);
+    expect(groupEgress(t2)).toEqual([]);
   });
 
   test('a retained, rotating customer-managed key alias/elk/<env>/alerter', () => {
