@@ -11,6 +11,9 @@
 # elk_signal S   sends the CloudFormation resource signal S (SUCCESS|FAILURE) of the instance's Auto Scaling group
 #                when node.env names one (ELK_SIGNAL_RESOURCE); never fails the boot
 # elk_secret_password ID   prints the "password" of a user secret {"username","password"} (never echo it elsewhere)
+# elk_json_string KEY  prints the string value of KEY in the JSON object on stdin, read by bash (no process): only a
+#                value without any escape is read (the generated secrets are letters and digits, docs/security.md);
+#                one with an escape, or no KEY, fails rather than being misread
 # elk_install_password ROLE  reads the password on stdin and installs it for Kibana (keystore) or Logstash (root-only
 #                environment file), and records its SHA-256 (etc/elk-cdk/credentials.sha256) for elk-credentials-reload.sh
 # elk_wait_healthy ROLE   the bounded wait (ELK_HEALTH_ATTEMPTS x ELK_HEALTH_SLEEP) for Kibana's /api/status
@@ -108,15 +111,25 @@ EOF
   systemctl enable --now elk-cdk-cert-renew.timer
 }
 
+elk_json_string() {
+  local doc="" re="\"$1\"[[:space:]]*:[[:space:]]*\"([^\"\\\\]*)\""
+  IFS= read -r -d '' doc || true
+  [[ "$doc" =~ $re ]] || return 1
+  printf '%s' "${BASH_REMATCH[1]}"
+}
+
 elk_secret_password() {
-  aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$1" --query SecretString --output text |
-    python3 -c 'import json, sys; sys.stdout.write(json.load(sys.stdin)["password"])'
+  local secret
+  secret="$(aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$1" --query SecretString \
+    --output text)" || return 1
+  elk_json_string password <<<"$secret" ||
+    { echo "$ELK_SCRIPT: the secret $1 holds no \"password\" of letters and digits" >&2; return 1; }
 }
 
 elk_install_password() {
   local role="$1" password
   # Read first, then write: a failure inside a redirected block would send the failure line into the file.
-  password="$(cat)"
+  IFS= read -r -d '' password || true
   [ -n "$password" ] || { echo "$ELK_SCRIPT: empty password for $role" >&2; return 1; }
   case "$role" in
     kibana)
@@ -138,16 +151,20 @@ elk_install_password() {
 }
 
 elk_wait_healthy() {
-  local role="$1" attempts="${ELK_HEALTH_ATTEMPTS:-60}" i level=""
+  local role="$1" attempts="${ELK_HEALTH_ATTEMPTS:-60}" i level="" body
   for ((i = 1; i <= attempts; i++)); do
     case "$role" in
       kibana)
         # TLS when the boot installed the issuer's certificate (localhost is one of its names).
         local tls=() scheme=http
         if [ -n "${ELK_CERT_ISSUER_URL:-}" ]; then tls=(--cacert "$ELK_ROOT/etc/kibana/certs/ca.crt") scheme=https; fi
-        level="$(curl -s --max-time 5 "${tls[@]}" "$scheme://localhost:5601/api/status" 2>/dev/null | python3 -c 'import json, sys
-try: print(json.load(sys.stdin)["status"]["overall"]["level"])
-except Exception: print("")' || true)"
+        # status.overall.level: the members of "overall" before any nested object (the unauthenticated answer is
+        # {"status":{"overall":{"level":...}}}); anything else reads as no level.
+        level=""
+        body="$(curl -s --max-time 5 "${tls[@]}" "$scheme://localhost:5601/api/status" 2>/dev/null || true)"
+        if [[ "$body" =~ \"overall\"[[:space:]]*:[[:space:]]*\{[^{}]*\"level\"[[:space:]]*:[[:space:]]*\"([a-z_]*)\" ]]; then
+          level="${BASH_REMATCH[1]}"
+        fi
         [ "$level" = available ] && return 0
         ;;
       logstash)

@@ -13,6 +13,14 @@
 set -euo pipefail
 
 say() { echo "es-mark-formed: $*" >&2; }
+# The string value of KEY in the JSON object on stdin, read by bash (no process per poll): only a value without any
+# escape (a cluster uuid, generated letters and digits); one with an escape, or no KEY, fails rather than misreads.
+json_string() {
+  local doc="" re="\"$1\"[[:space:]]*:[[:space:]]*\"([^\"\\\\]*)\""
+  IFS= read -r -d '' doc || true
+  [[ "$doc" =~ $re ]] || return 1
+  printf '%s' "${BASH_REMATCH[1]}"
+}
 : "${ELK_REGION:?ELK_REGION is required}"
 : "${ELK_MARKER_PARAMETER:?ELK_MARKER_PARAMETER is required}"
 : "${ELK_STACK_ID:?ELK_STACK_ID is required}"
@@ -27,9 +35,14 @@ if [ -n "${ELK_MONITOR_SECRET_ID:-}" ]; then
   umask 077
   CURLRC="$(mktemp)"
   trap 'rm -f "$CURLRC"' EXIT
-  aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$ELK_MONITOR_SECRET_ID" \
-    --query SecretString --output text |
-    python3 -c 'import json,sys; s=json.load(sys.stdin); print("user = \"%s:%s\"" % (s["username"], s["password"]))' >"$CURLRC"
+  secret="$(aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$ELK_MONITOR_SECRET_ID" \
+    --query SecretString --output text)"
+  if ! { user="$(json_string username <<<"$secret")" && password="$(json_string password <<<"$secret")"; }; then
+    say "the secret $ELK_MONITOR_SECRET_ID holds no \"username\" and \"password\" of letters and digits"
+    exit 1
+  fi
+  printf 'user = "%s:%s"\n' "$user" "$password" >"$CURLRC"
+  unset secret user password
   curl_args+=(-K "$CURLRC")
 else
   URL="${ELK_ES_URL:-http://localhost:9200}"
@@ -38,9 +51,7 @@ fi
 uuid=""
 for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
   body="$(curl "${curl_args[@]}" "$URL/" || true)"
-  uuid="$(printf '%s' "$body" | python3 -c 'import json,sys
-try: print(json.load(sys.stdin).get("cluster_uuid", ""))
-except Exception: print("")' 2>/dev/null || true)"
+  uuid="$(json_string cluster_uuid <<<"$body" || true)"
   if [ -n "$uuid" ] && [ "$uuid" != "_na_" ]; then break; fi
   uuid=""
   sleep "$SLEEP"

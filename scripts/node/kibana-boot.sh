@@ -77,13 +77,13 @@ if [ -n "${ELK_KIBANA_KEYS_SECRET_ID:-}" ]; then
   ks="$R/usr/share/kibana/bin/kibana-keystore"
   [ -f "$R/etc/kibana/kibana.keystore" ] || "$ks" create
   keys="$(aws secretsmanager get-secret-value --region "$ELK_REGION" --secret-id "$ELK_KIBANA_KEYS_SECRET_ID" \
-    --query SecretString --output text |
-    python3 -c 'import json, sys
-k = json.load(sys.stdin).get("keys", "")
-if len(k) < 96 or not k.isalnum():
-    sys.exit("kibana-boot: the encryption keys secret must hold 96 letters and digits under \"keys\" (has %d)" % len(k))
-print("\n".join(k[i:i + 32] for i in (0, 32, 64)))')"
-  mapfile -t key <<<"$keys"
+    --query SecretString --output text)"
+  keys="$(elk_json_string keys <<<"$keys" || true)"
+  if ! [[ "$keys" =~ ^[A-Za-z0-9]{96,}$ ]]; then
+    echo "kibana-boot: the encryption keys secret must hold 96 letters and digits under \"keys\" (has ${#keys})" >&2
+    exit 1
+  fi
+  key=("${keys:0:32}" "${keys:32:32}" "${keys:64:32}")
   unset keys
   i=0
   for setting in xpack.security.encryptionKey xpack.encryptedSavedObjects.encryptionKey xpack.reporting.encryptionKey; do

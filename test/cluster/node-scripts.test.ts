@@ -283,4 +283,26 @@ describe('es-mark-formed.sh: the formation marker', () => {
     expect(curl).toContain('-K');
     expect(calls().join('\n')).not.toContain('s3cretPassw0rd');
   });
+
+  test('reads the answer and the secret without python3 (stubs/python3 fails), polling included', () => {
+    const r = mark({
+      STUB_ES_ROOT: '{\n  "name" : "i-0a",\n  "cluster_uuid" : "Yx3kq9",\n  "version" : { "number" : "8.19.3" }\n}',
+      ELK_MONITOR_SECRET_ID: 'elk/dev/users/node_monitor',
+      STUB_SECRET: '{"username": "node_monitor", "password": "s3cretPassw0rd"}',
+    });
+    expect(r.stderr).toContain('cluster Yx3kq9 formed; marker written');
+    expect(r.status).toBe(0);
+    expect(calls().filter((c) => c.startsWith('python3'))).toEqual([]);
+  });
+
+  test('a secret value with an escape is refused, not misread', () => {
+    const r = mark({
+      STUB_ES_ROOT: '{"cluster_uuid":"Yx3kq9"}',
+      ELK_MONITOR_SECRET_ID: 'elk/dev/users/node_monitor',
+      STUB_SECRET: '{"username":"node_monitor","password":"s3cret\\"Passw0rd"}',
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('holds no "username" and "password" of letters and digits');
+    expect(calls().some((c) => c.startsWith('curl'))).toBe(false);
+  });
 });

@@ -406,6 +406,42 @@ describe('es-bootstrap-password.sh', () => {
     expect(r.stdout).not.toContain('Gen3ratedPassw0rd');
   });
 
+  it('reads the secret without python3, and refuses a password with an escape rather than misreading it', () => {
+    const bin = path.join(tmp.dir, 'bin-nopy');
+    const log = path.join(tmp.dir, 'nopy-calls.log');
+    writeCallLoggers(bin, log, ['python3']);
+    const secretFile = path.join(tmp.dir, 'escaped.json');
+    writeAwsStub(bin, secretFile, path.join(tmp.dir, 'nopy-aws.log'));
+    const esHome = path.join(tmp.dir, 'es-nopy');
+    fs.mkdirSync(path.join(esHome, 'bin'), { recursive: true });
+    fs.mkdirSync(path.join(esHome, 'config'));
+    const tool = path.join(esHome, 'bin', 'elasticsearch-keystore');
+    const record = path.join(tmp.dir, 'nopy-keystore.log');
+    fs.writeFileSync(
+      tool,
+      `#!/usr/bin/env bash\nif [ "$1" = add ]; then echo "stdin: $(cat)" >> ${JSON.stringify(record)}; fi\n`,
+      { mode: 0o755 },
+    );
+    const runWith = (secret: string) => {
+      fs.writeFileSync(secretFile, secret);
+      fs.rmSync(record, { force: true });
+      const args = ['--secret-id', 'elk/test/users/elastic', '--region', 'eu-west-1', '--keystore-tool', tool];
+      return spawnSync('bash', [BOOTSTRAP_PW, ...args], {
+        encoding: 'utf8',
+        env: { PATH: `${bin}:${process.env.PATH}`, EXPECTED_SECRET_ID: 'elk/test/users/elastic', HOME: tmp.dir },
+      });
+    };
+    const ok = runWith('{"username": "elastic", "password": "Gen3ratedPassw0rd"}\n');
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(fs.readFileSync(record, 'utf8')).toBe('stdin: Gen3ratedPassw0rd\n');
+    const escaped = runWith(JSON.stringify({ username: 'elastic', password: 'Gen3rated"Passw0rd' }));
+    expect(escaped.status).not.toBe(0);
+    expect(escaped.stderr).toContain('the secret elk/test/users/elastic holds no "password" of letters and digits');
+    expect(fs.existsSync(record)).toBe(false);
+    expect(fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '').toBe('');
+  });
+
   it('is found by the construct at a real path', () => {
     expect(() => execFileSync('test', ['-x', BOOTSTRAP_PW])).not.toThrow();
   });
