@@ -133,19 +133,23 @@ async function fleetScenario(run: Run, groups: readonly NodeGroup[]): Promise<st
   await bootAll(run, first);
   run.findings.push(...checkFleet(run.world, groups, 'after the first deployment'));
   const timeoutMs = run.options.nodeTimeoutMs ?? 60_000;
-  // The certificate renewal timer fires once on every Elasticsearch node, a day before expiry; a password rotation
-  // reaches Kibana and Logstash: the reload command, one node at a time.
-  const esNodes = run.boots.filter(
-    (b) => b.ok && (b.instance.group.role === 'master' || b.instance.group.role === 'data'),
-  );
-  const [renewals, rotation] = await Promise.all([
-    Promise.all(esNodes.map((b) => rehearseRenewal(run.world, b, timeoutMs))),
-    rehearseRotation(run.world, run.boots, timeoutMs),
+  // The certificate renewal timer fires once on every node with TLS, a day before expiry; a password rotation
+  // reaches Kibana and Logstash: the reload command, one node at a time. Kibana and Logstash renew after their
+  // rotation, so that each check counts only its own reloads and restarts.
+  const isEs = (b: BootResult) => b.instance.group.role === 'master' || b.instance.group.role === 'data';
+  const renew = (nodes: BootResult[]) => Promise.all(nodes.map((b) => rehearseRenewal(run.world, b, timeoutMs)));
+  const ok = run.boots.filter((b) => b.ok);
+  const [esRenewals, [rotation, serviceRenewals]] = await Promise.all([
+    renew(ok.filter(isEs)),
+    rehearseRotation(run.world, run.boots, timeoutMs).then(
+      async (rot) =>
+        [rot, await renew(ok.filter((b) => ['kibana', 'logstash'].includes(b.instance.group.role)))] as const,
+    ),
   ]);
-  run.findings.push(...renewals.flat(), ...rotation);
+  run.findings.push(...esRenewals.flat(), ...rotation, ...serviceRenewals.flat());
   await Promise.all([replaceMaster(run, groups, first), replaceAlerter(run, groups, first)]);
   run.findings.push(...checkFleet(run.world, groups, 'after a master and the alerter were replaced'));
-  return 'every node of every group boots at once (first deployment); every Elasticsearch node renews its certificate once (a day before expiry) while the Kibana and Logstash passwords are rotated and each node reloads them; then a master and the alerter are replaced (together); the elastalert password is rotated and the reload on the alerter recreates its container once with it; the alerter heartbeat publishes while ElastAlert evaluates, marks the instance Unhealthy when it is stuck, and its replacement boots with the deployed rules and evaluates';
+  return 'every node of every group boots at once (first deployment); every Elasticsearch node renews its certificate once (a day before expiry) while the Kibana and Logstash passwords are rotated and each node reloads them, then each Kibana and Logstash node renews its certificate and reloads (no restart); then a master and the alerter are replaced (together); the elastalert password is rotated and the reload on the alerter recreates its container once with it; the alerter heartbeat publishes while ElastAlert evaluates, marks the instance Unhealthy when it is stuck, and its replacement boots with the deployed rules and evaluates';
 }
 
 async function replaceMaster(run: Run, groups: readonly NodeGroup[], first: readonly Instance[]): Promise<void> {

@@ -55,13 +55,23 @@ if [ -n "${ELK_CERT_ISSUER_URL:-}" ]; then
     ssl_key => \"$certs/node.key\"
     ssl_certificate_authorities => [\"$certs/ca.crt\"]
     ssl_client_authentication => \"${ELK_BEATS_TLS:-required}\""
-  # The Beats input reads its certificate once: the renewal restarts Logstash (the persistent queue keeps the events).
-  elk_cert_renewal "CERT_DIR=$certs" OWNER_USER=logstash OWNER_GROUP=logstash ELK_CERT_RELOAD=logstash
+  # The Beats input reads its certificate only when its pipeline starts. A renewal writes the new certificate's
+  # SHA-256 into the pipeline file's stamp line and reloads Logstash: SIGHUP (the drop-in's ExecReload) makes
+  # Logstash read its pipeline files again and restart the pipelines whose text changed, in the running process.
+  # The JVM keeps running and the persistent queue keeps what was accepted; Beats reconnect.
+  crt_sum="$(sha256sum <"$R$certs/node.crt")"
+  stamp="# elk-cdk certificate sha256: ${crt_sum%% *}"
+  mkdir -p "$R/etc/systemd/system/logstash.service.d"
+  # shellcheck disable=SC2016 # $MAINPID is systemd's, not this shell's
+  printf '[Service]\nExecReload=/bin/kill -HUP $MAINPID\n' >"$R/etc/systemd/system/logstash.service.d/elk-cdk-reload.conf"
+  elk_cert_renewal "CERT_DIR=$certs" OWNER_USER=logstash OWNER_GROUP=logstash ELK_CERT_RELOAD=logstash \
+    ELK_CERT_STAMP=/etc/logstash/conf.d/beats.conf
 fi
 
 elk_step config
 cat >"$R/etc/logstash/conf.d/beats.conf" <<PIPELINE
 # Written by elk-cdk logstash-boot.sh at first boot.
+${stamp:-}
 input {
   beats {
     port => 5044

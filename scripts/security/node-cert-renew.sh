@@ -9,7 +9,10 @@
 #    request as at boot (node-certs.sh: a fresh key, the issuer checks who asks). Elasticsearch watches its PEM files
 #    and reloads changed ones by itself (no restart, no dropped connection). A service that does not (Logstash's
 #    Beats input; Kibana, which reloads on SIGHUP through its unit's ExecReload) is named in ELK_CERT_RELOAD and
-#    gets `systemctl try-reload-or-restart` after a renewal.
+#    gets `systemctl try-reload-or-restart` after a renewal. With ELK_CERT_STAMP=<file>, the line
+#    `# elk-cdk certificate sha256: ...` of that file first gets the new certificate's SHA-256: Logstash reloads on
+#    SIGHUP only the pipelines whose text changed, so the stamp makes its Beats pipeline restart with the new
+#    certificate, in the running process.
 # 2. Publishes the days left on the installed certificate, renewed or not, as the CloudWatch metric
 #    elk-cdk/Nodes CertificateDaysToExpiry {Environment, Role}: a node whose renewals keep failing shows its days
 #    falling, and the environment's alarm fires well before the certificate expires.
@@ -63,6 +66,14 @@ cert_dates() {
   date -u -f - +%s <<<"${dates//notAfter=/}"
 }
 
+# Writes the installed certificate's SHA-256 into the stamp line of $1 (a new file renamed over it, as sed -i does).
+stamp_certificate() {
+  local sum
+  grep -q '^# elk-cdk certificate sha256: ' "$1" 2>/dev/null || return 1
+  sum="$(sha256sum <"$CRT")"
+  sed -i "s/^# elk-cdk certificate sha256: .*/# elk-cdk certificate sha256: ${sum%% *}/" "$1"
+}
+
 rc=0
 { read -r not_before && read -r not_after; } < <(cert_dates) || die "cannot read the dates of $CERT_DIR/node.crt"
 decide_at="${ELK_NOW_EPOCH:-$EPOCHSECONDS}"
@@ -72,7 +83,10 @@ if [ "$FORCE" = 1 ] || [ "$left" -lt "$half" ]; then
   log "renewing: $((left / 3600)) h left of $(((not_after - not_before) / 3600)) h (renewal is due below half)"
   if "$BIN/node-certs.sh" --issuer-url "$ELK_CERT_ISSUER_URL" --service-name "$ELK_SERVICE_NAME" \
     --region "$ELK_REGION" --cert-dir "$CERT_DIR"; then
-    if [ -z "${ELK_CERT_RELOAD:-}" ]; then
+    if [ -n "${ELK_CERT_STAMP:-}" ] && ! stamp_certificate "$R$ELK_CERT_STAMP"; then
+      rc=1
+      log "renewed, but $ELK_CERT_STAMP has no '# elk-cdk certificate sha256:' line to stamp: no reload"
+    elif [ -z "${ELK_CERT_RELOAD:-}" ]; then
       log "renewed; Elasticsearch reloads the PEM files by itself"
     elif systemctl try-reload-or-restart "$ELK_CERT_RELOAD"; then
       log "renewed; $ELK_CERT_RELOAD reloaded (or restarted) to load the new certificate"

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { readStage, rehearseStage, RehearsalReport, ScenarioName } from '../../lib/boot';
+import type { BootRole } from '../../lib/boot/fleet';
 import { ENVIRONMENTS, patchStagedFileAsset, patchStagedScript, synthOnce } from './helpers';
 
 // One in-process synth of every environment for the whole file (the slow part), then one rehearsal per fleet.
@@ -222,26 +223,35 @@ describe('a deliberately broken copy of the boot scripts fails the rehearsal, na
       'status.allowAnonymous: false',
       'status.allowAnonymous: true',
       [
-        'kibana',
-        'config',
-        'kibana.yml: status.allowAnonymous is not false (anyone reaching Kibana reads its full status)',
+        [
+          'kibana',
+          'config',
+          'kibana.yml: status.allowAnonymous is not false (anyone reaching Kibana reads its full status)',
+        ],
       ],
     ],
     [
       'serves plain HTTP to the load balancer (no server.ssl)',
       '${tls_lines}\n',
       '',
-      ['boot', 'health', expect.stringContaining('/api/status not available after 2 checks')],
+      [['boot', 'health', expect.stringContaining('/api/status not available after 2 checks')]],
     ],
     [
       'restarts on every certificate renewal (no SIGHUP reload)',
       'ExecReload=/bin/kill -HUP $MAINPID',
       'ExecStartPost=/bin/true',
-      ['kibana', 'certificates', 'the Kibana unit has no ExecReload sending SIGHUP: a renewal would restart Kibana'],
+      [
+        ['kibana', 'certificates', 'the Kibana unit has no ExecReload sending SIGHUP: a renewal would restart Kibana'],
+        [
+          'cert-renewal',
+          'cert-renewal',
+          'the renewal restarted kibana (an outage of this node) instead of reloading it',
+        ],
+      ],
     ],
   ])(
     'a Kibana that %s fails the rehearsal',
-    async (_what, from, to, finding) => {
+    async (_what, from, to, expected) => {
       patchStagedScript(broken, 'dev', 'kibana-boot.sh', (t) => t.replace(from, to));
       const r = await rehearseStage(readStage(broken, 'dev'), {
         environment: 'dev',
@@ -249,7 +259,59 @@ describe('a deliberately broken copy of the boot scripts fails the rehearsal, na
         roles: ['kibana'],
         nodeEnv: { ELK_HEALTH_ATTEMPTS: '2' },
       });
-      expect(r.findings.map((f) => [f.check, f.step, f.message])).toEqual([finding]);
+      expect(r.findings.map((f) => [f.check, f.step, f.message])).toEqual(expected);
+    },
+    120_000,
+  );
+
+  // Kibana and Logstash renew like Elasticsearch nodes (issue #13): a renewal that does not reach the service, or
+  // reaches it by a restart, is caught when the rehearsal runs their timer's service a day before expiry.
+  test.each([
+    [
+      'a Kibana boot that installs no renewal timer',
+      'kibana',
+      'elk-boot-lib.sh',
+      'systemctl enable --now elk-cdk-cert-renew.timer',
+      'true',
+      'the certificate renewal timer (elk-cdk-cert-renew.timer) is not enabled',
+    ],
+    [
+      'a Logstash renewal that does not stamp the pipeline (SIGHUP would keep the old certificate)',
+      'logstash',
+      'logstash-boot.sh',
+      '    ELK_CERT_STAMP=/etc/logstash/conf.d/beats.conf',
+      '    ELK_CERT_STAMPED=no',
+      expect.stringMatching(
+        /^etc\/logstash\/conf\.d\/beats\.conf is stamped '[0-9a-f]{64}', not the new certificate's/,
+      ),
+    ],
+    [
+      'a Logstash unit without ExecReload (the renewal restarts Logstash)',
+      'logstash',
+      'logstash-boot.sh',
+      "printf '[Service]\\nExecReload=/bin/kill -HUP $MAINPID\\n'",
+      "printf '[Service]\\n'",
+      'the renewal restarted logstash (an outage of this node) instead of reloading it',
+    ],
+  ])(
+    '%s fails the renewal check of every such node',
+    async (_what, role, script, from, to, message) => {
+      patchStagedScript(broken, 'staging', script, (t) => {
+        expect(t).toContain(from);
+        return t.replace(from, to);
+      });
+      const r = await rehearseStage(readStage(broken, 'staging'), {
+        environment: 'staging',
+        scenarios: ['fleet'],
+        roles: [role as BootRole],
+      });
+      const renewals = r.findings.filter((f) => f.check === 'cert-renewal');
+      expect(renewals.length).toBeGreaterThanOrEqual(1);
+      for (const f of renewals) {
+        expect(f.role).toBe(role);
+        expect(f.message).toEqual(message);
+      }
+      expect(r.findings.filter((f) => f.check !== 'cert-renewal')).toEqual([]);
     },
     120_000,
   );

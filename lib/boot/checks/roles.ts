@@ -266,7 +266,7 @@ function checkBeatsTls(world: World, r: BootResult, beats: string, fail: Check):
     fail('the Beats key is not owned by logstash', 'certificates');
   const unit = read(root, 'etc/systemd/system/elk-cdk-cert-renew.service') ?? '';
   if (!/^Environment=.*\bELK_CERT_RELOAD=logstash\b/m.test(unit) || !/\bCERT_DIR=\/etc\/logstash\/certs\b/.test(unit))
-    fail('the certificate renewal does not renew the Logstash certificate and restart Logstash', 'certificates');
+    fail('the certificate renewal does not renew the Logstash certificate and reload Logstash', 'certificates');
 }
 
 /** Persistent queue, drained at shutdown, and the termination-hook watcher (issue #23). */
