@@ -95,6 +95,9 @@ function jobProblems(
   const problems: string[] = [];
   // Minutes each deploy and wait step may take: its timeout, or what it needs when that is more (or not set).
   const budgeted: number[] = [];
+  // What the steps need at least, and the waits that follow a roll the deploy did not wait for.
+  let needed = BUDGET.setupMinutes;
+  const followers = new Map<number, string>();
   const clusterDeployed = new Set<string>();
   for (const d of deploys) {
     const rollout = rollouts(d.env);
@@ -109,6 +112,7 @@ function jobProblems(
     const need = (first ? BUDGET.deployMinutes : BUDGET.laterDeployMinutes) + Math.ceil(waitSeconds / 60);
     const has = stepMinutes(d.step);
     budgeted.push(Math.max(has ?? 0, need));
+    needed += need;
     if (has === undefined || has < need) {
       const why = waitSeconds
         ? `cdk deploy of ${d.env} waits for the roll up to rollout.timeoutHours = ${rollout.timeoutHours} h ` +
@@ -131,6 +135,7 @@ function jobProblems(
     }
     const wait = waits.find((w) => w.i > d.i && w.env === d.env && w.cdkOut);
     const later = deploys.find((e) => e.i > d.i && e.env === d.env);
+    if (wait) followers.set(wait.i, d.env);
     if (!wait || (later && later.i < wait.i)) {
       problems.push(
         `${d.where}: ${d.env} does not wait for the roll (waitForCompletion: false): after this step, ${follow}` +
@@ -146,6 +151,7 @@ function jobProblems(
     const need = Math.ceil(Number(w.timeout) / 60) + BUDGET.waitMarginMinutes;
     const has = stepMinutes(w.step);
     budgeted.push(Math.max(has ?? 0, need));
+    if (!followers.has(w.i)) needed += need; // a follower gets what is left (below)
     if (has === undefined || has < need) {
       problems.push(
         `${at(w.i)}: timeout-minutes is ${has ?? 'not set'}; roll wait --timeout ${w.timeout} needs at least ${need} ` +
@@ -166,6 +172,19 @@ function jobProblems(
       `${where}: timeout-minutes is ${jobMinutes ?? 'not set'}; its deploy and wait steps and ${BUDGET.setupMinutes} ` +
         `min of setup need ${total}: raise it, or shorten the steps`,
     );
+  }
+  // A wait that follows a roll gets what the job leaves it: each attempt follows the roll as long as it can.
+  const leaves = Math.min(jobMinutes ?? limit, limit) - needed;
+  for (const [i, env] of followers) {
+    const has = stepMinutes(steps[i]!) ?? 0;
+    if (has < leaves) {
+      problems.push(
+        `${at(i)}: ${env} does not wait for the roll, so this step follows it, with timeout-minutes ${has}; the job ` +
+          `leaves it ${leaves} (${Math.min(jobMinutes ?? limit, limit)} − ${needed} for setup and the other steps' ` +
+          `needs): set timeout-minutes ${leaves} and --timeout ${(leaves - BUDGET.waitMarginMinutes) * 60}, and the ` +
+          'other steps to what they need, so that each attempt follows the roll as long as it can',
+      );
+    }
   }
   if (total > limit || (jobMinutes ?? 0) > limit) {
     problems.push(
@@ -195,7 +214,10 @@ function jobProblems(
     problems.push(
       `${at(creds)}: role-duration-seconds is ${raw ?? `not set (${LIMITS.defaultRoleSessionSeconds})`}; the session ` +
         `must last the job's ${needMinutes} min: set at least ${needMinutes * 60} (and the role's ` +
-        'MaxSessionDuration as high)',
+        'MaxSessionDuration as high)' +
+        (needMinutes * 60 > LIMITS.maxRoleSessionSeconds
+          ? `, which is past the ${LIMITS.maxRoleSessionSeconds / 3600} h a session can last: shorten the job`
+          : ''),
     );
   }
   if (seconds > LIMITS.maxRoleSessionSeconds) {

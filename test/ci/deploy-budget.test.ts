@@ -114,6 +114,10 @@ describe('deployBudgetProblems: a CI deploy job outlasts the deploy and the roll
     );
     expect(check(job(360, [...base, wait('--env follows --cdk-out cdk.out --timeout 15000', 250)]))).toEqual([
       expect.stringMatching(/timeout-minutes is 250; roll wait --timeout 15000 needs at least 255/),
+      // The follower of a roll gets what the job leaves: 360 − 15 of setup − 60 for the deploy.
+      expect.stringMatching(
+        /follows does not wait for the roll, so this step follows it, with timeout-minutes 250; the job leaves it 285 .*set timeout-minutes 285 and --timeout 16800/,
+      ),
     ]);
     expect(BUDGET.waitMarginMinutes).toBe(5);
   });
