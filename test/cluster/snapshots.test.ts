@@ -167,11 +167,16 @@ describe('rollout.snapshotBeforeRoll', () => {
   });
 
   test('false: no repository property, so the orchestrator takes no snapshot; no launch template changes', () => {
-    const dir = ws.configDir({ 'staging.yaml': (t) => `${t.trimEnd()}\nrollout:\n  snapshotBeforeRoll: false\n` });
-    const off = cluster('staging', dir);
-    expect(rolling(off).Properties!.SnapshotRepository).toBeUndefined();
+    // Under staging's own rollout: key (a second top-level key is a YAML error).
+    const off = (t: string) =>
+      /^rollout:\n/m.test(t)
+        ? t.replace(/^rollout:\n/m, 'rollout:\n  snapshotBeforeRoll: false\n')
+        : `${t.trimEnd()}\nrollout:\n  snapshotBeforeRoll: false\n`;
+    const dir = ws.configDir({ 'staging.yaml': off });
+    const withoutSnapshot = cluster('staging', dir);
+    expect(rolling(withoutSnapshot).Properties!.SnapshotRepository).toBeUndefined();
     const lts = (r: Record<string, Resource>) => ofType(r, 'AWS::EC2::LaunchTemplate');
-    expect(lts(off)).toEqual(lts(cluster('staging')));
+    expect(lts(withoutSnapshot)).toEqual(lts(cluster('staging')));
   });
 
   test('the orchestrator may create and list snapshots, never delete or restore them', () => {

@@ -3,10 +3,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
+import { deployBudgetProblems, type RolloutWait } from '../../lib/ci/deploy-budget';
+import { loadEnvironment } from '../../lib/config';
 import { COMMENT_MARKER } from '../../lib/diff';
 import { PROJECT_ROOT } from '../helpers/app';
 
 interface Step {
+  name?: string;
   run?: string;
   uses?: string;
   with?: Record<string, unknown>;
@@ -110,6 +113,69 @@ describe('deploy jobs', () => {
     expect(groups.every((g) => g['cancel-in-progress'] === false)).toBe(true);
     // The workflow-level group of a push is that push's own (its sha): it never blocks a later push.
     expect(workflow.concurrency!.group).toContain('github.sha');
+  });
+});
+
+describe('deploy jobs outlast what they deploy and wait for (lib/ci/deploy-budget.ts)', () => {
+  const configDir = path.join(PROJECT_ROOT, 'config', 'environments');
+  const rollouts = (env: string): RolloutWait | undefined =>
+    fs.existsSync(path.join(configDir, `${env}.yaml`)) ? loadEnvironment(env, configDir).rollout : undefined;
+
+  test('the workflow and config/environments agree: each step covers the roll it may wait for, the session the job', () => {
+    expect(deployBudgetProblems(workflow, rollouts)).toEqual([]);
+  });
+
+  test('each deploy job deploys the cluster, follows the rollout that assembly deploys, then the other stacks', () => {
+    for (const env of ['staging', 'production']) {
+      const cmds = workflow.jobs[`deploy-${env}`]!.steps.flatMap((s) => (s.run ? [s.run] : []));
+      const at = (re: RegExp) => cmds.findIndex((c) => re.test(c));
+      const cluster = at(new RegExp(`cdk deploy --app cdk\\.out '${env}/cluster'`));
+      const wait = at(new RegExp(`elkctl -- roll wait --env ${env} --cdk-out cdk\\.out --timeout \\d+`));
+      const rest = at(new RegExp(`cdk deploy --app cdk\\.out '${env}/\\*'`));
+      expect({ env, order: [cluster, wait, rest].every((i, k, a) => i >= 0 && (k === 0 || a[k - 1]! < i)) }).toEqual({
+        env,
+        order: true,
+      });
+    }
+  });
+
+  test('the check fails when a config changes without the workflow (the default 12 h wait), and on the deploy job as it was', () => {
+    const staging = rollouts('staging')!;
+    const waits12 = deployBudgetProblems(workflow, (env) =>
+      env === 'staging' ? { ...staging, timeoutHours: 12 } : rollouts(env),
+    );
+    expect(waits12).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /jobs\.deploy-staging\.steps\[\d+\] \("Deploy the cluster stack"\): timeout-minutes is 300; .*at least 780/,
+        ),
+        expect.stringMatching(/jobs\.deploy-staging: needs \d+ min but GitHub-hosted runners stop a job after 6 h/),
+      ]),
+    );
+    // Staging switched to waitForCompletion: false for a long roll: the numbers to move to the wait are named.
+    const follows = deployBudgetProblems(workflow, (env) =>
+      env === 'staging' ? { ...staging, waitForCompletion: false } : rollouts(env),
+    );
+    expect(follows).toEqual([
+      expect.stringMatching(
+        /jobs\.deploy-staging\.steps\[\d+\] \("Follow the rolling replacement"\): staging does not wait for the roll, .*with timeout-minutes 15; the job leaves it 255 .*set timeout-minutes 255 and --timeout 15000/,
+      ),
+    ]);
+    // The same workflow with the job as it was before (one `cdk deploy '<env>/*'`, no step budget) and the old config.
+    const before = {
+      jobs: {
+        'deploy-staging': {
+          ...workflow.jobs['deploy-staging']!,
+          steps: [
+            ...workflow.jobs['deploy-staging']!.steps.filter(
+              (s) => !s.run?.includes('cdk deploy') && !s.run?.includes('roll wait'),
+            ),
+            { run: "npx cdk deploy --app cdk.out 'staging/*' --require-approval never" },
+          ],
+        },
+      },
+    };
+    expect(deployBudgetProblems(before, () => ({ waitForCompletion: true, timeoutHours: 12 }))).toHaveLength(4);
   });
 });
 
