@@ -35,6 +35,7 @@ import { EnvironmentConfig, tagOnlyWarning } from '../config';
 import { Bundle, bundleTar, environmentBundle } from '../rules';
 import { Heartbeat } from './Heartbeat';
 import { alerterParameterKey, restrictAlerterEgress } from './hardening';
+import { grantImagePull } from './image-pull';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
@@ -187,6 +188,8 @@ export class Alerter extends Construct {
         );
       }
     }
+    // A private ECR mirror of the image: the login and that one repository (nothing for a public registry).
+    grantImagePull(this.role, config.alerter.image);
     // cdk-nag names a finding by the resource as rendered: pseudo parameters in an environment-agnostic stack,
     // literal values in a stack with account and region.
     const pseudo = (value: string, name: string) => (Token.isUnresolved(value) ? `<AWS::${name}>` : value);

@@ -3,3 +3,4 @@ export * from './load';
 export * from './instance-types';
 export * from './deployed';
 export * from './image';
+export * from './ecr';

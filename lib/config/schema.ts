@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACCEPTED_FAMILIES, instanceArchitecture, instanceMemoryGib } from './instance-types';
+import { ecrImageProblem } from './ecr';
 import { IMAGE_FORMAT_MESSAGE, IMAGE_REFERENCE, imageProblem, parseImage } from './image';
 
 /**
@@ -290,7 +291,10 @@ export const EnvironmentConfigSchema = z
         instanceType: roleSized('alerter'),
         /**
          * jertel/elastalert2 image (or your mirror of it): `<repository>:<tag>`, or pinned by digest
-         * `<repository>:<tag>@sha256:<64 hex>` (lib/config/image.ts). A tag-only image gets a synth warning.
+         * `<repository>:<tag>@sha256:<64 hex>` (lib/config/image.ts). A tag-only image gets a synth warning. A private
+         * ECR image (`<account>.dkr.ecr.<region>.amazonaws.com/<name>:<tag>@sha256:…`) must be of the environment's
+         * account and region and pinned by digest; the alerter role may then pull exactly that repository and the
+         * deploy logs docker in to the registry (lib/config/ecr.ts).
          */
         image: z.string().regex(IMAGE_REFERENCE, { message: IMAGE_FORMAT_MESSAGE }),
         /** Refuse an `image` without `@sha256:` digest (docs/security.md, "The ElastAlert image"). @default false */
@@ -475,7 +479,8 @@ export const EnvironmentConfigSchema = z
       });
     }
     const imageIssue = parseImage(c.alerter.image)
-      ? imageProblem(c.alerter.image, c.alerter.requireImageDigest ?? false)
+      ? (imageProblem(c.alerter.image, c.alerter.requireImageDigest ?? false) ??
+        ecrImageProblem(c.alerter.image, { account: c.account, region: c.region }))
       : undefined;
     if (imageIssue) ctx.addIssue({ code: 'custom', path: ['alerter', 'image'], message: imageIssue });
     if (c.kibana.count > 0 && versionBefore(c.elasticsearch.version, KIBANA_MIN_VERSION)) {

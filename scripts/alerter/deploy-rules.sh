@@ -206,6 +206,25 @@ resolve_secrets() {
 # sha256 of what the container receives besides the bundle: secret values, password, CA.
 secrets_hash() { cat "$1/secrets.env" "$1/curl.cfg" "$1/certs/ca.pem" | sha256sum | cut -d' ' -f1; }
 
+# Pulls an image. From a private ECR registry (<account>.dkr.ecr.<region>.amazonaws.com, as lib/config/ecr.ts
+# validates it), docker is logged in first with a token the instance role gets (the password goes through a pipe,
+# never on a command line) and logged out after the pull, so the 12-hour token does not stay in root's docker config.
+ECR_HOST_RE='^[0-9]{12}\.dkr\.ecr\.([a-z]{2}(-gov)?-[a-z]+-[0-9])\.amazonaws\.com(\.cn)?$'
+pull_image() {
+  local image="$1" registry="${1%%/*}" rc=0
+  if [[ "$image" == */* && "$registry" =~ $ECR_HOST_RE ]]; then
+    aws --region "${BASH_REMATCH[1]}" ecr get-login-password |
+      docker login --username AWS --password-stdin "$registry" >/dev/null ||
+      die "cannot log docker in to $registry (aws ecr get-login-password | docker login): the instance role needs ecr:GetAuthorizationToken, and the registry must be reachable over HTTPS"
+    log "docker logged in to $registry"
+    docker pull --quiet "$image" >/dev/null || rc=$?
+    docker logout "$registry" >/dev/null 2>&1 || log "docker logout $registry failed (the token expires after 12 hours)"
+    [ "$rc" = 0 ] || die "cannot pull $image from $registry (exit $rc): the instance role needs ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on that repository"
+    return 0
+  fi
+  docker pull --quiet "$image" >/dev/null || die "cannot pull $image (and it is not present on the instance)"
+}
+
 label() { docker inspect --format "{{index .Config.Labels \"$1\"}}" "$CONTAINER" 2>/dev/null || true; }
 
 # Starts the container of a release folder.
@@ -502,7 +521,7 @@ IMAGE="$(bundle_get "$REL_TMP/bundle.env" IMAGE)"
 if docker image inspect "$IMAGE" >/dev/null 2>&1; then
   log "image $IMAGE is present (not pulled)"
 else
-  docker pull --quiet "$IMAGE" >/dev/null || die "cannot pull $IMAGE (and it is not present on the instance)"
+  pull_image "$IMAGE"
 fi
 # shellcheck disable=SC2016 # expanded by the container's shell
 PREFLIGHT='for f in /opt/elastalert/rules/*.yaml; do [ -e "$f" ] || continue

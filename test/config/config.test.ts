@@ -186,6 +186,16 @@ describe('bad values fail with the file, the key and what is allowed', () => {
       allowed: /must be <repository>:<tag> or, pinned by digest/,
     },
     {
+      what: 'an alerter image in ECR where the environment has no account and region',
+      set: {
+        alerter: { image: `111111111111.dkr.ecr.eu-west-1.amazonaws.com/elastalert2:2.31.0@sha256:${'a'.repeat(64)}` },
+        kibana: { allowPlainHttp: true },
+      },
+      file: envFile,
+      key: 'alerter.image',
+      allowed: /an image in ECR needs the environment's account and region \(set both\)/,
+    },
+    {
       what: 'Kibana without a certificate and without the plain-HTTP opt-in',
       set: { kibana: { count: 1 } },
       file: envFile,

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
 import { instanceMemoryGib } from '../../config/instance-types';
+import { IMAGE_REFERENCE } from '../../config/image';
 import { KIBANA_ENCRYPTION_SETTINGS, KIBANA_KEY_LENGTH } from '../../security/kibana-keys';
 import { BootResult } from '../node';
 import { World } from '../world';
@@ -290,7 +291,8 @@ function checkAlerter(world: World, r: BootResult, fail: Check): void {
   const args = read(root, '.rehearsal/docker/elastalert.args');
   if (args === undefined) return; // first deployment: the deploy command installs the rules
   const argv = args.trimEnd().split('\n');
-  const image = argv.find((a) => /^[\w./-]+\/[\w.-]+:[\w.-]+$/.test(a));
+  // by tag, or by tag and digest (`…:2.31.0@sha256:…`)
+  const image = argv.find((a) => a.includes('/') && IMAGE_REFERENCE.test(a));
   if (!image || image.endsWith(':latest')) fail(`the ElastAlert image is not pinned (${image ?? 'none'})`, 'deploy');
   if (argv[argv.length - 1] !== '--verbose')
     fail(`the container command line ends with '${argv[argv.length - 1]}'`, 'deploy');
@@ -309,7 +311,23 @@ function checkAlerter(world: World, r: BootResult, fail: Check): void {
     if (!mounts.some((m) => m.endsWith(`:/opt/elastalert/${target}:ro`)))
       fail(`the container does not mount ${target} read-only`, 'deploy');
   }
+  checkRegistryLogin(root, fail);
   void world;
+}
+
+/**
+ * A pull from a private ECR registry (the docker stub refuses one without a login): the token of
+ * `aws ecr get-login-password` on no command line, and docker logged out again (no token left in root's docker
+ * config on the instance).
+ */
+function checkRegistryLogin(root: string, fail: Check): void {
+  const tokens = (read(root, '.rehearsal/ecr-tokens') ?? '').split('\n').filter(Boolean);
+  if (tokens.length === 0) return;
+  const calls = read(root, '.rehearsal/calls.log') ?? '';
+  if (tokens.some((t) => calls.includes(t))) fail('the ECR login token appeared on a command line', 'deploy');
+  const auth = path.join(root, '.rehearsal/docker/auth');
+  const left = fs.existsSync(auth) ? fs.readdirSync(auth) : [];
+  if (left.length > 0) fail(`docker is still logged in to ${left.join(', ')} after the deploy`, 'deploy');
 }
 
 /** What a node produced, per role. */
