@@ -59,7 +59,9 @@ export const BUDGET = {
   waitMarginMinutes: 5,
 } as const;
 
-const DEPLOY = /\bcdk deploy\b[^\n]*?'([\w-]+)\/([\w*-]+)'/;
+const DEPLOY = /\bcdk deploy\b([^\n]*)/;
+/** The stack selection `'<env>/<stacks>'` (quoted or not) of a cdk deploy line. */
+const SELECTION = /(?:^|\s)['"]?([\w-]+)\/([\w*-]+)['"]?(?=\s|$)/;
 const ROLL_WAIT = /\broll wait\b([^\n]*)/;
 
 function stepMinutes(s: WorkflowStep): number | undefined {
@@ -80,11 +82,18 @@ function jobProblems(
 ): string[] {
   const steps = job.steps ?? [];
   const at = (i: number) => `${file}: jobs.${name}.steps[${i}]${steps[i]!.name ? ` ("${steps[i]!.name}")` : ''}`;
+  const unknown: string[] = [];
   const deploys = steps.flatMap((step, i) => {
-    const m = DEPLOY.exec(step.run ?? '');
-    return m ? [{ i, env: m[1]!, stacks: m[2]!, where: at(i), step }] : [];
+    const line = DEPLOY.exec(step.run ?? '')?.[1];
+    if (line === undefined) return [];
+    const m = SELECTION.exec(line);
+    if (!m) {
+      unknown.push(`${at(i)}: cdk deploy without a '<env>/<stack>' selection: the budget cannot be checked; name it`);
+      return [];
+    }
+    return [{ i, env: m[1]!, stacks: m[2]!, where: at(i), step }];
   });
-  if (deploys.length === 0) return [];
+  if (deploys.length === 0) return unknown;
   const waits = steps.flatMap((step, i) => {
     const m = ROLL_WAIT.exec(step.run ?? '');
     if (!m) return [];
@@ -92,7 +101,7 @@ function jobProblems(
     const timeout = /--timeout[ =](\d+)/.exec(args)?.[1];
     return [{ i, step, env: /--env[ =]([\w-]+)/.exec(args)?.[1], cdkOut: /--cdk-out[ =]/.test(args), timeout }];
   });
-  const problems: string[] = [];
+  const problems: string[] = [...unknown];
   // Minutes each deploy and wait step may take: its timeout, or what it needs when that is more (or not set).
   const budgeted: number[] = [];
   // What the steps need at least, and the waits that follow a roll the deploy did not wait for.

@@ -139,6 +139,20 @@ describe('deployBudgetProblems: a CI deploy job outlasts the deploy and the roll
     ]);
   });
 
+  test('a deploy whose environment cannot be told is named; double quotes and no quotes are understood', () => {
+    const c = creds({ 'role-duration-seconds': 21600 });
+    expect(check(job(360, [c, { run: 'npx cdk deploy --all --require-approval never' }]))).toEqual([
+      expect.stringMatching(
+        /steps\[1\]: cdk deploy without a '<env>\/<stack>' selection: the budget cannot be checked/,
+      ),
+    ]);
+    for (const target of ['"waits12/*"', 'waits12/*']) {
+      expect(check(job(360, [c, { run: `npx cdk deploy --app cdk.out ${target}` }]))[0]).toMatch(
+        /cdk deploy of waits12 waits for the roll up to rollout\.timeoutHours = 12 h/,
+      );
+    }
+  });
+
   test('jobs without a deploy are not checked; a deploy of an environment without a config file is named', () => {
     expect(deployBudgetProblems({ jobs: { build: job(30, [{ run: 'npm run synth' }]) } }, () => undefined)).toEqual([]);
     expect(check(job(360, [creds({ 'role-duration-seconds': 21600 }), deploy('nosuch/*', 60)]))).toEqual([
