@@ -133,11 +133,11 @@ if [ "$status" != 200 ]; then
   die "the issuer refused (HTTP $status): $(json_string "$WORK/response.json" error 2>/dev/null || echo 'no reason')"
 fi
 if ! { json_string "$WORK/response.json" certificatePem >"$WORK/node.crt" &&
-  json_string "$WORK/response.json" caPem >"$WORK/trust.crt" && not_after="$(json_string "$WORK/response.json" notAfter)"; }; then
+  json_string "$WORK/response.json" caPem >"$WORK/ca.crt" && not_after="$(json_string "$WORK/response.json" notAfter)"; }; then
   die "the issuer's answer is not a certificate"
 fi
 
-openssl verify -CAfile "$WORK/trust.crt" "$WORK/node.crt" >/dev/null || die "the issued certificate does not verify against the CA"
+openssl verify -CAfile "$WORK/ca.crt" "$WORK/node.crt" >/dev/null || die "the issued certificate does not verify against the CA"
 # One x509 prints the certificate's public key, then whether it carries the IP (it needs no trust store:
 # SSL_CERT_FILE=/dev/null spares it the parse of the system's at start).
 inspected="$(SSL_CERT_FILE=/dev/null openssl x509 -in "$WORK/node.crt" -noout -pubkey -checkip "$PRIVATE_IP")" ||
@@ -146,20 +146,16 @@ inspected="$(SSL_CERT_FILE=/dev/null openssl x509 -in "$WORK/node.crt" -noout -p
   die "the issued certificate is not for this node's key"
 [[ "$inspected" == *"does match certificate"* ]] || die "the issued certificate does not carry this node's IP $PRIVATE_IP"
 
-have_group=0
-if getent group "$OWNER_GROUP" >/dev/null 2>&1; then have_group=1; fi
-install_file() {
-  # $1 source, $2 target name, $3 mode
-  cp "$1" "$R$CERT_DIR/$2.tmp"
-  chmod "$3" "$R$CERT_DIR/$2.tmp"
-  if [ "$have_group" = 1 ]; then chgrp "$OWNER_GROUP" "$R$CERT_DIR/$2.tmp"; fi
-  if [ -n "${4:-}" ] && getent passwd "$4" >/dev/null 2>&1; then chown "$4" "$R$CERT_DIR/$2.tmp"; fi
-  mv -f "$R$CERT_DIR/$2.tmp" "$R$CERT_DIR/$2"
-}
-install_file "$WORK/trust.crt" ca.crt 0644
-install_file "$WORK/node.key" node.key 0600 "$OWNER_USER"
-install_file "$WORK/node.crt" node.crt 0644
+# The three files get their modes and owners in $WORK (a 0700 folder inside the certificate folder, so on its file
+# system), then each is renamed into place: a reader sees the old file or the new one, never a partial one. One
+# chmod per mode, one chgrp, one mv for all of them (a boot and every renewal run this).
+chmod 0644 "$WORK/ca.crt" "$WORK/node.crt"
+chmod 0600 "$WORK/node.key"
+if getent group "$OWNER_GROUP" >/dev/null 2>&1; then
+  chgrp "$OWNER_GROUP" "$WORK/ca.crt" "$WORK/node.key" "$WORK/node.crt" "$R$CERT_DIR"
+fi
+if getent passwd "$OWNER_USER" >/dev/null 2>&1; then chown "$OWNER_USER" "$WORK/node.key"; fi
+mv -f "$WORK/ca.crt" "$WORK/node.key" "$WORK/node.crt" "$R$CERT_DIR/"
 chmod 0750 "$R$CERT_DIR"
-if [ "$have_group" = 1 ]; then chgrp "$OWNER_GROUP" "$R$CERT_DIR"; fi
 
 echo "node-certs: certificate for ${INSTANCE_ID} (${PRIVATE_IP}, ${PRIVATE_DNS}${SERVICE_NAME:+, ${SERVICE_NAME}}) valid until ${not_after}, in ${CERT_DIR}"

@@ -145,7 +145,7 @@ describe('node-certs.sh against the real issuer handler (stubbed IMDS, real curl
   let firstRunCalls: string[] = [];
   beforeAll(async () => {
     writeCurlStub(bin, argvLog);
-    writeCallLoggers(bin, callLog, ['openssl', 'python3']);
+    writeCallLoggers(bin, callLog, ['openssl', 'python3', 'cp', 'mv', 'chmod', 'chgrp', 'chown', 'getent']);
     issuer = await startFakeIssuer({ node: NODE, region: 'eu-west-1', caSecret: caSecretString(ca), policy });
     result = await run(['--issuer-url', issuer.url, '--service-name', SERVICE, '--cert-dir', certDir]);
     firstRunCalls = fs.readFileSync(callLog, 'utf8').trim().split('\n');
@@ -325,13 +325,27 @@ describe('node-certs.sh against the real issuer handler (stubbed IMDS, real curl
     expect(result.status).toBe(0);
     expect(firstRunCalls.filter((c) => c.startsWith('python3'))).toEqual([]);
     expect(firstRunCalls.filter((c) => c.startsWith('openssl x509 '))).toHaveLength(1);
-    expect(firstRunCalls.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual([
+    const openssls = firstRunCalls.filter((c) => c.startsWith('openssl '));
+    expect(openssls.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual([
       'openssl genpkey',
       'openssl req',
       'openssl verify',
       'openssl x509',
       'openssl pkey',
     ]);
+  });
+
+  it('installs the three files with one chmod per mode and one mv (renamed into place from its own folder)', () => {
+    const installs = firstRunCalls.filter((c) => /^(cp|mv|chmod|chgrp|chown) /.test(c));
+    expect(installs.filter((c) => c.startsWith('cp '))).toEqual([]);
+    expect(installs.filter((c) => c.startsWith('mv '))).toHaveLength(1);
+    expect(installs.filter((c) => c.startsWith('chmod ')).map((c) => c.split(' ')[1])).toEqual([
+      '0644',
+      '0600',
+      '0750',
+    ]);
+    expect(installs.filter((c) => /^ch(grp|own) /.test(c)).length).toBeLessThanOrEqual(2);
+    for (const f of ['ca.crt', 'node.crt']) expect(fs.statSync(path.join(certDir, f)).mode & 0o777).toBe(0o644);
   });
 
   it('reads the role credentials without a JSON tool, and refuses (installs nothing) what it cannot read exactly', async () => {
