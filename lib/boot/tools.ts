@@ -19,6 +19,11 @@ function which(name: string, searchPath: string): string | undefined {
   return undefined;
 }
 
+/** The bash of the instance PATH (resolved), which the stubs' "#!" line names directly. */
+export function instanceBash(): string | undefined {
+  return which('bash', INSTANCE_PATH);
+}
+
 /** A script (a version manager's shim starts with "#!"), not a program. */
 function isScript(file: string): boolean {
   const head = Buffer.alloc(2);
