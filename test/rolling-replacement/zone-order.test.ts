@@ -102,3 +102,32 @@ describe('zone order: a roll ends balanced without zone-rebalance cycles', () =>
     },
   );
 });
+
+describe('zone order: the search edges', () => {
+  test('no zones: no rebalance cycle', () => {
+    expect(rebalanceCycles([])).toBe(0);
+  });
+
+  test('equal worst cases: the zone with fewer cycles on average over the tie choices wins alone', () => {
+    // a:1 b:2 c:4, outdated b:1 c:3 (b:1, c:2 removable now): removing from b or from c needs one cycle in the worst
+    // case, but from c only a third of a cycle on average (b: two thirds).
+    expect(bestRemovalZones(ZONES, [1, 2, 4], [0, 1, 3], [0, 1, 2])).toEqual({ zones: [C], worst: 1, mean: 1 / 3 });
+    expect(bestRemovalZones(ZONES, [1, 2, 4], [0, 1, 3], [0, 1, 0])).toEqual({ zones: [B], worst: 1, mean: 2 / 3 });
+  });
+
+  test('options equal in worst case and mean are all returned', () => {
+    // Removing from a or from c: one cycle, in the worst case and on average.
+    expect(bestRemovalZones(ZONES, [3, 2, 5], [2, 2, 1], [2, 0, 1])).toEqual({ zones: [A, C], worst: 1, mean: 1 });
+  });
+
+  test('a zone with nothing outdated is never chosen, even when listed as removable', () => {
+    expect(bestRemovalZones(ZONES, [3, 2, 2], [0, 1, 0], [1, 1, 1])!.zones).toEqual([B]);
+  });
+
+  test('a search too large to run (61 instances, all outdated) gives no preference, within the state budget', () => {
+    const t = Date.now();
+    expect(bestRemovalZones(ZONES, [21, 20, 20], [20, 20, 20], [20, 20, 20])).toBeUndefined();
+    // The budget (50,000 states) keeps the decision to a few seconds even on a loaded machine.
+    expect(Date.now() - t).toBeLessThan(20_000);
+  });
+});
