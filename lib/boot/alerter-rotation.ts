@@ -90,3 +90,25 @@ export async function rehearseAlerterRotation(world: World, r: BootResult, timeo
     fail('a second reload with the same password recreated the container again');
   return findings;
 }
+
+/**
+ * An alerter booted after a rotation runs with the password the secret holds now (its container's ES_PASSWORD), not
+ * with the one of the first deployment.
+ */
+export function checkBootPassword(world: World, r: BootResult): Finding[] {
+  const { root, id, group } = r.instance;
+  const secretId = /--credentials-secret (\S+)/.exec(read(path.join(root, ALERTER_RELOAD)))?.[1];
+  const current = secretId ? readSecret(world, secretId) : undefined;
+  if (!current || !fs.existsSync(path.join(root, DOCKER, 'elastalert.env'))) return [];
+  const { password } = JSON.parse(current) as { password: string };
+  if (containerEnv(root).ES_PASSWORD === password) return [];
+  return [
+    {
+      node: id,
+      role: group.role,
+      step: 'password-rotation',
+      check: 'password-rotation',
+      message: 'an alerter booted after the rotation runs ElastAlert without the current password of the secret',
+    },
+  ];
+}

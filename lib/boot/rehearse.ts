@@ -12,7 +12,7 @@ import { boot, BootResult, Instance, launch, makeInstance, StepTime, terminate }
 import { checkMutualTrust, newCa, ROTATION_PHASES, RotationPhase, secretOfPhase, setIssuerCa } from './ca-rotation';
 import { rehearseRenewal } from './renewal';
 import { rehearseRotation } from './rotation';
-import { rehearseAlerterRotation } from './alerter-rotation';
+import { checkBootPassword, rehearseAlerterRotation } from './alerter-rotation';
 import { createWorld, recordAlerterDeployment, RunAs, World } from './world';
 import { dataHandoffScenario } from './data-handoff';
 
@@ -196,6 +196,7 @@ async function alerterHeartbeat(run: Run, group: NodeGroup, r: BootResult): Prom
       message: `the replacement of the unhealthy alerter runs bundle ${running ?? '(none)'}, not the deployed ${recorded.join(', ') || '(none recorded)'}`,
     });
   }
+  run.findings.push(...checkBootPassword(run.world, next));
   run.findings.push(...(await rehearseHeartbeat(run.world, next, 'evaluating', timeoutMs)).findings);
 }
 
