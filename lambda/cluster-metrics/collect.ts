@@ -100,6 +100,11 @@ export function metricsFrom(o: Observation, now: Date): Datum[] {
 
   const days = soonestExpiry(o.certificates, now);
   if (days) out.push({ name: METRIC.certificateDays, value: days.days, unit: 'None' });
+  const ca = soonestExpiry(
+    o.certificates.filter((c) => c.subject === 'ca'),
+    now,
+  );
+  if (ca) out.push({ name: METRIC.caCertificateDays, value: ca.days, unit: 'None' });
   return out;
 }
 

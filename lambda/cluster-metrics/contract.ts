@@ -27,6 +27,11 @@ export const METRIC = {
   diskUsed: 'DiskUsedPercent',
   /** Days until the first of the node certificates (read from each node's TLS handshake) and the CA expires. */
   certificateDays: 'CertificateDaysToExpiry',
+  /**
+   * Days until the cluster CA (the signing certificate of the trust bundle) expires, on its own: node certificates
+   * live days and are renewed, the CA lives years and needs a rotation, so each has its own alarm threshold.
+   */
+  caCertificateDays: 'CaCertificateDaysToExpiry',
 } as const;
 
 export const ENVIRONMENT_DIMENSION = 'Environment';

@@ -158,21 +158,30 @@ function privateKey(file: string): KeyObject | undefined {
   }
 }
 
-/** The node's own CertificateDaysToExpiry right after a renewal: its dimensions and a value near the validity. */
+/**
+ * What the node published about itself right after a renewal (what the alarms read): CertificateDaysToExpiry near
+ * the validity and CertificateRenewalFailed 0, each with the dimensions the alarms name.
+ */
 function checkMetric(world: World, r: BootResult, env: Record<string, string>, after: X509Certificate): string[] {
   const metricsFile = path.join(world.dir, 'metrics');
-  const metric = (fs.existsSync(metricsFile) ? fs.readFileSync(metricsFile, 'utf8') : '')
-    .split('\n')
-    .map((l) => l.split(' '))
-    .filter(
-      ([node, ns, name]) => node === r.instance.id && ns === 'elk-cdk/Nodes' && name === 'CertificateDaysToExpiry',
-    )
-    .at(-1);
+  const lines = (fs.existsSync(metricsFile) ? fs.readFileSync(metricsFile, 'utf8') : '').split('\n');
+  const last = (name: string) =>
+    lines
+      .map((l) => l.split(' '))
+      .filter(([node, ns, n]) => node === r.instance.id && ns === 'elk-cdk/Nodes' && n === name)
+      .at(-1);
   const validityDays = (Date.parse(after.validTo) - Date.parse(after.validFrom)) / 86_400_000;
   const dims = `Environment=${env.ELK_ENVIRONMENT},Role=${r.instance.group.role}`;
-  if (!metric) return ['no elk-cdk/Nodes CertificateDaysToExpiry metric was published'];
-  if (metric[4] !== dims) return [`CertificateDaysToExpiry has dimensions '${metric[4]}', expected '${dims}'`];
-  if (!(Number(metric[3]) > validityDays - 1 && Number(metric[3]) <= validityDays))
-    return [`CertificateDaysToExpiry is ${metric[3]} right after a renewal (validity ${validityDays} days)`];
-  return [];
+  const problems: string[] = [];
+  const days = last('CertificateDaysToExpiry');
+  if (!days) problems.push('no elk-cdk/Nodes CertificateDaysToExpiry metric was published');
+  else if (days[4] !== dims) problems.push(`CertificateDaysToExpiry has dimensions '${days[4]}', expected '${dims}'`);
+  else if (!(Number(days[3]) > validityDays - 1 && Number(days[3]) <= validityDays))
+    problems.push(`CertificateDaysToExpiry is ${days[3]} right after a renewal (validity ${validityDays} days)`);
+  const failed = last('CertificateRenewalFailed');
+  if (!failed) problems.push('no elk-cdk/Nodes CertificateRenewalFailed metric was published');
+  else if (failed[4] !== dims)
+    problems.push(`CertificateRenewalFailed has dimensions '${failed[4]}', expected '${dims}'`);
+  else if (failed[3] !== '0') problems.push(`CertificateRenewalFailed is ${failed[3]} after a renewal that worked`);
+  return problems;
 }

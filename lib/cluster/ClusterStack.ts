@@ -240,6 +240,13 @@ export class ClusterStack extends Stack {
       credentialsSecret: this.security.userSecret('metrics_collector'),
       grantCredentialsRead: (grantee) => this.security.grantUserSecretRead('metrics_collector', grantee),
       caParameterName: this.security.caCertificateParameterName,
+      nodeRoles: [
+        'master',
+        'data',
+        ...(config.kibana.count > 0 ? ['kibana'] : []),
+        ...(config.logstash.count > 0 ? ['logstash'] : []),
+      ],
+      nodeCertificateValidityDays: this.security.issuer.validityDays,
     });
     component(this.monitoring, 'monitoring');
 

@@ -337,8 +337,13 @@ export const EnvironmentConfigSchema = z
         yellowMinutes: z.number().int().min(1).max(1440),
         /** A data node's disk used above this percentage alarms (Elasticsearch's high watermark: 90). */
         diskHighWatermarkPercent: z.number().min(50).max(99),
-        /** A node or CA certificate that expires within this many days alarms. */
+        /** The cluster CA expiring within this many days alarms (a rotation takes time: docs/security.md). */
         certificateExpiryDays: z.number().int().min(1).max(89),
+        /**
+         * A node certificate (Elasticsearch, Kibana, Logstash; days of validity, renewed by each node when half is
+         * left) expiring within this many days alarms. Below half the validity (checked when the stack is built).
+         */
+        nodeCertificateExpiryDays: z.number().positive().max(45),
         /** A rolling replacement that makes no progress (blocked by a gate, or a drain that moves no bytes) for this long alarms. */
         rollBlockedMinutes: z.number().int().min(5).max(1440),
         /** The alerter's evaluation heartbeat older than this alarms (the alerter marks itself unhealthy then too). */

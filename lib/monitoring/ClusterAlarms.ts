@@ -10,6 +10,10 @@ import { EnvironmentMetrics } from './metrics';
 export interface ClusterAlarmsProps {
   readonly metrics: EnvironmentMetrics;
   readonly thresholds: EnvironmentConfig['alarms'];
+  /** The roles whose nodes renew a certificate and report on it (master, data, kibana, logstash when present). */
+  readonly nodeRoles: readonly string[];
+  /** Validity of an issued node certificate: nodes renew below half of it. */
+  readonly nodeCertificateValidityDays: number;
   /** Notified when an alarm fires and when it clears. */
   readonly topic: sns.ITopic;
 }
@@ -29,9 +33,14 @@ export class ClusterAlarms extends Construct {
   readonly yellow: cloudwatch.Alarm;
   readonly noMaster: cloudwatch.Alarm;
   readonly diskHighWatermark: cloudwatch.Alarm;
+  /** A node certificate (or the CA) seen in a TLS handshake by the collector, within the node threshold. */
   readonly certificateExpiry: cloudwatch.Alarm;
+  /** The cluster CA within `certificateExpiryDays`. */
+  readonly caCertificateExpiry: cloudwatch.Alarm;
   /** The nodes' own renewal metric (elk-cdk/Nodes, published every 6 h by node-cert-renew.sh). */
   readonly nodeCertificateExpiry: cloudwatch.Alarm;
+  /** Renewals (or the reload after one) failing on some node in two 6-hour periods in a row. */
+  readonly nodeCertificateRenewalFailing: cloudwatch.Alarm;
   readonly rollBlocked: cloudwatch.Alarm;
   readonly all: cloudwatch.Alarm[];
 
@@ -40,6 +49,11 @@ export class ClusterAlarms extends Construct {
     const { metrics: m, thresholds: t } = props;
     const env = m.environment;
     const period = m.period;
+    const renewAt = props.nodeCertificateValidityDays / 2;
+    if (t.nodeCertificateExpiryDays >= renewAt)
+      throw new Error(
+        `alarms.nodeCertificateExpiryDays (${t.nodeCertificateExpiryDays}) of environment ${env} must be below ${renewAt}: node certificates live ${props.nodeCertificateValidityDays} days and are renewed when less than half is left, so the alarm would fire while renewals work. Lower it in config/environments/${env}.yaml (default 2).`,
+      );
 
     this.red = new cloudwatch.Alarm(this, 'ClusterRed', {
       alarmName: `elk-cdk-${env}-cluster-red`,
@@ -84,10 +98,20 @@ export class ClusterAlarms extends Construct {
       datapointsToAlarm: diskPeriods,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    const nodeDays = t.nodeCertificateExpiryDays;
     this.certificateExpiry = new cloudwatch.Alarm(this, 'CertificateExpiry', {
       alarmName: `elk-cdk-${env}-certificate-expiry`,
-      alarmDescription: `elk-cdk ${env}: a node certificate or the cluster CA expires within ${t.certificateExpiryDays} days (nodes renew theirs well before: a node that does not is failing to renew; see the collector's log line for which, and docs/security.md for rotation).`,
+      alarmDescription: `elk-cdk ${env}: an Elasticsearch node presents (TLS handshake, read by the collector) a certificate that expires within ${nodeDays} days, or the CA does. Nodes renew at ${renewAt} days left: that node's renewals are failing; see the collector's log line for which, and the node's journal for elk-cdk-cert-renew.`,
       metric: m.cluster(METRIC.certificateDays, 'Minimum'),
+      threshold: nodeDays,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+    });
+    this.caCertificateExpiry = new cloudwatch.Alarm(this, 'CaCertificateExpiry', {
+      alarmName: `elk-cdk-${env}-ca-certificate-expiry`,
+      alarmDescription: `elk-cdk ${env}: the cluster CA expires within ${t.certificateExpiryDays} days. Rotate it (two phases, docs/security.md) before then: no node certificate outlives it.`,
+      metric: m.cluster(METRIC.caCertificateDays, 'Minimum'),
       threshold: t.certificateExpiryDays,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
@@ -95,12 +119,23 @@ export class ClusterAlarms extends Construct {
     });
     this.nodeCertificateExpiry = new cloudwatch.Alarm(this, 'NodeCertificateExpiry', {
       alarmName: `elk-cdk-${env}-node-certificate-expiry`,
-      alarmDescription: `elk-cdk ${env}: a node reports its own certificate expiring within ${t.certificateExpiryDays} days (node-cert-renew.sh renews below half the validity: its renewals are failing; see the node's journal for elk-cdk-cert-renew).`,
-      metric: m.nodeCertificateDays(),
-      threshold: t.certificateExpiryDays,
+      alarmDescription: `elk-cdk ${env}: a node (${props.nodeRoles.join(', ')}) reports its own certificate expiring within ${nodeDays} days (node-cert-renew.sh renews at ${renewAt} days left: its renewals are failing; the Role dimension says which group, the node's journal for elk-cdk-cert-renew says why).`,
+      metric: m.nodeCertificateDays(props.nodeRoles),
+      threshold: nodeDays,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.MISSING,
+    });
+    this.nodeCertificateRenewalFailing = new cloudwatch.Alarm(this, 'NodeCertificateRenewalFailing', {
+      alarmName: `elk-cdk-${env}-node-certificate-renewal-failing`,
+      alarmDescription: `elk-cdk ${env}: certificate renewals (or the reload of Kibana or Logstash after one) failed on a node (${props.nodeRoles.join(', ')}) in two 6-hour periods in a row. The certificate still works until it expires (node-certificate-expiry fires at ${nodeDays} days left); see the node's journal for elk-cdk-cert-renew (the issuer's reason is in it).`,
+      metric: m.nodeRenewalFailed(props.nodeRoles),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      // a 6-hour period without a report: the expiry alarms and the collector speak for the node
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.rollBlocked = rollBlockedAlarm(this, m, t.rollBlockedMinutes);
 
@@ -110,7 +145,9 @@ export class ClusterAlarms extends Construct {
       this.noMaster,
       this.diskHighWatermark,
       this.certificateExpiry,
+      this.caCertificateExpiry,
       this.nodeCertificateExpiry,
+      this.nodeCertificateRenewalFailing,
       this.rollBlocked,
     ];
     for (const a of this.all) {

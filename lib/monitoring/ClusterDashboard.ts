@@ -11,6 +11,8 @@ export interface ClusterDashboardProps {
   readonly alarms: ClusterAlarms;
   /** The alarm thresholds, drawn on their graphs. */
   readonly thresholds: EnvironmentConfig['alarms'];
+  /** The roles whose nodes report their own certificate (elk-cdk/Nodes). */
+  readonly nodeRoles: readonly string[];
 }
 
 /** Elasticsearch's default disk watermarks, drawn beside the configured high one. */
@@ -131,9 +133,14 @@ export class ClusterDashboard extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Certificate days to expiry (first to expire)',
-        left: [m.cluster(METRIC.certificateDays, 'Minimum', 'days (collector)'), m.nodeCertificateDays()],
+        left: [
+          m.cluster(METRIC.certificateDays, 'Minimum', 'days (collector)'),
+          m.nodeCertificateDays(props.nodeRoles),
+          m.cluster(METRIC.caCertificateDays, 'Minimum', 'CA days (collector)'),
+        ],
         leftAnnotations: [
-          { value: props.thresholds.certificateExpiryDays, label: 'alarm', color: cloudwatch.Color.RED },
+          { value: props.thresholds.nodeCertificateExpiryDays, label: 'node alarm', color: cloudwatch.Color.RED },
+          { value: props.thresholds.certificateExpiryDays, label: 'CA alarm', color: cloudwatch.Color.ORANGE },
         ],
         leftYAxis: { min: 0 },
         width: 12,

@@ -21,6 +21,10 @@ export interface MonitoringProps {
   readonly credentialsSecret: secretsmanager.ISecret;
   readonly grantCredentialsRead: (grantee: iam.IGrantable) => void;
   readonly caParameterName: string;
+  /** The roles whose nodes renew a certificate and report on it (elk-cdk/Nodes). */
+  readonly nodeRoles: readonly string[];
+  /** Validity of an issued node certificate (the issuer's). */
+  readonly nodeCertificateValidityDays: number;
 }
 
 /**
@@ -63,11 +67,18 @@ export class Monitoring extends Construct {
       everyMinutes: thresholds.collectEveryMinutes,
     });
     const metrics = new EnvironmentMetrics(config.name, Duration.minutes(thresholds.collectEveryMinutes));
-    this.alarms = new ClusterAlarms(this, 'Alarms', { metrics, thresholds, topic: this.topic });
+    this.alarms = new ClusterAlarms(this, 'Alarms', {
+      metrics,
+      thresholds,
+      topic: this.topic,
+      nodeRoles: props.nodeRoles,
+      nodeCertificateValidityDays: props.nodeCertificateValidityDays,
+    });
     this.dashboard = new ClusterDashboard(this, 'Dashboard', {
       metrics,
       alarms: this.alarms,
       thresholds,
+      nodeRoles: props.nodeRoles,
     });
   }
 }

@@ -53,23 +53,44 @@ export class EnvironmentMetrics {
   }
 
   /**
-   * The lowest days-to-expiry the master and data nodes report themselves (elk-cdk/Nodes, {Environment, Role},
+   * The lowest days-to-expiry the nodes of `roles` report themselves (elk-cdk/Nodes, {Environment, Role},
    * published by scripts/security/node-cert-renew.sh every 6 hours, hence the 6-hour period).
    */
-  nodeCertificateDays(): cloudwatch.MathExpression {
-    const role = (r: string) =>
-      new cloudwatch.Metric({
-        namespace: NODE_METRICS_NAMESPACE,
-        metricName: 'CertificateDaysToExpiry',
-        dimensionsMap: { Environment: this.environment, Role: r },
-        statistic: 'Minimum',
-        period: Duration.hours(6),
-      });
+  nodeCertificateDays(roles: readonly string[]): cloudwatch.MathExpression {
+    return this.nodesReport('CertificateDaysToExpiry', 'Minimum', 'MIN', roles, 'days left (nodes)');
+  }
+
+  /** 1 when a node of `roles` reported a failed renewal (or its reload) in the 6-hour period, else 0. */
+  nodeRenewalFailed(roles: readonly string[]): cloudwatch.MathExpression {
+    return this.nodesReport('CertificateRenewalFailed', 'Maximum', 'MAX', roles, 'renewal failed (nodes)');
+  }
+
+  private nodesReport(
+    name: string,
+    statistic: string,
+    fn: 'MIN' | 'MAX',
+    roles: readonly string[],
+    label: string,
+  ): cloudwatch.MathExpression {
+    if (roles.length === 0 || roles.some((r) => !/^[a-z][a-z0-9]*$/.test(r)))
+      throw new Error(`EnvironmentMetrics: node roles must be lower-case words, got [${roles.join(', ')}]`);
+    const usingMetrics = Object.fromEntries(
+      roles.map((r) => [
+        r,
+        new cloudwatch.Metric({
+          namespace: NODE_METRICS_NAMESPACE,
+          metricName: name,
+          dimensionsMap: { Environment: this.environment, Role: r },
+          statistic,
+          period: Duration.hours(6),
+        }),
+      ]),
+    );
     return new cloudwatch.MathExpression({
-      expression: 'MIN([master, data])',
-      usingMetrics: { master: role('master'), data: role('data') },
+      expression: `${fn}([${roles.join(', ')}])`,
+      usingMetrics,
       period: Duration.hours(6),
-      label: 'days left (nodes)',
+      label,
     });
   }
 

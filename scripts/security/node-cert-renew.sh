@@ -15,7 +15,8 @@
 #    certificate, in the running process.
 # 2. Publishes the days left on the installed certificate, renewed or not, as the CloudWatch metric
 #    elk-cdk/Nodes CertificateDaysToExpiry {Environment, Role}: a node whose renewals keep failing shows its days
-#    falling, and the environment's alarm fires well before the certificate expires.
+#    falling, and the environment's alarm fires well before the certificate expires. And CertificateRenewalFailed
+#    {Environment, Role}: 1 when this run's renewal, stamp or reload failed, else 0 (renewed or not due).
 # Exits non-zero when the renewal or the metric failed (systemd shows the unit failed; the next run tries again).
 #
 # The service unit's environment may set CERT_DIR, OWNER_USER, OWNER_GROUP (passed on to node-certs.sh) and
@@ -102,14 +103,18 @@ else
   log "not due: $((left / 3600)) h left of $(((not_after - not_before) / 3600)) h"
 fi
 
+failed="$rc" # 1 when this run's renewal, stamp or reload failed
 { read -r _ && read -r not_after; } < <(cert_dates) || die "cannot read the dates of $CERT_DIR/node.crt"
 days="$(awk -v s="$((not_after - EPOCHSECONDS))" 'BEGIN { printf "%.2f", s / 86400 }')"
-if aws cloudwatch put-metric-data --region "$ELK_REGION" --namespace "$NAMESPACE" \
-  --metric-name CertificateDaysToExpiry --dimensions "Environment=$ELK_ENVIRONMENT,Role=$ELK_ROLE" \
-  --value "$days" --unit None; then
-  log "published CertificateDaysToExpiry=$days"
-else
-  rc=1
-  log "could not publish CertificateDaysToExpiry (days left: $days)"
-fi
+publish() {
+  if aws cloudwatch put-metric-data --region "$ELK_REGION" --namespace "$NAMESPACE" --metric-name "$1" \
+    --dimensions "Environment=$ELK_ENVIRONMENT,Role=$ELK_ROLE" --value "$2" --unit None; then
+    log "published $1=$2"
+  else
+    rc=1
+    log "could not publish $1 ($2)"
+  fi
+}
+publish CertificateDaysToExpiry "$days"
+publish CertificateRenewalFailed "$failed"
 exit "$rc"

@@ -34,6 +34,7 @@ const SCRIPT_SUITES = [
   'test/alerter/heartbeat\\.test\\.ts$',
   'test/cluster/node-scripts\\.test\\.ts$',
   'test/security/node-scripts\\.test\\.ts$',
+  'test/security/node-cert-renew\\.test\\.ts$',
   'test/security/ClusterSecurity\\.test\\.ts$',
   'test/security/cert-issuer\\.test\\.ts$',
   'test/security/cluster-ca\\.test\\.ts$',

@@ -26,7 +26,9 @@ describe('alarms of an environment (dev, default thresholds)', () => {
       'no-master',
       'disk-high-watermark',
       'certificate-expiry',
+      'ca-certificate-expiry',
       'node-certificate-expiry',
+      'node-certificate-renewal-failing',
       'roll-blocked',
     ]) {
       const a = alarm(`elk-cdk-dev-${name}`);
@@ -83,27 +85,101 @@ describe('alarms of an environment (dev, default thresholds)', () => {
     expect(cfg.diskHighWatermarkPercent).toBe(90);
   });
 
-  it('certificates: the first node certificate or CA to expire within alarms.certificateExpiryDays', () => {
+  // Node certificates live 7 days and are renewed at 3.5 days left: an alarm at 14 days (the old threshold for
+  // every certificate) was in ALARM from the first deployment on. Nodes and CA have their own thresholds now.
+  it('certificates seen by the collector: the first node certificate (or the CA) within alarms.nodeCertificateExpiryDays', () => {
+    expect(cfg.nodeCertificateExpiryDays).toBe(2);
     expect(alarm('elk-cdk-dev-certificate-expiry')).toMatchObject({
       MetricName: 'CertificateDaysToExpiry',
+      Statistic: 'Minimum',
+      Threshold: cfg.nodeCertificateExpiryDays,
+      ComparisonOperator: 'LessThanOrEqualToThreshold',
+    });
+  });
+
+  it('the CA: its own days to expiry within alarms.certificateExpiryDays', () => {
+    expect(alarm('elk-cdk-dev-ca-certificate-expiry')).toMatchObject({
+      Namespace: 'elk-cdk/Cluster',
+      MetricName: 'CaCertificateDaysToExpiry',
+      Dimensions: [{ Name: 'Environment', Value: 'dev' }],
       Statistic: 'Minimum',
       Threshold: 14,
       ComparisonOperator: 'LessThanOrEqualToThreshold',
     });
   });
 
-  it("certificates, the nodes' own report: the lowest of the master and data nodes' renewal metric, 6-hour periods", () => {
-    const a = alarm('elk-cdk-dev-node-certificate-expiry');
-    expect(a).toMatchObject({ Threshold: 14, ComparisonOperator: 'LessThanOrEqualToThreshold' });
-    expect(a.Metrics.find((q: { Expression?: string }) => q.Expression).Expression).toBe('MIN([master, data])');
-    const stats = a.Metrics.filter((q: { MetricStat?: unknown }) => q.MetricStat).map(
-      (q: { MetricStat: { Metric: { Namespace: string; Dimensions: unknown }; Period: number } }) => q.MetricStat,
+  /** The MetricStat queries of an expression alarm, by id. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const statsOf = (a: Record<string, any>) =>
+    Object.fromEntries(
+      a.Metrics.filter((q: { MetricStat?: unknown }) => q.MetricStat).map((q: any) => [q.Id, q.MetricStat]), // eslint-disable-line @typescript-eslint/no-explicit-any
     );
-    expect(stats).toHaveLength(2);
-    for (const st of stats) {
-      expect(st.Metric.Namespace).toBe('elk-cdk/Nodes');
-      expect(st.Period).toBe(21600);
+
+  it("certificates, the nodes' own report: the lowest of every node group's renewal metric (Kibana too), 6-hour periods", () => {
+    const a = alarm('elk-cdk-dev-node-certificate-expiry');
+    expect(a).toMatchObject({
+      Threshold: cfg.nodeCertificateExpiryDays,
+      ComparisonOperator: 'LessThanOrEqualToThreshold',
+    });
+    // dev runs Kibana and no Logstash
+    expect(a.Metrics.find((q: { Expression?: string }) => q.Expression).Expression).toBe('MIN([master, data, kibana])');
+    const stats = statsOf(a);
+    expect(Object.keys(stats).sort()).toEqual(['data', 'kibana', 'master']);
+    for (const [role, st] of Object.entries(stats)) {
+      expect(st).toMatchObject({
+        Metric: {
+          Namespace: 'elk-cdk/Nodes',
+          MetricName: 'CertificateDaysToExpiry',
+          Dimensions: expect.arrayContaining([{ Name: 'Role', Value: role }]),
+        },
+        Stat: 'Minimum',
+        Period: 21600,
+      });
     }
+  });
+
+  it('a renewal that failed in two 6-hour periods in a row, on any node group', () => {
+    const a = alarm('elk-cdk-dev-node-certificate-renewal-failing');
+    expect(a).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(a.Metrics.find((q: { Expression?: string }) => q.Expression).Expression).toBe('MAX([master, data, kibana])');
+    for (const st of Object.values(statsOf(a))) {
+      expect(st).toMatchObject({
+        Metric: { Namespace: 'elk-cdk/Nodes', MetricName: 'CertificateRenewalFailed' },
+        Stat: 'Maximum',
+        Period: 21600,
+      });
+    }
+  });
+
+  it('staging and production watch their Logstash nodes too', () => {
+    for (const env of ['staging', 'production']) {
+      const st = synthEnvironment(env);
+      const a = Object.values(resourcesOf(st, 'AWS::CloudWatch::Alarm')).find(
+        (x) => x.Properties!.AlarmName === `elk-cdk-${env}-node-certificate-expiry`,
+      )!.Properties!;
+      expect(a.Metrics.find((q: { Expression?: string }) => q.Expression).Expression).toBe(
+        'MIN([master, data, kibana, logstash])',
+      );
+    }
+  });
+
+  it('refuses a node threshold at or above half the validity (the alarm would fire while renewals work)', () => {
+    const app = testApp();
+    const config = loadEnvironment('dev');
+    expect(
+      () =>
+        new ElkStage(app, 'dev', {
+          config: { ...config, alarms: { ...config.alarms, nodeCertificateExpiryDays: 3.5 } },
+        }),
+    ).toThrow(
+      /alarms\.nodeCertificateExpiryDays \(3\.5\) of environment dev must be below 3\.5: node certificates live 7 days .* Lower it in config\/environments\/dev\.yaml/,
+    );
   });
 
   it('roll blocked: every step of an alarms.rollBlockedMinutes window blocked and no byte drained', () => {
@@ -238,5 +314,55 @@ describe('alarms.topicArn', () => {
       MetricName: 'SecondsSinceLastRuleRun',
       AlarmActions: [topicArn],
     });
+  });
+});
+
+describe('what the nodes publish (elk-cdk/Nodes): every instance role of the cluster may, in that namespace only', () => {
+  const st = synthEnvironment('staging');
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  type Json = Record<string, any>;
+  const instanceRoles = Object.entries(resourcesOf(st, 'AWS::IAM::Role'))
+    .filter(([, r]) => JSON.stringify(r.Properties!.AssumeRolePolicyDocument).includes('ec2.amazonaws.com'))
+    .map(([id]) => id);
+  const statementsOf = (role: string): Json[] =>
+    Object.values(resourcesOf(st, 'AWS::IAM::Policy'))
+      .filter((p) => (p.Properties!.Roles as Json[]).some((r) => r.Ref === role))
+      .flatMap((p) => p.Properties!.PolicyDocument.Statement as Json[]);
+  const cloudwatchWrites = (statements: Json[]) =>
+    statements.filter((s) =>
+      [s.Action].flat().some((a: string) => /^cloudwatch:(\*|Put\*|PutMetric\*|PutMetricData)$/.test(a) || a === '*'),
+    );
+
+  it('Elasticsearch (master and data), Kibana and Logstash each have one role, and each is checked', () => {
+    // master, data, kibana, logstash (the data and master groups have their own roles)
+    expect(instanceRoles.length).toBe(4);
+  });
+
+  it.each([0, 1, 2, 3])(
+    'instance role %i: cloudwatch:PutMetricData on * only with cloudwatch:namespace elk-cdk/Nodes',
+    (i) => {
+      const role = instanceRoles[i]!;
+      expect([role, cloudwatchWrites(statementsOf(role))]).toEqual([
+        role,
+        [
+          {
+            Action: 'cloudwatch:PutMetricData',
+            Effect: 'Allow',
+            Resource: '*',
+            Condition: { StringEquals: { 'cloudwatch:namespace': 'elk-cdk/Nodes' } },
+          },
+        ],
+      ]);
+    },
+  );
+
+  it('the check sees a broader grant (negative control)', () => {
+    expect(
+      cloudwatchWrites([
+        { Action: ['logs:PutLogEvents', 'cloudwatch:*'], Effect: 'Allow', Resource: '*' },
+        { Action: 'cloudwatch:PutMetricData', Effect: 'Allow', Resource: '*' },
+        { Action: 'cloudwatch:GetMetricData', Effect: 'Allow', Resource: '*' },
+      ]),
+    ).toHaveLength(2);
   });
 });

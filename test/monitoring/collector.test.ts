@@ -53,6 +53,8 @@ describe('metricsFrom (what one collection publishes)', () => {
       HeapUsedPercentMax: 70,
       DiskUsedPercentMax: 91,
       CertificateDaysToExpiry: 12.5,
+      // the CA on its own: node certificates and the CA have their own alarm thresholds
+      CaCertificateDaysToExpiry: 3650,
     });
   });
 
@@ -83,6 +85,7 @@ describe('metricsFrom (what one collection publishes)', () => {
       MasterNodes: 0,
       DataNodes: 0,
       CertificateDaysToExpiry: 100,
+      CaCertificateDaysToExpiry: 100,
     });
   });
 
@@ -94,6 +97,7 @@ describe('metricsFrom (what one collection publishes)', () => {
       ),
     );
     expect(m.CertificateDaysToExpiry).toBe(-1);
+    expect(m.CaCertificateDaysToExpiry).toBeUndefined();
   });
 
   it('green is 0 and red is 2', () => {
