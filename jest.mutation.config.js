@@ -16,6 +16,7 @@ module.exports = {
   testPathIgnorePatterns: [
     '/node_modules/',
     '/construct\\.test\\.ts$',
+    '/log-scope\\.test\\.ts$',
     '/sim-e2e\\.test\\.ts$',
     '/cli\\.test\\.ts$',
     '/handlers\\.test\\.ts$',

@@ -5,15 +5,24 @@
  * limit. The mutant is killed either way; only the time spent differs. Outside Stryker nothing changes.
  */
 const { TestEnvironment } = require('jest-environment-node');
+const index = require('./jest.mutation.index');
 
-/** Stryker's instrumented code reads the active mutant from this environment variable. */
-const ACTIVE_MUTANT = '__STRYKER_ACTIVE_MUTANT__';
 let killed;
 
 class MutationEnvironment extends TestEnvironment {
+  constructor(config, context) {
+    super(config, context);
+    // Stryker's initial run (no active mutant) records each test's file: jest.mutation.index.js.
+    this.indexing = index.underStryker(config.projectConfig) ? config.projectConfig.rootDir : undefined;
+    this.testPath = context.testPath;
+  }
+
   async handleTestEvent(event) {
-    const active = process.env[ACTIVE_MUTANT];
-    if (active === undefined) return;
+    const active = process.env[index.ACTIVE_MUTANT];
+    if (active === undefined) {
+      if (this.indexing && event.name === 'test_start') index.record(this.indexing, this.testPath, event.test);
+      return;
+    }
     if (event.name === 'test_fn_failure' || event.name === 'hook_failure') killed = active;
     if (event.name === 'test_start' && killed === active) {
       event.test.fn = () => {

@@ -4,6 +4,7 @@
  * from progressing makes each whole-roll test run to its step limit).
  */
 const Sequencer = require('@jest/test-sequencer').default;
+const index = require('./jest.mutation.index');
 
 const ORDER = [
   'versions.test.ts',
@@ -30,8 +31,24 @@ const rank = (path) => {
 };
 
 class MutationSequencer extends Sequencer {
+  constructor(options) {
+    super(options);
+    this.globalConfig = options.globalConfig;
+  }
+
   sort(tests) {
-    return [...tests].sort((a, b) => rank(a.path) - rank(b.path) || a.path.localeCompare(b.path));
+    const sorted = [...tests].sort((a, b) => rank(a.path) - rank(b.path) || a.path.localeCompare(b.path));
+    const config = sorted.length ? sorted[0].context.config : undefined;
+    if (!index.underStryker(config)) return sorted;
+    // Stryker's initial run starts a fresh index; a mutant's run keeps only the files holding a covering test
+    // (jest.mutation.index.js). A static mutant (no pattern) runs every file.
+    if (process.env[index.ACTIVE_MUTANT] === undefined) {
+      index.reset(config.rootDir);
+      return sorted;
+    }
+    const pattern = this.globalConfig && this.globalConfig.testNamePattern;
+    const files = pattern ? index.filesFor(config.rootDir, pattern) : undefined;
+    return files ? sorted.filter((t) => files.has(t.path)) : sorted;
   }
 }
 
