@@ -13,6 +13,7 @@ module.exports = {
   // Absolute paths: Stryker's jest runner loads the environment itself and does not expand <rootDir>.
   testSequencer: path.join(__dirname, 'jest.mutation.sequencer.js'),
   testEnvironment: path.join(__dirname, 'jest.mutation.environment.js'),
+  runner: path.join(__dirname, 'jest.mutation.runner.js'),
   testPathIgnorePatterns: [
     '/node_modules/',
     '/construct\\.test\\.ts$',

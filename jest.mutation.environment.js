@@ -7,8 +7,6 @@
 const { TestEnvironment } = require('jest-environment-node');
 const index = require('./jest.mutation.index');
 
-let killed;
-
 class MutationEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
@@ -23,8 +21,8 @@ class MutationEnvironment extends TestEnvironment {
       if (this.indexing && event.name === 'test_start') index.record(this.indexing, this.testPath, event.test);
       return;
     }
-    if (event.name === 'test_fn_failure' || event.name === 'hook_failure') killed = active;
-    if (event.name === 'test_start' && killed === active) {
+    if (event.name === 'test_fn_failure' || event.name === 'hook_failure') index.markKilled(active);
+    if (event.name === 'test_start' && index.killed() === active) {
       event.test.fn = () => {
         throw new Error(`mutant ${active} is already killed by an earlier test`);
       };

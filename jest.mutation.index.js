@@ -11,6 +11,8 @@ const path = require('path');
 
 const INDEX = '.stryker-test-index.tsv';
 const ACTIVE_MUTANT = '__STRYKER_ACTIVE_MUTANT__';
+/** The mutant a test has failed for (set by the environment, read by the runner: one process, runInBand). */
+const KILLED = 'ELK_MUTATION_KILLED';
 
 /** Stryker's jest runner adds this global to the project configuration. */
 const underStryker = (projectConfig) =>
@@ -50,4 +52,9 @@ function reset(rootDir) {
   fs.rmSync(indexPath(rootDir), { force: true });
 }
 
-module.exports = { ACTIVE_MUTANT, underStryker, record, filesFor, reset };
+const markKilled = (mutant) => {
+  process.env[KILLED] = mutant;
+};
+const killed = () => process.env[KILLED];
+
+module.exports = { ACTIVE_MUTANT, underStryker, record, filesFor, reset, markKilled, killed };

@@ -94,3 +94,50 @@ describe('mutation test index', () => {
     });
   });
 });
+
+describe('mutation runner', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const TestRunner = require('jest-runner').default;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const MutationRunner = require('../../jest.mutation.runner');
+  const ACTIVE = '__STRYKER_ACTIVE_MUTANT__';
+  const files = ['/t/decide.test.ts', '/t/plan.test.ts', '/t/fault-sweep.test.ts'].map((p) => ({ path: p }));
+  let loaded: string[];
+  let killAt: string | undefined;
+  beforeEach(() => {
+    loaded = [];
+    killAt = undefined;
+    // The real runner would load and run each file; here a file "fails" for the active mutant as the environment
+    // marks it when one of its tests fails.
+    jest.spyOn(TestRunner.prototype, 'runTests').mockImplementation(async (...args: unknown[]) => {
+      for (const t of args[0] as { path: string }[]) {
+        loaded.push(t.path);
+        if (t.path === killAt) index.markKilled(process.env[ACTIVE]);
+      }
+    });
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    delete process.env[ACTIVE];
+    delete process.env.ELK_MUTATION_KILLED;
+  });
+  const run = (serial = true) => new MutationRunner({}, {}).runTests(files, { isInterrupted: () => false }, { serial });
+
+  it('loads no further test file once the active mutant is killed', async () => {
+    process.env[ACTIVE] = '12';
+    killAt = '/t/plan.test.ts';
+    await run();
+    expect(loaded).toEqual(['/t/decide.test.ts', '/t/plan.test.ts']);
+  });
+
+  it('runs every file for a surviving mutant, after a kill of another mutant, and outside Stryker', async () => {
+    index.markKilled('11');
+    process.env[ACTIVE] = '12';
+    await run();
+    expect(loaded).toHaveLength(3);
+    delete process.env[ACTIVE];
+    loaded = [];
+    await run();
+    expect(loaded).toHaveLength(3);
+  });
+});
