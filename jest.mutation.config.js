@@ -32,7 +32,6 @@ module.exports = {
     '/handoff\\.test\\.ts$',
     '/capacity-above-baseline\\.test\\.ts$',
     '/sim-other-actors\\.test\\.ts$',
-    '/drain-stall\\.test\\.ts$',
     '/plan-deploy-wait\\.test\\.ts$',
   ],
 };
