@@ -79,3 +79,22 @@ describe('where each copy goes', () => {
     expect(gate(withOwnedExclusions(itsCopy, [N2]))).toBe('block');
   });
 });
+
+describe('disks of different sizes and nodes without data', () => {
+  test('the least full node is the one with the lowest share of its own disk after the copy, not the fewest bytes', () => {
+    // N2: 150 of 200 bytes (75 %) after the copy, N3: 82 of 100 (82 %): the copy goes to N2, and nothing passes 80 %.
+    const w = withEs(
+      withNode(withNode(three, N2, { diskUsedBytes: 140, diskTotalBytes: 200 }), N3, {
+        diskUsedBytes: 72,
+        diskTotalBytes: 100,
+      }),
+      (es) => ({ ...es, shards: [started('x', 0, N1, true, 10)] }),
+    );
+    expect(gate(w)).toBe('pass');
+  });
+
+  test('a master-only node is not applicable, even with every data node reporting its disk', () => {
+    const w = layout(four, { [N1]: 10, [N2]: 10, [N3]: 10, [N7]: 10 }, [started('x', 0, N1, true, 10)]);
+    expect(gate(w, 'i-00000004')).toBe('not-applicable');
+  });
+});
