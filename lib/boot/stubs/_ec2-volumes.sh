@@ -7,7 +7,7 @@
 # lock): a volume that is not available fails with VolumeInUse, as EC2 answers the second of two racing nodes.
 # Attached, the volume appears in the instance's sandbox as a link <device> -> disk.
 VOLS="$WORLD/volumes"
-mkdir -p "$VOLS"
+[ -d "$VOLS" ] || mkdir -p "$VOLS"
 v_op="$2"
 shift 2
 v_region="" v_query="" v_output="" v_filters=() v_ids=() v_tags="" v_spec="" v_args=()
@@ -81,7 +81,7 @@ v_describe() {
   fi
   local first="${ids[0]:-}"
   case "$v_query" in
-    'Volumes[].VolumeId') printf '%s\n' "${ids[*]}" | tr ' ' '\t' ;;
+    'Volumes[].VolumeId') (IFS=$'\t' && printf '%s\n' "${ids[*]}") ;;
     'Volumes[].[VolumeId,Tags[?Key==`elk-cdk:formatted`]|[0].Value]')
       for id in "${ids[@]}"; do printf '%s\t%s\n' "$id" "$(v_none "$(v_tag "$id" elk-cdk:formatted)")"; done ;;
     'Volumes[0].State') v_none "$(v_get "$first" state)"; echo ;;
