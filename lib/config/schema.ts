@@ -9,6 +9,11 @@ import { IMAGE_FORMAT_MESSAGE, IMAGE_REFERENCE, imageProblem, parseImage } from 
  */
 
 /** `rollout.method` values (docs/rollout.md, "Methods"). */
+/** Why fewer than three zones is refused, and what to do. */
+const AZ_COUNT =
+  'needs at least 3 Availability Zones: the three master-eligible nodes sit in different zones so that losing one ' +
+  'zone keeps a quorum. Pick a region with 3 zones, or list 3 of them';
+
 export const ROLLOUT_METHODS = ['drain', 'handoff', 'auto'] as const;
 export type RolloutMethod = (typeof ROLLOUT_METHODS)[number];
 
@@ -107,13 +112,17 @@ export const EnvironmentConfigSchema = z
             message: 'must be an IPv4 CIDR with octets 0-255 and a prefix of /16 to /28 (VPC limits)',
           }),
         /** Number of AZs of a created VPC (masters spread over them). */
-        maxAzs: z.number().int().min(3).max(6),
+        maxAzs: z
+          .number()
+          .int()
+          .min(3, { message: AZ_COUNT })
+          .max(6, { message: 'must be at most 6: the stack spreads its subnets over at most 6 Availability Zones' }),
         /** NAT gateways of a created VPC (1 = cheaper, one per AZ = no cross-AZ egress dependency). @default 1 */
         natGateways: z.number().int().min(1).max(6).default(1),
         /** Explicit AZ names; required when `account` is set so synth needs no AZ lookup. */
         availabilityZones: z
           .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/))
-          .min(3)
+          .min(3, { message: AZ_COUNT })
           .optional(),
       })
       .strict(),

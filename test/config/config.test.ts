@@ -66,6 +66,20 @@ describe('bad values fail with the file, the key and what is allowed', () => {
       allowed: /odd number of at least 3/,
     },
     {
+      what: 'fewer than 3 Availability Zones',
+      set: { vpc: { maxAzs: 2 } },
+      file: envFile,
+      key: 'vpc.maxAzs',
+      allowed: /at least 3 Availability Zones: the three master-eligible nodes/,
+    },
+    {
+      what: 'two explicit Availability Zones',
+      set: { vpc: { availabilityZones: ['eu-west-1a', 'eu-west-1b'] } },
+      file: envFile,
+      key: 'vpc.availabilityZones',
+      allowed: /at least 3 Availability Zones.*list 3 of them/,
+    },
+    {
       what: 'a Unix (5-field) cron as snapshots.schedule',
       set: { snapshots: { schedule: '30 1 * * *' } },
       file: envFile,
