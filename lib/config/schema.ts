@@ -8,12 +8,12 @@ import { IMAGE_FORMAT_MESSAGE, IMAGE_REFERENCE, imageProblem, parseImage } from 
  * Every object is strict, so a misspelled key fails validation instead of being ignored.
  */
 
-/** `rollout.method` values (docs/rollout.md, "Methods"). */
 /** Why fewer than three zones is refused, and what to do. */
 const AZ_COUNT =
   'needs at least 3 Availability Zones: the three master-eligible nodes sit in different zones so that losing one ' +
   'zone keeps a quorum. Pick a region with 3 zones, or list 3 of them';
 
+/** `rollout.method` values (docs/rollout.md, "Methods"). */
 export const ROLLOUT_METHODS = ['drain', 'handoff', 'auto'] as const;
 export type RolloutMethod = (typeof ROLLOUT_METHODS)[number];
 
