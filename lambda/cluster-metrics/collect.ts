@@ -3,7 +3,8 @@
  * Every collection publishes the cluster-level metrics whatever Elasticsearch answered, so a dead cluster, a cluster
  * without a master or an unreachable one still produces data points the alarms can judge.
  */
-import { METRIC, NODE_DIMENSION } from './contract';
+import { METRIC, NODE_DIMENSION, PROBE_BOOT_GRACE_MINUTES, TIER_DIMENSION, type Tier } from './contract';
+import type { ProbeResult } from './probe';
 
 export type HealthStatus = 'green' | 'yellow' | 'red';
 
@@ -25,10 +26,25 @@ export interface NodeObservation {
   readonly diskAvailableBytes?: number;
 }
 
-/** A certificate's end of validity, or a node whose certificate failed verification because it has expired. */
+/** A certificate's end of validity, or a node whose certificate clients refuse (expired, another CA, name). */
 export type CertificateObservation =
   /** `subject`: node name, or `ca` for the cluster CA. */
-  { readonly subject: string; readonly notAfter: Date } | { readonly subject: string; readonly expired: true };
+  { readonly subject: string; readonly notAfter: Date } | { readonly subject: string; readonly refused: string };
+
+/** One instance of a tier and what the probe of its TLS port found. */
+export interface TierTarget {
+  readonly instance: string;
+  /** Launch time, when known (service instances): a younger instance is still booting. */
+  readonly launchedAt?: Date;
+  readonly result: ProbeResult;
+}
+
+/** A tier's instances as probed; `listed: false` when they could not be listed (nothing is then published). */
+export interface TierObservation {
+  readonly tier: Tier;
+  readonly listed: boolean;
+  readonly targets: readonly TierTarget[];
+}
 
 export interface Observation {
   readonly health: HealthObservation;
@@ -36,6 +52,8 @@ export interface Observation {
   readonly nodes: readonly NodeObservation[];
   /** Certificates read (the CA and each node's TLS handshake that succeeded). */
   readonly certificates: readonly CertificateObservation[];
+  /** Per tier, every instance's probe (Elasticsearch: the nodes of node info; Kibana, Logstash: listed groups). */
+  readonly tiers?: readonly TierObservation[];
 }
 
 export interface Datum {
@@ -105,6 +123,36 @@ export function metricsFrom(o: Observation, now: Date): Datum[] {
     now,
   );
   if (ca) out.push({ name: METRIC.caCertificateDays, value: ca.days, unit: 'None' });
+  for (const t of o.tiers ?? []) out.push(...tierMetrics(t, now));
+  return out;
+}
+
+/** Days left of a probed certificate: a refused one counts 0 (clients refuse it now), an unread one not at all. */
+export function probedDays(r: ProbeResult, now: Date): number | undefined {
+  if (r.kind === 'unreachable') return undefined;
+  if (r.kind === 'refused') return 0;
+  return round2((r.notAfter.getTime() - now.getTime()) / DAY_MS);
+}
+
+/**
+ * A tier's data points: the fewest days left over the certificates read, and the number of instances past their
+ * boot whose certificate could not be read. A tier that could not be listed publishes nothing: the absence of its
+ * days is what its alarm sees.
+ */
+export function tierMetrics(t: TierObservation, now: Date): Datum[] {
+  if (!t.listed) return [];
+  const dimensions = { [TIER_DIMENSION]: t.tier };
+  const days = t.targets.flatMap((x) => {
+    const d = probedDays(x.result, now);
+    return d === undefined ? [] : [d];
+  });
+  const graceMs = PROBE_BOOT_GRACE_MINUTES * 60_000;
+  const unread = t.targets.filter(
+    (x) => x.result.kind === 'unreachable' && (!x.launchedAt || now.getTime() - x.launchedAt.getTime() >= graceMs),
+  ).length;
+  const out: Datum[] = [{ name: METRIC.tierCertificatesUnread, value: unread, unit: 'Count', dimensions }];
+  if (days.length > 0)
+    out.push({ name: METRIC.tierCertificateDays, value: Math.min(...days), unit: 'None', dimensions });
   return out;
 }
 
@@ -115,7 +163,7 @@ export function soonestExpiry(
 ): { subject: string; days: number } | undefined {
   let best: { subject: string; days: number } | undefined;
   for (const c of certs) {
-    const days = 'expired' in c ? 0 : round2((c.notAfter.getTime() - now.getTime()) / DAY_MS);
+    const days = 'refused' in c ? 0 : round2((c.notAfter.getTime() - now.getTime()) / DAY_MS);
     if (!best || days < best.days) best = { subject: c.subject, days };
   }
   return best;

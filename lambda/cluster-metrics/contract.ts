@@ -32,19 +32,58 @@ export const METRIC = {
    * live days and are renewed, the CA lives years and needs a rotation, so each has its own alarm threshold.
    */
   caCertificateDays: 'CaCertificateDaysToExpiry',
+  /**
+   * Per tier (dimension `Tier`: elasticsearch, kibana, logstash), the fewest days left of the certificates the
+   * collector read in TLS handshakes with the tier's instances; a certificate clients refuse (expired, another CA,
+   * another address) counts 0. Absent when no certificate of the tier was read (none running, none answering, the
+   * listing failed): the tier's alarm treats that absence as breaching.
+   */
+  tierCertificateDays: 'TierCertificateDaysToExpiry',
+  /**
+   * Per tier, instances running for longer than `PROBE_BOOT_GRACE_MINUTES` (Elasticsearch: nodes in the cluster)
+   * whose certificate the collector could not read at all. Published whenever the tier's instances were listed.
+   */
+  tierCertificatesUnread: 'TierCertificatesUnread',
 } as const;
+
+/** The tiers whose certificates the collector probes; Elasticsearch's nodes come from the cluster's node info. */
+export const TIERS = ['elasticsearch', 'kibana', 'logstash'] as const;
+export type Tier = (typeof TIERS)[number];
+/** The tiers listed through the issuer policy (their issuer profile has the tier's name) and probed on this port. */
+export const PROBED_SERVICE_PORTS = { kibana: 5601, logstash: 5044 } as const;
+export type ServiceTier = keyof typeof PROBED_SERVICE_PORTS;
+/**
+ * An instance younger than this is booting: its unread certificate is not counted yet. Longer than a boot may take
+ * (the service groups' signal timeout is 15 minutes; an instance that has not signalled by then is replaced).
+ */
+export const PROBE_BOOT_GRACE_MINUTES = 20;
 
 export const ENVIRONMENT_DIMENSION = 'Environment';
 export const NODE_DIMENSION = 'Node';
+export const TIER_DIMENSION = 'Tier';
 
 /** The collector's environment variables. */
-export const CollectorEnvSchema = z.object({
-  ENVIRONMENT: z.string().min(1),
-  /** https://<service name>:9200 */
-  ES_ENDPOINT: z.string().url(),
-  ES_SERVERNAME: z.string().min(1),
-  CA_PARAMETER_NAME: z.string().startsWith('/'),
-  USER_SECRET_ARN: z.string().min(1),
-  REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-});
+export const CollectorEnvSchema = z
+  .object({
+    ENVIRONMENT: z.string().min(1),
+    /** https://<service name>:9200 */
+    ES_ENDPOINT: z.string().url(),
+    ES_SERVERNAME: z.string().min(1),
+    CA_PARAMETER_NAME: z.string().startsWith('/'),
+    USER_SECRET_ARN: z.string().min(1),
+    REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    /** The issuer policy parameter: the Auto Scaling groups of the service tiers (profiles kibana, logstash). */
+    ISSUER_POLICY_PARAMETER_NAME: z.string().startsWith('/').optional(),
+    /** The service tiers of this environment to probe, comma-separated (kibana, logstash); empty: none. */
+    PROBE_TIERS: z
+      .string()
+      .default('')
+      .transform((s) => s.split(',').filter((t) => t !== ''))
+      .pipe(z.array(z.enum(['kibana', 'logstash']))),
+  })
+  .refine((e) => e.PROBE_TIERS.length === 0 || e.ISSUER_POLICY_PARAMETER_NAME !== undefined, {
+    message:
+      'PROBE_TIERS names tiers but ISSUER_POLICY_PARAMETER_NAME is unset: the collector cannot list them (lib/monitoring/ClusterMetrics.ts sets both)',
+    path: ['ISSUER_POLICY_PARAMETER_NAME'],
+  });
 export type CollectorEnv = z.output<typeof CollectorEnvSchema>;

@@ -5,11 +5,14 @@
  */
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { createEsClient, readCaPem, readUserSecret } from '../shared/es-client';
 import { metricsFrom, soonestExpiry, type Datum } from './collect';
 import { CLUSTER_NAMESPACE, CollectorEnvSchema, ENVIRONMENT_DIMENSION } from './contract';
-import { certificateNotAfter, clientReader, observe, type ObserveDeps } from './observe';
+import { clientReader, observe, type ObserveDeps } from './observe';
+import { probeCertificate } from './probe';
+import { listTierInstances } from './tiers';
 
 export interface Deps {
   readonly environment: string;
@@ -52,6 +55,9 @@ export async function collect(deps: Deps): Promise<{ published: number }> {
     health: h.kind === 'answered' ? h.status : h.kind,
     nodes: observation.nodes.length,
     certificates: observation.certificates.length,
+    tiers: Object.fromEntries(
+      (observation.tiers ?? []).map((t) => [t.tier, t.listed ? t.targets.map((x) => x.result.kind) : 'not listed']),
+    ),
     soonestCertificate: soonest,
     published: metricData.length,
   });
@@ -64,13 +70,11 @@ function awsDeps(): Deps {
   if (!cached) {
     const env = CollectorEnvSchema.parse(process.env);
     const sm = new SecretsManagerClient({});
+    const ssm = new SSMClient({});
     let once: Promise<ObserveDeps> | undefined;
     const build = async (): Promise<ObserveDeps> => {
       const user = await readUserSecret(sm, env.USER_SECRET_ARN);
-      const caPem = await readCaPem(
-        { ssmParameterName: env.CA_PARAMETER_NAME },
-        { ssm: new SSMClient({}), secretsManager: sm },
-      );
+      const caPem = await readCaPem({ ssmParameterName: env.CA_PARAMETER_NAME }, { ssm, secretsManager: sm });
       const es = createEsClient({
         node: env.ES_ENDPOINT,
         servername: env.ES_SERVERNAME,
@@ -83,7 +87,20 @@ function awsDeps(): Deps {
       return {
         reader: clientReader(es),
         caPem,
-        probe: (host, port) => certificateNotAfter(host, port, { caPem, timeoutMs: 3000 }),
+        probe: (host, port) => probeCertificate(host, port, { caPem, timeoutMs: 3000 }),
+        ...(env.PROBE_TIERS.length > 0 && env.ISSUER_POLICY_PARAMETER_NAME
+          ? {
+              serviceTiers: {
+                tiers: env.PROBE_TIERS,
+                list: () =>
+                  listTierInstances(
+                    { ssm, ec2: new EC2Client({}) },
+                    env.ISSUER_POLICY_PARAMETER_NAME!,
+                    env.PROBE_TIERS,
+                  ),
+              },
+            }
+          : {}),
         log: (line) => console.log(JSON.stringify(line)),
       };
     };

@@ -1,12 +1,21 @@
 /**
- * Reads the cluster for one collection: cluster health, node stats (heap, disk), node info (HTTP addresses), and each
- * node's certificate dates from a TLS handshake. Every read has its own timeout and its own failure: one that fails
+ * Reads the cluster for one collection: cluster health, node stats (heap, disk), node info (HTTP addresses), each
+ * node's certificate dates from a TLS handshake, and the certificates of the Kibana and Logstash instances. Every read has its own timeout and its own failure: one that fails
  * leaves the others' figures intact. Nothing here throws for the cluster's state.
  */
 import { X509Certificate } from 'node:crypto';
-import * as tls from 'node:tls';
 import type { Client } from '@elastic/elasticsearch';
-import type { CertificateObservation, HealthObservation, NodeObservation, Observation } from './collect';
+import type {
+  CertificateObservation,
+  HealthObservation,
+  NodeObservation,
+  Observation,
+  TierObservation,
+  TierTarget,
+} from './collect';
+import { PROBED_SERVICE_PORTS, type ServiceTier } from './contract';
+import type { ProbeResult } from './probe';
+import type { TierInstance } from './tiers';
 
 /** The three calls the collector makes (the `metrics_collector` role allows exactly these). */
 export interface ClusterReader {
@@ -85,42 +94,17 @@ export function parsePublishAddress(a: string): { host: string; port: number } |
   return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
 }
 
-/**
- * The notAfter of the certificate a node presents on its HTTP port, verified against the cluster CA (a node is reached
- * by its private IP, which its certificate carries). Only the handshake happens; nothing is sent. A certificate that
- * fails verification because it has expired rejects with `code: 'CERT_HAS_EXPIRED'` (counted as expired by observe).
- */
-export function certificateNotAfter(
-  host: string,
-  port: number,
-  opts: { caPem: string; timeoutMs: number },
-): Promise<Date> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host, port, ca: opts.caPem });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`TLS handshake with ${host}:${port} timed out`));
-    }, opts.timeoutMs);
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      const raw = socket.getPeerCertificate().raw;
-      socket.destroy();
-      if (!raw) return reject(new Error(`${host}:${port} presented no certificate`));
-      resolve(new Date(new X509Certificate(raw).validTo));
-    });
-    socket.once('error', (e) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(e);
-    });
-  });
-}
-
 export interface ObserveDeps {
   readonly reader: ClusterReader;
   /** PEM of the cluster CA (its own expiry counts). */
   readonly caPem: string;
-  readonly probe: (host: string, port: number) => Promise<Date>;
+  /** A TLS handshake with host:port and what it showed (lambda/cluster-metrics/probe.ts); never rejects. */
+  readonly probe: (host: string, port: number) => Promise<ProbeResult>;
+  /** The service tiers of the environment to probe, and how to list their running instances. */
+  readonly serviceTiers?: {
+    readonly tiers: readonly ServiceTier[];
+    readonly list: () => Promise<readonly TierInstance[]>;
+  };
   readonly log: (line: Record<string, unknown>) => void;
 }
 
@@ -138,21 +122,53 @@ export async function observe(d: ObserveDeps): Promise<Observation> {
   const certificates: CertificateObservation[] = [
     { subject: 'ca', notAfter: new Date(new X509Certificate(d.caPem).validTo) },
   ];
+  const tiers: TierObservation[] = [];
   if (addresses.status === 'fulfilled') {
     const targets = Object.entries(addresses.value.nodes ?? {}).flatMap(([id, n]) => {
       const a = n.http?.publish_address ? parsePublishAddress(n.http.publish_address) : undefined;
       return a ? [{ subject: n.name ?? id, ...a }] : [];
     });
-    const probed = await Promise.allSettled(targets.map((t) => d.probe(t.host, t.port)));
-    probed.forEach((p, i) => {
+    const probed = await Promise.all(targets.map((t) => d.probe(t.host, t.port)));
+    const esTargets: TierTarget[] = [];
+    probed.forEach((result, i) => {
       const t = targets[i]!;
-      if (p.status === 'fulfilled') certificates.push({ subject: t.subject, notAfter: p.value });
-      else if ((p.reason as { code?: string }).code === 'CERT_HAS_EXPIRED') {
-        certificates.push({ subject: t.subject, expired: true });
-      } else d.log({ read: 'certificate', node: t.subject, outcome: 'failed', reason: String(p.reason) });
+      esTargets.push({ instance: t.subject, result });
+      if (result.kind === 'certificate') certificates.push({ subject: t.subject, notAfter: result.notAfter });
+      else if (result.kind === 'refused') {
+        certificates.push({ subject: t.subject, refused: result.reason });
+        d.log({ read: 'certificate', node: t.subject, outcome: 'refused', reason: result.reason });
+      } else d.log({ read: 'certificate', node: t.subject, outcome: 'failed', reason: result.reason });
     });
+    tiers.push({ tier: 'elasticsearch', listed: true, targets: esTargets });
   } else {
     d.log({ read: 'nodes-info', outcome: 'failed', reason: String(addresses.reason) });
   }
-  return { health: h, nodes, certificates };
+  if (d.serviceTiers) tiers.push(...(await observeServiceTiers(d, d.serviceTiers)));
+  return { health: h, nodes, certificates, tiers };
+}
+
+/** Probes every listed instance of the service tiers on its TLS port; a failed listing marks each tier unlisted. */
+async function observeServiceTiers(
+  d: ObserveDeps,
+  s: NonNullable<ObserveDeps['serviceTiers']>,
+): Promise<TierObservation[]> {
+  let instances: readonly TierInstance[];
+  try {
+    instances = await s.list();
+  } catch (e) {
+    d.log({ read: 'service-instances', outcome: 'failed', reason: String(e).slice(0, 300) });
+    return s.tiers.map((tier) => ({ tier, listed: false, targets: [] }));
+  }
+  const results = await Promise.all(instances.map((i) => d.probe(i.privateIp, PROBED_SERVICE_PORTS[i.tier])));
+  return s.tiers.map((tier) => {
+    const targets: TierTarget[] = [];
+    instances.forEach((i, n) => {
+      if (i.tier !== tier) return;
+      const result = results[n]!;
+      targets.push({ instance: i.instanceId, ...(i.launchedAt ? { launchedAt: i.launchedAt } : {}), result });
+      if (result.kind !== 'certificate')
+        d.log({ read: 'certificate', tier, node: i.instanceId, outcome: result.kind, reason: result.reason });
+    });
+    return { tier, listed: true, targets };
+  });
 }

@@ -6,18 +6,21 @@ import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { metricsFrom, type Observation } from '../../lambda/cluster-metrics/collect';
 import { collect } from '../../lambda/cluster-metrics/index';
 import {
-  certificateNotAfter,
   classifyHealthError,
   observe,
   parsePublishAddress,
   type ClusterReader,
 } from '../../lambda/cluster-metrics/observe';
+import { probeCertificate } from '../../lambda/cluster-metrics/probe';
 import { makeServerCert, makeTestCa, tempDir, type TestCa } from '../security/helpers/pki';
 
 const NOW = new Date('2026-12-01T00:00:00Z');
 const days = (n: number) => new Date(NOW.getTime() + n * 86_400_000);
 const byName = (data: ReturnType<typeof metricsFrom>) =>
   Object.fromEntries(data.filter((d) => !d.dimensions).map((d) => [d.name, d.value]));
+
+const tierData = (data: ReturnType<typeof metricsFrom>) =>
+  data.filter((d) => d.dimensions?.Tier).map((d) => `${d.name} ${d.dimensions!.Tier} ${d.value}`);
 
 const node = (name: string, roles: string[], heap: number, usedPct?: number) => ({
   name,
@@ -173,10 +176,9 @@ describe('reading the cluster', () => {
       caPem: testCa.certPem,
       probe: (host, port) => {
         probed.push(`${host}:${port}`);
-        if (host === '10.0.0.1') return Promise.resolve(days(20));
-        if (host === '10.0.0.3')
-          return Promise.reject(Object.assign(new Error('expired'), { code: 'CERT_HAS_EXPIRED' }));
-        return Promise.reject(new Error('ETIMEDOUT'));
+        if (host === '10.0.0.1') return Promise.resolve({ kind: 'certificate', notAfter: days(20) });
+        if (host === '10.0.0.3') return Promise.resolve({ kind: 'refused', reason: 'CERT_HAS_EXPIRED' });
+        return Promise.resolve({ kind: 'unreachable', reason: 'ETIMEDOUT' });
       },
       log: (l) => logs.push(l),
     });
@@ -186,7 +188,7 @@ describe('reading the cluster', () => {
     ]);
     expect(probed).toEqual(['10.0.0.1:9200', '10.0.0.2:9200', '10.0.0.3:9200']);
     expect(o.certificates.map((c) => c.subject)).toEqual(['ca', 'i-d1', 'i-m2']);
-    expect(o.certificates[2]).toEqual({ subject: 'i-m2', expired: true });
+    expect(o.certificates[2]).toEqual({ subject: 'i-m2', refused: 'CERT_HAS_EXPIRED' });
     expect((o.certificates[0] as { notAfter: Date }).notAfter).toEqual(
       new Date(new X509Certificate(testCa.certPem).validTo),
     );
@@ -197,6 +199,11 @@ describe('reading the cluster', () => {
       DiskUsedPercentMax: 75,
       CertificateDaysToExpiry: 0, // i-m2's expired certificate
     });
+    // the Elasticsearch tier: its fewest days (the refused one counts 0), and i-m1 unread (a node in the cluster)
+    expect(tierData(metricsFrom(o, NOW))).toEqual([
+      'TierCertificatesUnread elasticsearch 1',
+      'TierCertificateDaysToExpiry elasticsearch 0',
+    ]);
   });
 
   it("reads a node certificate's notAfter from a real TLS handshake", async () => {
@@ -205,11 +212,13 @@ describe('reading the cluster', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const { port } = server.address() as AddressInfo;
-      const got = await certificateNotAfter('127.0.0.1', port, { caPem: testCa.certPem, timeoutMs: 5000 });
-      expect(got).toEqual(new Date(new X509Certificate(cert.certPem).validTo));
+      const got = await probeCertificate('127.0.0.1', port, { caPem: testCa.certPem, timeoutMs: 5000 });
+      expect(got).toEqual({ kind: 'certificate', notAfter: new Date(new X509Certificate(cert.certPem).validTo) });
       // verified against the cluster CA: another CA's certificate is not measured
       const other = makeTestCa(pki.dir, 'other-ca');
-      await expect(certificateNotAfter('127.0.0.1', port, { caPem: other.certPem, timeoutMs: 5000 })).rejects.toThrow();
+      expect((await probeCertificate('127.0.0.1', port, { caPem: other.certPem, timeoutMs: 5000 })).kind).toBe(
+        'refused',
+      );
     } finally {
       server.close();
     }
@@ -221,9 +230,10 @@ describe('reading the cluster', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const { port } = server.address() as AddressInfo;
-      await expect(certificateNotAfter('127.0.0.1', port, { caPem: testCa.certPem, timeoutMs: 200 })).rejects.toThrow(
-        /timed out/,
-      );
+      expect(await probeCertificate('127.0.0.1', port, { caPem: testCa.certPem, timeoutMs: 200 })).toEqual({
+        kind: 'unreachable',
+        reason: expect.stringMatching(/timed out/),
+      });
     } finally {
       server.close();
     }
