@@ -36,3 +36,29 @@ describe('rounds of drains over Availability Zones (bench/zone-rounds.ts)', () =
     expect(batchRounds([4, 4, 4], 2)).toBe(12);
   });
 });
+
+describe('rounds when the orchestrator chooses the zone of each launch (launch + attach, not built)', () => {
+  test('12 data nodes over 3 zones, maxSurge 4: 3 rounds, one fewer than any schedule can be sure of today', () => {
+    expect(roundsNeeded([4, 4, 4], 4, 'chosen')).toBe(3);
+    expect(roundsNeeded([4, 4, 4], 4, 'worst')).toBe(4);
+  });
+
+  test('a chosen zone reaches ⌈nodes ÷ maxSurge⌉ rounds', () => {
+    expect(roundsNeeded([5, 5, 5], 4, 'chosen')).toBe(4);
+    expect(roundsNeeded([4, 4, 4], 5, 'chosen')).toBe(3);
+    expect(roundsNeeded([4, 4, 4], 2, 'chosen')).toBe(6);
+  });
+
+  test('choosing the zone never needs more rounds than any rule of Auto Scaling', () => {
+    for (const [perZone, surge] of [
+      [[4, 4, 4], 3],
+      [[4, 4, 4], 6],
+      [[3, 3], 3],
+      [[2, 3, 4], 4],
+    ] as const) {
+      const chosen = roundsNeeded(perZone, surge, 'chosen')!;
+      expect(chosen).toBeLessThanOrEqual(roundsNeeded(perZone, surge, 'first')!);
+      expect(chosen).toBeLessThanOrEqual(roundsNeeded(perZone, surge, 'worst')!);
+    }
+  });
+});
