@@ -35,6 +35,8 @@ export default {
   // Two workers: the machine is shared.
   concurrency: 2,
   tempDirName: '.stryker-tmp',
+  // The initial run loads every test file once with coverage; on a shared machine it takes longer than the default 5 min.
+  dryRunTimeoutMinutes: 30,
   ignorePatterns: ['cdk.out', 'coverage', 'reports', 'docs', 'rules', 'scripts', '.ci'],
   // `npm run test:mutation -- --incremental` retests only mutants whose code or covering tests changed.
   incrementalFile: 'reports/mutation/stryker-incremental.json',
