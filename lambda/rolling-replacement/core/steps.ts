@@ -61,8 +61,10 @@ export function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
       `${finished.join(', ')} left the cluster: removing its allocation exclusion`,
     );
   }
+  // Whichever group steps first clears them: the data group's next step would otherwise wait on them forever
+  // (previous-replacement-complete), e.g. after a redeploy outdated data nodes while a master had just left.
   const ownVoting = ownedVotingExclusions(ctx);
-  if (g.role === 'master' && ownVoting.length) {
+  if (ownVoting.length) {
     const allGone = ownVoting.every((n) => !ctx.liveInstanceIds.has(n) && !ctx.nodesByName.has(n));
     if (allGone) {
       const foreign = foreignExclusions(ctx).voting;
@@ -96,7 +98,10 @@ export function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
       { type: 'raise-baseline', group: name, baseline: raised },
       `${name} runs ${desired} instances (MinSize ${g.group.minSize}), more than the roll's baseline ${g.baseline} ` +
         `and its surge of ${limit}: someone else raised it; the roll goes on with baseline ${raised}` +
-        (raised > g.target ? ` and drains the extra node(s) to the count ${g.target} at the end` : ''),
+        // Without a configured count the target follows the baseline: nothing is drained at the end.
+        (ctx.spec.counts && raised > g.target
+          ? ` and drains the extra node(s) to the count ${g.target} at the end`
+          : ''),
       'capacity-as-expected',
     );
   }
