@@ -28,9 +28,13 @@ const ORDER = [
   'zone-order.test.ts',
   'decide.test.ts',
   'zone-rebalance.test.ts',
+  // `*suffix`: every file whose name ends so (each module's mutant-killing cases).
+  '*-mutants.test.ts',
 ];
 const rank = (path) => {
-  const i = ORDER.findIndex((name) => path.endsWith(`/${name}`));
+  const i = ORDER.findIndex((name) =>
+    name.startsWith('*') ? path.endsWith(name.slice(1)) : path.endsWith(`/${name}`),
+  );
   return i < 0 ? ORDER.length : i;
 };
 

@@ -27,6 +27,8 @@ const UNIT = [
   'zone-order.test.ts',
   'decide.test.ts',
   'zone-rebalance.test.ts',
+  // Each module's mutant-killing cases (plan-mutants.test.ts, start-mutants.test.ts, …).
+  '*-mutants.test.ts',
 ];
 
 /** @type {import('jest').Config} */
