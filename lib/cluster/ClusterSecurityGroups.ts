@@ -28,9 +28,9 @@ export interface ClusterSecurityGroupsProps {
  * | Elasticsearch      | 9300        | Elasticsearch (node to node)              |
  * | Elasticsearch      | 9200        | clients (client group), ES load balancer  |
  * | ES load balancer   | 9200        | clients (client group)                    |
- * | Kibana             | 5601        | Kibana load balancer                      |
+ * | Kibana             | 5601        | Kibana load balancer, certificate probe   |
  * | Kibana LB          | 443 (or 80) | VPC CIDR (added by KibanaService)         |
- * | Logstash           | 5044        | Logstash load balancer                    |
+ * | Logstash           | 5044        | Logstash load balancer, certificate probe |
  * | Logstash LB        | 5044        | logstash.producers (SGs, CIDRs), else VPC CIDR |
  *
  * Clients of Elasticsearch (Kibana, Logstash, the orchestrator Lambdas, the alerter, the security bootstrap)
@@ -48,6 +48,8 @@ export interface ClusterSecurityGroupsProps {
  * | ES load balancer   | 9200 | Elasticsearch (forwarding and health check)                     |
  * | Kibana LB          | 5601 | Kibana                                                          |
  * | Logstash LB        | 5044 | Logstash                                                        |
+ * | certificate probe  | 5601 | Kibana (the collector reads the certificate of each instance)   |
+ * | certificate probe  | 5044 | Logstash (idem: the server certificate of the Beats handshake)  |
  *
  * Kibana's and Logstash's own groups allow nothing out: their instances also join `client`, which is exactly
  * what they need. 443 goes anywhere because the VPC has no interface endpoints and the package mirrors are CDNs
@@ -70,6 +72,13 @@ export class ClusterSecurityGroups extends Construct {
    * DNS name. The nodes admit only the NLB: no producer reaches a node directly, client IPs preserved or not.
    */
   readonly logstashLoadBalancer?: ec2.SecurityGroup;
+  /**
+   * The metrics collector's second group (with `client`): it reaches each Kibana instance on 5601 and each Logstash
+   * instance on 5044, directly (not through their load balancers: each instance's own certificate counts), only for
+   * a TLS handshake. It holds no client certificate, so the Beats input refuses it; Kibana asks for a login.
+   * Present when Kibana or Logstash is.
+   */
+  readonly certificateProbe?: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: ClusterSecurityGroupsProps) {
     super(scope, id);
@@ -118,6 +127,19 @@ export class ClusterSecurityGroups extends Construct {
       for (const { peer, what } of peers) {
         this.logstashLoadBalancer.addIngressRule(peer, ec2.Port.tcp(5044), `Beats from ${what}`);
       }
+    }
+    if (this.kibana || this.logstash) {
+      const probe = sg('CertificateProbe', 'Metrics collector: TLS handshakes with each Kibana and Logstash instance');
+      this.certificateProbe = probe;
+      for (const [group, port, what] of [
+        [this.kibana, 5601, 'Kibana'],
+        [this.logstash, 5044, 'Logstash (Beats)'],
+      ] as const) {
+        if (!group) continue;
+        group.addIngressRule(probe, ec2.Port.tcp(port), `certificate probe of the metrics collector`);
+        probe.addEgressRule(group, ec2.Port.tcp(port), `${what}: the certificate each instance presents`);
+      }
+      keepEgressExplicit(probe);
     }
   }
 }

@@ -247,6 +247,19 @@ export class ClusterStack extends Stack {
         ...(config.logstash.count > 0 ? ['logstash'] : []),
       ],
       nodeCertificateValidityDays: this.security.issuer.validityDays,
+      // Every Kibana and Logstash instance's certificate, read from outside (docs/security.md, certificate alarms).
+      ...(this.securityGroups.certificateProbe
+        ? {
+            serviceProbe: {
+              tiers: [
+                ...(config.kibana.count > 0 ? (['kibana'] as const) : []),
+                ...(config.logstash.count > 0 ? (['logstash'] as const) : []),
+              ],
+              securityGroup: this.securityGroups.certificateProbe,
+              issuerPolicyParameterName: this.security.issuer.policyParameterName,
+            },
+          }
+        : {}),
     });
     component(this.monitoring, 'monitoring');
 

@@ -4,7 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
-import { METRIC } from '../../lambda/cluster-metrics/contract';
+import { METRIC, PROBE_BOOT_GRACE_MINUTES, type ServiceTier } from '../../lambda/cluster-metrics/contract';
 import { EnvironmentMetrics } from './metrics';
 
 export interface ClusterAlarmsProps {
@@ -16,7 +16,18 @@ export interface ClusterAlarmsProps {
   readonly nodeCertificateValidityDays: number;
   /** Notified when an alarm fires and when it clears. */
   readonly topic: sns.ITopic;
+  /** The service tiers whose instances the collector probes (kibana, logstash when present). @default none */
+  readonly serviceTiers?: readonly ServiceTier[];
 }
+
+/**
+ * How long a tier may go without any certificate read, or an instance stay unreadable, before its alarm fires.
+ * Certificates are renewed days before they end, so an hour costs nothing; it covers the first creation of an
+ * environment (Kibana and Logstash start after the cluster) and a replacement's boot.
+ */
+export const CERTIFICATE_SILENCE_MINUTES = 60;
+/** The evaluation period of the per-tier probe alarms: 6 periods make the hour. */
+const TIER_PERIOD = Duration.minutes(10);
 
 /** Periods needed to cover `minutes` at the collection period (at least one). */
 export function periodsFor(minutes: number, period: Duration): number {
@@ -41,6 +52,13 @@ export class ClusterAlarms extends Construct {
   readonly nodeCertificateExpiry: cloudwatch.Alarm;
   /** Renewals (or the reload after one) failing on some node in two 6-hour periods in a row. */
   readonly nodeCertificateRenewalFailing: cloudwatch.Alarm;
+  /**
+   * Per service tier (Kibana, Logstash): the certificates the collector read from its instances within the node
+   * threshold, or no certificate of the tier read for an hour (missing data breaching).
+   */
+  readonly tierCertificateExpiry: Partial<Record<ServiceTier, cloudwatch.Alarm>> = {};
+  /** Some instance of any tier past its boot whose certificate the collector could not read, for an hour. */
+  readonly certificateUnread: cloudwatch.Alarm;
   readonly rollBlocked: cloudwatch.Alarm;
   readonly all: cloudwatch.Alarm[];
 
@@ -137,6 +155,43 @@ export class ClusterAlarms extends Construct {
       // a 6-hour period without a report: the expiry alarms and the collector speak for the node
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    const silence = periodsFor(CERTIFICATE_SILENCE_MINUTES, TIER_PERIOD);
+    for (const tier of props.serviceTiers ?? []) {
+      this.tierCertificateExpiry[tier] = new cloudwatch.Alarm(
+        this,
+        `${tier === 'kibana' ? 'Kibana' : 'Logstash'}CertificateExpiry`,
+        {
+          alarmName: `elk-cdk-${env}-${tier}-certificate-expiry`,
+          alarmDescription: `elk-cdk ${env}: a ${tier} instance presents (TLS handshake on port ${tier === 'kibana' ? 5601 : 5044}, read by the collector) a certificate that expires within ${nodeDays} days or that clients refuse (expired, not of the cluster CA, not naming its IP); or for ${CERTIFICATE_SILENCE_MINUTES} minutes no ${tier} certificate was read at all (no instance running, none answering, the collector cannot list them or does not run). Whatever the nodes publish themselves: the collector's log line names the instance and the reason.`,
+          metric: m.tier(METRIC.tierCertificateDays, tier, 'Minimum', TIER_PERIOD),
+          threshold: nodeDays,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: silence,
+          datapointsToAlarm: silence,
+          // a tier whose certificates nobody can read is a tier whose expiry nobody sees
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        },
+      );
+    }
+    const probedTiers = ['elasticsearch', ...(props.serviceTiers ?? [])] as const;
+    this.certificateUnread = new cloudwatch.Alarm(this, 'CertificateUnread', {
+      alarmName: `elk-cdk-${env}-certificate-unread`,
+      alarmDescription: `elk-cdk ${env}: for ${CERTIFICATE_SILENCE_MINUTES} minutes the collector could not read the certificate of some instance (${probedTiers.join(', ')}) running for more than ${PROBE_BOOT_GRACE_MINUTES} minutes (Elasticsearch: a node in the cluster): its service does not answer TLS on its port, or the network between them is broken. Its expiry is then seen by nobody but the node itself. The collector's log line names the instance.`,
+      metric: new cloudwatch.MathExpression({
+        expression: `MAX([${probedTiers.join(', ')}])`,
+        usingMetrics: Object.fromEntries(
+          probedTiers.map((tier) => [tier, m.tier(METRIC.tierCertificatesUnread, tier, 'Minimum', TIER_PERIOD)]),
+        ),
+        period: TIER_PERIOD,
+        label: 'instances whose certificate is unread',
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: silence,
+      datapointsToAlarm: silence,
+      // no data: the collector does not run (cluster-red) or cannot list the tiers (the tier alarms above)
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     this.rollBlocked = rollBlockedAlarm(this, m, t.rollBlockedMinutes);
 
     this.all = [
@@ -148,6 +203,8 @@ export class ClusterAlarms extends Construct {
       this.caCertificateExpiry,
       this.nodeCertificateExpiry,
       this.nodeCertificateRenewalFailing,
+      ...Object.values(this.tierCertificateExpiry),
+      this.certificateUnread,
       this.rollBlocked,
     ];
     for (const a of this.all) {

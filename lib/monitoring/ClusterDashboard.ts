@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
-import { METRIC } from '../../lambda/cluster-metrics/contract';
+import { METRIC, type ServiceTier } from '../../lambda/cluster-metrics/contract';
 import type { ClusterAlarms } from './ClusterAlarms';
 import { EnvironmentMetrics } from './metrics';
 
@@ -137,6 +137,10 @@ export class ClusterDashboard extends Construct {
           m.cluster(METRIC.certificateDays, 'Minimum', 'days (collector)'),
           m.nodeCertificateDays(props.nodeRoles),
           m.cluster(METRIC.caCertificateDays, 'Minimum', 'CA days (collector)'),
+          // every Kibana and Logstash instance's certificate, read from outside by the collector
+          ...(Object.keys(props.alarms.tierCertificateExpiry) as ServiceTier[]).map((tier) =>
+            m.tier(METRIC.tierCertificateDays, tier, 'Minimum', m.period, `${tier} days (collector)`),
+          ),
         ],
         leftAnnotations: [
           { value: props.thresholds.nodeCertificateExpiryDays, label: 'node alarm', color: cloudwatch.Color.RED },

@@ -5,6 +5,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
+import type { ServiceTier } from '../../lambda/cluster-metrics/contract';
 import { ClusterAlarms } from './ClusterAlarms';
 import { ClusterDashboard } from './ClusterDashboard';
 import { ClusterMetrics } from './ClusterMetrics';
@@ -25,6 +26,12 @@ export interface MonitoringProps {
   readonly nodeRoles: readonly string[];
   /** Validity of an issued node certificate (the issuer's). */
   readonly nodeCertificateValidityDays: number;
+  /** Kibana and Logstash when present: the collector probes their instances' certificates (ClusterMetrics). */
+  readonly serviceProbe?: {
+    readonly tiers: readonly ServiceTier[];
+    readonly securityGroup: ec2.ISecurityGroup;
+    readonly issuerPolicyParameterName: string;
+  };
 }
 
 /**
@@ -65,6 +72,7 @@ export class Monitoring extends Construct {
       grantCredentialsRead: props.grantCredentialsRead,
       caParameterName: props.caParameterName,
       everyMinutes: thresholds.collectEveryMinutes,
+      ...(props.serviceProbe ? { serviceProbe: props.serviceProbe } : {}),
     });
     const metrics = new EnvironmentMetrics(config.name, Duration.minutes(thresholds.collectEveryMinutes));
     this.alarms = new ClusterAlarms(this, 'Alarms', {
@@ -73,6 +81,7 @@ export class Monitoring extends Construct {
       topic: this.topic,
       nodeRoles: props.nodeRoles,
       nodeCertificateValidityDays: props.nodeCertificateValidityDays,
+      serviceTiers: props.serviceProbe?.tiers ?? [],
     });
     this.dashboard = new ClusterDashboard(this, 'Dashboard', {
       metrics,

@@ -10,6 +10,8 @@ import {
   ENVIRONMENT_DIMENSION,
   METRIC,
   NODE_DIMENSION,
+  TIER_DIMENSION,
+  type Tier,
 } from '../../lambda/cluster-metrics/contract';
 import { HEARTBEAT_METRIC, HEARTBEAT_NAMESPACE } from '../alerter/Heartbeat';
 import { NODE_METRICS_NAMESPACE } from '../security/ClusterSecurity';
@@ -31,6 +33,24 @@ export class EnvironmentMetrics {
       dimensionsMap: { [ENVIRONMENT_DIMENSION]: this.environment },
       statistic,
       period: this.period,
+      label,
+    });
+  }
+
+  /** A per-tier series of the collector's certificate probe ({Environment, Tier}). */
+  tier(
+    name: typeof METRIC.tierCertificateDays | typeof METRIC.tierCertificatesUnread,
+    tier: Tier,
+    statistic: string,
+    period: Duration,
+    label?: string,
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: CLUSTER_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { [ENVIRONMENT_DIMENSION]: this.environment, [TIER_DIMENSION]: tier },
+      statistic,
+      period,
       label,
     });
   }

@@ -164,11 +164,14 @@ describe.each(ENVIRONMENTS)('cluster stack of %s', (env) => {
     ];
     if (config.kibana.count > 0) {
       expected.push('Kibana <- KibanaLoadBalancer tcp 5601-5601');
+      // the metrics collector reads each instance's certificate (issue #13)
+      expected.push('Kibana <- CertificateProbe tcp 5601-5601');
       const port = config.kibana.certificateArn ? 443 : 80;
       expected.push(`KibanaLoadBalancer <- ${cidr} tcp ${port}-${port}`);
     }
     if (config.logstash.count > 0) {
       expected.push('Logstash <- LogstashLoadBalancer tcp 5044-5044');
+      expected.push('Logstash <- CertificateProbe tcp 5044-5044');
       expected.push(`LogstashLoadBalancer <- ${cidr} tcp 5044-5044`);
     }
     expect(ingressRules(s)).toEqual(expected.sort());

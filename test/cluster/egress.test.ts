@@ -98,7 +98,10 @@ describe.each(ENVIRONMENTS)('egress of the cluster security groups (%s)', (env) 
       if (config[tier === 'Kibana' ? 'kibana' : 'logstash'].count === 0) continue;
       expected.push(`${tier} -> nothing`, `${tier}LoadBalancer -> ${tier} tcp ${port}-${port}`);
       expected.push(`${tier}LoadBalancer -> nothing`);
+      // the metrics collector's TLS handshake with each instance (its certificate, issue #13)
+      expected.push(`CertificateProbe -> ${tier} tcp ${port}-${port}`);
     }
+    if (config.kibana.count + config.logstash.count > 0) expected.push('CertificateProbe -> nothing');
     expect(rules).toEqual(expected.sort());
     expect(rules.filter((r) => / -1 |default/.test(r))).toEqual([]);
   });
@@ -120,6 +123,32 @@ describe.each(ENVIRONMENTS)('egress of the cluster security groups (%s)', (env) 
       // Elasticsearch on 9200 (nodes or NLB) and HTTPS; not the transport port, not each other.
       expect(effectiveEgress(rules, tiers[tier]!)).toEqual(client);
     }
+  });
+
+  test("the collector's probe group reaches exactly Kibana's 5601 and Logstash's 5044, and only the collector joins it", () => {
+    const want = [
+      ...(config.kibana.count > 0 ? ['Kibana tcp 5601-5601'] : []),
+      ...(config.logstash.count > 0 ? ['Logstash tcp 5044-5044'] : []),
+    ];
+    if (want.length === 0) {
+      expect(s.stack.securityGroups.certificateProbe).toBeUndefined();
+      return;
+    }
+    expect(effectiveEgress(rules, ['CertificateProbe'])).toEqual(want);
+    // the collector: the client group's egress plus the probe's, nothing else
+    const collector = Object.entries(resourcesOf(s, 'AWS::Lambda::Function')).find(([id]) =>
+      id.startsWith('MonitoringCollector'),
+    )![1];
+    const names = sgNames(s);
+    const groups = (collector.Properties!.VpcConfig.SecurityGroupIds as Array<{ 'Fn::GetAtt': [string] }>)
+      .map((g) => names[g['Fn::GetAtt'][0]]!)
+      .sort();
+    expect(groups).toEqual(['CertificateProbe', 'Client']);
+    expect(effectiveEgress(rules, groups)).toEqual(
+      [HTTPS, 'Elasticsearch tcp 9200-9200', 'EsLoadBalancer tcp 9200-9200', ...want].sort(),
+    );
+    // no instance tier joins the probe group
+    for (const tierGroupsOf of Object.values(tierGroups(s))) expect(tierGroupsOf).not.toContain('CertificateProbe');
   });
 
   test('the load balancers reach only their own targets on the target port', () => {

@@ -66,17 +66,25 @@ describe.each(ENVIRONMENTS.filter((e) => loadEnvironment(e).kibana.count > 0))('
   // The ALB accepts any certificate from a target (AWS: "The load balancer does not validate these certificates",
   // Application Load Balancer guide, Target groups, Routing configuration), so the TLS hop encrypts but does not
   // prove to the ALB that it talks to Kibana: what keeps another host from being Kibana's port is this.
-  test("only the ALB's security group reaches Kibana's port 5601, on every group of Kibana's instances", () => {
+  test("only the ALB's group and the collector's probe group reach Kibana's 5601, on every group of Kibana's instances", () => {
     const groups = kibanaInstanceGroups(s);
     expect(groups.length).toBeGreaterThanOrEqual(1);
     const alb = s.json.Resources[logicalId(s.stack, kibana.loadBalancer)]!;
     const albGroups = (alb.Properties!.SecurityGroups as Json[]).map((r) => `sg:${groupRef(r).replace(/"/g, '')}`);
     expect(albGroups).toHaveLength(1);
-    expect(sourcesReaching(s.json.Resources, groups, 5601)).toEqual(albGroups);
-    // and that group is the ALB's alone: no instance of the stack joins it
+    const probe = `sg:${logicalId(s.stack, s.stack.securityGroups.certificateProbe!)}`;
+    expect(sourcesReaching(s.json.Resources, groups, 5601)).toEqual([...albGroups, probe].sort());
+    // and those groups are the ALB's and the metrics collector's alone: no instance of the stack joins them, and no
+    // other function (the collector reads each instance's certificate, issue #13; it holds no Kibana login)
     for (const lt of Object.values(resourcesOf(s, 'AWS::EC2::LaunchTemplate'))) {
-      expect(JSON.stringify(lt.Properties!.LaunchTemplateData)).not.toContain(albGroups[0]!.slice(3));
+      for (const g of [...albGroups, probe]) {
+        expect(JSON.stringify(lt.Properties!.LaunchTemplateData)).not.toContain(g.slice(3));
+      }
     }
+    const joiners = Object.entries(resourcesOf(s, 'AWS::Lambda::Function'))
+      .filter(([, f]) => JSON.stringify(f.Properties!.VpcConfig ?? {}).includes(probe.slice(3)))
+      .map(([id]) => id);
+    expect(joiners).toEqual([expect.stringMatching(/^MonitoringCollector/)]);
   });
 
   test('the 5601 check sees a rule that opens Kibana wider (negative control)', () => {

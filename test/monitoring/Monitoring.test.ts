@@ -29,6 +29,8 @@ describe('alarms of an environment (dev, default thresholds)', () => {
       'ca-certificate-expiry',
       'node-certificate-expiry',
       'node-certificate-renewal-failing',
+      'kibana-certificate-expiry',
+      'certificate-unread',
       'roll-blocked',
     ]) {
       const a = alarm(`elk-cdk-dev-${name}`);
@@ -157,6 +159,79 @@ describe('alarms of an environment (dev, default thresholds)', () => {
     }
   });
 
+  // Issue #13: a Kibana or Logstash node that publishes nothing itself is still seen. The collector reads each
+  // instance's certificate from outside; no certificate of a tier read for an hour is an alarm, not no news.
+  it("kibana (dev has no Logstash): its instances' certificates, read by the collector, or none read for an hour", () => {
+    const a = alarm('elk-cdk-dev-kibana-certificate-expiry');
+    expect(a).toMatchObject({
+      Namespace: 'elk-cdk/Cluster',
+      MetricName: 'TierCertificateDaysToExpiry',
+      Dimensions: [
+        { Name: 'Environment', Value: 'dev' },
+        { Name: 'Tier', Value: 'kibana' },
+      ],
+      Statistic: 'Minimum',
+      Period: 600,
+      Threshold: cfg.nodeCertificateExpiryDays,
+      ComparisonOperator: 'LessThanOrEqualToThreshold',
+      EvaluationPeriods: 6,
+      DatapointsToAlarm: 6,
+      TreatMissingData: 'breaching',
+    });
+    expect(Object.values(alarms).map((x) => x.Properties!.AlarmName)).not.toContain(
+      'elk-cdk-dev-logstash-certificate-expiry',
+    );
+  });
+
+  it('an instance whose certificate stays unread for an hour, on any tier, Elasticsearch included', () => {
+    const a = alarm('elk-cdk-dev-certificate-unread');
+    expect(a).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 6,
+      DatapointsToAlarm: 6,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(a.Metrics.find((q: { Expression?: string }) => q.Expression).Expression).toBe(
+      'MAX([elasticsearch, kibana])',
+    );
+    for (const [tier, st] of Object.entries(statsOf(a))) {
+      expect(st).toMatchObject({
+        Metric: {
+          Namespace: 'elk-cdk/Cluster',
+          MetricName: 'TierCertificatesUnread',
+          Dimensions: expect.arrayContaining([{ Name: 'Tier', Value: tier }]),
+        },
+        // unread in every collection of the period, six periods in a row: not a blip
+        Stat: 'Minimum',
+        Period: 600,
+      });
+    }
+  });
+
+  it('staging and production: a Logstash certificate alarm too, and both service tiers probed', () => {
+    for (const env of ['staging', 'production']) {
+      const st = synthEnvironment(env);
+      const byName = Object.fromEntries(
+        Object.values(resourcesOf(st, 'AWS::CloudWatch::Alarm')).map((x) => [x.Properties!.AlarmName, x.Properties!]),
+      );
+      expect(byName[`elk-cdk-${env}-logstash-certificate-expiry`]).toMatchObject({
+        MetricName: 'TierCertificateDaysToExpiry',
+        Dimensions: expect.arrayContaining([{ Name: 'Tier', Value: 'logstash' }]),
+        TreatMissingData: 'breaching',
+      });
+      expect(byName[`elk-cdk-${env}-kibana-certificate-expiry`]).toBeDefined();
+      const unread = byName[`elk-cdk-${env}-certificate-unread`]!;
+      expect(unread.Metrics.find((q: { Expression?: string }) => q.Expression).Expression).toBe(
+        'MAX([elasticsearch, kibana, logstash])',
+      );
+      const collector = Object.entries(resourcesOf(st, 'AWS::Lambda::Function')).find(([id]) =>
+        id.startsWith('MonitoringCollector'),
+      )![1];
+      expect(collector.Properties!.Environment.Variables.PROBE_TIERS).toBe('kibana,logstash');
+    }
+  });
+
   it('staging and production watch their Logstash nodes too', () => {
     for (const env of ['staging', 'production']) {
       const st = synthEnvironment(env);
@@ -210,11 +285,15 @@ describe('metrics collector', () => {
   it('runs in the VPC in the Elasticsearch client group, every alarms.collectEveryMinutes, without retries', () => {
     expect(collector.Properties!.VpcConfig.SecurityGroupIds).toEqual([
       { 'Fn::GetAtt': [expect.stringMatching(/^SecurityGroupsClient/), 'GroupId'] },
+      // the certificate probe of each Kibana instance (dev has no Logstash)
+      { 'Fn::GetAtt': [expect.stringMatching(/^SecurityGroupsCertificateProbe/), 'GroupId'] },
     ]);
     expect(collector.Properties!.Environment.Variables).toMatchObject({
       ENVIRONMENT: 'dev',
       ES_ENDPOINT: 'https://elasticsearch.dev.elk.internal:9200',
       CA_PARAMETER_NAME: '/elk/dev/security/ca-cert',
+      PROBE_TIERS: 'kibana',
+      ISSUER_POLICY_PARAMETER_NAME: '/elk/dev/security/issuer-policy',
     });
     s.template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
@@ -246,6 +325,7 @@ describe('metrics collector', () => {
         'ec2:AssignPrivateIpAddresses',
         'ec2:CreateNetworkInterface',
         'ec2:DeleteNetworkInterface',
+        'ec2:DescribeInstances',
         'ec2:DescribeNetworkInterfaces',
         'ec2:UnassignPrivateIpAddresses',
         'kms:Decrypt',
@@ -256,6 +336,13 @@ describe('metrics collector', () => {
         'ssm:GetParameter',
       ].filter((x) => actions.has(x) || !x.startsWith('secretsmanager:Describe')),
     );
+    // parameters: the CA certificate and the issuer policy (which groups are Kibana's and Logstash's), nothing else
+    const parameterArns = statements
+      .filter((st) => [st.Action].flat().includes('ssm:GetParameter'))
+      .map((st) => JSON.stringify(st.Resource));
+    expect(parameterArns).toHaveLength(2);
+    expect(parameterArns.join(' ')).toMatch(/parameter\/elk\/dev\/security\/ca-cert"/);
+    expect(parameterArns.join(' ')).toMatch(/parameter\/elk\/dev\/security\/issuer-policy"/);
   });
 
   it('reads the cluster with a role of three read-only cluster actions and no index privilege', () => {
