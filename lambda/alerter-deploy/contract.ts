@@ -25,6 +25,11 @@ export const DeploymentPropertiesSchema = z.object({
   CredentialsSecretArn: z.string().default(''),
   /** SSM parameter holding the cluster CA certificate (PEM). */
   CaParameterName: z.string().regex(/^\/[\w./-]+$/),
+  /**
+   * The cluster-CA rotation phase (`security.caRotation`, `rotation-<n>-<phase>`): a new phase changes the property,
+   * so the deployment runs again and the container gets the CA parameter's new trust bundle. Absent: no rotation.
+   */
+  CaGeneration: z.string().optional(),
   /** Upper bound of the on-instance script, seconds (SSM executionTimeout). */
   CommandTimeoutSeconds: z.coerce.number().int().min(60).max(3000),
   /** CloudWatch Logs group that receives the full output of the command (CloudWatchOutputConfig); empty = none. */

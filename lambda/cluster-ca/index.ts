@@ -1,6 +1,7 @@
 /**
  * onEvent handler of the cluster-CA custom resource (Provider framework). Thin: reads the CA secret, asks
- * decideCa(), writes a new CA only when there is none, and returns the public certificate. The private key goes
+ * decideCa(), writes a new CA only when there is none; with a configured rotation (`security.caRotation`) asks the
+ * phase machine (rotation.ts) for the one change of the phase and writes it; returns the public certificates. The private key goes
  * to Secrets Manager and nowhere else: not into the response, not into a log line.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
@@ -12,6 +13,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { X509Certificate } from 'node:crypto';
 import { caSecretString, createCa, decideCa } from './ca';
+import { caMaterialOf, rotateCaSecret, rotationCommonName } from './rotation';
 import { ClusterCaData, ClusterCaEnvSchema, ClusterCaPropertiesSchema } from './contract';
 
 /** Fixed: the CA is never replaced by CloudFormation (a new id would mean replacement + Delete of the old). */
@@ -58,29 +60,49 @@ export async function onEvent(
   const env = ClusterCaEnvSchema.parse(deps.env);
   const props = ClusterCaPropertiesSchema.parse(event.ResourceProperties);
 
-  const decision = decideCa(await currentSecret(deps.secretsManager, env.CA_SECRET_ARN), env.CA_SECRET_ARN);
-  let certPem: string;
-  let trustPem: string;
-  if (decision.decision === 'reuse') {
-    certPem = decision.ca.certPem;
-    trustPem = decision.ca.trustPem;
-  } else {
-    const ca = createCa({
-      commonName: props.CommonName,
+  const current = await currentSecret(deps.secretsManager, env.CA_SECRET_ARN);
+  const makeCa = (rotation: number) =>
+    createCa({
+      commonName: rotationCommonName(props.CommonName, rotation),
       organization: props.Organization,
       validityDays: props.ValidityDays,
       now: deps.now(),
     });
-    await deps.secretsManager.send(
-      new PutSecretValueCommand({ SecretId: env.CA_SECRET_ARN, SecretString: caSecretString(ca) }),
-    );
+  const write = (secretString: string) =>
+    deps.secretsManager.send(new PutSecretValueCommand({ SecretId: env.CA_SECRET_ARN, SecretString: secretString }));
+
+  const decision = decideCa(current, env.CA_SECRET_ARN);
+  let certPem: string;
+  let trustPem: string;
+  let reason = decision.reason;
+  let action: string = decision.decision;
+  if (decision.decision === 'create') {
+    // A new environment: its first CA is of the configured rotation, so the phases of that rotation have nothing to do.
+    const ca = makeCa(props.Rotation ?? 0);
+    await write(caSecretString(ca));
     certPem = ca.certPem;
     trustPem = ca.trustPem;
+  } else if (props.Rotation !== undefined && props.Phase !== undefined) {
+    const result = rotateCaSecret(
+      current!,
+      { rotation: props.Rotation, phase: props.Phase },
+      { secretName: secretNameOf(env.CA_SECRET_ARN), configFile: props.ConfigFile ?? 'the environment file' },
+      makeCa,
+    );
+    if (result.secretString !== undefined) await write(result.secretString);
+    const material = caMaterialOf(result.entries);
+    certPem = material.certPem;
+    trustPem = material.trustPem;
+    reason = result.reason;
+    action = result.action;
+  } else {
+    certPem = decision.ca.certPem;
+    trustPem = decision.ca.trustPem;
   }
   const x509 = new X509Certificate(certPem);
   deps.log({
-    decision: decision.decision,
-    reason: decision.reason,
+    decision: action,
+    reason,
     fingerprint256: x509.fingerprint256,
     notAfter: x509.validTo,
   });
@@ -88,6 +110,12 @@ export async function onEvent(
     PhysicalResourceId: PHYSICAL_ID,
     Data: { CertificatePem: trustPem, Fingerprint256: x509.fingerprint256, NotAfter: x509.validTo },
   };
+}
+
+/** `elk/<env>/security/cluster-ca` from the secret's ARN (its name plus a random suffix), for messages. */
+export function secretNameOf(arn: string): string {
+  const m = /:secret:(.+)-[A-Za-z0-9]{6}$/.exec(arn);
+  return m ? m[1]! : arn;
 }
 
 export const handler = (event: CloudFormationCustomResourceEvent) => onEvent(event);

@@ -28,6 +28,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { caGenerationOf } from '../../lambda/cluster-ca/rotation';
 import { Construct } from 'constructs';
 import { ALERTER_RELOAD_SCRIPT, RELOAD_TAG } from '../security/CredentialsReload';
 import { DeploymentPropertiesInput } from '../../lambda/alerter-deploy/contract';
@@ -398,6 +399,8 @@ export class Alerter extends Construct {
       EsHost: props.esEndpoint,
       CredentialsSecretArn: props.credentialsSecret?.secretArn ?? '',
       CaParameterName: caParameterName,
+      // Each CA rotation phase deploys again: the container then trusts what the CA parameter holds now.
+      ...(props.config.security.caRotation ? { CaGeneration: caGenerationOf(props.config.security.caRotation) } : {}),
       CommandTimeoutSeconds: 1500,
       CommandLogGroupName: commandLogs.logGroupName,
       InstanceWaitSeconds: 600,

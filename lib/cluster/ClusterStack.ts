@@ -109,7 +109,10 @@ export class ClusterStack extends Stack {
     this.clientSecurityGroup = this.securityGroups.client;
 
     // Node certificates, users, passwords (lib/security).
-    this.security = new ClusterSecurity(this, 'Security', { environmentName: config.name });
+    this.security = new ClusterSecurity(this, 'Security', {
+      environmentName: config.name,
+      ...(config.security.caRotation ? { caRotation: config.security.caRotation } : {}),
+    });
     component(this.security, 'security');
 
     const scripts = new NodeScripts(this, 'NodeScripts');
@@ -307,6 +310,9 @@ export class ClusterStack extends Stack {
 
     // Kibana is updated only after the roll (with rollout.waitForCompletion: false, only after it started).
     this.kibanaWaitsFor(this.rollingReplacement.completion);
+
+    // During a CA rotation every Lambda that trusts Elasticsearch through the CA parameter restarts with each phase.
+    this.security.refreshCaClients(this);
 
     new CfnOutput(this, 'ElasticsearchUrl', { value: this.esUrl, description: 'Elasticsearch for clients (TLS)' });
     new CfnOutput(this, 'ElasticsearchNlb', { value: this.esEndpoint, description: 'DNS name of the internal NLB' });

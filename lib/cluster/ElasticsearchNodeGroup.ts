@@ -107,6 +107,8 @@ export class ElasticsearchNodeGroup extends Construct {
       env.ELK_SERVICE_NAME = props.security.serviceName;
       env.ELK_BOOTSTRAP_SECRET_ID = props.security.bootstrapPasswordSecret.secretArn;
       env.ELK_MONITOR_SECRET_ID = props.security.userSecret('node_monitor').secretArn;
+      // A CA rotation phase replaces every node (docs/security.md, "Rotation").
+      Object.assign(env, props.security.nodeCaEnv());
     }
 
     this.launchTemplate = nodeLaunchTemplate(this, 'LaunchTemplate', {
@@ -121,6 +123,8 @@ export class ElasticsearchNodeGroup extends Construct {
       extraVolumes: dataVolumes ? [] : [{ deviceName: DATA_DEVICE, sizeGb: volumeGb }],
       dataPerNodeBytes: role === 'data' ? dataPerNodeBytes(config) : 0,
     });
+    // No replacement node asks for a certificate before the phase's CA change is made.
+    props.security?.waitForCa(this.launchTemplate);
 
     recordInputs(
       this.launchTemplate,

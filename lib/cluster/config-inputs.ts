@@ -30,6 +30,9 @@ export function launchTemplateInputs(
   else out[`ami.images.${region}`] = config.ami.images[region] ?? '';
   if (role === 'master') out['elasticsearch.masterNodes.count'] = String(es.masterNodes.count);
   if (role === 'data') out['elasticsearch.dataNodes.volumeGb'] = String(es.dataNodes.volumeGb);
+  // Every phase of a CA rotation is a new launch template version (ELK_CA_GENERATION in the user data).
+  const rotation = config.security.caRotation;
+  if (rotation) out['security.caRotation'] = `rotation ${rotation.rotation}, ${rotation.phase}`;
   return out;
 }
 

@@ -76,6 +76,9 @@ export function serviceGroup(scope: Construct, props: ServiceGroupProps): Servic
     props.security.grantClient(props.user, instanceRole);
     env.ELK_CA_PARAMETER = props.security.caCertificateParameterName;
     env[props.secretEnv] = props.security.userSecret(props.user).secretArn;
+    // Kibana and Logstash trust Elasticsearch through the CA parameter read at boot (and may hold an issuer
+    // certificate): a CA rotation phase replaces them too (docs/security.md, "Rotation").
+    Object.assign(env, props.security.nodeCaEnv());
     // Kibana instances behind one ALB share their encryption keys (sessions, saved objects, reporting).
     if (props.role === 'kibana')
       env.ELK_KIBANA_KEYS_SECRET_ID = props.security.grantKibanaEncryptionKeys(instanceRole).secretArn;
@@ -90,6 +93,7 @@ export function serviceGroup(scope: Construct, props: ServiceGroupProps): Servic
     securityGroups: [props.securityGroup, props.clientSecurityGroup],
     userData: nodeUserData({ role: props.role, env, scripts: props.scripts }),
   });
+  props.security?.waitForCa(launchTemplate);
   const autoScalingGroup = new autoscaling.AutoScalingGroup(scope, 'Group', {
     vpc: props.vpc,
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },

@@ -3,10 +3,12 @@ import * as path from 'path';
 import { parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import type { EnvironmentConfig } from './schema';
+import { CA_ROTATION_PHASES, rotationStepProblem } from '../../lambda/cluster-ca/rotation';
 
 /**
  * The deployed record of an environment: the values of the keys that cannot change in place once the cluster exists
- * (node counts may only grow, the cluster name and the network never change). It lives next to the environment
+ * (node counts may only grow, the cluster name and the network never change, a CA rotation moves one phase per
+ * deploy). It lives next to the environment
  * files, `<config dir>/deployed/<env>.yaml`, is committed, and is rewritten by `elkctl config record <env>` after
  * each successful deploy. Without a record (an environment never deployed) nothing is compared.
  *
@@ -44,6 +46,16 @@ export const DeployedRecordSchema = z
       })
       .strict()
       .optional(),
+    /** The CA rotation phase the environment runs (`security.caRotation`); absent: none ever configured. */
+    security: z
+      .object({
+        caRotation: z
+          .object({ rotation: z.number().int().min(1), phase: z.enum(CA_ROTATION_PHASES) })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -73,6 +85,7 @@ export function deployedRecordOf(config: EnvironmentConfig): DeployedRecord {
             maxAzs: vpc.maxAzs,
             ...(vpc.availabilityZones ? { availabilityZones: [...vpc.availabilityZones] } : {}),
           },
+    ...(config.security.caRotation ? { security: { caRotation: { ...config.security.caRotation } } } : {}),
   };
 }
 
@@ -149,6 +162,8 @@ export function refusedChanges(config: EnvironmentConfig, record: DeployedRecord
         'environment and restore a snapshot into it (docs/cluster.md, "Changes refused at synth")',
     });
   }
+  const rotation = rotationStepProblem(record.security?.caRotation, config.security.caRotation);
+  if (rotation) out.push({ key: 'security.caRotation', message: `${rotation} (${recordFile})` });
   const vpc = record.vpc;
   if (vpc) {
     const network: Array<[string, unknown, unknown]> = [

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CA_ROTATION_PHASES } from '../../lambda/cluster-ca/rotation';
 import { ACCEPTED_FAMILIES, instanceArchitecture, instanceMemoryGib } from './instance-types';
 import { ecrImageProblem } from './ecr';
 import { IMAGE_FORMAT_MESSAGE, IMAGE_REFERENCE, imageProblem, parseImage } from './image';
@@ -359,6 +360,28 @@ export const EnvironmentConfigSchema = z
         alerterStaleMinutes: z.number().int().min(2).max(1440),
       })
       .strict(),
+    /** Cluster security settings (docs/security.md). */
+    security: z
+      .object({
+        /**
+         * A rotation of the cluster CA, one phase per deploy, each phase replacing every node through the rolling
+         * replacement (docs/security.md, "Rotation"): `trust-new` (a new CA is trusted beside the old one), then
+         * `sign-new` (it signs; the old one is still trusted), then `drop-old`. `rotation` numbers the rotations of
+         * the environment: 1 for its first new CA, 2 for the next (at most 99: the CA's common name, which carries it,
+         * stays within X.509's 64 characters). Absent: no rotation.
+         */
+        caRotation: z
+          .object({
+            rotation: z.number().int().min(1).max(99),
+            phase: z.enum(CA_ROTATION_PHASES, {
+              message: `must be one of ${CA_ROTATION_PHASES.join(', ')} (in this order, one per deploy)`,
+            }),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({}),
     deploy: z
       .object({
         /** Refuse to deploy a pre-release build (from a branch or dirty tree) unless forced. */

@@ -10,8 +10,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import type { ClusterCaProperties } from '../../lambda/cluster-ca/contract';
+import { caGenerationOf, type CaRotation } from '../../lambda/cluster-ca/rotation';
 import { AllowGroupProps, CertificateIssuer } from './CertificateIssuer';
 import { CaKeyReadAlarm } from './CaKeyReadAlarm';
 import { CredentialsReload } from './CredentialsReload';
@@ -56,6 +57,14 @@ export interface ClusterSecurityProps {
   readonly caRevision?: string;
   /** Validity of an issued node certificate (nodes renew well before it ends). @default 7 days */
   readonly nodeCertificateValidityDays?: number;
+  /**
+   * The CA rotation phase of the environment (`security.caRotation`): the CA custom resource makes the phase's change
+   * of the CA secret itself (lambda/cluster-ca/rotation.ts), and `caGeneration` names it for the launch templates.
+   * @default - no rotation: the CA is created once and then used as the secret holds it
+   */
+  readonly caRotation?: CaRotation;
+  /** The environment file that sets `security.caRotation`, named in the refusals. @default `config/environments/<env>.yaml` */
+  readonly configFile?: string;
 }
 
 export interface SecurityBootstrapProps {
@@ -116,6 +125,14 @@ export class ClusterSecurity extends Construct {
    * password in `.security`. Nodes never read elastic's real secret.
    */
   readonly bootstrapPasswordSecret: secretsmanager.Secret;
+  /**
+   * `rotation-<n>-<phase>` while `caRotation` is set: goes into the user data of every group that holds CA-issued
+   * certificates (`nodeCaEnv()`), so a phase change is a new launch template version of each and the rolling
+   * replacement replaces every node. Undefined without a rotation (no template changes).
+   */
+  readonly caGeneration?: string;
+  /** The CA custom resource, the issuer function and the CA parameter: what a launch template waits for. */
+  private readonly caChanged: IDependable[];
   private readonly users: Record<ServiceUser, secretsmanager.Secret>;
   private readonly removalPolicy: RemovalPolicy;
   private kibanaKeys?: secretsmanager.Secret;
@@ -181,12 +198,22 @@ export class ClusterSecurity extends Construct {
     });
     acknowledgeProvider(caProvider, [caFn]);
 
-    const caProps: Required<Record<keyof ClusterCaProperties, string>> = {
+    const caProps: Record<keyof ClusterCaProperties, string | undefined> = {
       CommonName: `elk-cdk ${env} cluster CA`,
       Organization: 'elk-cdk',
       ValidityDays: String(props.caValidityDays ?? 3650),
       Revision: props.caRevision ?? '1',
+      Rotation: undefined,
+      Phase: undefined,
+      ConfigFile: undefined,
     };
+    const rotation = props.caRotation;
+    if (rotation) {
+      caProps.Rotation = String(rotation.rotation);
+      caProps.Phase = rotation.phase;
+      caProps.ConfigFile = props.configFile ?? `config/environments/${env}.yaml`;
+      this.caGeneration = caGenerationOf(rotation);
+    }
     const ca = new CustomResource(this, 'ClusterCa', {
       serviceToken: caProvider.serviceToken,
       resourceType: 'Custom::ElkClusterCa',
@@ -202,6 +229,12 @@ export class ClusterSecurity extends Construct {
     });
     // The issuer signs with the CA from the secret, so it runs only once the CA exists.
     this.issuer.function.node.addDependency(ca);
+    if (this.caGeneration) {
+      // A phase changes the issuer's configuration after the secret (the dependency above): Lambda serves the next
+      // request from a new execution environment, so no container signs from the CA it cached (5 minutes) before.
+      this.issuer.function.addEnvironment('CA_GENERATION', this.caGeneration);
+    }
+    this.caChanged = [ca, this.issuer.function];
     this.caKeyReadAlarm = new CaKeyReadAlarm(this, 'CaKeyReadAlarm', {
       environmentName: env,
       caSecretName: `elk/${env}/security/cluster-ca`,
@@ -215,6 +248,7 @@ export class ClusterSecurity extends Construct {
       stringValue: ca.getAttString('CertificatePem'),
       tier: ssm.ParameterTier.STANDARD,
     });
+    this.caChanged.push(this.caCertificateParameter);
 
     // ---- service users ----
     const users: Partial<Record<ServiceUser, secretsmanager.Secret>> = {};
@@ -258,6 +292,50 @@ export class ClusterSecurity extends Construct {
       reason:
         "Only authenticates before the security bootstrap sets elastic's real password (first formation); afterwards Elasticsearch ignores it.",
     });
+  }
+
+  /**
+   * Settings for the node.env of a group whose instances get certificates from the issuer: `ELK_CA_GENERATION`
+   * during a CA rotation (nothing otherwise). The boot scripts do not read it; it makes the phase a launch template
+   * change.
+   */
+  nodeCaEnv(): Record<string, string> {
+    return this.caGeneration ? { ELK_CA_GENERATION: this.caGeneration } : {};
+  }
+
+  /**
+   * Makes `scope` (a launch template) wait until the phase's change of the CA secret is made and the issuer runs
+   * with its new configuration, and the CA parameter holds the phase's certificates: no replacement node asks for a
+   * certificate or reads the parameter before (CloudFormation DependsOn; only during a rotation).
+   */
+  waitForCa(scope: Construct): void {
+    // Without a rotation the issuer URL in the user data already orders them (URL → function → CA).
+    // On the launch template resource itself (not its instance profile, which need not wait).
+    if (this.caGeneration) (scope.node.defaultChild ?? scope).node.addDependency(...this.caChanged);
+  }
+
+  /**
+   * Every Lambda function under `root` that reads the CA certificate parameter (an environment variable names it)
+   * gets `CA_GENERATION` and waits for the parameter: a phase change then starts each in a new execution environment
+   * after the parameter holds the phase's certificates, so none keeps a trust store cached from before the phase.
+   * Returns the functions changed (none without a rotation).
+   */
+  refreshCaClients(root: Construct): lambda.Function[] {
+    const generation = this.caGeneration;
+    if (!generation) return [];
+    const stack = Stack.of(root);
+    const changed: lambda.Function[] = [];
+    for (const c of root.node.findAll()) {
+      if (!(c instanceof lambda.Function)) continue;
+      const cfn = c.node.defaultChild as lambda.CfnFunction;
+      const vars = (stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined)?.variables;
+      // Whatever the variable's name (CA_PARAMETER_NAME, ES_CA_PARAMETER): its value names the CA parameter.
+      if (!Object.values(vars ?? {}).includes(this.caCertificateParameterName)) continue;
+      c.addEnvironment('CA_GENERATION', generation);
+      c.node.addDependency(this.caCertificateParameter);
+      changed.push(c);
+    }
+    return changed;
   }
 
   /**

@@ -150,3 +150,35 @@ describe('synth refuses, against the deployed record, changes that cannot happen
     expect(() => readDeployedRecord(dir, 't')).toThrow(/deployed[\\/]t\.yaml: .*dataNodez/);
   });
 });
+
+describe('security.caRotation against the deployed record', () => {
+  const rot = (rotation: number, phase: string) => ({ security: { caRotation: { rotation, phase } } });
+
+  test('skipping the trust phase is refused, naming the file, the key and the phase to deploy first', () => {
+    const problems = refused(rot(1, 'sign-new'), {});
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /t\.yaml: security\.caRotation: is \{rotation: 1, phase: sign-new\} but \(not set\) is deployed: phases cannot be skipped.*Deploy \{rotation: 1, phase: trust-new\} first.*deployed[/\\]t\.yaml/,
+    );
+  });
+
+  test.each([
+    ['the first phase', {}, rot(1, 'trust-new')],
+    ['the next phase', rot(1, 'trust-new'), rot(1, 'sign-new')],
+    ['the next rotation', rot(1, 'drop-old'), rot(2, 'trust-new')],
+    ['the same phase again', rot(1, 'sign-new'), rot(1, 'sign-new')],
+  ])('%s is accepted', (_, deployed, wanted) => {
+    expect(refused(wanted, deployed)).toEqual([]);
+  });
+
+  test('the record keeps the phase, so the next synth compares with it', () => {
+    const dir = folder(rot(1, 'trust-new'), rot(1, 'trust-new'));
+    expect(readDeployedRecord(dir, 't')?.security).toEqual({ caRotation: { rotation: 1, phase: 'trust-new' } });
+  });
+
+  test('an unknown phase names the allowed ones', () => {
+    expect(refused(rot(1, 'sign'))).toEqual([
+      expect.stringMatching(/t\.yaml: security\.caRotation\.phase: must be one of trust-new, sign-new, drop-old/),
+    ]);
+  });
+});
