@@ -133,13 +133,20 @@ export const ScenarioSchema = z
         version: versionString.optional(),
         ami: z.string().min(1).optional(),
         /**
+         * A new cluster-CA generation in the user data (a phase of `security.caRotation`, docs/security.md): a new
+         * launch template version with the same version and image, so every node is replaced. The simulator has no
+         * TLS; the boot rehearsal's ca-rotation scenario checks the trust between nodes.
+         */
+        caGeneration: z.string().min(1).optional(),
+        /**
          * New node counts, deployed as the construct does it (MinSize = count, MaxSize = count + 1; Auto Scaling
          * lowers the desired capacity to a lower MaxSize by itself): a lower count is a planned scale-in.
          */
         counts: z.strictObject({ masters: posInt.optional(), dataNodes: posInt.optional() }).optional(),
       })
-      .refine((c) => c.version !== undefined || c.ami !== undefined, {
-        message: 'needs "version" (a new Elasticsearch version) and/or "ami" (a new image, same version)',
+      .refine((c) => c.version !== undefined || c.ami !== undefined || c.caGeneration !== undefined, {
+        message:
+          'needs "version" (a new Elasticsearch version), "ami" (a new image, same version) and/or "caGeneration" (a CA rotation phase)',
       }),
     /** How the orchestrator replaces nodes (`sim run --method/--max-surge` override it). */
     rollout: RolloutSchema.prefault({}),

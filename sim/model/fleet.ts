@@ -5,6 +5,8 @@ import type { AsgRole, LifecycleState } from '../../lambda/rolling-replacement/c
 export interface LaunchTemplateVersion {
   readonly esVersion: string;
   readonly ami: string;
+  /** The cluster-CA generation of the user data (a CA rotation phase). @default - none */
+  readonly caGeneration?: string;
 }
 
 export interface Instance {

@@ -19,7 +19,14 @@ export class World extends WorldFaults {
     const lts = () =>
       new Map([
         [INITIAL_LT_VERSION, { esVersion: c.version, ami: 'ami-current' }],
-        [TARGET_LT_VERSION, { esVersion: this.targetVersion, ami: scenario.change.ami ?? 'ami-current' }],
+        [
+          TARGET_LT_VERSION,
+          {
+            esVersion: this.targetVersion,
+            ami: scenario.change.ami ?? 'ami-current',
+            ...(scenario.change.caGeneration ? { caGeneration: scenario.change.caGeneration } : {}),
+          },
+        ],
       ]);
     for (const role of ['master', 'data'] as const) {
       const count = role === 'master' ? c.masters : c.dataNodes;

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { loadScenario, parseScenario, runScenario } from '../../sim';
 import type { Report } from '../../sim';
+import type { World } from '../../sim/model/world';
 import { orchestratorStrategy, orchestratorTransport } from '../../sim/strategies/orchestrator';
 import type { StrategyFactory } from '../../sim/strategy';
 
@@ -103,6 +104,19 @@ describe('orchestrator end to end in the simulator', () => {
     expect(r.nodesReplaced).toEqual({ master: 3, data: 3 });
     expect(r.finalVersions).toEqual({ '8.18.2': 6 });
     expectSafe(r);
+  });
+
+  test('a CA rotation phase (a new CA generation, same version and image) replaces every node, the masters last', async () => {
+    let world: World | undefined;
+    const r = await runScenario(scenario('ca-phase', { change: { caGeneration: 'rotation-1-trust-new' } }), {
+      onStep: (w) => (world ??= w),
+    });
+    expect(r.outcome).toBe('completed');
+    expect(r.nodesReplaced).toEqual({ master: 3, data: 3 });
+    expect(r.finalVersions).toEqual({ '8.18.2': 6 });
+    expectSafe(r);
+    const roles = r.terminatedInstances.map((id) => world!.instances.get(id)!.group.role);
+    expect(roles).toEqual(['data', 'data', 'data', 'master', 'master', 'master']);
   });
 
   test('a data node killed mid-roll: the roll waits for the cluster, then finishes without loss', async () => {

@@ -76,7 +76,7 @@ describe('scenario validation', () => {
     ],
     ['a downgrade', { ...valid(), change: { version: '8.17.0' } }, /change\.version: 8\.17\.0 is older than 8\.18\.2/],
     ['a major jump from the wrong minor', { ...valid(), change: { version: '9.1.0' } }, /must start from 8\.19\.x/],
-    ['an empty change', { ...valid(), change: {} }, /change: needs "version".*and\/or "ami"/],
+    ['an empty change', { ...valid(), change: {} }, /change: needs "version".*"ami".*and\/or "caGeneration"/],
     [
       'more data than the disks hold',
       { ...valid(), cluster: { ...valid().cluster, diskBytesPerDataNode: 1000 } },
