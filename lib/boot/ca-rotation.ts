@@ -1,44 +1,73 @@
 import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { CaMaterial, createCa } from '../../lambda/cluster-ca/ca';
+import { CaMaterial, CaSecretError, createCa } from '../../lambda/cluster-ca/ca';
+import {
+  CA_ROTATION_PHASES,
+  caMaterialOf,
+  CaRotation,
+  CaRotationPhase,
+  parseCaSecret,
+  rotateCaSecret,
+  rotationCommonName,
+  rotationStepProblem,
+} from '../../lambda/cluster-ca/rotation';
 import { Finding } from './checks/finding';
 import { Instance } from './node';
 import { World } from './world';
 
 /**
- * The two-phase CA rotation of docs/security.md, as the fleet lives it: the CA secret changes (the issuer signs with
- * its first certificate and hands out every certificate it holds as the trust bundle), then every Elasticsearch node
- * gets a new certificate and trust bundle, by a replacement or by its renewal timer, one node at a time. After every
- * node, every pair of live nodes must still trust each other (transport TLS verifies both sides).
+ * The CA rotation of docs/security.md (`security.caRotation`), as the fleet lives it: each phase's change of the CA
+ * secret comes from the cluster-CA custom resource's own phase function (lambda/cluster-ca/rotation.ts; the issuer
+ * signs with the secret's first certificate and hands out every certificate it holds as the trust bundle), then the
+ * rolling replacement replaces every node, one at a time. After every step, every pair of live nodes must still
+ * trust each other (transport TLS verifies both sides).
  */
-export type RotationPhase = 'trust-both' | 'sign-new' | 'drop-old';
-export const ROTATION_PHASES: readonly RotationPhase[] = ['trust-both', 'sign-new', 'drop-old'];
+export type RotationPhase = CaRotationPhase;
+export const ROTATION_PHASES: readonly RotationPhase[] = CA_ROTATION_PHASES;
 
 const CERT = 'etc/elasticsearch/certs/node.crt';
 const TRUST = 'etc/elasticsearch/certs/ca.crt';
 const CERT_BLOCKS = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+/** The common name of the rehearsal's CAs (rotation n's: `elk-cdk rehearsal CA (rotation n)`). */
+export const REHEARSAL_CA_NAME = 'elk-cdk rehearsal CA';
 
-/** The CA secret's content after each phase, from the old and the new CA (`signer` signs, `trust` is handed out). */
-export function secretOfPhase(phase: RotationPhase, oldCa: CaMaterial, newCa: CaMaterial): CaMaterial {
-  switch (phase) {
-    case 'trust-both':
-      return { certPem: oldCa.certPem, keyPem: oldCa.keyPem, trustPem: oldCa.certPem + newCa.certPem };
-    case 'sign-new':
-      return { certPem: newCa.certPem, keyPem: newCa.keyPem, trustPem: newCa.certPem + oldCa.certPem };
-    case 'drop-old':
-      return newCa;
+/** The outcome of deploying one phase: the secret it leaves, or the refusal that stops the deploy. */
+export type PhaseDeploy =
+  | { readonly ok: true; readonly secret: string; readonly action: string; readonly reason: string }
+  | { readonly ok: false; readonly refusedBy: 'config' | 'ca-resource'; readonly message: string };
+
+/**
+ * Deploying `wanted` over `deployed` as elk-cdk does it: synth's check against the deployed record (the config
+ * check, lib/config/deployed.ts) first, then the CA custom resource's phase function on the secret.
+ */
+export function deployPhase(
+  secret: string,
+  deployed: CaRotation | undefined,
+  wanted: CaRotation,
+  configFile: string,
+): PhaseDeploy {
+  const problem = rotationStepProblem(deployed, wanted);
+  if (problem) return { ok: false, refusedBy: 'config', message: `${configFile}: security.caRotation: ${problem}` };
+  try {
+    const r = rotateCaSecret(secret, wanted, { secretName: 'the CA secret', configFile }, (n) =>
+      createCa({
+        commonName: rotationCommonName(REHEARSAL_CA_NAME, n),
+        organization: 'elk-cdk',
+        validityDays: 3650,
+        now: new Date(),
+      }),
+    );
+    return { ok: true, secret: r.secretString ?? secret, action: r.action, reason: r.reason };
+  } catch (e) {
+    if (e instanceof CaSecretError) return { ok: false, refusedBy: 'ca-resource', message: e.message };
+    throw e;
   }
 }
 
-/** A new CA for the rotation (what step 0 of the procedure makes with openssl). */
-export function newCa(): CaMaterial {
-  return createCa({
-    commonName: 'elk-cdk rehearsal CA 2',
-    organization: 'elk-cdk',
-    validityDays: 3650,
-    now: new Date(),
-  });
+/** What the issuer reads from a secret string (first certificate and key sign, every certificate is trusted). */
+export function issuerMaterial(secret: string): CaMaterial {
+  return caMaterialOf(parseCaSecret(secret, 'the CA secret'));
 }
 
 /** Puts the CA secret's content where the issuer stub reads it: signing certificate and key, the trust bundle. */

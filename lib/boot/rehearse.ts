@@ -9,7 +9,16 @@ import { staticChecks } from './checks/static';
 import { BootRole, NodeGroup, nodeGroups } from './fleet';
 import { recordedBundles, rehearseHeartbeat, runningBundle } from './heartbeat';
 import { boot, BootResult, Instance, launch, makeInstance, StepTime, terminate } from './node';
-import { checkMutualTrust, newCa, ROTATION_PHASES, RotationPhase, secretOfPhase, setIssuerCa } from './ca-rotation';
+import {
+  checkMutualTrust,
+  deployPhase,
+  issuerMaterial,
+  ROTATION_PHASES,
+  RotationPhase,
+  setIssuerCa,
+} from './ca-rotation';
+import { caSecretString } from '../../lambda/cluster-ca/ca';
+import type { CaRotation } from '../../lambda/cluster-ca/rotation';
 import { rehearseRenewal } from './renewal';
 import { rehearseRotation } from './rotation';
 import { checkBootPassword, rehearseAlerterRotation } from './alerter-rotation';
@@ -220,36 +229,57 @@ function nodeUser(options: RehearsalOptions): RunAs | undefined {
 }
 
 /**
- * The two-phase CA rotation of docs/security.md on the Elasticsearch nodes: trust both (each node renews), sign with
- * the new CA (each node is replaced), drop the old (each node renews); after every node, every pair of live nodes
- * must trust each other.
+ * The CA rotation of docs/security.md on the Elasticsearch nodes, one deploy per phase of `security.caRotation`:
+ * the config check and the CA custom resource's phase function change the issuer's CA, then the rolling
+ * replacement replaces every node (data nodes, then the masters; each replacement joins before its old node goes),
+ * and the renewal timer of a node not yet replaced fires in the middle of the roll. After every step, every pair of
+ * live nodes must trust each other. A refused phase stops the scenario with the refusal as a finding.
  */
 async function caRotationScenario(run: Run, groups: readonly NodeGroup[]): Promise<string> {
-  const es = groups.filter((g) => g.role === 'master' || g.role === 'data');
+  const es = [...groups.filter((g) => g.role === 'data'), ...groups.filter((g) => g.role === 'master')];
   if (es.length === 0) return 'no Elasticsearch group';
   let live = es.flatMap((g) => instancesOf(run.world, g, 0));
   await bootAll(run, live);
   const timeoutMs = run.options.nodeTimeoutMs ?? 60_000;
-  const next = newCa();
+  const configFile = `config/environments/${run.options.environment}.yaml`;
+  let secret = caSecretString(run.world.ca);
+  let deployed: CaRotation | undefined;
   let t = 2000;
   for (const phase of run.options.rotationPhases ?? ROTATION_PHASES) {
-    setIssuerCa(run.world, secretOfPhase(phase, run.world.ca, next));
-    for (const node of [...live]) {
-      if (phase === 'sign-new') {
-        terminate(run.world, node);
-        const zone = Math.max(0, 'abc'.indexOf(node.az.slice(-1)));
-        const [r] = await bootAll(run, [makeInstance(run.world, node.group, at((t += 100)), zone)]);
-        if (!r!.ok) return `stopped: the replacement of ${node.id} did not boot`;
-        live = live.map((n) => (n === node ? r!.instance : n));
-      } else {
-        const boot = run.boots.find((b) => b.instance === node && b.ok);
-        if (!boot) return `stopped: ${node.id} never booted`;
+    const wanted: CaRotation = { rotation: 1, phase };
+    const result = deployPhase(secret, deployed, wanted, configFile);
+    if (!result.ok) {
+      run.findings.push({
+        step: 'ca-rotation',
+        check: result.refusedBy === 'config' ? 'ca-rotation-config' : 'ca-rotation-secret',
+        message: `phase ${phase}: refused: ${result.message}`,
+      });
+      return `stopped: phase ${phase} refused by the ${result.refusedBy === 'config' ? 'config check' : 'CA custom resource'}`;
+    }
+    secret = result.secret;
+    deployed = wanted;
+    setIssuerCa(run.world, issuerMaterial(secret));
+    // The roll: every node is outdated (a new launch template version), data nodes first, the masters last.
+    const outdated = [...live];
+    for (const [k, node] of outdated.entries()) {
+      const zone = Math.max(0, 'abc'.indexOf(node.az.slice(-1)));
+      const [r] = await bootAll(run, [makeInstance(run.world, node.group, at((t += 100)), zone)]);
+      if (!r!.ok) return `stopped: the replacement of ${node.id} did not boot`;
+      live = [...live, r!.instance];
+      run.findings.push(...checkMutualTrust(live, `phase ${phase}, ${r!.instance.id} joined beside ${node.id}`));
+      terminate(run.world, node);
+      live = live.filter((n) => n !== node);
+      run.findings.push(...checkMutualTrust(live, `phase ${phase}, after ${node.id} left`));
+      // Renewal timers keep firing during the roll: the next outdated node renews from the phase's issuer.
+      const next = outdated[k + 1];
+      const boot = k === 0 && next ? run.boots.find((b) => b.instance === next && b.ok) : undefined;
+      if (boot) {
         run.findings.push(...(await rehearseRenewal(run.world, boot, timeoutMs)));
+        run.findings.push(...checkMutualTrust(live, `phase ${phase}, after ${next!.id} renewed`));
       }
-      run.findings.push(...checkMutualTrust(live, `phase ${phase}, after ${node.id}`));
     }
   }
-  return 'a CA rotation on the Elasticsearch nodes: trust both CAs (every node renews), sign with the new CA (every node is replaced), drop the old CA (every node renews); every pair of live nodes must trust each other after each node';
+  return "a CA rotation (security.caRotation) on the Elasticsearch nodes: for each phase (trust-new, sign-new, drop-old) the config check and the CA custom resource's phase function change the issuer's CA, then every node is replaced (data nodes first, masters last; each replacement joins before its old node leaves) and one outdated node renews mid-roll; every pair of live nodes must trust each other after each step";
 }
 
 const SCENARIO_RUNS: Record<ScenarioName, (run: Run, groups: readonly NodeGroup[]) => Promise<string>> = {

@@ -1,8 +1,12 @@
 import * as fs from 'fs';
 import { readStage, rehearseStage, RehearsalReport } from '../../lib/boot';
+import { deployPhase, issuerMaterial, REHEARSAL_CA_NAME } from '../../lib/boot/ca-rotation';
+import { caSecretString, createCa } from '../../lambda/cluster-ca/ca';
 import { synthOnce } from './helpers';
 
-// The two-phase CA rotation of docs/security.md, rehearsed on dev's Elasticsearch nodes (3 masters, 2 data nodes).
+// The CA rotation of docs/security.md (security.caRotation), rehearsed on dev's Elasticsearch nodes (3 masters, 2 data
+// nodes): each phase's secret change comes from the cluster-CA custom resource's phase function, then every node is
+// replaced as the rolling replacement does it.
 let cdkOut: string;
 let full: RehearsalReport;
 let skipped: RehearsalReport;
@@ -12,29 +16,51 @@ beforeAll(async () => {
   const stage = readStage(cdkOut, 'dev');
   [full, skipped] = await Promise.all([
     rehearseStage(stage, { environment: 'dev', scenarios: ['ca-rotation'] }),
-    // The mistake the procedure's phase 1 prevents: signing with the new CA before every node trusts it.
+    // The mistake the trust phase prevents: signing with the new CA before every node trusts it.
     rehearseStage(stage, { environment: 'dev', scenarios: ['ca-rotation'], rotationPhases: ['sign-new', 'drop-old'] }),
   ]);
 }, 600_000);
 afterAll(() => fs.rmSync(cdkOut, { recursive: true, force: true }));
 
-test('trust both, sign with the new CA, drop the old: every pair of nodes trusts each other after every node', () => {
+test('trust-new, sign-new, drop-old, each rolled: every pair of live nodes trusts each other after every step', () => {
   expect(full.findings).toEqual([]);
-  const nodes = full.scenarios[0]!.nodes;
-  // Five nodes booted, then each replaced once in the sign-new phase, every boot healthy.
-  expect(nodes).toHaveLength(10);
-  expect(nodes.every((n) => n.ok)).toBe(true);
+  const scenario = full.scenarios[0]!;
+  expect(scenario.description).not.toMatch(/^stopped/);
+  // Five nodes booted, then each replaced once per phase (three rolls), every boot healthy.
+  expect(scenario.nodes).toHaveLength(20);
+  expect(scenario.nodes.every((n) => n.ok)).toBe(true);
+  // Data nodes are replaced before the masters in every roll.
+  const replaced = scenario.nodes.slice(5).map((n) => n.role);
+  expect(replaced).toEqual([...Array(3)].flatMap(() => ['data', 'data', 'master', 'master', 'master']));
 });
 
-test('signing with the new CA before every node trusts it breaks the transport between old and new nodes', () => {
+test('skipping the trust phase is refused by the config check, before any node or secret changes', () => {
   expect(skipped.ok).toBe(false);
-  const trust = skipped.findings.filter((f) => f.check === 'mutual-trust');
-  expect(trust.length).toBeGreaterThan(0);
-  // The first replacement already cannot talk to any of the four nodes that trust only the old CA.
-  const first = trust.filter((f) => f.message.startsWith(trust[0]!.message.split(':')[0]!));
-  expect(first).toHaveLength(4);
-  for (const f of trust)
-    expect(f.message).toMatch(/^phase sign-new, after i-\w+: .* does not trust the certificate of/);
-  // Only the trust check fails: every certificate is well-formed and signed by the CA the issuer signs with.
-  expect(skipped.findings.filter((f) => f.check !== 'mutual-trust')).toEqual([]);
+  expect(skipped.findings).toEqual([
+    expect.objectContaining({
+      check: 'ca-rotation-config',
+      message: expect.stringMatching(
+        /^phase sign-new: refused: config\/environments\/dev\.yaml: security\.caRotation: is \{rotation: 1, phase: sign-new\} but \(not set\) is deployed: phases cannot be skipped.*Deploy \{rotation: 1, phase: trust-new\} first/,
+      ),
+    }),
+  ]);
+  // Only the first deployment's five nodes booted: no replacement ran.
+  expect(skipped.scenarios[0]!.nodes).toHaveLength(5);
+});
+
+test('the CA custom resource refuses the skip too, when the config check is bypassed (no deployed record)', () => {
+  const initial = caSecretString(
+    createCa({ commonName: REHEARSAL_CA_NAME, organization: 'elk-cdk', validityDays: 30, now: new Date() }),
+  );
+  // As if the record said trust-new was deployed, while the secret never got the new CA.
+  const r = deployPhase(initial, { rotation: 1, phase: 'trust-new' }, { rotation: 1, phase: 'sign-new' }, 'x.yaml');
+  expect(r).toEqual({
+    ok: false,
+    refusedBy: 'ca-resource',
+    message: expect.stringMatching(/^x\.yaml: security\.caRotation: \{rotation: 1, phase: sign-new\} is refused/),
+  });
+  // In order, the issuer signs with the old CA, then the new one, and trusts both until the old one is dropped.
+  const trust = deployPhase(initial, undefined, { rotation: 1, phase: 'trust-new' }, 'x.yaml');
+  if (!trust.ok) throw new Error(trust.message);
+  expect(issuerMaterial(trust.secret).trustPem.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
 });
