@@ -6,7 +6,12 @@
  * milliseconds, for the mutation runs (issue 21).
  */
 import { TAG } from '../../lambda/rolling-replacement/core/tags';
-import type { Decision, UnassignedExplanation } from '../../lambda/rolling-replacement/core/types';
+import {
+  DEFAULT_OPTIONS,
+  type Decision,
+  type UnassignedExplanation,
+} from '../../lambda/rolling-replacement/core/types';
+import { FakeWorld } from './fake-world';
 import {
   type World,
   decideIn,
@@ -17,6 +22,7 @@ import {
   withEs,
   withGroup,
   withHealth,
+  withInstance,
   withShards,
 } from './gate-worlds';
 import { spec } from './helpers';
@@ -78,6 +84,48 @@ describe('the result tag of an earlier run', () => {
       type: 'done',
       outcome: 'failed',
     });
+  });
+});
+
+describe('a result tag that is not "<outcome>:<rollout>[:<attempt>]" is not a result', () => {
+  test.each([
+    ['text before the outcome', 'was-completed:r1'],
+    ['text after the rollout id', 'completed:r1 (by hand)'],
+  ])('%s: the roll begins', (_, result) => {
+    begins(decideIn(withResult(idle, result), spec()));
+  });
+});
+
+describe('taking the lock', () => {
+  test('the lock records the workflow start (attempt) that takes it, and no attempt without one', () => {
+    const d = decideIn(idle, spec({ attempt: 'a7' }));
+    expect(d.action).toMatchObject({ type: 'begin', tags: { [TAG.attempt]: 'a7' } });
+    const without = decideIn(idle, spec());
+    begins(without);
+    expect(without.action.type === 'begin' && TAG.attempt in without.action.tags).toBe(false);
+  });
+
+  test('a planned scale-in with nothing outdated still takes the lock, and names the scale-in', async () => {
+    const current = await snapshot(new FakeWorld({ lt: '2' }));
+    const d = decideIn(current, spec({ counts: { data: 2, master: 3 } }));
+    begins(d);
+    expect(d.reason).toMatch(/^0 outdated instance\(s\), planned scale-in data-asg 3 → 2: taking the rollout lock/);
+  });
+
+  test('does not take the lock before the pre-roll snapshot (rollout.snapshotBeforeRoll) is taken', () => {
+    const s = spec({ options: { ...DEFAULT_OPTIONS, snapshotBeforeRoll: 'backups' } });
+    const d = decideIn(
+      withEs(idle, (es) => ({ ...es, snapshots: [] })),
+      s,
+    );
+    expect(d.action).toMatchObject({ type: 'create-snapshot', repository: 'backups' });
+  });
+
+  test('the setup after the lock protects an instance without scale-in protection before the first surge', async () => {
+    const locked = await snapshot(stageWorld('dataSurge'));
+    const id = ids(locked, 'data-asg')[1]!;
+    const d = decideIn(withInstance(locked, id, { protectedFromScaleIn: false }), spec());
+    expect(d.action).toEqual({ type: 'protect', group: 'data-asg', instanceIds: [id] });
   });
 });
 
