@@ -21,6 +21,7 @@ import {
   withOwnedVoting,
 } from './gate-worlds';
 import { spec } from './helpers';
+import { midRoll } from './worlds';
 
 const gated = (d: Decision) => ({ type: d.action.type, blockedBy: d.blockedBy });
 const hex = (n: number) => `i-${n.toString(16).padStart(8, '0')}`;
@@ -275,6 +276,23 @@ describe('what a step says and records', () => {
   });
 });
 
+describe('waits of a step', () => {
+  test('starts the join clock at the first sight of a replacement that has not joined, and keeps it after', async () => {
+    const w = stageWorld('waitJoin');
+    const marked = { ...(await snapshot(w)), now: 500 };
+    expect(decideIn(marked).action).toEqual({ type: 'wait-for-join', group: 'data-asg' });
+    delete w.group('data-asg').tags[TAG.joinWait];
+    const first = { ...(await snapshot(w)), now: 500 };
+    expect(decideIn(first).action).toEqual({ type: 'wait-for-join', group: 'data-asg', since: 500 });
+  });
+
+  test('does not terminate a drained node while a long-running task runs on it', async () => {
+    const task = { id: 'id-i-00000001:7', node: hex(1), action: 'indices:data/write/reindex', runningSeconds: 60 };
+    const d = decideIn(withEs(await at('dataTerminate'), (es) => ({ ...es, tasks: [task] })));
+    expect(gated(d)).toEqual({ type: 'wait-for-tasks', blockedBy: 'in-flight-tasks' });
+  });
+});
+
 describe('a drain that stalls', () => {
   /** The data terminate stage with i-1 still holding a copy, and a progress record of `copies` left since 0. */
   const stalled = async (copies: number, now: number): Promise<World> => {
@@ -335,6 +353,19 @@ describe('planned scale-in', () => {
     const d = decideIn(await complete(3), TO2);
     expect(gated(d)).toEqual({ type: 'wait', blockedBy: 'capacity-as-expected' });
     expect(d.reason).toMatch(/its MinSize is 3 \(the deploy lowers it to the count\)/);
+  });
+
+  test('scales the masters in once every data node is replaced', async () => {
+    const d = decideIn(await complete(), spec({ counts: { data: 3, master: 2 } }));
+    expect(d.action).toEqual({ type: 'scale-in', group: 'master-asg', baseline: 2, target: 2 });
+  });
+
+  test('does not lower the baseline again while the node of the previous scale-in step is still there', async () => {
+    // Masters 5 → 3: the first step lowered the baseline to 4; the fifth master has not been removed yet.
+    const w = midRoll({ masters: 5, lt: '2' });
+    w.group('master-asg').tags[TAG.capacity] = '4';
+    const d = decideIn(await snapshot(w), spec({ counts: { data: 3, master: 3 } }));
+    expect(d.action.type).toBe('voting-exclusion');
   });
 
   test('does not scale in while shards move', async () => {
