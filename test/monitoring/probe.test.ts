@@ -1,5 +1,8 @@
+import { execFileSync, spawn } from 'child_process';
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'crypto';
+import * as fs from 'fs';
 import * as https from 'https';
+import * as path from 'path';
 import * as net from 'net';
 import * as tls from 'tls';
 import { leafCertificate } from '../../lambda/cert-issuer/leaf';
@@ -195,6 +198,59 @@ describe('probeCertificate against real TLS servers', () => {
       silent.close();
     }
   });
+});
+
+/** A JDK on this machine (the Java TLS server below needs one; CI images without it skip that test). */
+const hasJava = (() => {
+  try {
+    execFileSync('java', ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+// The Beats input runs on Java's TLS (JSSE), not Node's or OpenSSL's: the same refusal seen from Java's side.
+(hasJava ? describe : describe.skip)('against a Java TLS server that requires a client certificate (JSSE)', () => {
+  it.each(['TLSv1.2', 'TLSv1.3'])(
+    '%s: the server refuses the collector, the collector reads its certificate',
+    async (protocol) => {
+      const node = nodeCert(ca, ['127.0.0.1'], -1, 4.5);
+      const files = Object.fromEntries(
+        (['cert', 'key'] as const).map((k) => {
+          const f = path.join(pki.dir, `java-${protocol}.${k}.pem`);
+          fs.writeFileSync(f, node[k]);
+          return [k, f];
+        }),
+      );
+      const server = spawn(
+        'java',
+        [path.join(__dirname, 'fixtures', 'NeedClientAuthServer.java'), files.cert!, files.key!, ca.certFile, protocol],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<void>((r) => server.on('exit', () => r()));
+      try {
+        const port = await new Promise<number>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`java server did not start: ${out}`)), 25_000);
+          server.stdout.on('data', () => {
+            const m = /PORT (\d+)/.exec(out);
+            if (!m) return;
+            clearTimeout(timer);
+            resolve(Number(m[1]));
+          });
+        });
+        const got = await probeCertificate('127.0.0.1', port, { caPem: ca.certPem, timeoutMs: 10_000 });
+        expect(got).toEqual({ kind: 'certificate', notAfter: validTo(node.cert) });
+        await exited;
+        expect(out).toMatch(/REFUSED/);
+      } finally {
+        server.kill();
+      }
+    },
+    40_000,
+  );
 });
 
 describe('judgeCertificate', () => {
