@@ -82,8 +82,8 @@ export function issuerCertificate(world: World): X509Certificate {
   return new X509Certificate(fs.readFileSync(path.join(world.dir, 'ca.crt')));
 }
 
-function trustBundle(root: string): X509Certificate[] {
-  const text = fs.existsSync(path.join(root, TRUST)) ? fs.readFileSync(path.join(root, TRUST), 'utf8') : '';
+function trustBundle(root: string, file = TRUST): X509Certificate[] {
+  const text = fs.existsSync(path.join(root, file)) ? fs.readFileSync(path.join(root, file), 'utf8') : '';
   return (text.match(CERT_BLOCKS) ?? []).map((pem) => new X509Certificate(pem));
 }
 
@@ -106,6 +106,34 @@ export function checkMutualTrust(nodes: readonly Instance[], when: string): Find
         step: 'ca-rotation',
         check: 'mutual-trust',
         message: `${when}: ${a.id} (${a.group.role}, trusts ${bundle.map((c) => cn(c.subject)).join(' + ') || 'nothing'}) does not trust the certificate of ${b.id} (${b.group.role}, issued by ${cn(certs.get(b)!.issuer)}): their transport connection fails`,
+      });
+    }
+  }
+  return findings;
+}
+
+/** Where Kibana and Logstash keep the CA bundle they verify Elasticsearch with (the CA parameter, read at boot). */
+export const CLIENT_TRUST: Readonly<Record<string, string>> = {
+  kibana: 'etc/kibana/elasticsearch-ca.crt',
+  logstash: 'etc/logstash/elasticsearch-ca.crt',
+};
+
+/** Every pair (client, Elasticsearch node) in which the client does not trust the node's certificate. */
+export function checkClientTrust(nodes: readonly Instance[], clients: readonly Instance[], when: string): Finding[] {
+  const findings: Finding[] = [];
+  for (const c of clients) {
+    const file = CLIENT_TRUST[c.group.role];
+    if (!file) continue;
+    const bundle = trustBundle(c.root, file);
+    for (const n of nodes) {
+      const cert = new X509Certificate(fs.readFileSync(path.join(n.root, CERT)));
+      if (trusts(bundle, cert)) continue;
+      findings.push({
+        node: c.id,
+        role: c.group.role,
+        step: 'ca-rotation',
+        check: 'client-trust',
+        message: `${when}: ${c.id} (${c.group.role}, trusts ${bundle.map((x) => cn(x.subject)).join(' + ') || 'nothing'}) does not trust the certificate of ${n.id} (${n.group.role}, issued by ${cn(cert.issuer)}): its requests to Elasticsearch fail`,
       });
     }
   }

@@ -10,7 +10,9 @@ import { BootRole, NodeGroup, nodeGroups } from './fleet';
 import { recordedBundles, rehearseHeartbeat, runningBundle } from './heartbeat';
 import { boot, BootResult, Instance, launch, makeInstance, StepTime, terminate } from './node';
 import {
+  checkClientTrust,
   checkMutualTrust,
+  CLIENT_TRUST,
   deployPhase,
   issuerMaterial,
   ROTATION_PHASES,
@@ -22,7 +24,7 @@ import type { CaRotation } from '../../lambda/cluster-ca/rotation';
 import { rehearseRenewal } from './renewal';
 import { rehearseRotation } from './rotation';
 import { checkBootPassword, rehearseAlerterRotation } from './alerter-rotation';
-import { createWorld, recordAlerterDeployment, RunAs, World } from './world';
+import { createWorld, recordAlerterDeployment, RunAs, World, writeParameter } from './world';
 import { dataHandoffScenario } from './data-handoff';
 
 export const SCENARIOS = ['fleet', 'slow-master', 'ca-rotation', 'data-handoff'] as const;
@@ -238,10 +240,14 @@ function nodeUser(options: RehearsalOptions): RunAs | undefined {
 async function caRotationScenario(run: Run, groups: readonly NodeGroup[]): Promise<string> {
   const es = [...groups.filter((g) => g.role === 'data'), ...groups.filter((g) => g.role === 'master')];
   if (es.length === 0) return 'no Elasticsearch group';
+  // Kibana and Logstash verify Elasticsearch with the CA parameter they read at boot; they roll after it.
+  const clientGroups = groups.filter((g) => CLIENT_TRUST[g.role] !== undefined);
   let live = es.flatMap((g) => instancesOf(run.world, g, 0));
-  await bootAll(run, live);
+  let clients = clientGroups.flatMap((g) => instancesOf(run.world, g, 0));
+  await bootAll(run, [...live, ...clients]);
   const timeoutMs = run.options.nodeTimeoutMs ?? 60_000;
   const configFile = `config/environments/${run.options.environment}.yaml`;
+  const check = (when: string) => [...checkMutualTrust(live, when), ...checkClientTrust(live, clients, when)];
   let secret = caSecretString(run.world.ca);
   let deployed: CaRotation | undefined;
   let t = 2000;
@@ -258,28 +264,35 @@ async function caRotationScenario(run: Run, groups: readonly NodeGroup[]): Promi
     }
     secret = result.secret;
     deployed = wanted;
-    setIssuerCa(run.world, issuerMaterial(secret));
-    // The roll: every node is outdated (a new launch template version), data nodes first, the masters last.
-    const outdated = [...live];
+    // The CA resource's answer: the issuer's CA, and the CA parameter (every trusted certificate) for the clients.
+    const material = issuerMaterial(secret);
+    setIssuerCa(run.world, material);
+    writeParameter(run.world, `/elk/${run.options.environment}/security/ca-cert`, material.trustPem);
+    // The roll: every node is outdated (a new launch template version), data nodes first, the masters last, then
+    // Kibana and Logstash (CloudFormation's rolling update; Kibana waits for the Elasticsearch roll).
+    const outdated = [...live, ...clients];
     for (const [k, node] of outdated.entries()) {
+      const isClient = clients.includes(node);
       const zone = Math.max(0, 'abc'.indexOf(node.az.slice(-1)));
       const [r] = await bootAll(run, [makeInstance(run.world, node.group, at((t += 100)), zone)]);
       if (!r!.ok) return `stopped: the replacement of ${node.id} did not boot`;
-      live = [...live, r!.instance];
-      run.findings.push(...checkMutualTrust(live, `phase ${phase}, ${r!.instance.id} joined beside ${node.id}`));
+      if (isClient) clients = [...clients, r!.instance];
+      else live = [...live, r!.instance];
+      run.findings.push(...check(`phase ${phase}, ${r!.instance.id} joined beside ${node.id}`));
       terminate(run.world, node);
       live = live.filter((n) => n !== node);
-      run.findings.push(...checkMutualTrust(live, `phase ${phase}, after ${node.id} left`));
+      clients = clients.filter((n) => n !== node);
+      run.findings.push(...check(`phase ${phase}, after ${node.id} left`));
       // Renewal timers keep firing during the roll: the next outdated node renews from the phase's issuer.
       const next = outdated[k + 1];
       const boot = k === 0 && next ? run.boots.find((b) => b.instance === next && b.ok) : undefined;
       if (boot) {
         run.findings.push(...(await rehearseRenewal(run.world, boot, timeoutMs)));
-        run.findings.push(...checkMutualTrust(live, `phase ${phase}, after ${next!.id} renewed`));
+        run.findings.push(...check(`phase ${phase}, after ${next!.id} renewed`));
       }
     }
   }
-  return "a CA rotation (security.caRotation) on the Elasticsearch nodes: for each phase (trust-new, sign-new, drop-old) the config check and the CA custom resource's phase function change the issuer's CA, then every node is replaced (data nodes first, masters last; each replacement joins before its old node leaves) and one outdated node renews mid-roll; every pair of live nodes must trust each other after each step";
+  return "a CA rotation (security.caRotation) on the Elasticsearch nodes, Kibana and Logstash: for each phase (trust-new, sign-new, drop-old) the config check and the CA custom resource's phase function change the issuer's CA and the CA parameter, then every node is replaced (data nodes first, masters last, then Kibana and Logstash; each replacement joins before its old node leaves) and one outdated node renews mid-roll; after each step every pair of live Elasticsearch nodes must trust each other and Kibana and Logstash must trust every live Elasticsearch node";
 }
 
 const SCENARIO_RUNS: Record<ScenarioName, (run: Run, groups: readonly NodeGroup[]) => Promise<string>> = {

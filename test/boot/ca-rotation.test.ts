@@ -5,8 +5,8 @@ import { caSecretString, createCa } from '../../lambda/cluster-ca/ca';
 import { synthOnce } from './helpers';
 
 // The CA rotation of docs/security.md (security.caRotation), rehearsed on dev's Elasticsearch nodes (3 masters, 2 data
-// nodes): each phase's secret change comes from the cluster-CA custom resource's phase function, then every node is
-// replaced as the rolling replacement does it.
+// nodes) and Kibana: each phase's secret change comes from the cluster-CA custom resource's phase function, then
+// every node is replaced as the rolling replacement (and, for Kibana, CloudFormation's rolling update) does it.
 let cdkOut: string;
 let full: RehearsalReport;
 let skipped: RehearsalReport;
@@ -26,12 +26,12 @@ test('trust-new, sign-new, drop-old, each rolled: every pair of live nodes trust
   expect(full.findings).toEqual([]);
   const scenario = full.scenarios[0]!;
   expect(scenario.description).not.toMatch(/^stopped/);
-  // Five nodes booted, then each replaced once per phase (three rolls), every boot healthy.
-  expect(scenario.nodes).toHaveLength(20);
+  // Five Elasticsearch nodes and Kibana booted, then each replaced once per phase (three rolls), every boot healthy.
+  expect(scenario.nodes).toHaveLength(24);
   expect(scenario.nodes.every((n) => n.ok)).toBe(true);
-  // Data nodes are replaced before the masters in every roll.
-  const replaced = scenario.nodes.slice(5).map((n) => n.role);
-  expect(replaced).toEqual([...Array(3)].flatMap(() => ['data', 'data', 'master', 'master', 'master']));
+  // Data nodes are replaced before the masters, Kibana after the Elasticsearch roll, in every roll.
+  const replaced = scenario.nodes.slice(6).map((n) => n.role);
+  expect(replaced).toEqual([...Array(3)].flatMap(() => ['data', 'data', 'master', 'master', 'master', 'kibana']));
 });
 
 test('skipping the trust phase is refused by the config check, before any node or secret changes', () => {
@@ -44,8 +44,8 @@ test('skipping the trust phase is refused by the config check, before any node o
       ),
     }),
   ]);
-  // Only the first deployment's five nodes booted: no replacement ran.
-  expect(skipped.scenarios[0]!.nodes).toHaveLength(5);
+  // Only the first deployment's six nodes booted: no replacement ran.
+  expect(skipped.scenarios[0]!.nodes).toHaveLength(6);
 });
 
 test('the CA custom resource refuses the skip too, when the config check is bypassed (no deployed record)', () => {

@@ -7,7 +7,7 @@ import { instanceMemoryGib } from '../../config/instance-types';
 import { IMAGE_REFERENCE } from '../../config/image';
 import { KIBANA_ENCRYPTION_SETTINGS, KIBANA_KEY_LENGTH } from '../../security/kibana-keys';
 import { BootResult } from '../node';
-import { World } from '../world';
+import { readParameter, World } from '../world';
 import { Finding } from './finding';
 import { checkKibanaTls } from './kibana-tls';
 import { COMPRESSED_OOPS_LIMIT_MIB, isKnownSetting } from './settings';
@@ -165,9 +165,10 @@ function checkKibana(world: World, r: BootResult, env: Record<string, string>, f
   if (!env.ELK_CA_PARAMETER) return;
   if (!env.ELK_ES_URL?.startsWith('https://'))
     fail(`Kibana reaches Elasticsearch over ${env.ELK_ES_URL}, not TLS`, 'config');
+  // What the CA parameter holds at boot (every trusted CA certificate; during a CA rotation more than one).
+  const trusted = (readParameter(world, env.ELK_CA_PARAMETER) ?? world.ca.certPem).trim();
   for (const ca of ([] as unknown[]).concat(yml['elasticsearch.ssl.certificateAuthorities'] ?? [])) {
-    if (read(root, String(ca))?.trim() !== world.ca.certPem.trim())
-      fail(`kibana.yml: ${String(ca)} is not the cluster CA`, 'ca');
+    if (read(root, String(ca))?.trim() !== trusted) fail(`kibana.yml: ${String(ca)} is not the cluster CA`, 'ca');
   }
   if (yml['elasticsearch.ssl.verificationMode'] !== 'full')
     fail('kibana.yml: elasticsearch.ssl.verificationMode is not full', 'config');
@@ -208,8 +209,8 @@ function checkLogstash(world: World, r: BootResult, env: Record<string, string>,
   if (!env.ELK_CA_PARAMETER) return;
   const output = pipeline.slice(pipeline.indexOf('output {'));
   const ca = /ssl_certificate_authorities => \["([^"]+)"\]/.exec(output)?.[1];
-  if (!ca || read(root, ca)?.trim() !== world.ca.certPem.trim())
-    fail('the pipeline does not trust the cluster CA', 'ca');
+  const trusted = (readParameter(world, env.ELK_CA_PARAMETER) ?? world.ca.certPem).trim();
+  if (!ca || read(root, ca)?.trim() !== trusted) fail('the pipeline does not trust the cluster CA', 'ca');
   const envFile = path.join(root, 'etc/elk-cdk/logstash.env');
   const expected = secretPassword(world, env.ELK_LOGSTASH_SECRET_ID);
   if (!fs.existsSync(envFile) || fs.readFileSync(envFile, 'utf8').trim() !== `ELK_ES_PASSWORD=${expected}`) {
