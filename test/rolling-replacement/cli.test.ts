@@ -44,6 +44,18 @@ describe('elkctl roll against the simulator', () => {
     expect(lines.at(-1)).toMatch(/estimated total: \d+ min/);
   });
 
+  test('plan after a CA rotation phase (security.caRotation): every node is outdated, data nodes first, masters last', async () => {
+    const t = await simTarget(path.join(__dirname, '..', '..', 'sim', 'scenarios', 'ca-rotation-phase.json'), 0);
+    const out = await rollPlan(t);
+    await t.close();
+    const lines = out.trim().split('\n');
+    // 4 data nodes excluded (drained), then the 3 masters voting-excluded, the elected one last.
+    expect(lines.filter((l) => /\. exclude /.test(l))).toHaveLength(4);
+    expect(lines.filter((l) => /\. voting-exclusion /.test(l))).toHaveLength(3);
+    const lastExclude = lines.map((l) => l.includes(' exclude ')).lastIndexOf(true);
+    expect(lines.findIndex((l) => l.includes('voting-exclusion'))).toBeGreaterThan(lastExclude);
+  });
+
   test('wait exits 0 once the rollout completed', async () => {
     const t = await simTarget(SCENARIO, 0);
     const out: string[] = [];
