@@ -20,6 +20,15 @@ export const ClusterCaPropertiesSchema = z
     Phase: z.enum(CA_ROTATION_PHASES).optional(),
     /** The environment file that sets `security.caRotation`, for the refusals' messages. */
     ConfigFile: z.string().max(256).optional(),
+    /**
+     * The environment name (with a rotation): before a phase moves forward the handler finds the groups tagged
+     * `elk-cdk:environment=<it>` and checks that the previous phase's roll finished (roll-gate.ts). Not the group
+     * names: each launch template depends on this resource during a rotation, so a group's name here is a cycle.
+     */
+    Environment: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,30}$/)
+      .optional(),
   })
   .refine((p) => (p.Rotation === undefined) === (p.Phase === undefined), {
     message: 'Rotation and Phase come together',

@@ -1,8 +1,10 @@
 /**
  * onEvent handler of the cluster-CA custom resource (Provider framework). Thin: reads the CA secret, asks
  * decideCa(), writes a new CA only when there is none; with a configured rotation (`security.caRotation`) asks the
- * phase machine (rotation.ts) for the one change of the phase and writes it; returns the public certificates. The private key goes
- * to Secrets Manager and nowhere else: not into the response, not into a log line.
+ * phase machine (rotation.ts) for the one change of the phase and, when the phase moves forward, first checks that
+ * the previous phase's roll finished (roll-gate.ts; the groups from DescribeAutoScalingGroups), then writes it;
+ * returns the public certificates. The private key goes to Secrets Manager and nowhere else: not into the response,
+ * not into a log line.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
@@ -11,9 +13,11 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { X509Certificate } from 'node:crypto';
 import { caSecretString, createCa, decideCa } from './ca';
-import { caMaterialOf, rotateCaSecret, rotationCommonName } from './rotation';
+import { caMaterialOf, decideRotation, parseCaSecret, rotateCaSecret, rotationCommonName } from './rotation';
+import { checkRollFinished, GATED_ROLES, type GateGroup, needsFinishedRoll } from './roll-gate';
 import { ClusterCaData, ClusterCaEnvSchema, ClusterCaPropertiesSchema } from './contract';
 
 /** Fixed: the CA is never replaced by CloudFormation (a new id would mean replacement + Delete of the old). */
@@ -26,6 +30,8 @@ export interface OnEventResult {
 
 export interface Deps {
   readonly secretsManager: SecretsManagerClient;
+  /** For the roll gate of a forward rotation phase. @default a client made when first needed */
+  readonly autoScaling?: AutoScalingClient;
   readonly env: NodeJS.ProcessEnv;
   readonly now: () => Date;
   readonly log: (line: Record<string, unknown>) => void;
@@ -83,12 +89,17 @@ export async function onEvent(
     certPem = ca.certPem;
     trustPem = ca.trustPem;
   } else if (props.Rotation !== undefined && props.Phase !== undefined) {
-    const result = rotateCaSecret(
-      current!,
-      { rotation: props.Rotation, phase: props.Phase },
-      { secretName: secretNameOf(env.CA_SECRET_ARN), configFile: props.ConfigFile ?? 'the environment file' },
-      makeCa,
-    );
+    const desired = { rotation: props.Rotation, phase: props.Phase };
+    const ctx = { secretName: secretNameOf(env.CA_SECRET_ARN), configFile: props.ConfigFile ?? 'the environment file' };
+    const planned = decideRotation(parseCaSecret(current!, ctx.secretName), desired, ctx);
+    if (needsFinishedRoll(planned.action, desired)) {
+      if (props.Environment === undefined) {
+        throw new Error('the CA resource has a rotation but no Environment property: the roll gate cannot run');
+      }
+      const groups = await clusterGroups(deps.autoScaling ?? new AutoScalingClient({}), props.Environment);
+      checkRollFinished(groups, desired, { ...ctx, environment: props.Environment });
+    }
+    const result = rotateCaSecret(current!, desired, ctx, makeCa);
     if (result.secretString !== undefined) await write(result.secretString);
     const material = caMaterialOf(result.entries);
     certPem = material.certPem;
@@ -110,6 +121,39 @@ export async function onEvent(
     PhysicalResourceId: PHYSICAL_ID,
     Data: { CertificatePem: trustPem, Fingerprint256: x509.fingerprint256, NotAfter: x509.validTo },
   };
+}
+
+/** The environment's Elasticsearch, Kibana and Logstash groups, by their tags (as `elkctl roll` finds them). */
+async function clusterGroups(asg: AutoScalingClient, environment: string): Promise<GateGroup[]> {
+  const groups: GateGroup[] = [];
+  let token: string | undefined;
+  do {
+    const r = await asg.send(
+      new DescribeAutoScalingGroupsCommand({
+        Filters: [
+          { Name: 'tag:elk-cdk:environment', Values: [environment] },
+          { Name: 'tag:elk-cdk:role', Values: [...GATED_ROLES] },
+        ],
+        NextToken: token,
+      }),
+    );
+    for (const g of r.AutoScalingGroups ?? []) {
+      groups.push({
+        name: g.AutoScalingGroupName ?? '(unnamed)',
+        targetVersion:
+          g.LaunchTemplate?.Version ??
+          g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification?.Version ??
+          '',
+        instances: (g.Instances ?? []).map((i) => ({
+          instanceId: i.InstanceId ?? '',
+          lifecycleState: i.LifecycleState ?? '',
+          launchTemplateVersion: i.LaunchTemplate?.Version,
+        })),
+      });
+    }
+    token = r.NextToken;
+  } while (token);
+  return groups;
 }
 
 /** `elk/<env>/security/cluster-ca` from the secret's ARN (its name plus a random suffix), for messages. */

@@ -206,13 +206,28 @@ export class ClusterSecurity extends Construct {
       Rotation: undefined,
       Phase: undefined,
       ConfigFile: undefined,
+      Environment: undefined,
     };
     const rotation = props.caRotation;
     if (rotation) {
       caProps.Rotation = String(rotation.rotation);
       caProps.Phase = rotation.phase;
       caProps.ConfigFile = props.configFile ?? `config/environments/${env}.yaml`;
+      caProps.Environment = env;
       this.caGeneration = caGenerationOf(rotation);
+      // The roll gate (lambda/cluster-ca/roll-gate.ts): a phase moves forward only once every Elasticsearch, Kibana
+      // and Logstash instance runs its group's current launch template version. Found by tag, so read-only on '*'.
+      caFn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'CheckRollFinished',
+          actions: ['autoscaling:DescribeAutoScalingGroups'],
+          resources: ['*'],
+        }),
+      );
+      Validations.of(caFn.role!).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'DescribeAutoScalingGroups has no resource-level permissions (read-only: the CA rotation roll gate).',
+      });
     }
     const ca = new CustomResource(this, 'ClusterCa', {
       serviceToken: caProvider.serviceToken,

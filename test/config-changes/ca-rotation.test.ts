@@ -71,12 +71,18 @@ describe.each([
   test('changes nothing else than the CA custom resource, the launch templates, the Lambdas that trust the CA and the rollout id', () => {
     const diff = changed(a, b);
     const types = new Set(diff.values());
+    // The first phase also gives the CA function its roll-gate permission (autoscaling:DescribeAutoScalingGroups).
+    const policy = generation === 'rotation-1-trust-new' ? ['AWS::IAM::Policy'] : [];
     expect([...types].sort()).toEqual([
       'AWS::EC2::LaunchTemplate',
+      ...policy,
       'AWS::Lambda::Function',
       'Custom::ElkClusterCa',
       'Custom::RollingReplacement',
     ]);
+    for (const [id, type] of diff) {
+      if (type === 'AWS::IAM::Policy') expect(JSON.stringify(b[id]!.Properties)).toContain('CheckRollFinished');
+    }
     // The rolling replacement starts a new rollout (its id is computed from the launch templates), nothing else.
     for (const [id, type] of diff) {
       if (type !== 'Custom::RollingReplacement') continue;
@@ -95,6 +101,7 @@ describe.each([
       Rotation: '1',
       Phase: generation.replace('rotation-1-', ''),
       ConfigFile: 'config/environments/dev.yaml',
+      Environment: 'dev',
     });
     const issuer = Object.entries(b).find(
       ([, r]) =>
