@@ -344,8 +344,8 @@ export async function rehearseStage(
     }
   } finally {
     if (!options.keep) {
-      fs.rmSync(workDir, { recursive: true, force: true });
-      if (ownedCdkOut) fs.rmSync(ownedCdkOut, { recursive: true, force: true });
+      removeWorkDir(workDir);
+      if (ownedCdkOut) removeWorkDir(ownedCdkOut);
     }
   }
   const all = [...findings, ...scenarios.flatMap((s) => s.findings)];
@@ -356,4 +356,17 @@ export async function rehearseStage(
     findings: all,
     workDir: options.keep ? workDir : undefined,
   };
+}
+
+/**
+ * Removes a rehearsal folder. A script a failed boot left running may still write into it (Node retries ENOTEMPTY
+ * and EBUSY); a folder that still cannot be removed is reported, never thrown: an error here would hide the error
+ * that ended the rehearsal.
+ */
+function removeWorkDir(dir: string): void {
+  try {
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch (e) {
+    process.stderr.write(`boot rehearsal: could not remove ${dir}: ${(e as Error).message}\n`);
+  }
 }
