@@ -35,8 +35,9 @@ describe('logical ids of the network are part of the contract', () => {
     expect(ids(type)).toEqual(expected);
   });
 
-  test('AWS::EC2::SecurityGroup of the cluster (the Lambdas join the client group, they add none of their own)', () => {
+  test('AWS::EC2::SecurityGroup of the cluster (the Lambdas join the client group; the metrics collector also joins the certificate probe group, which reaches only Kibana and Logstash)', () => {
     expect(ids('AWS::EC2::SecurityGroup').filter((id) => id.startsWith('SecurityGroups'))).toEqual([
+      'SecurityGroupsCertificateProbeCAA70F5A',
       'SecurityGroupsClientBC1399B6',
       'SecurityGroupsElasticsearch4895B545',
       'SecurityGroupsEsLoadBalancerD198DF6B',
