@@ -141,7 +141,18 @@ export async function execute(
         [TAG.joinWait]: String(Math.floor(action.surgeAt)),
         ...action.tags,
       });
+      if (action.launches) {
+        // Into chosen zones: launched, then attached once all run. Until then the desired capacity is unchanged, so
+        // the next step decides the same surge with the same keys and finds the same instances.
+        if (!fleet.launchIntoZones) throw new Error('this fleet cannot launch into chosen zones');
+        await fleet.launchIntoZones(action.group, action.launches, action.launchTemplateVersion ?? '');
+        return {};
+      }
       await fleet.setDesiredCapacity(action.group, action.desiredCapacity);
+      return {};
+    case 'terminate-unattached':
+      if (!fleet.terminateUnattached) throw new Error('this fleet cannot terminate unattached instances');
+      await fleet.terminateUnattached(action.group, action.instanceIds);
       return {};
     // Ownership is recorded before a write and after a removal: a crash in between leaves a record of something
     // absent (harmless), never an exclusion of ours that looks like someone else's.

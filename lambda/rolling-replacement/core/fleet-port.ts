@@ -53,7 +53,39 @@ export interface FleetGroup {
    * be replaced by a volume handoff. Absent: they do not (launch-template volumes deleted with the instance).
    */
   readonly volumesOutliveInstances?: boolean;
+  /**
+   * Set by a fleet that can launch an instance of this group into a zone of the orchestrator's choice and attach it
+   * (`launchIntoZones`), when the environment allows it (`rollout.surgePlacement: orchestrator`). Absent: surges go
+   * through the desired capacity and Auto Scaling picks the zones.
+   */
+  readonly canLaunchIntoZones?: boolean;
+  /**
+   * Instances the orchestrator launched for this group (EC2 tag `elk-cdk:launched-for` = the group's name) that are
+   * not in it: `pending` or `running`, never attached yet (attached ones are in `instances`; terminated ones are
+   * omitted). Absent or empty for a fleet without `launchIntoZones`.
+   */
+  readonly unattached?: readonly UnattachedInstance[];
 }
+
+/** An instance launched by the orchestrator for a group and not (yet) attached to it. */
+export interface UnattachedInstance {
+  readonly instanceId: string;
+  readonly availabilityZone: string;
+  readonly state: 'pending' | 'running';
+  /** The launch key it was started with (EC2 tag `elk-cdk:launch-key`). */
+  readonly launchKey: string;
+}
+
+/** One instance to launch into a zone; `key` is unique per rollout, group, batch, zone and slot (idempotency). */
+export interface ZoneLaunch {
+  readonly zone: string;
+  readonly key: string;
+}
+
+/** `launched`: every instance was launched, some are not `running` yet, none attached; call again with the same keys. */
+export type LaunchResult =
+  | { readonly status: 'attached'; readonly instanceIds: readonly string[] }
+  | { readonly status: 'launched'; readonly instanceIds: readonly string[] };
 
 export interface FleetPort {
   /** Current state of the named groups (missing groups are omitted). */
@@ -82,4 +114,22 @@ export interface FleetPort {
    * decrement. Optional: a fleet without it never gets a handoff.
    */
   handOffInstance?(instanceId: string): Promise<void>;
+  /**
+   * A surge into chosen zones (`rollout.surgePlacement: orchestrator`): for each entry, launch one instance from the
+   * group's launch template at `launchTemplateVersion` into a subnet of the group in that zone (EC2 RunInstances, with
+   * the group's propagate-at-launch tags plus `elk-cdk:launched-for` and `elk-cdk:launch-key`), then, once every one
+   * of them is `running`, attach them all in one AttachInstances call (the desired capacity rises by their number).
+   * Idempotent on the keys: an instance already launched with a key is reused (a terminated one is launched again),
+   * one already in the group is not attached again. Optional: only a fleet whose groups report `canLaunchIntoZones`.
+   */
+  launchIntoZones?(
+    groupName: string,
+    launches: readonly ZoneLaunch[],
+    launchTemplateVersion: string,
+  ): Promise<LaunchResult>;
+  /**
+   * Terminate instances the orchestrator launched for a group and never attached (EC2 TerminateInstances; only an
+   * instance tagged `elk-cdk:launched-for` = that group and in no Auto Scaling group). Idempotent: a gone one is skipped.
+   */
+  terminateUnattached?(groupName: string, instanceIds: readonly string[]): Promise<void>;
 }

@@ -4,6 +4,16 @@
  */
 import type { FleetGroup } from './fleet-port';
 
+/**
+ * EC2 tags on an instance the orchestrator launched itself (`rollout.surgePlacement: orchestrator`), before Auto
+ * Scaling's own: the group it is for, and its launch key (rollout, group, batch, zone, slot), which makes the launch
+ * idempotent and lets any later step (or the cleanup) find it while it belongs to no group.
+ */
+export const INSTANCE_TAG = {
+  launchedFor: 'elk-cdk:launched-for',
+  launchKey: 'elk-cdk:launch-key',
+} as const;
+
 export const TAG = {
   /** The lock: the id of the rollout in progress (on every group of the cluster). */
   rollout: 'elk-cdk:rollout',

@@ -190,6 +190,13 @@ export interface RolloutOptions {
   /** rollout.maxSurge: data nodes surged and drained at once (masters always one). Default 1. */
   readonly maxSurge: number;
   /**
+   * rollout.surgePlacement: who picks the zones of a data surge of several instances. `auto-scaling`: the desired
+   * capacity rises and Auto Scaling launches into its emptiest zones. `orchestrator`: the roll launches each instance
+   * into the zone its batch drains from and attaches it (where the fleet can: FleetGroup.canLaunchIntoZones).
+   * Default (absent in older templates) auto-scaling.
+   */
+  readonly surgePlacement: 'auto-scaling' | 'orchestrator';
+  /**
    * Seconds the roll waits for long-running tasks on a node before terminating it (in-flight-tasks); after that it
    * proceeds only when every task left is one Elasticsearch resumes or retries by itself. Default 3600.
    */
@@ -223,6 +230,7 @@ export const DEFAULT_OPTIONS: RolloutOptions = {
   maxVotingExclusions: 10,
   method: 'auto',
   maxSurge: 1,
+  surgePlacement: 'auto-scaling',
   inFlightTaskTimeoutSeconds: 3600,
   stallSeconds: 1800,
   drainDiskMargin: 0.05,
@@ -286,7 +294,17 @@ export type Action =
       readonly surgeAt: number;
       /** Group tags written together with the surge mark, before the capacity (the zone-rebalance cycle). */
       readonly tags?: Readonly<Record<string, string>>;
+      /**
+       * `rollout.surgePlacement: orchestrator`: launch one instance per entry into its zone and attach them
+       * (FleetPort.launchIntoZones) instead of raising the desired capacity; `desiredCapacity` is what attaching them
+       * makes it. Absent: SetDesiredCapacity.
+       */
+      readonly launches?: readonly { readonly zone: string; readonly key: string }[];
+      /** The launch template version the launches use (the group's target). */
+      readonly launchTemplateVersion?: string;
     }
+  /** Instances launched for a group and never attached, no longer wanted (an earlier batch, a failed or ended roll). */
+  | { readonly type: 'terminate-unattached'; readonly group: string; readonly instanceIds: readonly string[] }
   | {
       readonly type: 'wait-for-join';
       readonly group: string;
