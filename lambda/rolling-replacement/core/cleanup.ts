@@ -40,6 +40,17 @@ function safeVictim(ctx: Ctx, g: GroupState): FleetInstance | undefined {
 }
 
 export function cleanup(ctx: Ctx, outcome: Outcome, why: string): Decision {
+  // Instances launched into chosen zones and never attached (zone-launch.ts): no group's, no data, billed.
+  for (const g of [ctx.data, ctx.master]) {
+    const ids = (g.group.unattached ?? []).map((u) => u.instanceId);
+    if (ids.length) {
+      return act(
+        { type: 'terminate-unattached', group: g.group.name, instanceIds: ids },
+        `${outcome === 'completed' ? 'finishing' : `stopping (${why})`}: terminating ${ids.join(', ')}, launched for ` +
+          `${g.group.name} and never attached (they hold no data)`,
+      );
+    }
+  }
   const handoff = cleanupHandoff(ctx, ctx.data, outcome);
   if (handoff) return handoff;
   const leftovers: string[] = [];

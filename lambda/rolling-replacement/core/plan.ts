@@ -7,7 +7,7 @@ import { buildContext, shardsOnNode, ownedExclusions } from './context';
 import { decide } from './decide';
 import { methodFor } from './handoff';
 import { inFlightWorkOn } from './in-flight-snapshots';
-import { surgeSize } from './parallel';
+import { batchSize } from './zone-launch';
 import type { FleetGroup } from './fleet-port';
 import { type Decision, type EsView, type Observed, type RolloutSpec, isUnknown } from './types';
 
@@ -104,7 +104,7 @@ export function progress(observed: Observed, spec: RolloutSpec, model: EstimateM
     else toDrain.push(b);
   }
   // maxSurge: the drains of one batch run side by side (parallel.ts), so a batch takes as long as its largest node.
-  for (const batch of batches(toDrain, surgeSize(ctx, ctx.data))) eta += perNode(Math.max(...batch));
+  for (const batch of batches(toDrain, batchSize(ctx, ctx.data))) eta += perNode(Math.max(...batch));
   eta += ctx.master.outdated.length * perNode(0);
   return { nodes, replaced, total, next: decide(observed, spec), etaSeconds: Math.round(eta) };
 }
@@ -230,7 +230,7 @@ export function plan(observed: Observed, spec: RolloutSpec, model: EstimateModel
     else fresh.push(n);
   }
   // maxSurge: one surge per batch, its drains side by side (parallel.ts); the batch takes as long as its largest node.
-  for (const batch of batches(fresh, ctxOk ? surgeSize(ctxOk, ctxOk.data) : 1)) {
+  for (const batch of batches(fresh, ctxOk ? batchSize(ctxOk, ctxOk.data) : 1)) {
     const reasons = [...new Set(batch.map((n) => n.methodWhy).filter((w) => w.startsWith('drain instead')))];
     const why = reasons.length > 0 ? ` (${reasons.join('; ')})` : '';
     steps.push({

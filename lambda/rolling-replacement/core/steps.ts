@@ -18,6 +18,7 @@ import { dataNodesFirst, runGates, strictlyDrained } from './predicates';
 import { inFlightTasks } from './in-flight-tasks';
 import { beginHandoff, stepHandoff } from './handoff';
 import { nextBatchMember, surgeLimit, surgeSize } from './parallel';
+import { launchText, staleUnattached, zoneLaunches } from './zone-launch';
 import { act, bytesOn, excludedRecord, terminate, votingRecord, wait } from './actions';
 import { pickCandidate } from './candidate';
 import { scaleInRefused } from './start';
@@ -83,6 +84,12 @@ export function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     }
   }
 
+  // Instances launched into chosen zones and never attached that the next surge does not want (zone-launch.ts):
+  // after a batch was attached, or when the batch changed (a node lost, a zone change).
+  const launches = g.capacity === g.baseline ? zoneLaunches(ctx, g) : undefined;
+  const stale = staleUnattached(g, launches);
+  if (stale.length) return removeUnattached(g, stale.map((u) => u.instanceId), 'no surge wants them now');
+
   // A volume handoff in progress (handoff.ts).
   const handoff = stepHandoff(ctx, g);
   if (handoff) return handoff;
@@ -141,9 +148,12 @@ export function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     // rollout.method handoff/auto: the next node keeps its volume where that is safe (else it is drained).
     const next = g.outdated.length > 0 && !rebalancing ? pickCandidate(ctx, g, g.outdated) : undefined;
     const begin = next ? beginHandoff(ctx, g, next) : undefined;
+    const launched = (g.group.unattached ?? []).map((u) => u.instanceId);
+    if (begin && launched.length) return removeUnattached(g, launched, `${next} is handed off, not drained`);
     if (begin) return begin;
     const gate = runGates(ctx, { step: 'surge', group: g });
     if (gate) return wait(gate.blockedBy, `before surging ${name}: ${gate.reason}`);
+    if (launches) return surgeIntoZones(ctx, g, launches);
     const k = surgeSize(ctx, g);
     const what = k === 1 ? 'one replacement' : `${k} replacements (maxSurge ${limit}, balanced over the zones)`;
     return act(
@@ -198,6 +208,48 @@ export function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     g,
     g.live.find((i) => i.instanceId === node)!,
     pfx,
+  );
+}
+
+function removeUnattached(g: GroupState, ids: readonly string[], why: string): Decision {
+  return act(
+    { type: 'terminate-unattached', group: g.group.name, instanceIds: ids },
+    `${ids.join(', ')} launched for ${g.group.name} and never attached: terminating (${why}; they hold no data)`,
+  );
+}
+
+/**
+ * The surge of a batch into chosen zones: launched, then attached once all run (the executor). Until the attach the
+ * desired capacity stays at the baseline, so each step decides this same surge with the same keys; the join clock
+ * starts at the first launch and bounds the wait for the launches too.
+ */
+function surgeIntoZones(ctx: Ctx, g: GroupState, launches: readonly { zone: string; key: string }[]): Decision {
+  const name = g.group.name;
+  const since = g.group.unattached?.length ? numberTag(g.group, TAG.joinWait) : undefined;
+  const timeout = ctx.spec.options.joinTimeoutSeconds;
+  if (since !== undefined && ctx.now - since > timeout) {
+    const reason =
+      `the ${launches.length} instances launched for ${name} (${launchText(launches)}) were not all running and ` +
+      `attached within ${timeout} s`;
+    return act({ type: 'mark-failed', group: ctx.data.group.name, reason }, reason, 'replacement-joins-in-time');
+  }
+  const k = launches.length;
+  const pending = (g.group.unattached ?? []).length;
+  return act(
+    {
+      type: 'surge',
+      group: name,
+      desiredCapacity: g.baseline + k,
+      surgeAt: since ?? ctx.now,
+      launches,
+      launchTemplateVersion: g.group.targetLaunchTemplateVersion,
+    },
+    `${g.outdated.length} outdated in ${name}: ` +
+      (pending
+        ? `${pending} of ${k} replacements launched; attaching them once all run`
+        : `launching ${k} replacements into the zones their drains come from (${launchText(launches)}), then ` +
+          `attaching them (maxSurge ${surgeLimit(ctx, g)}, rollout.surgePlacement orchestrator; desired ` +
+          `${g.baseline} → ${g.baseline + k})`),
   );
 }
 
