@@ -47,10 +47,15 @@ function zoneCount(group: TemplateResource): number | undefined {
   return Array.isArray(list) && list.length > 0 ? list.length : undefined;
 }
 
-/** Drains at once for `maxSurge` over `zones` zones and `nodes` data nodes (as core/parallel.ts's surgeSize). */
-export function drainsAtOnce(maxSurge: number, zones: number | undefined, nodes: number): number {
+/**
+ * Drains at once for `maxSurge` over `zones` zones and `nodes` data nodes: with the zones chosen by the roll
+ * (`rollout.surgePlacement: orchestrator`, core/zone-launch.ts) maxSurge itself, else as core/parallel.ts's surgeSize
+ * (a multiple of the zone count, since Auto Scaling picks the zones).
+ */
+export function drainsAtOnce(maxSurge: number, zones: number | undefined, nodes: number, zonesChosen = false): number {
   const limit = Math.min(Math.max(1, maxSurge), nodes);
   if (limit <= 1) return 1;
+  if (zonesChosen) return limit;
   const z = zones ?? 1;
   const rounds = Math.min(Math.floor(limit / z), Math.floor(nodes / z));
   return rounds >= 1 ? rounds * z : 1;
@@ -72,16 +77,20 @@ export function dataRollMethod(head: Template, dataNodes: number): DataRollMetho
     };
   }
   const zones = group ? zoneCount(group) : undefined;
-  const atOnce = drainsAtOnce(Number.isFinite(maxSurge) ? maxSurge : 1, zones, dataNodes);
+  // SurgePlacement is absent in templates written before it existed: Auto Scaling placed every surge then.
+  const chosen = str(rollout.Properties?.SurgePlacement) === 'orchestrator';
+  const atOnce = drainsAtOnce(Number.isFinite(maxSurge) ? maxSurge : 1, zones, dataNodes, chosen);
   const why =
     configured === 'drain'
       ? 'rollout.method drain'
       : `rollout.method ${configured} and data volumes that die with their instances`;
   const batch =
-    atOnce > 1
-      ? `${atOnce} at a time, rollout.maxSurge ${maxSurge} over ${zones ?? 1} zone${zones === 1 ? '' : 's'}`
-      : maxSurge > 1
-        ? `one at a time, rollout.maxSurge ${maxSurge} is below the ${zones ?? 1} zones or the nodes per zone`
-        : '';
+    atOnce > 1 && chosen
+      ? `${atOnce} at a time, rollout.maxSurge ${maxSurge}, each surge instance launched into the zone its drain comes from`
+      : atOnce > 1
+        ? `${atOnce} at a time, rollout.maxSurge ${maxSurge} over ${zones ?? 1} zone${zones === 1 ? '' : 's'}`
+        : maxSurge > 1
+          ? `one at a time, rollout.maxSurge ${maxSurge} is below the ${zones ?? 1} zones or the nodes per zone`
+          : '';
   return { method: 'drain', atOnce, text: `data nodes: drain, ${batch ? `${batch}, ` : ''}${why}` };
 }

@@ -50,6 +50,20 @@ describe('data roll method in elkctl diff', () => {
     expect(drainsAtOnce(4, 1, 12)).toBe(4);
   });
 
+  it('with the zones chosen by the roll (surgePlacement orchestrator) drains maxSurge at once, within the nodes', () => {
+    expect(drainsAtOnce(4, 3, 12, true)).toBe(4);
+    expect(drainsAtOnce(2, 3, 12, true)).toBe(2);
+    expect(drainsAtOnce(4, 3, 2, true)).toBe(2);
+    expect(drainsAtOnce(1, 3, 12, true)).toBe(1);
+    const t = template({ maxSurge: '4' });
+    (t.Resources!.Rollout!.Properties as Record<string, unknown>).SurgePlacement = 'orchestrator';
+    expect(dataRollMethod(t, 12)).toEqual({
+      method: 'drain',
+      atOnce: 4,
+      text: 'data nodes: drain, 4 at a time, rollout.maxSurge 4, each surge instance launched into the zone its drain comes from, rollout.method auto and data volumes that die with their instances',
+    });
+  });
+
   it('auto with volumes that die with their instances drains; maxSurge 4 over 3 zones drains 3 at a time', () => {
     const m = dataRollMethod(template({ maxSurge: '4' }), 12)!;
     expect(m).toEqual({
