@@ -7,7 +7,7 @@ import { batchSize, zoneLaunches } from '../../lambda/rolling-replacement/core/z
 import { cleanup } from '../../lambda/rolling-replacement/core/cleanup';
 import type { UnattachedInstance } from '../../lambda/rolling-replacement/core/fleet-port';
 import { TAG } from '../../lambda/rolling-replacement/core/tags';
-import { DEFAULT_OPTIONS, type RolloutSpec } from '../../lambda/rolling-replacement/core/types';
+import { DEFAULT_OPTIONS, type Decision, type RolloutSpec } from '../../lambda/rolling-replacement/core/types';
 import { FakeWorld } from './fake-world';
 import { type World, ctxIn, decideIn, snapshot, withEs, withGroup } from './gate-worlds';
 import { spec } from './helpers';
@@ -35,16 +35,26 @@ async function locked(data = 12, placement?: string[]): Promise<World> {
 const launchable = (w: World, unattached?: readonly UnattachedInstance[]): World =>
   withGroup(w, 'data-asg', (g) => ({ ...g, canLaunchIntoZones: true, ...(unattached ? { unattached } : {}) }));
 
+/** The launches of a surge decision (an error when it is not one). */
+const launchesOf = (d: Decision): readonly { zone: string; key: string }[] => {
+  if (d.action.type !== 'surge' || !d.action.launches) throw new Error(`not a surge into zones: ${d.action.type}`);
+  return d.action.launches;
+};
+
 const zonesOf = (launches: readonly { zone: string }[] | undefined) =>
   (launches ?? []).reduce<Record<string, number>>((m, l) => ({ ...m, [l.zone]: (m[l.zone] ?? 0) + 1 }), {});
 
 describe('which zones a batch launches into', () => {
   test('maxSurge 4 over 3 balanced zones: 4 instances, two into one zone, one into each other', async () => {
     const d = decideIn(await locked(), chosen);
-    expect(d.action).toMatchObject({ type: 'surge', group: 'data-asg', desiredCapacity: 16, launchTemplateVersion: '2' });
-    const a = d.action as { launches: { zone: string; key: string }[] };
-    expect(zonesOf(a.launches)).toEqual({ 'eu-west-1a': 2, 'eu-west-1b': 1, 'eu-west-1c': 1 });
-    expect(a.launches.map((l) => l.key)).toEqual([
+    expect(d.action).toMatchObject({
+      type: 'surge',
+      group: 'data-asg',
+      desiredCapacity: 16,
+      launchTemplateVersion: '2',
+    });
+    expect(zonesOf(launchesOf(d))).toEqual({ 'eu-west-1a': 2, 'eu-west-1b': 1, 'eu-west-1c': 1 });
+    expect(launchesOf(d).map((l) => l.key)).toEqual([
       'r1/data-asg/b12/eu-west-1a/0',
       'r1/data-asg/b12/eu-west-1b/0',
       'r1/data-asg/b12/eu-west-1c/0',
@@ -144,7 +154,7 @@ describe('a launch not yet attached', () => {
     w = withGroup(w, 'data-asg', (g) => ({ ...g, tags: { ...g.tags, [TAG.joinWait]: '100' } }));
     const d = decideIn({ ...w, now: 400 }, chosen);
     expect(d.action).toMatchObject({ type: 'surge', surgeAt: 100 });
-    expect((d.action as { launches: { key: string }[] }).launches.map((l) => l.key)).toEqual(KEYS);
+    expect(launchesOf(d).map((l) => l.key)).toEqual(KEYS);
     expect(d.reason).toMatch(/4 of 4 replacements launched; attaching them once all run/);
   });
 
