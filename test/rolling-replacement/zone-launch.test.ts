@@ -194,6 +194,29 @@ describe('a launch not yet attached', () => {
     expect(d.reason).toMatch(/is handed off, not drained/);
   });
 
+  test('an attached instance without scale-in protection is protected before anything else', async () => {
+    let w = await locked();
+    w = withGroup(w, 'data-asg', (g) => ({
+      ...g,
+      desiredCapacity: 13,
+      instances: [
+        ...g.instances,
+        {
+          instanceId: 'i-attached',
+          lifecycleState: 'InService',
+          healthStatus: 'Healthy',
+          launchTemplateVersion: '2',
+          availabilityZone: 'eu-west-1a',
+          protectedFromScaleIn: false,
+        },
+      ],
+    }));
+    expect(decideIn(w, chosen).action).toEqual({ type: 'protect', group: 'data-asg', instanceIds: ['i-attached'] });
+    // A fleet that launches nothing itself leaves that to the setup and the cleanup, as before.
+    const asg = withGroup(w, 'data-asg', (g) => ({ ...g, canLaunchIntoZones: false }));
+    expect(decideIn(asg, chosen).action.type).not.toBe('protect');
+  });
+
   test('the cleanup terminates every instance launched and never attached, first', async () => {
     const w = launchable(await locked(), unattached(KEYS.slice(0, 2)));
     const d = cleanup(ctxIn(w, chosen), 'failed', 'join timeout');
