@@ -12,7 +12,6 @@ import {
   ownedExclusions,
   ownedVotingExclusions,
   shardsOnNode,
-  unprotected,
 } from './context';
 import type { FleetInstance } from './fleet-port';
 import { dataNodesFirst, runGates, strictlyDrained } from './predicates';
@@ -90,15 +89,6 @@ export function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
   const launches = g.capacity === g.baseline ? zoneLaunches(ctx, g) : undefined;
   const stale = staleUnattached(g, launches);
   if (stale.length) return removeUnattached(g, stale.map((u) => u.instanceId), 'no surge wants them now');
-  // An attached instance gets the group's NewInstancesProtectedFromScaleIn only if Auto Scaling applies it to attached
-  // instances, which its guide does not say: the roll protects it (scale-in-protected), before any drain into it.
-  const bare = g.group.canLaunchIntoZones ? unprotected(g) : [];
-  if (bare.length) {
-    return act(
-      { type: 'protect', group: name, instanceIds: bare },
-      `protecting ${bare.join(', ')} (attached to ${name}) from scale in, like every node of the roll`,
-    );
-  }
 
   // A volume handoff in progress (handoff.ts).
   const handoff = stepHandoff(ctx, g);
