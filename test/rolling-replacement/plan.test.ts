@@ -261,4 +261,34 @@ describe('maxSurge: batches in the estimate and the plan', () => {
     if ('unknown' in one) throw new Error(one.unknown);
     expect(one.filter((x) => x.action === 'surge' && x.node === 'data-asg')).toHaveLength(6);
   });
+
+  test('maxSurge 4 over 3 zones: batches of 4 with the zones chosen by the roll, of 3 with Auto Scaling placing', async () => {
+    const base = spec({ options: { ...spec().options, maxSurge: 4 } });
+    const chosen = spec({ options: { ...base.options, surgePlacement: 'orchestrator' } });
+    const fake = new FakeWorld({ zones: ['a', 'b', 'c'], data: 12, masters: 3, shards: 12 });
+    const raw = await snapshot(fake, 0, chosen);
+    const w = { ...raw, fleet: raw.fleet.map((g) => (g.role === 'data' ? { ...g, canLaunchIntoZones: true } : g)) };
+    const surges = (s: typeof base) => {
+      const steps = plan(observed(w), s, model);
+      if ('unknown' in steps) throw new Error(steps.unknown);
+      return steps.filter((x) => x.action === 'surge' && x.node === 'data-asg').map((x) => x.detail);
+    };
+    expect(surges(chosen)).toEqual(
+      Array(3).fill(
+        'desired capacity + 4, launched into the zones its drains come from and attached (drain instead of handoff: ' +
+          'the data volumes of data-asg die with their instances)',
+      ),
+    );
+    expect(surges(base)).toHaveLength(4);
+    expect(surges(base)[0]).toMatch(/^desired capacity \+ 3 \(/);
+    // The estimate: 3 batches instead of 4.
+    const eta = (s: typeof base) => {
+      const p = progress(observed(w), s, model);
+      if ('unknown' in p) throw new Error(p.unknown);
+      return p.etaSeconds;
+    };
+    const perNode = 2000 / 100 + 60 + 3 * 10;
+    expect(eta(chosen)).toBe(3 * perNode + 3 * (60 + 30));
+    expect(eta(base)).toBe(4 * perNode + 3 * (60 + 30));
+  });
 });

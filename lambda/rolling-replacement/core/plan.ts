@@ -7,7 +7,7 @@ import { buildContext, shardsOnNode, ownedExclusions } from './context';
 import { decide } from './decide';
 import { methodFor } from './handoff';
 import { inFlightWorkOn } from './in-flight-snapshots';
-import { batchSize } from './zone-launch';
+import { batchSize, zoneLaunches } from './zone-launch';
 import type { FleetGroup } from './fleet-port';
 import { type Decision, type EsView, type Observed, type RolloutSpec, isUnknown } from './types';
 
@@ -230,13 +230,16 @@ export function plan(observed: Observed, spec: RolloutSpec, model: EstimateModel
     else fresh.push(n);
   }
   // maxSurge: one surge per batch, its drains side by side (parallel.ts); the batch takes as long as its largest node.
+  const zonesChosen = ctxOk ? zoneLaunches(ctxOk, ctxOk.data) !== undefined : false;
   for (const batch of batches(fresh, ctxOk ? batchSize(ctxOk, ctxOk.data) : 1)) {
     const reasons = [...new Set(batch.map((n) => n.methodWhy).filter((w) => w.startsWith('drain instead')))];
     const why = reasons.length > 0 ? ` (${reasons.join('; ')})` : '';
+    // Into chosen zones (zone-launch.ts): launched into the zones the batch drains from, then attached.
+    const how = zonesChosen && batch.length > 1 ? ', launched into the zones its drains come from and attached' : '';
     steps.push({
       action: 'surge',
       node: batch[0]!.group,
-      detail: `desired capacity + ${batch.length}${why}`,
+      detail: `desired capacity + ${batch.length}${how}${why}`,
       seconds: 0,
     });
     steps.push({
