@@ -10,6 +10,8 @@ export interface NodeGroup {
   readonly stack: StageStack;
   /** Logical id of the Auto Scaling group. */
   readonly groupLogicalId: string;
+  /** Its name (the fake physical id): the `aws:autoscaling:groupName` tag of its instances. */
+  readonly groupName: string;
   readonly count: number;
   readonly maxSize: number;
   readonly instanceType: string;
@@ -51,6 +53,7 @@ export function nodeGroups(stage: StageAssembly): NodeGroup[] {
         role,
         stack,
         groupLogicalId: id,
+        groupName: String(resolve({ Ref: id }, stack.ctx)),
         count: Number(resolve(p.DesiredCapacity ?? p.MinSize, stack.ctx)),
         maxSize: Number(resolve(p.MaxSize, stack.ctx)),
         instanceType: String(resolve(data.InstanceType, stack.ctx)),

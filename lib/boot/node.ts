@@ -119,10 +119,23 @@ export function makeInstance(world: World, group: NodeGroup, launchTime: Date, i
   return instance;
 }
 
-/** EC2 now lists the instance (pending), as the Auto Scaling group launches it. */
-export function launch(world: World, i: Instance): void {
+/**
+ * How an instance becomes a member of its Auto Scaling group (its `aws:autoscaling:groupName` tag, which EC2 reports
+ * and the certificate issuer requires): `launched` by the group (a member from the start), attached later
+ * (`{ attachedAfterLooks: n }`: launched by the orchestrator with RunInstances, the tag appears from the n-th
+ * describe-instances of it on), or `never` attached.
+ */
+export type Membership = 'launched' | { readonly attachedAfterLooks: number } | 'never';
+
+/** EC2 now lists the instance (pending), as the Auto Scaling group launches it (or as RunInstances does). */
+export function launch(world: World, i: Instance, membership: Membership = 'launched'): void {
   const cluster = i.group.tags['elk-cdk:cluster'] ?? '-';
   const role = i.group.role;
+  if (membership !== 'never') {
+    const after = membership === 'launched' ? '' : ` ${membership.attachedAfterLooks}`;
+    fs.mkdirSync(path.join(world.dir, 'membership'), { recursive: true });
+    fs.writeFileSync(path.join(world.dir, 'membership', i.id), `${i.group.groupName}${after}\n`);
+  }
   fs.appendFileSync(
     path.join(world.dir, 'instances'),
     `${i.id} ${role} ${cluster} pending ${i.launchTime} ${i.ip} ${i.az}\n`,

@@ -8,7 +8,7 @@ import { Finding } from './checks/finding';
 import { staticChecks } from './checks/static';
 import { BootRole, NodeGroup, nodeGroups } from './fleet';
 import { recordedBundles, rehearseHeartbeat, runningBundle } from './heartbeat';
-import { boot, BootResult, Instance, launch, makeInstance, StepTime, terminate } from './node';
+import { boot, BootResult, Instance, launch, makeInstance, Membership, StepTime, terminate } from './node';
 import {
   checkClientTrust,
   checkMutualTrust,
@@ -26,8 +26,9 @@ import { rehearseRotation } from './rotation';
 import { checkBootPassword, rehearseAlerterRotation } from './alerter-rotation';
 import { createWorld, recordAlerterDeployment, RunAs, World, writeParameter } from './world';
 import { dataHandoffScenario } from './data-handoff';
+import { lateAttachScenario } from './late-attach';
 
-export const SCENARIOS = ['fleet', 'slow-master', 'ca-rotation', 'data-handoff'] as const;
+export const SCENARIOS = ['fleet', 'slow-master', 'ca-rotation', 'data-handoff', 'late-attach'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface RehearsalOptions {
@@ -60,6 +61,8 @@ export interface NodeReport {
   readonly role: string;
   readonly ok: boolean;
   readonly failedStep?: string;
+  /** The step at which the scenario expects this boot to fail (a failure it rehearses, not a finding). */
+  readonly expectedFailStep?: string;
   readonly lastLine: string;
   /** Wall-clock milliseconds of each named step of the boot (where a boot's time goes; `npm run bench -- boot`). */
   readonly stepMs: readonly StepTime[];
@@ -89,6 +92,8 @@ interface Run {
   readonly options: RehearsalOptions;
   readonly boots: BootResult[];
   readonly findings: Finding[];
+  /** Boots the scenario expects to fail, with the step (checked by the scenario itself, not reported as a finding). */
+  readonly expectedFailures: Map<BootResult, string>;
 }
 
 function bootFindings(r: BootResult): Finding[] {
@@ -111,8 +116,9 @@ async function bootAll(
   instances: readonly Instance[],
   delays: ReadonlyMap<Instance, number> = new Map(),
   env?: Readonly<Record<string, string>>,
+  membership?: Membership,
 ) {
-  for (const i of instances) launch(run.world, i);
+  for (const i of instances) launch(run.world, i, membership);
   const results = await Promise.all(
     instances.map((i) =>
       boot(run.world, i, {
@@ -304,6 +310,26 @@ const SCENARIO_RUNS: Record<ScenarioName, (run: Run, groups: readonly NodeGroup[
       { world: run.world, findings: run.findings, at, bootAll: (i, env) => bootAll(run, i, new Map(), env) },
       groups,
     ),
+  'late-attach': (run, groups) =>
+    lateAttachScenario(
+      {
+        world: run.world,
+        findings: run.findings,
+        at,
+        boot: async (i, membership, env) => (await bootAll(run, [i], new Map(), env, membership))[0]!,
+        bootFailing: async (i, membership, step, env) => {
+          launch(run.world, i, membership);
+          const r = await boot(run.world, i, {
+            timeoutMs: run.options.nodeTimeoutMs ?? 60_000,
+            env: { ...run.options.nodeEnv, ...env },
+          });
+          run.boots.push(r);
+          run.expectedFailures.set(r, step);
+          return r;
+        },
+      },
+      groups,
+    ),
 };
 
 /** Rehearses the boot of an environment's fleet from its synthesized templates. */
@@ -326,7 +352,7 @@ export async function rehearseStage(
   try {
     for (const name of options.scenarios ?? SCENARIOS) {
       const world = createWorld(stage, path.join(workDir, name), runAs);
-      const run: Run = { world, options, boots: [], findings: [] };
+      const run: Run = { world, options, boots: [], findings: [], expectedFailures: new Map() };
       const description = await SCENARIO_RUNS[name](run, groups);
       scenarios.push({
         name,
@@ -336,6 +362,7 @@ export async function rehearseStage(
           role: b.instance.group.role,
           ok: b.ok,
           failedStep: b.failedStep,
+          expectedFailStep: run.expectedFailures.get(b),
           lastLine: b.output.trim().split('\n').pop() ?? '',
           stepMs: b.stepMs,
         })),

@@ -6,9 +6,13 @@ export function renderReport(r: RehearsalReport): string {
   for (const s of r.scenarios) {
     out.push(`  scenario ${s.name}: ${s.description}`);
     for (const n of s.nodes) {
-      out.push(
-        `    ${n.ok ? 'ok  ' : 'FAIL'} ${n.role.padEnd(8)} ${n.id}  ${n.ok ? n.lastLine : `step ${n.failedStep ?? '?'}`}`,
-      );
+      // A boot the scenario rehearses failing (its own check says whether it failed as it should).
+      const expected = n.expectedFailStep !== undefined;
+      const status = n.ok ? 'ok  ' : expected ? 'fail' : 'FAIL';
+      const what = n.ok
+        ? n.lastLine
+        : `step ${n.failedStep ?? '?'}${expected ? ` (expected: step ${n.expectedFailStep})` : ''}`;
+      out.push(`    ${status} ${n.role.padEnd(8)} ${n.id}  ${what}`);
     }
   }
   for (const f of r.findings) {

@@ -13,7 +13,8 @@ import { nodePython } from './tools';
 /**
  * The fake AWS state one fleet shares: files in one folder, changed under one lock (`lock`, flock) by the stubs.
  *   region, lock, instances ("id role cluster state launch-time ip az"), ssm/<name>, secrets/<id>,
- *   s3-index ("bucket key object-file"), signals, metrics, instance-health, es/ (the fake cluster)
+ *   s3-index ("bucket key object-file"), signals, metrics, instance-health, es/ (the fake cluster),
+ *   membership/<instance id> (its Auto Scaling group, stubs/_common.sh asg_member)
  * Filled from the synthesized templates as CloudFormation and the custom resources would leave it: every secret of
  * the stage (user secrets as {"username","password"}, the CA secret as the cluster-CA custom resource writes it),
  * every SSM parameter (the CA certificate), every asset of the stage in S3. The CA secret is the one the node user
@@ -60,7 +61,7 @@ export function readParameter(world: World, name: string): string | undefined {
 let sharedCa: CaMaterial | undefined;
 
 export function createWorld(stage: StageAssembly, dir: string, runAs?: RunAs): World {
-  for (const d of ['ssm', 'secrets', 'es', 'nodes']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+  for (const d of ['ssm', 'secrets', 'es', 'nodes', 'membership']) fs.mkdirSync(path.join(dir, d), { recursive: true });
   fs.writeFileSync(path.join(dir, 'region'), stage.region);
   for (const f of ['lock', 'instances', 'signals', 'metrics', 'instance-health', 'ssm-writes.log'])
     fs.writeFileSync(path.join(dir, f), '');

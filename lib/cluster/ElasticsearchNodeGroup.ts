@@ -54,7 +54,8 @@ export class ElasticsearchNodeGroup extends Construct {
     this.nodeCount = nodes.count;
 
     this.instanceRole = nodeInstanceRole(this, 'InstanceRole', `elk-cdk ${config.name}: Elasticsearch ${role} node`);
-    // discovery-ec2 and the bootstrap decision list instances; DescribeInstances has no resource-level permissions.
+    // discovery-ec2 and the bootstrap decision list instances, and the boot's membership wait reads the instance's own
+    // aws:autoscaling:groupName tag (elk-boot-lib.sh); DescribeInstances has no resource-level permissions.
     this.instanceRole.addToPolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }));
     // (its cdk-nag IAM5[Resource::*] acknowledgement is nodeInstanceRole's)
     props.scripts.grantRead(this.instanceRole, role);

@@ -18,6 +18,7 @@
 #                environment file), and records its SHA-256 (etc/elk-cdk/credentials.sha256) for elk-credentials-reload.sh
 # elk_wait_healthy ROLE   the bounded wait (ELK_HEALTH_ATTEMPTS x ELK_HEALTH_SLEEP) for Kibana's /api/status
 #                "available" or Logstash's pipeline running with 5044 listening; fails with what it saw
+# elk_wait_membership  waits, bounded, until EC2 says this instance belongs to an Auto Scaling group (below)
 # elk_cert_renewal [VAR=value ...]  writes and enables elk-cdk-cert-renew.{service,timer} (node-cert-renew.sh every
 #                6 hours), the arguments as the service's environment (CERT_DIR, OWNER_USER, ELK_CERT_RELOAD, ...)
 ELK_ROOT="${ELK_ROOT:-}"
@@ -76,6 +77,50 @@ elk_identity() {
   ELK_PRIVATE_IP="$(elk_imds local-ipv4)"
   ELK_AVAILABILITY_ZONE="$(elk_imds placement/availability-zone)"
   export ELK_INSTANCE_ID ELK_PRIVATE_IP ELK_AVAILABILITY_ZONE
+}
+
+# Waits until EC2 reports this instance's `aws:autoscaling:groupName` tag, polling every ELK_MEMBERSHIP_POLL_SECONDS
+# (default 5) through `sleep` for at most ELK_MEMBERSHIP_WAIT_SECONDS (default 900; node.env may set either). Auto
+# Scaling writes that reserved tag when it launches an instance (present from the first look: no wait) or when it
+# attaches one (AttachInstances; the orchestrator's surge instances are launched by EC2 RunInstances and attached once
+# running, seconds to a minute later). The certificate issuer refuses an instance without it, and the boot asks once.
+# Read with `aws ec2 describe-instances` of this instance, not IMDS instance tags: the Elasticsearch roles hold
+# ec2:DescribeInstances already (discovery-ec2, the bootstrap decision), it is the very call and view the issuer
+# decides from (lambda/cert-issuer/index.ts), and IMDS tags would need `InstanceMetadataTags: enabled` in every launch
+# template, which makes EC2 refuse to launch an instance carrying any tag key with a space or a `/` (EC2 user guide,
+# "View tags for your EC2 instances using instance metadata"): config.tags would have to forbid them. A failed call
+# (throttling, an instance id EC2 does not list yet: its API is eventually consistent) is a "not yet"; a refused
+# permission ends the wait at once (it would never pass).
+elk_wait_membership() {
+  local bound="${ELK_MEMBERSHIP_WAIT_SECONDS:-900}" every="${ELK_MEMBERSHIP_POLL_SECONDS:-5}" waited=0 out group last
+  case "$bound$every" in *[!0-9]*) echo "$ELK_SCRIPT: ELK_MEMBERSHIP_WAIT_SECONDS and _POLL_SECONDS must be whole seconds" >&2; return 1 ;; esac
+  [ "$every" -gt 0 ] || every=5
+  while :; do
+    if out="$(aws ec2 describe-instances --region "$ELK_REGION" --instance-ids "$ELK_INSTANCE_ID" \
+      --query "Reservations[0].Instances[0].Tags[?Key=='aws:autoscaling:groupName'] | [0].Value" --output text 2>&1)"; then
+      group="${out%%$'\n'*}"
+      # A missing tag is null, which the text output prints as None.
+      if [ -n "$group" ] && [ "$group" != None ]; then
+        echo "$ELK_SCRIPT: member of Auto Scaling group $group (after ${waited} s)"
+        return 0
+      fi
+      last="no aws:autoscaling:groupName tag"
+    else
+      last="${out//$'\n'/ }"
+      case "$out" in
+        *UnauthorizedOperation* | *AccessDenied*)
+          echo "$ELK_SCRIPT: cannot read this instance's tags: $last" >&2
+          return 1 ;;
+      esac
+    fi
+    if [ "$waited" -ge "$bound" ]; then
+      echo "$ELK_SCRIPT: instance $ELK_INSTANCE_ID was never attached to an Auto Scaling group of environment" \
+        "${ELK_ENVIRONMENT:-?} within ${bound} s (ELK_MEMBERSHIP_WAIT_SECONDS); last look: $last" >&2
+      return 1
+    fi
+    sleep "$every"
+    waited=$((waited + every))
+  done
 }
 
 # The certificate lives days, the instance may live years (node-cert-renew.sh says how).

@@ -3,6 +3,10 @@
 # (written by the user data, exported by elk_load_env) and the helper scripts next to it. Each step is named in the
 # boot log; a failure ends the log with "es-node-boot: FAILED at step <name>".
 #   identity        instance identity from IMDSv2 (node.name = instance id)
+#   membership      wait, bounded (900 s), until the instance carries aws:autoscaling:groupName (elk_wait_membership):
+#                   an instance the orchestrator launches itself boots before it is attached to its group, and the
+#                   certificate issuer refuses a non-member. Before any step that claims something (a data volume,
+#                   a certificate); the steps before it read only node.env and IMDS.
 #   attach-volume   data nodes: attach a free data volume of the zone (a node's files) or create one
 #                   (es-data-volume-attach.sh; the volume outlives the instance)
 #   data-volume     the dedicated data volume: wait for the device, format only a new empty one, mount
@@ -24,6 +28,9 @@ elk_load_env
 
 elk_step identity
 elk_identity
+
+elk_step membership
+elk_wait_membership
 
 if [ "${ELK_DATA_VOLUME:-}" = persistent ]; then
   elk_step attach-volume

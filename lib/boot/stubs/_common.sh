@@ -40,3 +40,18 @@ db_has() {
   while IFS= read -r line; do [[ "$line" != "$2:"* ]] || { printf '%s\n' "$line"; return 0; }; done <"$1"
   return 1
 }
+# Auto Scaling membership of an instance, as EC2 reports its aws:autoscaling:groupName tag. The rehearsal writes
+# membership/<id> at launch: "<group>" (Auto Scaling launched it: a member from the start) or "<group> <n>" (launched
+# outside the group and attached later: the tag appears from the n-th describe-instances of it on, counted in
+# membership/<id>.looks); no file: never attached. Prints the group and succeeds when the instance is a member now.
+asg_member() {
+  local f="$WORLD/membership/$1" group="" after="" looks=0
+  [ -f "$f" ] || return 1
+  read -r group after <"$f" || true
+  [ -n "$group" ] || return 1
+  if [ -n "$after" ]; then
+    [ ! -f "$f.looks" ] || read -r looks <"$f.looks" || true
+    [ "$looks" -ge "$after" ] || return 1
+  fi
+  printf '%s' "$group"
+}
