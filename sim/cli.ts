@@ -9,6 +9,7 @@ import type { World } from './model/world';
 import { loadScenario, type RolloutChoice, ScenarioError } from './scenario';
 
 const ROLLOUT_METHODS = ['drain', 'handoff', 'auto'] as const;
+const SURGE_PLACEMENTS = ['orchestrator', 'auto-scaling'] as const;
 import { DEFAULT_STRATEGY, STRATEGIES } from './strategies';
 
 /**
@@ -25,6 +26,7 @@ export async function simRun(
     json?: boolean;
     method?: string;
     maxSurge?: number;
+    surgePlacement?: string;
     /** Also write the roll as one self-contained HTML page (lib/report). */
     report?: string;
   },
@@ -51,9 +53,16 @@ export async function simRun(
       );
       return 2;
     }
+    if (opts.surgePlacement !== undefined && !(SURGE_PLACEMENTS as readonly string[]).includes(opts.surgePlacement)) {
+      err(`elkctl sim run: --surge-placement ${opts.surgePlacement}: allowed ${SURGE_PLACEMENTS.join(', ')}\n`);
+      return 2;
+    }
     const rollout = {
       ...(opts.method !== undefined ? { method: opts.method as RolloutChoice['method'] } : {}),
       ...(opts.maxSurge !== undefined ? { maxSurge: opts.maxSurge } : {}),
+      ...(opts.surgePlacement !== undefined
+        ? { surgePlacement: opts.surgePlacement as RolloutChoice['surgePlacement'] }
+        : {}),
     };
     report = await runScenario(scenario, {
       strategy: name,
@@ -107,6 +116,7 @@ export function formatReport(r: Report): string {
     ['nodes replaced', `${r.nodesReplaced.master} master, ${r.nodesReplaced.data} data`],
     ['methods', methodSummary(r.method)],
     ['volumes orphaned', String(r.volumesOrphaned)],
+    ['unattached left', String(r.unattachedLeft)],
     [
       'final versions',
       Object.entries(r.finalVersions)

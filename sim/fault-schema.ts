@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EC2_PENDING_SECONDS } from './model/fleet';
 import type { SettingProblem } from './model/settings';
 
 /**
@@ -114,6 +115,17 @@ export const FaultSchema = z.discriminatedUnion('kind', [
   }),
   /** Searches and counts see every index as it was `seconds` ago, even after a refresh. */
   z.strictObject({ kind: z.literal('count-lag'), from: seconds, to: seconds, seconds: z.number().positive() }),
+  /** AttachInstances fails (ValidationError) while the window is open (surgePlacement orchestrator). */
+  z.strictObject({ kind: z.literal('attach-refused'), from: seconds, to: seconds }),
+  /** Every instance the orchestrator launched and has not attached yet is gone at `at` (failed, or killed). */
+  z.strictObject({ kind: z.literal('unattached-dies'), at: seconds }),
+  /** Instances launched in the window stay EC2 `pending` for `seconds` (instead of 30), their boot late by as much. */
+  z.strictObject({
+    kind: z.literal('launch-slow'),
+    from: seconds,
+    to: seconds,
+    seconds: z.number().positive().max(3600),
+  }),
 ]);
 
 export type Fault = z.output<typeof FaultSchema>;
@@ -191,6 +203,12 @@ export function faultProblems(f: Fault, ctx: FaultContext): FaultProblem[] {
       if (!ctx.indexNames.includes(name) && !(ctx.hourlyPrefix !== undefined && name.startsWith(ctx.hourlyPrefix))) {
         out.push({ path: ['indices', i], message: `no index "${name}" in cluster.indices` });
       }
+    });
+  }
+  if (f.kind === 'launch-slow' && f.seconds <= EC2_PENDING_SECONDS) {
+    out.push({
+      path: ['seconds'],
+      message: `${f.seconds} s is not slow: every launch stays pending ${EC2_PENDING_SECONDS} s; allowed ${EC2_PENDING_SECONDS + 1}..3600`,
     });
   }
   if (f.kind === 'cluster-setting') {

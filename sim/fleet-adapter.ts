@@ -1,12 +1,27 @@
-import type { FleetGroup, FleetPort } from '../lambda/rolling-replacement/core/fleet-port';
-import type { World } from './model/world';
+import type {
+  FleetGroup,
+  FleetPort,
+  LaunchResult,
+  UnattachedInstance,
+  ZoneLaunch,
+} from '../lambda/rolling-replacement/core/fleet-port';
+import { FleetError, type World } from './model/world';
+import type { RolloutChoice } from './scenario';
 
 /**
  * FleetPort over the simulated Auto Scaling groups: the orchestrator's core runs against it unchanged. Errors are
  * thrown like the SDK's (an Error whose `name` is the AWS error code, e.g. "ValidationError").
  */
 export class SimFleet implements FleetPort {
-  constructor(private readonly world: World) {}
+  /** rollout.surgePlacement: `orchestrator` lets the data group launch into chosen zones (default: the scenario's). */
+  readonly surgePlacement: RolloutChoice['surgePlacement'];
+
+  constructor(
+    private readonly world: World,
+    options: { readonly surgePlacement?: RolloutChoice['surgePlacement'] } = {},
+  ) {
+    this.surgePlacement = options.surgePlacement ?? world.scenario.rollout.surgePlacement;
+  }
 
   async describeGroups(names: readonly string[]): Promise<FleetGroup[]> {
     const out: FleetGroup[] = [];
@@ -36,9 +51,55 @@ export class SimFleet implements FleetPort {
         ...(g.role === 'data' && this.world.scenario.cluster.dataVolumes === 'own'
           ? { volumesOutliveInstances: true }
           : {}),
+        ...this.launchFields(g.name, g.role),
       });
     }
     return out;
+  }
+
+  /**
+   * `canLaunchIntoZones` on the data group when the placement is the orchestrator's; `unattached` on a group that can,
+   * or that has unattached instances left (so that a roll with the other placement still sees and ends them).
+   */
+  private launchFields(groupName: string, role: 'master' | 'data'): Partial<FleetGroup> {
+    const can = role === 'data' && this.surgePlacement === 'orchestrator';
+    const unattached: UnattachedInstance[] = this.world.unattachedOf(groupName).map((i) => ({
+      instanceId: i.id,
+      availabilityZone: i.az,
+      state: this.world.ec2State(i) === 'running' ? 'running' : 'pending',
+      launchKey: i.launchKey!,
+    }));
+    return {
+      ...(can ? { canLaunchIntoZones: true } : {}),
+      ...(can || unattached.length > 0 ? { unattached } : {}),
+    };
+  }
+
+  /**
+   * Launches one instance per entry (the same key gives the same instance), then, once none is `pending`, attaches
+   * the unattached ones in one AttachInstances call. A refused attach (MaxSize, the attach-refused fault) throws like
+   * the SDK and leaves them launched: the next call with the same keys finds them.
+   */
+  async launchIntoZones(
+    groupName: string,
+    launches: readonly ZoneLaunch[],
+    launchTemplateVersion: string,
+  ): Promise<LaunchResult> {
+    const g = this.world.group(groupName);
+    if (g.role !== 'data' || this.surgePlacement !== 'orchestrator') {
+      throw new FleetError('ValidationError', `${groupName} does not launch into chosen zones (canLaunchIntoZones)`);
+    }
+    const instances = launches.map((l) => this.world.launchIntoZone(groupName, l.zone, l.key, launchTemplateVersion));
+    const instanceIds = instances.map((i) => i.id);
+    const toAttach = instances.filter((i) => i.unattached);
+    if (toAttach.some((i) => this.world.ec2State(i) !== 'running')) return { status: 'launched', instanceIds };
+    if (toAttach.length > 0) this.world.attachInstances(groupName, [...new Set(toAttach.map((i) => i.id))]);
+    return { status: 'attached', instanceIds };
+  }
+
+  async terminateUnattached(groupName: string, instanceIds: readonly string[]): Promise<void> {
+    this.world.group(groupName);
+    this.world.terminateUnattached(groupName, instanceIds);
   }
 
   async setDesiredCapacity(groupName: string, desiredCapacity: number): Promise<void> {

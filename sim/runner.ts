@@ -35,6 +35,8 @@ export interface Report {
   readonly method: Readonly<Record<string, string>>;
   /** Data volumes left detached at the end with no instance to take them (none may be orphaned silently). */
   readonly volumesOrphaned: number;
+  /** Instances the orchestrator launched (surgePlacement orchestrator), never attached and not terminated at the end. */
+  readonly unattachedLeft: number;
   readonly finalVersions: Readonly<Record<string, number>>;
   /** Cluster health at the end, as `GET _cluster/health` would answer it then. */
   readonly finalHealth: 'green' | 'yellow' | 'red';
@@ -61,7 +63,7 @@ export interface RunOptions {
   readonly checkResponses?: boolean;
   /** Called with every Elasticsearch answer the strategy reads (in process or over HTTP): method, URL, status. */
   readonly onAnswer?: (method: string, url: string, status: number) => void;
-  /** Overrides the scenario's `rollout` (sim run --method / --max-surge). */
+  /** Overrides the scenario's `rollout` (sim run --method / --max-surge / --surge-placement). */
   readonly rollout?: Partial<RolloutChoice>;
   /** Called with the world at the start and after every strategy step (sim/timeline.ts records the roll report). */
   readonly onStep?: (world: World) => void;
@@ -76,10 +78,13 @@ export interface Simulation {
   strategyWorld(esUrl?: string): StrategyWorld;
 }
 
-export function createSimulation(scenario: Scenario, seed?: number): Simulation {
+/** `rollout`: the run's rollout choice when it overrides the scenario's (the fleet's surge placement). */
+export function createSimulation(scenario: Scenario, seed?: number, rollout?: Partial<RolloutChoice>): Simulation {
   const world = new World(scenario, seed ?? scenario.seed);
   const api = new EsApi(world);
-  const fleet = new SimFleet(world);
+  const fleet = new SimFleet(world, {
+    surgePlacement: rollout?.surgePlacement ?? scenario.rollout.surgePlacement,
+  });
   return {
     world,
     api,
@@ -167,7 +172,7 @@ export function timedStrategyWorld(
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<Report> {
   const factory =
     typeof options.strategy === 'object' ? options.strategy : strategyByName(options.strategy ?? DEFAULT_STRATEGY);
-  const sim = createSimulation(scenario, options.seed);
+  const sim = createSimulation(scenario, options.seed, options.rollout);
   const { world } = sim;
   options.onStep?.(world);
   const check = options.checkResponses ?? process.env.NODE_ENV === 'test';
@@ -289,6 +294,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     terminatedInstances: [...world.terminated],
     method: methodsOf(world, factory.name, allSteps),
     volumesOrphaned: world.volumesOrphaned(),
+    unattachedLeft: world.unattachedLeft(),
     finalVersions: world.versions(),
     finalHealth: c.status(),
     steps: allSteps,

@@ -37,6 +37,11 @@ export const ModelSchema = z.strictObject({
   bootJitterSeconds: seconds.default(15),
   /** Elasticsearch start until the node has joined the cluster. */
   joinSeconds: seconds.default(20),
+  /**
+   * An instance the orchestrator launched and attached joins no earlier than this long after its attach (the part of
+   * its boot after the wait for its group tag). 0: it joins at the attach when its boot and join time have passed.
+   */
+  joinAfterAttachSeconds: seconds.default(0),
   /** How often the strategies poll. */
   pollSeconds: z.number().positive().default(30),
   /** CloudFormation PauseTime for cfn-rolling-update (at most 3600). */
@@ -69,12 +74,17 @@ export const ModelSchema = z.strictObject({
   nodeTimeoutSeconds: z.number().positive().default(86400),
 });
 
-/** The environment config's `rollout.method` / `rollout.maxSurge`, with the same names and defaults. */
+/** The environment config's `rollout.method` / `maxSurge` / `surgePlacement`, with the same names and defaults. */
 export const RolloutSchema = z.strictObject({
   /** drain: surge and drain; handoff: the data volume moves to the replacement; auto: handoff where safe. */
   method: z.enum(['drain', 'handoff', 'auto']).default('auto'),
   /** Data nodes the drain method replaces at once (masters one at a time). */
   maxSurge: posInt.max(50).default(1),
+  /**
+   * Who picks the zones of a data surge of several instances: `orchestrator` launches each into the zone its batch
+   * drains from and attaches it (the fleet's canLaunchIntoZones); `auto-scaling` raises the desired capacity.
+   */
+  surgePlacement: z.enum(['auto-scaling', 'orchestrator']).default('orchestrator'),
   /**
    * rollout.snapshotBeforeRoll: the stack's setup registers its snapshot repository and SLM policy before the roll
    * (sim/stack-setup.ts) and the orchestrator snapshots the whole cluster into it before it begins. Off by default
@@ -148,7 +158,7 @@ export const ScenarioSchema = z
         message:
           'needs "version" (a new Elasticsearch version), "ami" (a new image, same version) and/or "caGeneration" (a CA rotation phase)',
       }),
-    /** How the orchestrator replaces nodes (`sim run --method/--max-surge` override it). */
+    /** How the orchestrator replaces nodes (`sim run --method/--max-surge/--surge-placement` override it). */
     rollout: RolloutSchema.prefault({}),
     faults: z.array(FaultSchema).default([]),
     limits: z.strictObject({ maxSimulatedSeconds: z.number().positive().default(172800) }).prefault({}),

@@ -63,10 +63,12 @@ export interface StrategyOptions {
   readonly greenTimeoutSeconds?: number;
   /** terminate-and-wait-green: give up when one node takes longer than this. */
   readonly nodeTimeoutSeconds?: number;
-  /** The orchestrator's rollout.method and rollout.maxSurge (the scenario's `rollout`). @default auto, 1 */
+  /** The orchestrator's rollout.method, maxSurge and surgePlacement (the scenario's `rollout`). @default auto, 1 */
   readonly rollout?: {
     readonly method: 'drain' | 'handoff' | 'auto';
     readonly maxSurge: number;
+    /** rollout.surgePlacement: who picks the zones of a data surge of several instances. @default auto-scaling */
+    readonly surgePlacement?: 'auto-scaling' | 'orchestrator';
     /** rollout.snapshotBeforeRoll: snapshot into the stack's repository before the roll. @default false */
     readonly snapshotBeforeRoll?: boolean;
   };

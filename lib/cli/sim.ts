@@ -23,6 +23,10 @@ export function register(program: Command): void {
     .option('--json', 'print the report as one JSON object')
     .option('--method <method>', "the orchestrator's rollout.method: drain, handoff or auto (overrides the scenario)")
     .option('--max-surge <k>', "the orchestrator's rollout.maxSurge (overrides the scenario)", parseInteger)
+    .option(
+      '--surge-placement <who>',
+      "the orchestrator's rollout.surgePlacement: orchestrator or auto-scaling (overrides the scenario)",
+    )
     .option('--report <file.html>', 'also write the roll as one self-contained HTML page (timeline, health, bytes)')
     .action(
       async (opts: {
@@ -32,6 +36,7 @@ export function register(program: Command): void {
         json?: boolean;
         method?: string;
         maxSurge?: number;
+        surgePlacement?: string;
         report?: string;
       }) => {
         process.exitCode = await (

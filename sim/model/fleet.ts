@@ -27,7 +27,28 @@ export interface Instance {
   rebalanceLaunch?: boolean;
   /** While a termination hook holds the instance: when its lifecycle action began and when it times out. */
   hookAction?: { readonly startedAt: number; timeoutAt: number };
+  /** EC2 state `running` from this time (`pending` before: EC2_PENDING_SECONDS, or a launch-slow fault's). */
+  readonly runningAt: number;
+  /**
+   * Launched by the orchestrator into a chosen zone (EC2 RunInstances, world-launch.ts) with this key (its client
+   * token and `elk-cdk:launch-key` tag); `group` is the group it was launched for (`elk-cdk:launched-for`).
+   */
+  readonly launchKey?: string;
+  /** Launched by the orchestrator and not attached: not in `group.instances`, not counted in its desired capacity. */
+  unattached?: boolean;
+  /** When AttachInstances made it a member of its group. */
+  attachedAt?: number;
+  /** Its boot reached the wait for its group tag while unattached (the boot event came first): since when. */
+  waitingForGroupSince?: number;
 }
+
+/**
+ * EC2 `pending` until `running` for an instance launched outside a launch-slow fault: a modelling choice (EC2 documents
+ * no duration; instances are typically running well within a minute), kept inside `bootSeconds` for every launch.
+ */
+export const EC2_PENDING_SECONDS = 30;
+/** AttachInstances takes up to 20 instance ids per call (API reference, AttachInstances, InstanceIds). */
+export const ATTACH_MAX_INSTANCES = 20;
 
 export interface Group {
   readonly name: string;

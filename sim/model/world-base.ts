@@ -10,7 +10,7 @@ import { SimTask, WindowFault, Windows } from './windows';
 /**
  * The world's state and what every layer needs: the virtual clock's event queue, the cluster model, the groups and
  * instances, the notes, and the facts the report reads. The layers, one concern each: world-fleet.ts (Auto Scaling
- * groups and instances), world-faults.ts (scheduled faults, write-load, hourly indices) and world.ts (the initial
+ * groups and instances), world-launch.ts (instances the orchestrator launches into chosen zones and attaches), world-faults.ts (scheduled faults, write-load, hourly indices) and world.ts (the initial
  * world, time, event dispatch).
  */
 

@@ -6,10 +6,10 @@ import type { Copy, Index } from './cluster-types';
 import type { SimSnapshot, SnapshotRequest } from './snapshots';
 import { SimTask, WindowFault } from './windows';
 import { round3 } from './world-base';
-import { WorldFleet } from './world-fleet';
+import { WorldLaunch } from './world-launch';
 
 /** The scheduled faults of a scenario (one-off and windows), write-load, long tasks and hourly index creation. */
-export abstract class WorldFaults extends WorldFleet {
+export abstract class WorldFaults extends WorldLaunch {
   /** write-load: documents indexed during [a, b). */
   protected write(a: number, b: number): void {
     for (const { window, seconds } of this.windows.overlapping('write-load', a, b)) {
@@ -69,7 +69,10 @@ export abstract class WorldFaults extends WorldFleet {
   ): string | undefined {
     if (node) return node;
     const nodes = [...this.cluster.nodes.values()]
-      .filter((n) => n.group === role && states.includes(n.state) && isActive(this.instances.get(n.name)!))
+      .filter((n) => {
+        const inst = this.instances.get(n.name)!;
+        return n.group === role && states.includes(n.state) && isActive(inst) && !inst.unattached;
+      })
       .sort((a, b) => a.name.localeCompare(b.name));
     return nodes.length > 0 ? this.rng.pick(nodes).name : undefined;
   }
@@ -163,6 +166,9 @@ export abstract class WorldFaults extends WorldFleet {
       }
       case 'snapshot':
         this.startSnapshot(f);
+        return;
+      case 'unattached-dies':
+        this.unattachedDie();
         return;
       case 'task': {
         const node = this.cluster.nodes.get(f.node);

@@ -1,5 +1,13 @@
 import { EsNode } from './cluster';
-import { Group, Instance, isActive, SCALING_PROCESSES, scaleInVictim, zoneForLaunch } from './fleet';
+import {
+  EC2_PENDING_SECONDS,
+  Group,
+  Instance,
+  isActive,
+  SCALING_PROCESSES,
+  scaleInVictim,
+  zoneForLaunch,
+} from './fleet';
 import { FleetError, WorldBase } from './world-base';
 
 /**
@@ -24,10 +32,20 @@ export abstract class WorldFleet extends WorldBase {
     this.queue.push(this.now + this.scenario.model.healthCheckSeconds, { kind: 'health-replace', id: inst.id });
   }
 
-  protected launch(g: Group, initial = false, rebalance = false): Instance {
+  /**
+   * Launches an instance of the group: by Auto Scaling (into its emptiest zone, a member at once), or with `chosen` by
+   * the orchestrator (EC2 RunInstances into that zone at that template version, unattached: world-launch.ts).
+   */
+  protected launch(
+    g: Group,
+    initial = false,
+    rebalance = false,
+    chosen?: { readonly az: string; readonly ltVersion: string; readonly key: string },
+  ): Instance {
     const n = ++this.instanceCounter;
     const id = `i-${n.toString(16).padStart(17, '0')}`;
-    const lt = g.ltVersions.get(g.targetLtVersion)!;
+    const ltVersion = chosen?.ltVersion ?? g.targetLtVersion;
+    const lt = g.ltVersions.get(ltVersion)!;
     let failBoot = false;
     if (!initial) {
       const fb = this.failBoots.find((f) => f.count > 0 && this.now >= f.at && (!f.role || f.role === g.role));
@@ -36,11 +54,13 @@ export abstract class WorldFleet extends WorldBase {
         failBoot = true;
       }
     }
-    const az = zoneForLaunch(g);
+    const az = chosen?.az ?? zoneForLaunch(g);
+    // launch-slow: the instance stays `pending` longer, and its boot is late by as much.
+    const pending = initial ? 0 : this.pendingSeconds();
     const inst: Instance = {
       id,
       group: g,
-      ltVersion: g.targetLtVersion,
+      ltVersion,
       az,
       launchedAt: this.now,
       initial,
@@ -49,8 +69,10 @@ export abstract class WorldFleet extends WorldBase {
       health: 'Healthy',
       protectedFromScaleIn: g.newInstancesProtectedFromScaleIn,
       rebalanceLaunch: rebalance,
+      runningAt: this.now + pending,
+      ...(chosen ? { launchKey: chosen.key, unattached: true } : {}),
     };
-    g.instances.push(inst);
+    if (!chosen) g.instances.push(inst);
     this.instances.set(id, inst);
     const azIndex = Math.max(0, g.availabilityZones.indexOf(az));
     const node: EsNode = {
@@ -67,18 +89,33 @@ export abstract class WorldFleet extends WorldBase {
     };
     this.cluster.addNode(node);
     if (!initial) {
-      const boot = Math.max(
-        1,
-        this.scenario.model.bootSeconds + this.rng.jitter(this.scenario.model.bootJitterSeconds),
-      );
+      const boot =
+        Math.max(1, this.scenario.model.bootSeconds + this.rng.jitter(this.scenario.model.bootJitterSeconds)) +
+        Math.max(0, pending - EC2_PENDING_SECONDS);
       this.queue.push(this.now + boot, { kind: 'boot', id });
-      this.note(
-        'asg-launch',
-        id,
-        `${g.name} launches template version ${g.targetLtVersion} (Elasticsearch ${lt.esVersion}) in ${az}`,
-      );
+      if (chosen) {
+        this.note(
+          'ec2-launch',
+          id,
+          `RunInstances for ${g.name}: template version ${ltVersion} (Elasticsearch ${lt.esVersion}) in ${az}, unattached (key ${chosen.key})`,
+        );
+      } else {
+        this.note(
+          'asg-launch',
+          id,
+          `${g.name} launches template version ${ltVersion} (Elasticsearch ${lt.esVersion}) in ${az}`,
+        );
+      }
     }
     return inst;
+  }
+
+  /** Seconds a launch now stays EC2 `pending`: the longest open launch-slow fault's, else EC2_PENDING_SECONDS. */
+  protected pendingSeconds(): number {
+    let s = EC2_PENDING_SECONDS;
+    for (const w of this.windows.open('launch-slow', this.now))
+      if (w.kind === 'launch-slow') s = Math.max(s, w.seconds);
+    return s;
   }
 
   protected beginTermination(inst: Instance): void {
@@ -211,6 +248,12 @@ export abstract class WorldFleet extends WorldBase {
   terminateInstance(instanceId: string, decrement: boolean): void {
     const inst = this.instances.get(instanceId);
     if (!inst || !isActive(inst)) return;
+    if (inst.unattached) {
+      throw new FleetError(
+        'ValidationError',
+        `Instance Id not found - No managed instance found for instance ID: ${instanceId}`,
+      );
+    }
     const g = inst.group;
     if (decrement) {
       if (g.desired - 1 < g.minSize) {
@@ -274,7 +317,7 @@ export abstract class WorldFleet extends WorldBase {
    */
   setInstanceHealth(instanceId: string, health: 'Unhealthy'): void {
     const inst = this.instances.get(instanceId);
-    if (!inst || inst.lifecycle === 'Terminated') {
+    if (!inst || inst.lifecycle === 'Terminated' || inst.unattached) {
       throw new FleetError(
         'ValidationError',
         `Instance Id not found - No managed instance found for instance ID: ${instanceId}`,

@@ -154,22 +154,12 @@ export class World extends WorldFaults {
         const inst = this.instances.get(ev.id);
         const node = this.cluster.nodes.get(ev.id);
         if (!inst || !node || inst.lifecycle !== 'Pending' || node.state !== 'pending') return;
-        inst.lifecycle = 'InService';
-        node.state = 'booting';
-        node.startedAt = this.now;
-        if (inst.group.role === 'data') this.attachVolume(inst.id, node);
-        if (inst.failBoot) {
-          this.note(
-            'boot-failed',
-            inst.id,
-            'fault fail-boot: Elasticsearch does not start, instance status check fails',
-          );
-          inst.health = 'Unhealthy';
-          this.queue.push(this.now + this.scenario.model.healthCheckSeconds, { kind: 'health-replace', id: inst.id });
-        } else {
-          this.queue.push(this.now + this.scenario.model.joinSeconds, { kind: 'join', id: inst.id });
+        if (inst.unattached) {
+          // Launched by the orchestrator, not attached yet: the boot waits for its group tag (world-launch.ts).
+          inst.waitingForGroupSince = this.now;
+          return;
         }
-        this.reconcileFleet(inst.group);
+        this.startElasticsearch(inst, node);
         return;
       }
       case 'join': {
@@ -196,13 +186,14 @@ export class World extends WorldFaults {
           this.cluster.dataDestroyed(inst.id);
         }
         const g = inst.group;
-        g.instances.splice(g.instances.indexOf(inst), 1);
+        if (g.instances.includes(inst)) g.instances.splice(g.instances.indexOf(inst), 1);
         this.reconcileFleet(g);
         return;
       }
       case 'health-replace': {
         const inst = this.instances.get(ev.id);
-        if (!inst || inst.health !== 'Unhealthy' || !isActive(inst)) return;
+        // An unattached instance belongs to no group: no health check replaces it.
+        if (!inst || inst.health !== 'Unhealthy' || !isActive(inst) || inst.unattached) return;
         const g = inst.group;
         if (g.suspended.has('ReplaceUnhealthy') || g.suspended.has('HealthCheck')) {
           // Checked again later, when the process may have been resumed.

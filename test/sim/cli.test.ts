@@ -57,6 +57,7 @@ describe('elkctl sim run', () => {
       'terminatedInstances',
       'method',
       'volumesOrphaned',
+      'unattachedLeft',
       'finalVersions',
       'finalHealth',
       'steps',
@@ -81,6 +82,7 @@ describe('elkctl sim run', () => {
   it.each([
     [{ method: 'fast' }, /--method fast: allowed drain, handoff, auto/],
     [{ maxSurge: 4 }, /--max-surge 4: allowed 1\.\.3 \(cluster\.dataNodes\)/],
+    [{ surgePlacement: 'asg' }, /--surge-placement asg: allowed orchestrator, auto-scaling/],
   ])('refuses %j with exit 2', async (extra, message) => {
     const r = await run({ scenario: scenarioFile('bad-flags.json', small), ...extra });
     expect(r.code).toBe(2);

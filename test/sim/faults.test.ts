@@ -385,6 +385,20 @@ describe('fault validation', () => {
       { kind: 'index-setting', at: 1, index: 'gone', key: 'index.routing.allocation.require._name', value: 'x' },
       /faults\[0\]\.index: no index "gone"/,
     ],
+    [{ kind: 'attach-refused', from: 10, to: 10 }, /faults\[0\]\.to: must be greater than "from"/],
+    [
+      { kind: 'attach-refused', from: 1, to: 10, count: 2 },
+      /unknown key "faults\[0\]\.count"; allowed keys here: kind, from, to/,
+    ],
+    [{ kind: 'unattached-dies', from: 1 }, /unknown key "faults\[0\]\.from"; allowed keys here: kind, at/],
+    [{ kind: 'unattached-dies' }, /faults\[0\]\.at: /],
+    [{ kind: 'launch-slow', from: 0, to: 10 }, /faults\[0\]\.seconds: /],
+    [
+      { kind: 'launch-slow', from: 0, to: 10, seconds: 30 },
+      /faults\[0\]\.seconds: 30 s is not slow: every launch stays pending 30 s; allowed 31\.\.3600/,
+    ],
+    [{ kind: 'launch-slow', from: 0, to: 10, seconds: 7200 }, /faults\[0\]\.seconds: /],
+    [{ kind: 'launch-slow', from: 9, to: 3, seconds: 60 }, /faults\[0\]\.to: must be greater than "from"/],
     [
       { kind: 'meteor', at: 1 },
       /faults\[0\]\.kind: must be one of .*scale-in, scale-out, terminate, cluster-setting, index-setting, es-process-down, slow-es, pending-tasks, nodes-info-partial, voting-exclusion-timeout, write-load, task/,
@@ -416,6 +430,9 @@ describe('fault validation', () => {
         { kind: 'write-load', from: 0, to: 10, docsPerSecond: 100, index: 'logs' },
         { kind: 'write-load', from: 0, to: 10, docsPerSecond: 100 },
         { kind: 'task', at: 1, node: iid(4), action: 'indices:data/write/reindex', seconds: 600 },
+        { kind: 'attach-refused', from: 0, to: 600 },
+        { kind: 'unattached-dies', at: 300 },
+        { kind: 'launch-slow', from: 0, to: 600, seconds: 240 },
       ]),
     ).toBe('');
   });

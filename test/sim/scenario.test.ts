@@ -42,6 +42,13 @@ describe('scenario validation', () => {
     expect(s.cluster.diskBytesPerDataNode).toBe(1024 ** 4);
     expect(s.faults).toEqual([]);
     expect(s.limits.maxSimulatedSeconds).toBe(172800);
+    expect(s.rollout).toEqual({
+      method: 'auto',
+      maxSurge: 1,
+      surgePlacement: 'orchestrator',
+      snapshotBeforeRoll: false,
+    });
+    expect(s.model.joinAfterAttachSeconds).toBe(0);
   });
 
   it.each([
