@@ -125,8 +125,10 @@ describe('parallel drains (rollout.maxSurge)', () => {
     expect(three.bytesRecovered / one.bytesRecovered).toBeLessThan(1.05);
   });
 
-  test('a maxSurge below the zone count surges one at a time (a batch could not keep the zones balanced)', async () => {
-    const r = await runScenario(scenario({ method: 'drain', maxSurge: 2 }), { http: false });
+  test('with Auto Scaling placing the surge, a maxSurge below the zone count surges one at a time (a batch could not keep the zones balanced)', async () => {
+    const r = await runScenario(scenario({ method: 'drain', maxSurge: 2, surgePlacement: 'auto-scaling' }), {
+      http: false,
+    });
     expect(safe(r)).toEqual(SAFE);
     const surges = r.steps.filter((s) => s.action === 'surge' && s.node === 'elk-data');
     expect(surges).toHaveLength(6);
