@@ -89,8 +89,8 @@ elk_identity() {
 # decides from (lambda/cert-issuer/index.ts), and IMDS tags would need `InstanceMetadataTags: enabled` in every launch
 # template, which makes EC2 refuse to launch an instance carrying any tag key with a space or a `/` (EC2 user guide,
 # "View tags for your EC2 instances using instance metadata"): config.tags would have to forbid them. A failed call
-# (throttling, an instance id EC2 does not list yet: its API is eventually consistent) is a "not yet"; a refused
-# permission ends the wait at once (it would never pass).
+# (throttling, an instance id EC2 does not list yet: its API is eventually consistent) is a "not yet"; the failure at
+# the bound names the last look's error (a missing permission among them).
 elk_wait_membership() {
   local bound="${ELK_MEMBERSHIP_WAIT_SECONDS:-900}" every="${ELK_MEMBERSHIP_POLL_SECONDS:-5}" waited=0 out group last
   case "$bound$every" in *[!0-9]*) echo "$ELK_SCRIPT: ELK_MEMBERSHIP_WAIT_SECONDS and _POLL_SECONDS must be whole seconds" >&2; return 1 ;; esac
@@ -98,8 +98,8 @@ elk_wait_membership() {
   while :; do
     if out="$(aws ec2 describe-instances --region "$ELK_REGION" --instance-ids "$ELK_INSTANCE_ID" \
       --query "Reservations[0].Instances[0].Tags[?Key=='aws:autoscaling:groupName'] | [0].Value" --output text 2>&1)"; then
-      group="${out%%$'\n'*}"
-      # A missing tag is null, which the text output prints as None.
+      # The value is the last line (a warning on stderr would come first). A missing tag is null, printed as None.
+      group="${out##*$'\n'}"
       if [ -n "$group" ] && [ "$group" != None ]; then
         echo "$ELK_SCRIPT: member of Auto Scaling group $group (after ${waited} s)"
         return 0
@@ -107,11 +107,6 @@ elk_wait_membership() {
       last="no aws:autoscaling:groupName tag"
     else
       last="${out//$'\n'/ }"
-      case "$out" in
-        *UnauthorizedOperation* | *AccessDenied*)
-          echo "$ELK_SCRIPT: cannot read this instance's tags: $last" >&2
-          return 1 ;;
-      esac
     fi
     if [ "$waited" -ge "$bound" ]; then
       echo "$ELK_SCRIPT: instance $ELK_INSTANCE_ID was never attached to an Auto Scaling group of environment" \

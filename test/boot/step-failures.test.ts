@@ -20,6 +20,8 @@ interface StepCase {
   readonly firstBootDone?: boolean;
   /** Extra environment of the nodes (a long bounded wait: the sleep stub at a smaller fraction). */
   readonly env?: Readonly<Record<string, string>>;
+  /** What the failure's last lines must say. */
+  readonly says?: RegExp;
 }
 
 const CASES: readonly StepCase[] = [
@@ -31,6 +33,7 @@ const CASES: readonly StepCase[] = [
     step: 'membership',
     fault: 'aws ec2 describe-instances *--instance-ids*',
     env: { ELK_REHEARSAL_TIME_SCALE: '0.001' },
+    says: /never attached to an Auto Scaling group of environment production within 900 s .*last look: .*injected failure/,
   },
   { script: 'es-node-boot.sh', role: 'data', step: 'attach-volume', fault: 'aws ec2 create-volume*' },
   { script: 'es-node-boot.sh', role: 'master', step: 'data-volume', fault: 'mount *' },
@@ -146,6 +149,9 @@ describe.each(CASES.map((c) => [`${c.script} ${c.step}`, c] as const))('%s: a bo
     }
     const boots = r.findings.filter((f) => f.check === 'boot');
     expect(boots).toHaveLength(nodes.length);
-    for (const f of boots) expect(f.step).toBe(c.step);
+    for (const f of boots) {
+      expect(f.step).toBe(c.step);
+      if (c.says) expect(f.message).toMatch(c.says);
+    }
   });
 });
