@@ -41,6 +41,8 @@ export const RolloutPropertiesSchema = z
     Method: z.enum(['drain', 'handoff', 'auto']).optional(),
     /** rollout.maxSurge; absent in templates written before it existed (then 1). */
     MaxSurge: digits.optional(),
+    /** rollout.surgePlacement; absent in templates written before it existed, and with maxSurge 1 (then auto-scaling). */
+    SurgePlacement: z.enum(['auto-scaling', 'orchestrator']).optional(),
     /** Bound of the wait for long-running tasks on a node before it is terminated (in-flight-tasks); absent: 3600. */
     InFlightTaskTimeoutSeconds: digits.optional(),
     /** rollout.snapshotBeforeRoll: the repository of the pre-roll snapshot; absent = no snapshot. */
@@ -98,6 +100,7 @@ export function specFromProperties(
       joinTimeoutSeconds: Number(p.JoinTimeoutSeconds),
       ...(p.Method ? { method: p.Method } : {}),
       ...(p.MaxSurge ? { maxSurge: Math.max(1, Number(p.MaxSurge)) } : {}),
+      ...(p.SurgePlacement ? { surgePlacement: p.SurgePlacement } : {}),
       ...(p.InFlightTaskTimeoutSeconds !== undefined
         ? { inFlightTaskTimeoutSeconds: Number(p.InFlightTaskTimeoutSeconds) }
         : {}),
@@ -162,6 +165,11 @@ export const HandlerEnvSchema = z.object({
   /** Volume handoff (both or neither): the environment of the data volumes and their mount point on the nodes. */
   DATA_VOLUME_ENVIRONMENT: z.string().min(1).optional(),
   DATA_VOLUME_PATH: z.string().startsWith('/').optional(),
+  /**
+   * rollout.surgePlacement `orchestrator` with maxSurge > 1: the data group's name, whose surges the fleet adapter may
+   * launch into chosen zones and attach (its grants come with this variable; surge-placement-grants.ts). Absent: none.
+   */
+  SURGE_PLACEMENT_GROUP: z.string().min(1).optional(),
 });
 export type HandlerEnv = z.infer<typeof HandlerEnvSchema>;
 

@@ -271,6 +271,20 @@ export const EnvironmentConfigSchema = z
         /** Data nodes replaced at once by the drain method (surge k, exclude k, drain in parallel). @default 1 */
         maxSurge: z.number().int().min(1).max(50).default(1),
         /**
+         * Who picks the zones of a data surge of several instances (maxSurge > 1; masters and maxSurge 1 always raise
+         * the desired capacity). `orchestrator`: the roll launches each surge instance from the data group's launch
+         * template into the zone its batch drains from and attaches it to the group, so a batch of maxSurge drains
+         * keeps the zones balanced (e.g. 4 at a time over 3 zones). `auto-scaling`: the desired capacity rises and
+         * Auto Scaling picks the zones, so a batch is a multiple of the zone count. @default orchestrator
+         * (docs/rollout.md, "Methods")
+         */
+        surgePlacement: z
+          .enum(['auto-scaling', 'orchestrator'])
+          .default('orchestrator')
+          .describe(
+            'Who picks the zones of a data surge when maxSurge > 1: orchestrator (launch into the draining zones, then attach) or auto-scaling (raise the desired capacity)',
+          ),
+        /**
          * Before a roll takes its lock, snapshot the whole cluster into the environment's repository and wait until
          * the snapshot is complete with no failed shard; a failed or partial one stops the roll before anything
          * changed. @default true

@@ -35,6 +35,7 @@ import {
 import { prebundledCode } from '../bundling';
 import { configuredDeployWaitSeconds } from '../diff/deploy-wait';
 
+import { grantSurgePlacement, surgePlacementEnvironment } from './surge-placement-grants';
 import { type DataVolumeHandoff, grantVolumeHandoff, handoffEnvironment } from './volume-handoff-grants';
 const LAMBDA_DIR = path.join(__dirname, '..', '..', 'lambda', 'rolling-replacement', 'handlers');
 
@@ -60,6 +61,12 @@ export interface RolloutSettings {
   readonly method?: 'drain' | 'handoff' | 'auto';
   /** Data nodes drained at once; the data group's MaxSize must allow it. @default 1 */
   readonly maxSurge?: number;
+  /**
+   * Who picks the zones of a data surge of several instances (maxSurge > 1 only): `orchestrator` launches each one
+   * from the data launch template into the zone its batch drains from and attaches it (with the grants of
+   * surge-placement-grants.ts); `auto-scaling` raises the desired capacity. @default 'orchestrator'
+   */
+  readonly surgePlacement?: 'auto-scaling' | 'orchestrator';
   /** Minutes without drain progress before the wait is named drain-stalled. @default 30 */
   readonly stallMinutes?: number;
   /** Percent of each data node's disk kept free for growth when a drain is projected. @default 5 */
@@ -281,6 +288,12 @@ export class RollingReplacement extends Construct {
       }),
     );
 
+    // Surges into chosen zones only where they can happen: data surges of several instances (masters and maxSurge 1
+    // keep SetDesiredCapacity, and get no EC2 launch right at all).
+    const maxSurge = rollout.maxSurge ?? 1;
+    const surgePlacement = rollout.surgePlacement ?? 'orchestrator';
+    const launchesIntoZones = maxSurge > 1 && surgePlacement === 'orchestrator';
+    const surgeTarget = { group: props.dataGroup, launchTemplate: props.dataLaunchTemplate };
     const environment = {
       ES_ENDPOINT: props.esEndpoint,
       ES_CREDENTIALS_SECRET_ARN: props.credentialsSecret.secretArn,
@@ -288,8 +301,10 @@ export class RollingReplacement extends Construct {
       METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
       ...(props.dataVolumes ? handoffEnvironment(props.environment, props.dataVolumes) : {}),
+      ...(launchesIntoZones ? surgePlacementEnvironment(surgeTarget) : {}),
     };
     if (props.dataVolumes) grantVolumeHandoff(this, role, props.environment);
+    if (launchesIntoZones) grantSurgePlacement(this, role, surgeTarget, groupArns[0]!);
     const fn = (name: string, entry: string, handler: string, timeout: Duration) =>
       new nodejs.NodejsFunction(this, name, {
         // Bundled once per process (same esbuild options as NodejsFunction's bundling), shared by every stack.
@@ -502,7 +517,9 @@ export class RollingReplacement extends Construct {
       PollSeconds: String(rollout.pollSeconds),
       JoinTimeoutSeconds: String((props.joinTimeout ?? Duration.minutes(30)).toSeconds()),
       Method: rollout.method ?? 'auto',
-      MaxSurge: String(rollout.maxSurge ?? 1),
+      MaxSurge: String(maxSurge),
+      // Only where it changes a roll (maxSurge > 1): environments with maxSurge 1 keep their properties unchanged.
+      ...(maxSurge > 1 ? { SurgePlacement: surgePlacement } : {}),
       ...(props.snapshotBeforeRoll ? { SnapshotRepository: props.snapshotBeforeRoll.repository } : {}),
       InFlightTaskTimeoutSeconds: String((props.inFlightTaskTimeout ?? Duration.hours(1)).toSeconds()),
       // Written only when set: a template without them is unchanged (no update of the custom resource, no phantom diff).

@@ -13,6 +13,7 @@ import { createEsClientFromAws } from '../../lambda/shared/es-client';
 import { AutoScalingFleet } from '../../lambda/rolling-replacement/adapters/autoscaling';
 import { ElasticsearchAdapter } from '../../lambda/rolling-replacement/adapters/elasticsearch';
 import { type DataVolume, VolumeHandoff } from '../../lambda/rolling-replacement/adapters/volume-handoff';
+import { ZoneLaunches } from '../../lambda/rolling-replacement/adapters/zone-launch';
 import { GROUP_TAG_DATA_VOLUMES, persistentSpec } from '../../lambda/shared/data-volume';
 import { DATA_PATH } from '../cluster/contract';
 import { freeVolumeLines, freeVolumes } from './volume-hygiene';
@@ -206,6 +207,12 @@ export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
   // The data volumes (handoff, hygiene) with the caller's credentials, in the environment's region.
   const ec2 = new EC2Client({ region });
   const volumes = new VolumeHandoff(ec2, new SSMClient({ region }), { environment: o.env, dataPath: DATA_PATH });
+  // Surges into chosen zones (rollout.surgePlacement orchestrator, maxSurge > 1): status and plan see the data
+  // group's unattached launches and read an attached instance's version from EC2, as the reconcile function does.
+  const zones =
+    config.rollout.surgePlacement === 'orchestrator' && config.rollout.maxSurge > 1
+      ? new ZoneLaunches(ec2, asg, groups.data)
+      : undefined;
   const fleet = new AutoScalingFleet(
     asg,
     {
@@ -213,6 +220,7 @@ export async function awsTarget(o: TargetOptions): Promise<RollTarget> {
       [groups.master]: 'master',
     },
     volumes,
+    zones,
   );
   return {
     es: client ? new ElasticsearchAdapter(client) : NO_ES,

@@ -15,8 +15,17 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { GROUP_TAG_DATA_VOLUMES, persistentSpec } from '../../shared/data-volume';
-import type { AsgRole, FleetGroup, FleetInstance, FleetPort, LifecycleState } from '../core/fleet-port';
+import type {
+  AsgRole,
+  FleetGroup,
+  FleetInstance,
+  FleetPort,
+  LaunchResult,
+  LifecycleState,
+  ZoneLaunch,
+} from '../core/fleet-port';
 import { type DataVolume, handoffBlocked, type VolumeHandoff } from './volume-handoff';
+import { groupLaunchTemplateId, type ZoneLaunches } from './zone-launch';
 
 function templateVersion(g: AutoScalingGroup): string {
   return (
@@ -32,6 +41,13 @@ export class AutoScalingFleet implements FleetPort {
   requests = 0;
   /** Volume handoff (only with `volumes`): stop, detach, terminate without decrement. */
   readonly handOffInstance?: (instanceId: string) => Promise<void>;
+  /** Surges into chosen zones (only with `zones`, for its group): launch, then attach (zone-launch.ts). */
+  readonly launchIntoZones?: (
+    groupName: string,
+    launches: readonly ZoneLaunch[],
+    launchTemplateVersion: string,
+  ) => Promise<LaunchResult>;
+  readonly terminateUnattached?: (groupName: string, instanceIds: readonly string[]) => Promise<void>;
 
   constructor(
     private readonly client: AutoScalingClient,
@@ -42,6 +58,12 @@ export class AutoScalingFleet implements FleetPort {
      * core never picks the handoff method. @default - none
      */
     private readonly volumes?: VolumeHandoff,
+    /**
+     * `rollout.surgePlacement: orchestrator` with maxSurge > 1: the EC2 half of a surge into chosen zones, for one
+     * group. Without it no group reports `canLaunchIntoZones`, so every surge raises the desired capacity.
+     * @default - none
+     */
+    private readonly zones?: ZoneLaunches,
   ) {
     const v = volumes;
     if (v) {
@@ -50,9 +72,22 @@ export class AutoScalingFleet implements FleetPort {
         await this.terminateInstance(instanceId, false);
       };
     }
+    const z = zones;
+    if (z) {
+      this.launchIntoZones = async (groupName, launches, version) => {
+        if (groupName !== z.groupName) throw new Error(`${groupName} does not launch into chosen zones`);
+        const [g] = await this.describeRaw([groupName]);
+        if (!g) throw new Error(`${groupName}: no such Auto Scaling group`);
+        return z.launch(g, launches, version);
+      };
+      this.terminateUnattached = async (groupName, instanceIds) => {
+        if (groupName !== z.groupName) throw new Error(`${groupName} does not launch into chosen zones`);
+        await z.terminate(groupName, instanceIds);
+      };
+    }
   }
 
-  async describeGroups(names: readonly string[]): Promise<FleetGroup[]> {
+  private async describeRaw(names: readonly string[]): Promise<AutoScalingGroup[]> {
     const groups: AutoScalingGroup[] = [];
     let token: string | undefined;
     do {
@@ -63,10 +98,36 @@ export class AutoScalingFleet implements FleetPort {
       groups.push(...(r.AutoScalingGroups ?? []));
       token = r.NextToken;
     } while (token);
+    return groups;
+  }
+
+  /**
+   * Surges into chosen zones: the group's unattached launches, and the version of each instance Auto Scaling reports
+   * without one (an attached instance: not documented either way) read from EC2's own launch template tags.
+   */
+  private async zoneFields(g: AutoScalingGroup): Promise<{
+    fields: Pick<FleetGroup, 'canLaunchIntoZones' | 'unattached'>;
+    versions: Map<string, string>;
+  }> {
+    const z = this.zones;
+    if (!z || g.AutoScalingGroupName !== z.groupName) return { fields: {}, versions: new Map() };
+    const members = g.Instances ?? [];
+    const templateId = groupLaunchTemplateId(g);
+    const unknown = members.filter((i) => !i.LaunchTemplate?.Version).map((i) => i.InstanceId!);
+    const versions =
+      templateId && unknown.length > 0 ? await z.versionsFromEc2(unknown, templateId) : new Map<string, string>();
+    const unattached = await z.unattached(z.groupName, new Set(members.map((i) => i.InstanceId!)));
+    return { fields: { canLaunchIntoZones: true, unattached }, versions };
+  }
+
+  async describeGroups(names: readonly string[]): Promise<FleetGroup[]> {
+    const groups = await this.describeRaw(names);
     const persistent = groups.some((g) => persistentSpec(tagOf(g, GROUP_TAG_DATA_VOLUMES)) !== undefined);
     // One DescribeVolumes for every group whose data volumes outlive their instances.
     const volumes = persistent && this.volumes ? await this.volumes.dataVolumes() : [];
-    return groups.map((g) => {
+    const zoneFields = await Promise.all(groups.map((g) => this.zoneFields(g)));
+    return groups.map((g, k) => {
+      const zone = zoneFields[k]!;
       const spec = this.volumes ? persistentSpec(tagOf(g, GROUP_TAG_DATA_VOLUMES)) : undefined;
       const attached = (id: string): DataVolume | undefined =>
         volumes.find((v) => v.instanceId === id && v.attachment === 'attached');
@@ -88,7 +149,7 @@ export class AutoScalingFleet implements FleetPort {
           instanceId: i.InstanceId!,
           lifecycleState: i.LifecycleState as LifecycleState,
           healthStatus: i.HealthStatus === 'Unhealthy' ? 'Unhealthy' : 'Healthy',
-          launchTemplateVersion: i.LaunchTemplate?.Version ?? '',
+          launchTemplateVersion: i.LaunchTemplate?.Version ?? zone.versions.get(i.InstanceId!) ?? '',
           availabilityZone: i.AvailabilityZone ?? '',
           protectedFromScaleIn: i.ProtectedFromScaleIn ?? false,
           ...(spec !== undefined ? blockedField(handoffBlocked(attached(i.InstanceId!), spec)) : {}),
@@ -97,6 +158,7 @@ export class AutoScalingFleet implements FleetPort {
         suspendedProcesses: (g.SuspendedProcesses ?? []).map((p) => p.ProcessName!),
         tags: Object.fromEntries((g.Tags ?? []).map((t) => [t.Key!, t.Value ?? ''])),
         ...(spec !== undefined ? { volumesOutliveInstances: true } : {}),
+        ...zone.fields,
       };
     });
   }

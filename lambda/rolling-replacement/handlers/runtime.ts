@@ -17,6 +17,7 @@ import { createEsClientFromAws } from '../../shared/es-client';
 import { AutoScalingFleet } from '../adapters/autoscaling';
 import { ElasticsearchAdapter } from '../adapters/elasticsearch';
 import { VolumeHandoff } from '../adapters/volume-handoff';
+import { ZoneLaunches } from '../adapters/zone-launch';
 import { resolveSignalUrl, type SignalTarget } from './signal-url';
 import { parseEnv } from '../contract';
 import type { EsPort } from '../core/es-port';
@@ -44,6 +45,7 @@ function awsRuntime(): Runtime {
   const asg = new AutoScalingClient({});
   let es: EsPort | undefined;
   let volumes: VolumeHandoff | undefined;
+  let zones: ZoneLaunches | undefined;
   return {
     async ports(groups) {
       if (!es) {
@@ -56,16 +58,20 @@ function awsRuntime(): Runtime {
         });
         es = new ElasticsearchAdapter(client);
         // Volume handoff only where the construct set it up (its grants come with these variables).
+        const ec2 = new EC2Client({});
         if (env.DATA_VOLUME_ENVIRONMENT && env.DATA_VOLUME_PATH) {
-          volumes = new VolumeHandoff(new EC2Client({}), new SSMClient({}), {
+          volumes = new VolumeHandoff(ec2, new SSMClient({}), {
             environment: env.DATA_VOLUME_ENVIRONMENT,
             dataPath: env.DATA_VOLUME_PATH,
           });
         }
+        // Surges into chosen zones only where the construct set them up (rollout.surgePlacement orchestrator with
+        // maxSurge > 1; the grants come with this variable).
+        if (env.SURGE_PLACEMENT_GROUP) zones = new ZoneLaunches(ec2, asg, env.SURGE_PLACEMENT_GROUP);
       }
       return {
         es,
-        fleet: new AutoScalingFleet(asg, { [groups.data]: 'data', [groups.master]: 'master' }, volumes),
+        fleet: new AutoScalingFleet(asg, { [groups.data]: 'data', [groups.master]: 'master' }, volumes, zones),
       };
     },
     async stackStatus(stackId) {
