@@ -3,7 +3,7 @@
  * which zones a batch launches into, when the surge stays Auto Scaling's, the retry of a launch not yet attached, and
  * the instances launched and never attached (terminated, never left running). Worlds are built directly.
  */
-import { batchSize, zoneLaunches } from '../../lambda/rolling-replacement/core/zone-launch';
+import { ATTACH_WITHIN_SECONDS, batchSize, zoneLaunches } from '../../lambda/rolling-replacement/core/zone-launch';
 import { cleanup } from '../../lambda/rolling-replacement/core/cleanup';
 import type { UnattachedInstance } from '../../lambda/rolling-replacement/core/fleet-port';
 import { TAG } from '../../lambda/rolling-replacement/core/tags';
@@ -158,14 +158,18 @@ describe('a launch not yet attached', () => {
     expect(d.reason).toMatch(/4 of 4 replacements launched; attaching them once all run/);
   });
 
-  test('past the join timeout the roll fails instead of waiting for them for ever', async () => {
+  test('not attached 600 s after the first launch, the roll fails (each boot waits 900 s for its group)', async () => {
     let w = launchable(await locked(), unattached(KEYS));
     w = withGroup(w, 'data-asg', (g) => ({ ...g, tags: { ...g.tags, [TAG.joinWait]: '100' } }));
-    const d = decideIn({ ...w, now: 100 + DEFAULT_OPTIONS.joinTimeoutSeconds + 1 }, chosen);
+    const d = decideIn({ ...w, now: 100 + ATTACH_WITHIN_SECONDS + 1 }, chosen);
     expect(d.action.type).toBe('mark-failed');
     expect(d.blockedBy).toBe('replacement-joins-in-time');
-    // At the bound, not yet.
-    expect(decideIn({ ...w, now: 100 + DEFAULT_OPTIONS.joinTimeoutSeconds }, chosen).action.type).toBe('surge');
+    expect(d.reason).toMatch(/were not all running and attached within 600 s/);
+    // At the bound, not yet; a shorter join timeout bounds it too.
+    expect(decideIn({ ...w, now: 100 + ATTACH_WITHIN_SECONDS }, chosen).action.type).toBe('surge');
+    const short = opts({ maxSurge: 4, surgePlacement: 'orchestrator', joinTimeoutSeconds: 300 });
+    expect(decideIn({ ...w, now: 401 }, short).action.type).toBe('mark-failed');
+    expect(decideIn({ ...w, now: 400 }, short).action.type).toBe('surge');
   });
 
   test('an instance of another batch or zone is terminated before the surge', async () => {

@@ -18,7 +18,7 @@ import { dataNodesFirst, runGates, strictlyDrained } from './predicates';
 import { inFlightTasks } from './in-flight-tasks';
 import { beginHandoff, stepHandoff } from './handoff';
 import { nextBatchMember, surgeLimit, surgeSize } from './parallel';
-import { launchText, staleUnattached, zoneLaunches } from './zone-launch';
+import { ATTACH_WITHIN_SECONDS, launchText, staleUnattached, zoneLaunches } from './zone-launch';
 import { act, bytesOn, excludedRecord, terminate, votingRecord, wait } from './actions';
 import { pickCandidate } from './candidate';
 import { scaleInRefused } from './start';
@@ -88,7 +88,12 @@ export function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
   // after a batch was attached, or when the batch changed (a node lost, a zone change).
   const launches = g.capacity === g.baseline ? zoneLaunches(ctx, g) : undefined;
   const stale = staleUnattached(g, launches);
-  if (stale.length) return removeUnattached(g, stale.map((u) => u.instanceId), 'no surge wants them now');
+  if (stale.length)
+    return removeUnattached(
+      g,
+      stale.map((u) => u.instanceId),
+      'no surge wants them now',
+    );
 
   // A volume handoff in progress (handoff.ts).
   const handoff = stepHandoff(ctx, g);
@@ -221,16 +226,16 @@ function removeUnattached(g: GroupState, ids: readonly string[], why: string): D
 /**
  * The surge of a batch into chosen zones: launched, then attached once all run (the executor). Until the attach the
  * desired capacity stays at the baseline, so each step decides this same surge with the same keys; the join clock
- * starts at the first launch and bounds the wait for the launches too.
+ * starts at the first launch, and the attach must come within ATTACH_WITHIN_SECONDS of it.
  */
 function surgeIntoZones(ctx: Ctx, g: GroupState, launches: readonly { zone: string; key: string }[]): Decision {
   const name = g.group.name;
   const since = g.group.unattached?.length ? numberTag(g.group, TAG.joinWait) : undefined;
-  const timeout = ctx.spec.options.joinTimeoutSeconds;
+  const timeout = Math.min(ctx.spec.options.joinTimeoutSeconds, ATTACH_WITHIN_SECONDS);
   if (since !== undefined && ctx.now - since > timeout) {
     const reason =
       `the ${launches.length} instances launched for ${name} (${launchText(launches)}) were not all running and ` +
-      `attached within ${timeout} s`;
+      `attached within ${timeout} s (each boot waits 900 s for its group, then fails)`;
     return act({ type: 'mark-failed', group: ctx.data.group.name, reason }, reason, 'replacement-joins-in-time');
   }
   const k = launches.length;

@@ -17,6 +17,14 @@ import type { Ctx, GroupState } from './context';
 import type { UnattachedInstance, ZoneLaunch } from './fleet-port';
 import { surgeLimit, surgeSize } from './parallel';
 
+/**
+ * How long after the first launch of a batch its instances may still be attached. A launched instance boots at once
+ * and waits for its group tag before asking for its certificate, for 900 s (the boot's `membership` step,
+ * ELK_MEMBERSHIP_WAIT_SECONDS); one attached later never joins, and Auto Scaling's EC2 health check would not
+ * replace it. Past this bound the roll fails and its cleanup terminates the instances it never attached.
+ */
+export const ATTACH_WITHIN_SECONDS = 600;
+
 /** Whether this group's surges may go into chosen zones. */
 function placementByOrchestrator(ctx: Ctx, g: GroupState): boolean {
   return g.role === 'data' && ctx.spec.options.surgePlacement === 'orchestrator' && g.group.canLaunchIntoZones === true;
