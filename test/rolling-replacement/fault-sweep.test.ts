@@ -38,7 +38,16 @@ const FAULTS: Readonly<Record<string, Record<string, unknown>>> = {
   snapshot: { at: 600 },
   'reindex-failure': { at: 0 },
   'count-lag': { from: 600, to: 1500, seconds: 60 },
+  // The surge into chosen zones (maxSurge 2 over 3 zones, below): at the first data surge, which comes at once.
+  'attach-refused': { from: 0, to: 400 },
+  'unattached-dies': { at: 40 },
+  'launch-slow': { from: 0, to: 700, seconds: 300 },
 };
+
+/** Kinds that act only on instances the orchestrator launches itself: their rolls surge 2 data nodes into chosen zones. */
+const ZONE_LAUNCH = new Set(['attach-refused', 'unattached-dies', 'launch-slow']);
+const rolloutFor = (kind: string) =>
+  ZONE_LAUNCH.has(kind) ? { maxSurge: 2, surgePlacement: 'orchestrator' as const } : undefined;
 
 function scenario(kind: string, fault: Record<string, unknown> = FAULTS[kind]!) {
   return parseScenario(
@@ -73,7 +82,13 @@ test('every fault kind of the simulator has a case in the sweep', () => {
 
 describe.each(Object.keys(FAULTS))('a version upgrade with the fault %s and a write load', (kind) => {
   test('loses nothing, is never red, keeps a master, and completes or stops with a reason at full capacity', async () => {
-    const r = await runScenario(scenario(kind), { http: false });
+    const rollout = rolloutFor(kind);
+    const r = await runScenario(scenario(kind), { http: false, ...(rollout ? { rollout } : {}) });
+    // A launch fault must meet a launch: the roll attached instances it launched itself, and left none unattached.
+    if (rollout) {
+      expect(r.steps.some((x) => x.action.startsWith('sim:asg-attach'))).toBe(true);
+      expect(r.unattachedLeft).toBe(0);
+    }
     expect({
       documentsLost: r.documentsLost,
       primariesLost: r.primariesLost,

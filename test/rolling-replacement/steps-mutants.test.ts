@@ -241,9 +241,11 @@ describe('parallel drains (maxSurge)', () => {
     w.joined.set(hex(1), { version: '8.18.2', roles: ['master', 'data'] });
     for (const s of w.shards) if (s.node === hex(1)) s.node = s.shard === 0 ? hex(0x11) : hex(0x12);
     // No room for another voting exclusion: the voting-exclusion step of i-1 waits. i-1 holds nothing any more, so
-    // i-2 (first by bytes, then by name) shares no shard with the drains.
+    // no outdated node shares a shard with the drains; i-3 shares shards with two other outdated nodes (i-2, i-4),
+    // i-2 and i-4 with one each: i-3 goes first, before i-2 (first by bytes, then by name), so that the nodes left
+    // share fewer shards and a later batch can drain side by side (parallel.ts).
     const s = withOptions({ maxSurge: 2, maxVotingExclusions: 0 });
-    expect(decideIn(await snapshot(w), s).action).toMatchObject({ type: 'exclude', node: hex(2) });
+    expect(decideIn(await snapshot(w), s).action).toMatchObject({ type: 'exclude', node: hex(3) });
   });
 });
 
