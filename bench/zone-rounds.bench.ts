@@ -1,8 +1,8 @@
 /**
- * Rounds of drains a maxSurge roll needs over Availability Zones (issue 17 part 2): today's batches, the best schedule
+ * Rounds of drains a maxSurge roll needs over Availability Zones (issue 17 part 2): batches with Auto Scaling placing, the best schedule
  * of any kind in the worst case over Auto Scaling's choice among the emptiest zones, the same with the simulator's
- * tie rule (first zone), the same with the zone of every launch chosen by the orchestrator (launch + attach, examined
- * and not built: docs/rollout.md "Methods"), and the ⌈nodes ÷ maxSurge⌉ of the goal. The model is in zone-rounds.ts. Nothing is asserted.
+ * tie rule (first zone), the same with the zone of every launch chosen by the orchestrator (launch + attach,
+ * `rollout.surgePlacement: orchestrator`: docs/rollout.md "Methods"), and the ⌈nodes ÷ maxSurge⌉ of the goal. The model is in zone-rounds.ts. Nothing is asserted.
  */
 import { batchRounds, roundsNeeded } from './zone-rounds';
 
@@ -23,7 +23,7 @@ const rows: string[][] = [
     'data nodes per zone',
     'maxSurge',
     '⌈nodes ÷ maxSurge⌉',
-    'batches (today)',
+    'batches (Auto Scaling placing)',
     'any schedule, worst case',
     'any schedule, first-zone ties',
     'any schedule, zone chosen',

@@ -1,7 +1,7 @@
 /**
  * How many rounds of drains a `maxSurge` roll needs when Auto Scaling chooses the zone of each surge instance (issue
- * 17 part 2; docs/rollout.md "Methods"), and when the orchestrator would choose it (launch into a subnet of the zone,
- * then attach: examined, not built). A game over per-zone counts, solved exhaustively:
+ * 17 part 2; docs/rollout.md "Methods"), and when the orchestrator chooses it (launch into a subnet of the zone, then
+ * attach: `rollout.surgePlacement: orchestrator`, core/zone-launch.ts). A game over per-zone counts, solved exhaustively:
  *
  * - Every zone starts with its outdated nodes; every drain takes one round; a round's drains start together.
  * - Between rounds the orchestrator terminates the drained nodes (in any order, interleaved with launches) and

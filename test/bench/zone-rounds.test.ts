@@ -37,8 +37,8 @@ describe('rounds of drains over Availability Zones (bench/zone-rounds.ts)', () =
   });
 });
 
-describe('rounds when the orchestrator chooses the zone of each launch (launch + attach, not built)', () => {
-  test('12 data nodes over 3 zones, maxSurge 4: 3 rounds, one fewer than any schedule can be sure of today', () => {
+describe('rounds when the orchestrator chooses the zone of each launch (launch + attach, surgePlacement orchestrator)', () => {
+  test('12 data nodes over 3 zones, maxSurge 4: 3 rounds, one fewer than any schedule can be sure of with Auto Scaling placing', () => {
     expect(roundsNeeded([4, 4, 4], 4, 'chosen')).toBe(3);
     expect(roundsNeeded([4, 4, 4], 4, 'worst')).toBe(4);
   });

@@ -496,7 +496,8 @@ export const DECISION_RULES: ReadonlyArray<Pick<Predicate, 'name' | 'checks' | '
     name: 'replacement-joins-in-time',
     checks:
       'a surge instance joins with the target version within joinTimeoutSeconds, counted from when this wait began ' +
-      '(the surge, or the first sight of the replacement of a node lost mid-cycle), not from the first surge',
+      '(the surge, or the first sight of the replacement of a node lost mid-cycle), not from the first surge; a ' +
+      'batch launched into chosen zones is attached within 600 s of its first launch (its boots wait 900 s)',
     why: 'a replacement that never boots would hold the roll forever: fail, clean up, restore capacity',
     source: 'checklist 16, 23 [IH ABANDON on timeout]',
   },
