@@ -258,7 +258,31 @@ export function runInSandbox(
         /* already gone */
       }
     }, options.timeoutMs);
+    // A process that cannot start at all (its sandbox root gone, no bash on PATH) emits 'error' and maybe no
+    // 'close': without this listener the error would end the whole rehearsal unhandled. The boot fails instead, and
+    // its output says why.
+    let settled = false;
+    child.on('error', (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const text = `runInSandbox: bash could not start in ${i.root}: ${err.message}\n`;
+      output += text;
+      const s = steps(output);
+      resolveBoot({
+        instance: i,
+        exitCode: null,
+        timedOut: false,
+        output,
+        failedStep: s.lastStep,
+        lastStep: s.lastStep,
+        ok: false,
+        stepMs: clock.finish(),
+      });
+    });
     child.on('close', (code) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       const s = steps(output);
       resolveBoot({
