@@ -27,6 +27,7 @@ const UNIT = [
   'zone-order.test.ts',
   'decide.test.ts',
   'zone-rebalance.test.ts',
+  'zone-launch.test.ts',
   // Each module's mutant-killing cases (plan-mutants.test.ts, start-mutants.test.ts, …).
   '*-mutants.test.ts',
 ];

@@ -24,6 +24,8 @@ export default {
     'lambda/rolling-replacement/core/versions.ts',
     'lambda/rolling-replacement/core/zone-order.ts',
     'lambda/rolling-replacement/core/plan.ts',
+    'lambda/rolling-replacement/core/zone-launch.ts',
+    'lambda/rolling-replacement/core/parallel.ts',
   ],
   // Messages and reasons are not behaviour the gates depend on; their mutants would only be noise.
   mutator: { excludedMutations: ['StringLiteral'] },

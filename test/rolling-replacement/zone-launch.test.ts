@@ -60,7 +60,20 @@ describe('which zones a batch launches into', () => {
       'r1/data-asg/b12/eu-west-1c/0',
       'r1/data-asg/b12/eu-west-1a/1',
     ]);
-    expect(d.reason).toMatch(/launching 4 replacements into the zones their drains come from \(eu-west-1a ×2, /);
+    expect(d.reason).toMatch(
+      /launching 4 replacements into the zones their drains come from \(eu-west-1a ×2, eu-west-1b, eu-west-1c\)/,
+    );
+  });
+
+  test('ties go by zone name, whatever order the instances are listed in', async () => {
+    const reversed = Array.from({ length: 12 }, (_, n) => ZONES[2 - (n % 3)]!);
+    const c = ctxIn(await locked(12, reversed), chosen);
+    expect(zoneLaunches(c, c.data)?.map((l) => l.zone)).toEqual([
+      'eu-west-1a',
+      'eu-west-1b',
+      'eu-west-1c',
+      'eu-west-1a',
+    ]);
   });
 
   test('the zones with the most outdated nodes get the slots (4, 2 and none outdated: 3 and 1)', async () => {
