@@ -281,6 +281,18 @@ describe('maxSurge: batches in the estimate and the plan', () => {
     );
     expect(surges(base)).toHaveLength(4);
     expect(surges(base)[0]).toMatch(/^desired capacity \+ 3 \(/);
+    // 13 nodes: the last batch is a single node, which Auto Scaling places (nothing is launched into a zone for it).
+    const fake13 = new FakeWorld({ zones: ['a', 'b', 'c'], data: 13, masters: 3, shards: 13 });
+    const raw13 = await snapshot(fake13, 0, chosen);
+    const w13 = {
+      ...raw13,
+      fleet: raw13.fleet.map((g) => (g.role === 'data' ? { ...g, canLaunchIntoZones: true } : g)),
+    };
+    const steps13 = plan(observed(w13), chosen, model);
+    if ('unknown' in steps13) throw new Error(steps13.unknown);
+    const last = steps13.filter((x) => x.action === 'surge' && x.node === 'data-asg').map((x) => x.detail);
+    expect(last).toHaveLength(4);
+    expect(last[3]).toMatch(/^desired capacity \+ 1 \(/);
     // The estimate: 3 batches instead of 4.
     const eta = (s: typeof base) => {
       const p = progress(observed(w), s, model);

@@ -60,8 +60,10 @@ describe('which zones a batch launches into', () => {
       'r1/data-asg/b12/eu-west-1c/0',
       'r1/data-asg/b12/eu-west-1a/1',
     ]);
-    expect(d.reason).toMatch(
-      /launching 4 replacements into the zones their drains come from \(eu-west-1a ×2, eu-west-1b, eu-west-1c\)/,
+    expect(d.reason).toBe(
+      '12 outdated in data-asg: launching 4 replacements into the zones their drains come from (eu-west-1a ×2, ' +
+        'eu-west-1b, eu-west-1c), then attaching them (maxSurge 4, rollout.surgePlacement orchestrator; desired ' +
+        '12 → 16)',
     );
   });
 
@@ -242,5 +244,7 @@ describe('a launch not yet attached', () => {
       instanceIds: ['i-launched0', 'i-launched1'],
     });
     expect(d.reason).toMatch(/^stopping \(join timeout\): terminating i-launched0, i-launched1/);
+    // A completed roll says so.
+    expect(cleanup(ctxIn(w, chosen), 'completed', '').reason).toMatch(/^finishing: terminating i-launched0/);
   });
 });
