@@ -26,6 +26,7 @@ import { reconcileFunctionParameter } from '../../lambda/rolling-replacement/con
 import type { ReadOnlyRequest, ReadOnlyResponse } from '../../lambda/rolling-replacement/handlers/read-only';
 import { observe } from '../../lambda/rolling-replacement/reconcile';
 import type { Observed } from '../../lambda/rolling-replacement/core/types';
+import { SNAPSHOT_REPOSITORY } from '../../lambda/index-management/cluster';
 import { createSimulation } from '../../sim/runner';
 import { loadScenario } from '../../sim/scenario';
 import { clientFor, orchestratorStrategy, simSpec } from '../../sim/strategies/orchestrator';
@@ -107,7 +108,10 @@ export async function simTarget(file: string, at = 0): Promise<RollTarget> {
   const scenario = loadScenario(file);
   const sim = createSimulation(scenario);
   const sw = sim.strategyWorld();
-  let strategy = orchestratorStrategy.create({ pollSeconds: scenario.model.pollSeconds });
+  // The scenario's rollout options (method, maxSurge, surgePlacement, snapshotBeforeRoll), as `sim run` uses them.
+  const strategyOptions = { pollSeconds: scenario.model.pollSeconds, rollout: scenario.rollout };
+  const { snapshotBeforeRoll, ...rollout } = scenario.rollout;
+  let strategy = orchestratorStrategy.create(strategyOptions);
   let t = 0;
   let finished = false;
   const runUntil = async (end: number) => {
@@ -124,7 +128,7 @@ export async function simTarget(file: string, at = 0): Promise<RollTarget> {
   return {
     es: new ElasticsearchAdapter(client),
     fleet: sim.fleet,
-    spec: simSpec(sw),
+    spec: simSpec(sw, { ...rollout, ...(snapshotBeforeRoll ? { snapshotBeforeRoll: SNAPSHOT_REPOSITORY } : {}) }),
     model: {
       recoveryBytesPerSecond: scenario.model.recoveryBytesPerSecond,
       joinSeconds: scenario.model.bootSeconds + scenario.model.joinSeconds,
@@ -133,7 +137,7 @@ export async function simTarget(file: string, at = 0): Promise<RollTarget> {
     now: () => sim.world.now,
     sleep: async (seconds) => {
       // A fresh strategy instance: the CLI never relies on the orchestrator's memory either.
-      strategy = orchestratorStrategy.create({ pollSeconds: scenario.model.pollSeconds });
+      strategy = orchestratorStrategy.create(strategyOptions);
       await runUntil(sim.world.now + seconds);
     },
     close: () => client.close(),

@@ -18,6 +18,16 @@ describe('elkctl roll against the simulator', () => {
     expect(out).toMatch(/estimated time left: \d+ min/);
   });
 
+  test("the scenario's rollout options reach the simulated roll and the plan (maxSurge 2, zones chosen)", async () => {
+    const file = path.join(__dirname, 'fixtures', 'small-upgrade-surge2.json');
+    const t = await simTarget(file, 0);
+    expect(t.spec.options).toMatchObject({ method: 'drain', maxSurge: 2, surgePlacement: 'orchestrator' });
+    const steps = await rollPlan(t);
+    await t.close();
+    // 3 data nodes over 3 zones: a first batch of 2 launched into their zones (Auto Scaling would place 1 at a time).
+    expect(steps).toMatch(/desired capacity \+ 2, launched into the zones its drains come from and attached/);
+  });
+
   test('status mid-drain: the draining node with its percentage and bytes left, and the blocking gate', async () => {
     const t = await simTarget(SCENARIO, 400);
     const out = await rollStatus(t);
