@@ -100,6 +100,10 @@ export interface SimSummaryInput {
   readonly secondsUnderReplicated: number;
   readonly bytesRecovered: number;
   readonly nodesReplaced: { readonly master: number; readonly data: number };
+  /** Data volumes left detached with no instance to take them (volume handoff); shown when reported. */
+  readonly volumesOrphaned?: number;
+  /** Instances the orchestrator launched into chosen zones and never attached; shown when reported. */
+  readonly unattachedLeft?: number;
 }
 
 export function simSummary(r: SimSummaryInput): [string, string][] {
@@ -113,5 +117,7 @@ export function simSummary(r: SimSummaryInput): [string, string][] {
     ['under-replicated', h(r.secondsUnderReplicated)],
     ['bytes moved', `${(r.bytesRecovered / 1024 ** 3).toFixed(1)} GiB`],
     ['nodes replaced', `${r.nodesReplaced.master} master, ${r.nodesReplaced.data} data`],
+    ...(r.volumesOrphaned !== undefined ? [['volumes orphaned', String(r.volumesOrphaned)] as [string, string]] : []),
+    ...(r.unattachedLeft !== undefined ? [['unattached left', String(r.unattachedLeft)] as [string, string]] : []),
   ];
 }
