@@ -9,7 +9,7 @@ import type { UnattachedInstance } from '../../lambda/rolling-replacement/core/f
 import { TAG } from '../../lambda/rolling-replacement/core/tags';
 import { DEFAULT_OPTIONS, type Decision, type RolloutSpec } from '../../lambda/rolling-replacement/core/types';
 import { FakeWorld } from './fake-world';
-import { type World, ctxIn, decideIn, snapshot, withEs, withGroup } from './gate-worlds';
+import { type World, ctxIn, decideIn, snapshot, withEs, withGroup, withHealth } from './gate-worlds';
 import { spec } from './helpers';
 
 const ZONES = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
@@ -185,6 +185,27 @@ describe('a launch not yet attached', () => {
     const short = opts({ maxSurge: 4, surgePlacement: 'orchestrator', joinTimeoutSeconds: 300 });
     expect(decideIn({ ...w, now: 401 }, short).action.type).toBe('mark-failed');
     expect(decideIn({ ...w, now: 400 }, short).action.type).toBe('surge');
+  });
+
+  test('a surge gate that closes after the launch: the launches wait, and past 600 s they are ended', async () => {
+    let w = launchable(await locked(), unattached(KEYS));
+    w = withGroup(w, 'data-asg', (g) => ({ ...g, tags: { ...g.tags, [TAG.joinWait]: '100' } }));
+    w = withHealth(w, { status: 'red' });
+    const early = decideIn({ ...w, now: 100 + ATTACH_WITHIN_SECONDS }, chosen);
+    expect(early.action.type).toBe('wait');
+    expect(early.blockedBy).toBe('cluster-green-or-version-yellow');
+    const late = decideIn({ ...w, now: 100 + ATTACH_WITHIN_SECONDS + 1 }, chosen);
+    expect(late.action).toEqual({
+      type: 'terminate-unattached',
+      group: 'data-asg',
+      instanceIds: ['i-launched0', 'i-launched1', 'i-launched2', 'i-launched3'],
+    });
+    expect(late.reason).toMatch(/while the surge waits \(cluster-green-or-version-yellow\); new ones are launched/);
+    // Once they are gone and the gate opens, a fresh surge with the same keys and a new join clock.
+    const fresh = withHealth(launchable(await locked(), []), { status: 'green' });
+    const d = decideIn({ ...fresh, now: 900 }, chosen);
+    expect(d.action).toMatchObject({ type: 'surge', surgeAt: 900 });
+    expect(launchesOf(d).map((l) => l.key)).toEqual(KEYS);
   });
 
   test('an instance of another batch or zone is terminated before the surge', async () => {

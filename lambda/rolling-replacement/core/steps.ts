@@ -157,7 +157,20 @@ export function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     if (begin && launched.length) return removeUnattached(g, launched, `${next} is handed off, not drained`);
     if (begin) return begin;
     const gate = runGates(ctx, { step: 'surge', group: g });
-    if (gate) return wait(gate.blockedBy, `before surging ${name}: ${gate.reason}`);
+    if (gate) {
+      // Launched before the gate closed and now too old to be attached (their boots stop waiting for their group):
+      // ended, so that the surge launches fresh ones once the gate opens.
+      const overdue = launches ? overdueLaunches(ctx, g) : [];
+      if (overdue.length) {
+        return removeUnattached(
+          g,
+          overdue,
+          `not attached within ${ATTACH_WITHIN_SECONDS} s of their launch while the surge waits (${gate.blockedBy}); ` +
+            'new ones are launched once it can go on',
+        );
+      }
+      return wait(gate.blockedBy, `before surging ${name}: ${gate.reason}`);
+    }
     if (launches) return surgeIntoZones(ctx, g, launches);
     const k = surgeSize(ctx, g);
     const what = k === 1 ? 'one replacement' : `${k} replacements (maxSurge ${limit}, balanced over the zones)`;
@@ -214,6 +227,13 @@ export function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     g.live.find((i) => i.instanceId === node)!,
     pfx,
   );
+}
+
+/** Unattached launches of the group past ATTACH_WITHIN_SECONDS since the first launch of their batch (join-wait mark). */
+function overdueLaunches(ctx: Ctx, g: GroupState): string[] {
+  const ids = (g.group.unattached ?? []).map((u) => u.instanceId);
+  const since = ids.length ? numberTag(g.group, TAG.joinWait) : undefined;
+  return since !== undefined && ctx.now - since > ATTACH_WITHIN_SECONDS ? ids : [];
 }
 
 function removeUnattached(g: GroupState, ids: readonly string[], why: string): Decision {
