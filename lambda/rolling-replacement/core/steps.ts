@@ -18,7 +18,14 @@ import { dataNodesFirst, runGates, strictlyDrained } from './predicates';
 import { inFlightTasks } from './in-flight-tasks';
 import { beginHandoff, stepHandoff } from './handoff';
 import { nextBatchMember, surgeLimit, surgeSize } from './parallel';
-import { ATTACH_WITHIN_SECONDS, launchText, staleUnattached, zoneLaunches } from './zone-launch';
+import {
+  ATTACH_WITHIN_SECONDS,
+  overdueLaunches,
+  removeUnattached,
+  staleUnattached,
+  surgeIntoZones,
+  zoneLaunches,
+} from './zone-launch';
 import { act, bytesOn, excludedRecord, terminate, votingRecord, wait } from './actions';
 import { pickCandidate } from './candidate';
 import { scaleInRefused } from './start';
@@ -226,55 +233,6 @@ export function stepGroup(ctx: Ctx, g: GroupState): Decision | undefined {
     g,
     g.live.find((i) => i.instanceId === node)!,
     pfx,
-  );
-}
-
-/** Unattached launches of the group past ATTACH_WITHIN_SECONDS since the first launch of their batch (join-wait mark). */
-function overdueLaunches(ctx: Ctx, g: GroupState): string[] {
-  const ids = (g.group.unattached ?? []).map((u) => u.instanceId);
-  const since = ids.length ? numberTag(g.group, TAG.joinWait) : undefined;
-  return since !== undefined && ctx.now - since > ATTACH_WITHIN_SECONDS ? ids : [];
-}
-
-function removeUnattached(g: GroupState, ids: readonly string[], why: string): Decision {
-  return act(
-    { type: 'terminate-unattached', group: g.group.name, instanceIds: ids },
-    `${ids.join(', ')} launched for ${g.group.name} and never attached: terminating (${why}; they hold no data)`,
-  );
-}
-
-/**
- * The surge of a batch into chosen zones: launched, then attached once all run (the executor). Until the attach the
- * desired capacity stays at the baseline, so each step decides this same surge with the same keys; the join clock
- * starts at the first launch, and the attach must come within ATTACH_WITHIN_SECONDS of it.
- */
-function surgeIntoZones(ctx: Ctx, g: GroupState, launches: readonly { zone: string; key: string }[]): Decision {
-  const name = g.group.name;
-  const since = g.group.unattached?.length ? numberTag(g.group, TAG.joinWait) : undefined;
-  const timeout = Math.min(ctx.spec.options.joinTimeoutSeconds, ATTACH_WITHIN_SECONDS);
-  if (since !== undefined && ctx.now - since > timeout) {
-    const reason =
-      `the ${launches.length} instances launched for ${name} (${launchText(launches)}) were not all running and ` +
-      `attached within ${timeout} s (each boot waits 900 s for its group, then fails)`;
-    return act({ type: 'mark-failed', group: ctx.data.group.name, reason }, reason, 'replacement-joins-in-time');
-  }
-  const k = launches.length;
-  const pending = (g.group.unattached ?? []).length;
-  return act(
-    {
-      type: 'surge',
-      group: name,
-      desiredCapacity: g.baseline + k,
-      surgeAt: since ?? ctx.now,
-      launches,
-      launchTemplateVersion: g.group.targetLaunchTemplateVersion,
-    },
-    `${g.outdated.length} outdated in ${name}: ` +
-      (pending
-        ? `${pending} of ${k} replacements launched; attaching them once all run`
-        : `launching ${k} replacements into the zones their drains come from (${launchText(launches)}), then ` +
-          `attaching them (maxSurge ${surgeLimit(ctx, g)}, rollout.surgePlacement orchestrator; desired ` +
-          `${g.baseline} → ${g.baseline + k})`),
   );
 }
 
