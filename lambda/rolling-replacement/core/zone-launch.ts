@@ -24,7 +24,8 @@ import type { Decision } from './types';
  * How long after the first launch of a batch its instances may still be attached. A launched instance boots at once
  * and waits for its group tag before asking for its certificate, for 900 s (the boot's `membership` step,
  * ELK_MEMBERSHIP_WAIT_SECONDS); one attached later never joins, and Auto Scaling's EC2 health check would not
- * replace it. Past this bound the roll fails and its cleanup terminates the instances it never attached.
+ * replace it. Past this bound the roll fails and its cleanup terminates the instances it never attached; while a surge
+ * gate holds the surge, they are terminated instead and launched afresh once it opens (overdueLaunches).
  */
 export const ATTACH_WITHIN_SECONDS = 600;
 
